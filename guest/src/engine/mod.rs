@@ -1,0 +1,223 @@
+//! The sans-I/O TLS engine: plain Rust, no WIT types, unit-tested natively.
+//!
+//! Bytes go in through [`Connection::feed`], records and plaintext come out.
+//! Every rustls call lives in [`tls`]; this module holds the shapes the
+//! exports translate to WIT, named after the Erlang `ssl` terms.
+
+pub mod alert;
+mod der;
+pub mod options;
+mod tls;
+
+pub use options::{OptionError, PrivateKeyKind, ServerNameIndication, TlsOption, VerifyType};
+pub use tls::{cipher_suite_names, Config, Connection};
+
+/// Which end of the connection this engine plays.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// The side that sends the ClientHello.
+    Client,
+    /// The side that answers it.
+    Server,
+}
+
+impl Role {
+    /// `client` / `server`, as Erlang prints it in alert texts.
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Client => "client",
+            Role::Server => "server",
+        }
+    }
+}
+
+/// `'tlsv1.2'` or `'tlsv1.3'`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProtocolVersion {
+    /// TLS 1.2 (RFC 5246).
+    Tlsv1_2,
+    /// TLS 1.3 (RFC 8446).
+    Tlsv1_3,
+}
+
+/// Erlang's `{bad_cert, Reason}` reasons.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BadCert {
+    /// No trusted CA issued the chain.
+    UnknownCa,
+    /// The chain is one self-signed certificate that is not trusted.
+    SelfsignedPeer,
+    /// Outside its validity period (expired or not yet valid).
+    CertExpired,
+    /// An issuer in the chain does not match.
+    InvalidIssuer,
+    /// A signature in the chain does not verify.
+    InvalidSignature,
+    /// The certificate is not valid for the expected host name.
+    HostnameCheckFailed,
+    /// Key usage or extended key usage forbids this use.
+    InvalidKeyUsage,
+    /// A CA certificate lacks the basic constraints extension.
+    MissingBasicConstraint,
+    /// A name constraint excludes the name.
+    NameNotPermitted,
+    /// Anything else, as the text of its Erlang term.
+    Other(String),
+}
+
+impl BadCert {
+    /// The reason as an Erlang term, e.g. `hostname_check_failed`.
+    pub fn as_term(&self) -> String {
+        match self {
+            BadCert::UnknownCa => "unknown_ca".into(),
+            BadCert::SelfsignedPeer => "selfsigned_peer".into(),
+            BadCert::CertExpired => "cert_expired".into(),
+            BadCert::InvalidIssuer => "invalid_issuer".into(),
+            BadCert::InvalidSignature => "invalid_signature".into(),
+            BadCert::HostnameCheckFailed => "hostname_check_failed".into(),
+            BadCert::InvalidKeyUsage => "invalid_key_usage".into(),
+            BadCert::MissingBasicConstraint => "missing_basic_constraint".into(),
+            BadCert::NameNotPermitted => "name_not_permitted".into(),
+            BadCert::Other(s) => s.clone(),
+        }
+    }
+
+    /// The alert Erlang's `ssl` sends for this path validation failure
+    /// (`ssl_handshake:path_validation_alert/1`).
+    pub fn alert(&self) -> alert::Alert {
+        use alert::Alert;
+        match self {
+            BadCert::UnknownCa => Alert::UNKNOWN_CA,
+            BadCert::CertExpired => Alert::CERTIFICATE_EXPIRED,
+            BadCert::InvalidKeyUsage => Alert::UNSUPPORTED_CERTIFICATE,
+            BadCert::SelfsignedPeer
+            | BadCert::InvalidIssuer
+            | BadCert::InvalidSignature
+            | BadCert::MissingBasicConstraint
+            | BadCert::NameNotPermitted => Alert::BAD_CERTIFICATE,
+            BadCert::Other(s) if s.starts_with("{revoked") => Alert::CERTIFICATE_REVOKED,
+            BadCert::HostnameCheckFailed | BadCert::Other(_) => Alert::HANDSHAKE_FAILURE,
+        }
+    }
+}
+
+/// Who produced an alert.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AlertOrigin {
+    /// This engine sent it.
+    Local,
+    /// The peer sent it.
+    Peer,
+}
+
+/// Erlang's `{tls_alert, {Description, Text}}`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TlsAlert {
+    /// The Erlang atom, e.g. `unknown_ca`.
+    pub description: String,
+    /// The wire code.
+    pub code: u8,
+    /// Who sent it.
+    pub origin: AlertOrigin,
+    /// Erlang-style text.
+    pub text: String,
+}
+
+/// An engine error, shaped like `Reason` in `{error, Reason}`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TlsError {
+    /// A fatal alert was sent or received.
+    TlsAlert(TlsAlert),
+    /// The connection is closed.
+    Closed,
+    /// The call does not fit the connection's state.
+    Einval(String),
+}
+
+/// The map form of a cipher suite plus its IANA name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CipherSuiteInfo {
+    /// `any` for TLS 1.3, e.g. `ecdhe_ecdsa` for TLS 1.2.
+    pub key_exchange: String,
+    /// e.g. `aes_128_gcm`.
+    pub cipher: String,
+    /// `aead` for every suite wassl offers.
+    pub mac: String,
+    /// e.g. `sha256`.
+    pub prf: String,
+    /// e.g. `TLS_AES_128_GCM_SHA256`.
+    pub iana_name: String,
+}
+
+/// What `ssl:connection_information/1` reports.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConnectionInfo {
+    /// Negotiated version.
+    pub protocol: ProtocolVersion,
+    /// Negotiated suite.
+    pub selected_cipher_suite: CipherSuiteInfo,
+    /// Key exchange group, e.g. `x25519`.
+    pub ecc: Option<String>,
+    /// SNI name sent (client) or received (server).
+    pub sni_hostname: Option<String>,
+    /// ALPN protocol.
+    pub negotiated_protocol: Option<Vec<u8>>,
+    /// True when the handshake resumed a session.
+    pub session_resumption: bool,
+}
+
+/// What one `feed` produced.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Progress {
+    /// Records to send to the peer.
+    pub output: Vec<u8>,
+    /// Decrypted application data.
+    pub plaintext: Vec<u8>,
+    /// The handshake has completed.
+    pub handshake_done: bool,
+    /// The peer sent close_notify.
+    pub peer_closed: bool,
+}
+
+/// A fatal error with the alert bytes still to be sent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failure {
+    /// What went wrong.
+    pub error: TlsError,
+    /// The alert record(s) to write before closing.
+    pub output: Vec<u8>,
+}
+
+/// The peer's chain as handed to `verify_fun`.
+#[derive(Clone, Debug)]
+pub struct PeerChain {
+    /// Role of the verifying engine.
+    pub role: Role,
+    /// DER certificates, leaf first.
+    pub chain: Vec<Vec<u8>>,
+    /// Name the leaf was checked against (clients).
+    pub server_name: Option<String>,
+    /// First problem found by path validation, if any.
+    pub problem: Option<BadCert>,
+}
+
+/// The host side of `verify_fun`: given the chain and what path validation
+/// found, accept the peer or name the reason to fail it.
+pub trait VerifyHook: Send + Sync + std::fmt::Debug {
+    /// `Ok(())` accepts the peer; `Err(reason)` fails the handshake.
+    fn verify_peer(&self, chain: PeerChain) -> Result<(), BadCert>;
+}
+
+/// Erlang's default verify_fun: fail on any `bad_cert` in `verify_peer`
+/// mode, accept everything in `verify_none` mode.
+#[derive(Debug, Clone, Copy)]
+pub struct DefaultVerify(pub VerifyType);
+
+impl VerifyHook for DefaultVerify {
+    fn verify_peer(&self, chain: PeerChain) -> Result<(), BadCert> {
+        match (self.0, chain.problem) {
+            (VerifyType::VerifyPeer, Some(reason)) => Err(reason),
+            _ => Ok(()),
+        }
+    }
+}

@@ -1,0 +1,235 @@
+//! The TLS options of the `ssl` manual, validated into plain settings.
+//! PEM and DER are parsed here so a bad file is an `{options, ...}` error
+//! before any connection exists.
+
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{
+    CertificateDer, PrivateKeyDer, PrivatePkcs1KeyDer, PrivatePkcs8KeyDer, PrivateSec1KeyDer,
+};
+
+use super::ProtocolVersion;
+
+/// `verify_none` | `verify_peer`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VerifyType {
+    /// Accept any peer certificate (verify_fun still sees it).
+    VerifyNone,
+    /// Validate the peer's path and host name.
+    VerifyPeer,
+}
+
+/// The tag of `{key, {Tag, Der}}`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PrivateKeyKind {
+    /// `'RSAPrivateKey'` (PKCS#1).
+    RsaPrivateKey,
+    /// `'ECPrivateKey'` (SEC1).
+    EcPrivateKey,
+    /// `'PrivateKeyInfo'` (PKCS#8).
+    PrivateKeyInfo,
+}
+
+/// `{server_name_indication, Host | disable}`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ServerNameIndication {
+    /// Send no SNI; the host name given to connect is still checked.
+    Disable,
+    /// Send and check this name instead of the one given to connect.
+    Host(String),
+}
+
+/// One TLS option as the engine receives it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TlsOption {
+    /// `{verify, Type}`.
+    Verify(VerifyType),
+    /// `{cacerts, [Der]}`.
+    Cacerts(Vec<Vec<u8>>),
+    /// `{cacertfile, Path}` with the file's contents.
+    Cacertfile {
+        /// The path the user gave.
+        path: String,
+        /// The file's bytes, read by the host.
+        contents: Vec<u8>,
+    },
+    /// `{cert, Der | [Der]}`: leaf first.
+    Cert(Vec<Vec<u8>>),
+    /// `{certfile, Path}` with the file's contents.
+    Certfile {
+        /// The path the user gave.
+        path: String,
+        /// The file's bytes, read by the host.
+        contents: Vec<u8>,
+    },
+    /// `{key, {Kind, Der}}`.
+    Key {
+        /// The ASN.1 type of `der`.
+        kind: PrivateKeyKind,
+        /// The DER-encoded key.
+        der: Vec<u8>,
+    },
+    /// `{keyfile, Path}` with the file's contents.
+    Keyfile {
+        /// The path the user gave.
+        path: String,
+        /// The file's bytes, read by the host.
+        contents: Vec<u8>,
+    },
+    /// `{versions, [Version]}`.
+    Versions(Vec<ProtocolVersion>),
+    /// `{server_name_indication, ...}`.
+    ServerNameIndication(ServerNameIndication),
+    /// `{alpn_advertised_protocols, [binary()]}` (client).
+    AlpnAdvertisedProtocols(Vec<Vec<u8>>),
+    /// `{alpn_preferred_protocols, [binary()]}` (server).
+    AlpnPreferredProtocols(Vec<Vec<u8>>),
+}
+
+/// `{options, {Opt, Val}}` with a sentence for `format_error`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OptionError {
+    /// The option's Erlang name.
+    pub option: String,
+    /// The value as written by the user.
+    pub value: String,
+    /// What is wrong with it.
+    pub detail: String,
+}
+
+impl OptionError {
+    pub(crate) fn new(option: &str, value: impl Into<String>, detail: impl Into<String>) -> Self {
+        OptionError { option: option.into(), value: value.into(), detail: detail.into() }
+    }
+}
+
+/// The validated TLS settings of one role.
+#[derive(Debug)]
+pub(crate) struct Settings {
+    pub(crate) verify: VerifyType,
+    /// Trusted roots; `None` means no CA option was given.
+    pub(crate) cacerts: Option<Vec<CertificateDer<'static>>>,
+    /// Own certificate chain, leaf first.
+    pub(crate) cert_chain: Vec<CertificateDer<'static>>,
+    pub(crate) key: Option<PrivateKeyDer<'static>>,
+    /// Which option supplied the key, for error messages.
+    pub(crate) key_origin: (String, String),
+    pub(crate) versions: Vec<ProtocolVersion>,
+    pub(crate) sni: Option<ServerNameIndication>,
+    pub(crate) alpn: Vec<Vec<u8>>,
+}
+
+fn quote(s: &str) -> String {
+    format!("{s:?}")
+}
+
+fn pem_certs(option: &str, path: &str, pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, OptionError> {
+    let certs: Result<Vec<_>, _> = CertificateDer::pem_slice_iter(pem).collect();
+    match certs {
+        Ok(c) if !c.is_empty() => Ok(c),
+        Ok(_) => Err(OptionError::new(option, quote(path), "the file holds no PEM CERTIFICATE block")),
+        Err(e) => Err(OptionError::new(option, quote(path), format!("the file is not valid PEM: {e}"))),
+    }
+}
+
+fn check_alpn(option: &str, protos: &[Vec<u8>]) -> Result<(), OptionError> {
+    // RFC 7301: each name is 1..=255 bytes; the manual forbids the empty binary.
+    if protos.is_empty() || protos.iter().any(|p| p.is_empty() || p.len() > 255) {
+        let shown: Vec<String> =
+            protos.iter().map(|p| format!("<<{:?}>>", String::from_utf8_lossy(p))).collect();
+        return Err(OptionError::new(
+            option,
+            format!("[{}]", shown.join(",")),
+            "the list must be non-empty and hold protocol names of 1 to 255 bytes",
+        ));
+    }
+    Ok(())
+}
+
+/// Validate `opts`; later options override earlier ones, and a DER option
+/// overrides its file twin (`cert` over `certfile`), as the manual says.
+pub(crate) fn settings(role: super::Role, opts: Vec<TlsOption>) -> Result<Settings, OptionError> {
+    let mut verify = match role {
+        // OTP 26+: clients verify by default, servers do not ask for a certificate.
+        super::Role::Client => VerifyType::VerifyPeer,
+        super::Role::Server => VerifyType::VerifyNone,
+    };
+    let (mut cacerts, mut cacertfile) = (None, None);
+    let (mut cert, mut certfile) = (None, None);
+    let (mut key, mut keyfile) = (None, None);
+    let mut versions = vec![ProtocolVersion::Tlsv1_3, ProtocolVersion::Tlsv1_2];
+    let mut sni = None;
+    let mut alpn = Vec::new();
+    let mut certfile_pem: Option<(String, Vec<u8>)> = None;
+    for opt in opts {
+        match opt {
+            TlsOption::Verify(v) => verify = v,
+            TlsOption::Cacerts(ders) => cacerts = Some(ders),
+            TlsOption::Cacertfile { path, contents } => {
+                cacertfile = Some(pem_certs("cacertfile", &path, &contents)?)
+            }
+            TlsOption::Cert(ders) => {
+                if ders.is_empty() {
+                    return Err(OptionError::new("cert", "[]", "no certificate given"));
+                }
+                cert = Some(ders.into_iter().map(CertificateDer::from).collect::<Vec<_>>())
+            }
+            TlsOption::Certfile { path, contents } => {
+                certfile = Some(pem_certs("certfile", &path, &contents)?);
+                certfile_pem = Some((path, contents));
+            }
+            TlsOption::Key { kind, der } => {
+                let k = match kind {
+                    PrivateKeyKind::RsaPrivateKey => PrivateKeyDer::Pkcs1(PrivatePkcs1KeyDer::from(der)),
+                    PrivateKeyKind::EcPrivateKey => PrivateKeyDer::Sec1(PrivateSec1KeyDer::from(der)),
+                    PrivateKeyKind::PrivateKeyInfo => PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(der)),
+                };
+                key = Some((k, ("key".to_string(), format!("{{{kind:?}, <<...>>}}"))));
+            }
+            TlsOption::Keyfile { path, contents } => {
+                let k = PrivateKeyDer::from_pem_slice(&contents).map_err(|e| {
+                    OptionError::new("keyfile", quote(&path), format!("no usable private key in the file: {e}"))
+                })?;
+                keyfile = Some((k, ("keyfile".to_string(), quote(&path))));
+            }
+            TlsOption::Versions(v) => {
+                if v.is_empty() {
+                    return Err(OptionError::new("versions", "[]", "at least one version is needed"));
+                }
+                versions = v
+            }
+            TlsOption::ServerNameIndication(s) => {
+                if let ServerNameIndication::Host(h) = &s {
+                    if rustls_pki_types::ServerName::try_from(h.as_str()).is_err() {
+                        return Err(OptionError::new(
+                            "server_name_indication",
+                            quote(h),
+                            "not a valid DNS name or IP address",
+                        ));
+                    }
+                }
+                sni = Some(s)
+            }
+            TlsOption::AlpnAdvertisedProtocols(p) => {
+                check_alpn("alpn_advertised_protocols", &p)?;
+                alpn = p
+            }
+            TlsOption::AlpnPreferredProtocols(p) => {
+                check_alpn("alpn_preferred_protocols", &p)?;
+                alpn = p
+            }
+        }
+    }
+    let cacerts = cacerts
+        .map(|d: Vec<Vec<u8>>| d.into_iter().map(CertificateDer::from).collect())
+        .or(cacertfile);
+    let cert_chain = cert.or(certfile).unwrap_or_default();
+    // The manual: keyfile defaults to the certfile, which may hold the key too.
+    let from_certfile = certfile_pem.and_then(|(path, pem)| {
+        PrivateKeyDer::from_pem_slice(&pem).ok().map(|k| (k, ("certfile".to_string(), quote(&path))))
+    });
+    let (key, key_origin) = match key.or(keyfile).or(from_certfile) {
+        Some((k, origin)) => (Some(k), origin),
+        None => (None, ("key".into(), "undefined".into())),
+    };
+    Ok(Settings { verify, cacerts, cert_chain, key, key_origin, versions, sni, alpn })
+}

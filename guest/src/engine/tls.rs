@@ -1,0 +1,638 @@
+//! Every rustls call of the engine lives here (rustls 0.24 will change the API,
+//! and this is the one file to port). Builds client and server configs from
+//! validated [`Settings`], drives a connection, verifies peers the Erlang way
+//! and maps rustls errors to Erlang alerts.
+
+use std::io::{Read, Write};
+use std::sync::{Arc, Mutex};
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::client::WebPkiServerVerifier;
+use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
+use rustls::server::WebPkiClientVerifier;
+use rustls::{
+    AlertDescription, CertificateError, ClientConfig, DigitallySignedStruct, DistinguishedName,
+    Error, HandshakeKind, NamedGroup, RootCertStore, ServerConfig, SignatureScheme,
+    SupportedProtocolVersion,
+};
+
+use super::alert::{self, Alert};
+use super::options::{settings, OptionError, ServerNameIndication, Settings, TlsOption, VerifyType};
+use super::{
+    der, AlertOrigin, BadCert, CipherSuiteInfo, ConnectionInfo, Failure, PeerChain, Progress,
+    ProtocolVersion, Role, TlsAlert, TlsError, VerifyHook,
+};
+
+/// The reason verify_fun gave for the last refused chain, so the local error
+/// can name `{bad_cert, Reason}` exactly (rustls only carries its own enum).
+type Refusal = Arc<Mutex<Option<BadCert>>>;
+
+/// A validated configuration for one role.
+#[derive(Debug)]
+pub struct Config {
+    role: Role,
+    client: Option<Arc<ClientConfig>>,
+    server: Option<Arc<ServerConfig>>,
+    sni: Option<ServerNameIndication>,
+    refusal: Refusal,
+}
+
+fn provider() -> Arc<CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+fn rustls_versions(v: &[ProtocolVersion]) -> Vec<&'static SupportedProtocolVersion> {
+    v.iter()
+        .map(|v| match v {
+            ProtocolVersion::Tlsv1_2 => &rustls::version::TLS12,
+            ProtocolVersion::Tlsv1_3 => &rustls::version::TLS13,
+        })
+        .collect()
+}
+
+fn root_store(s: &Settings, role: Role) -> Result<RootCertStore, OptionError> {
+    match &s.cacerts {
+        Some(certs) => {
+            let mut roots = RootCertStore::empty();
+            for (i, c) in certs.iter().enumerate() {
+                roots.add(c.clone()).map_err(|e| {
+                    OptionError::new("cacerts", format!("[...] (certificate {i})"), format!("not a usable CA certificate: {e}"))
+                })?;
+            }
+            Ok(roots)
+        }
+        // The rule for clients: verify_peer without a CA option trusts webpki-roots.
+        None if role == Role::Client => {
+            Ok(RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() })
+        }
+        None => Ok(RootCertStore::empty()),
+    }
+}
+
+fn key_error(s: &Settings, e: Error) -> OptionError {
+    let (opt, val) = s.key_origin.clone();
+    let detail = match e {
+        Error::InconsistentKeys(_) => "the private key does not match the certificate".to_string(),
+        other => format!("the certificate or private key cannot be used: {other}"),
+    };
+    OptionError::new(&opt, val, detail)
+}
+
+impl Config {
+    /// Validate `opts` for `role`; `hook` is consulted for every peer chain.
+    pub fn new(role: Role, opts: Vec<TlsOption>, hook: Arc<dyn VerifyHook>) -> Result<Config, OptionError> {
+        let s = settings(role, opts)?;
+        let provider = provider();
+        let versions = rustls_versions(&s.versions);
+        let refusal: Refusal = Arc::default();
+        let bad_versions = |e: Error| OptionError::new("versions", format!("{:?}", s.versions), e.to_string());
+        let roots = Arc::new(root_store(&s, role)?);
+        let (client, server) = match role {
+            Role::Client => {
+                let webpki = WebPkiServerVerifier::builder_with_provider(roots, provider.clone()).build().ok();
+                let verifier = Arc::new(ErlangServerVerifier {
+                    webpki,
+                    hook,
+                    provider: provider.clone(),
+                    refusal: refusal.clone(),
+                });
+                let builder = ClientConfig::builder_with_provider(provider)
+                    .with_protocol_versions(&versions)
+                    .map_err(bad_versions)?
+                    .dangerous()
+                    .with_custom_certificate_verifier(verifier);
+                let mut cfg = match (&s.key, s.cert_chain.is_empty()) {
+                    (Some(key), false) => builder
+                        .with_client_auth_cert(s.cert_chain.clone(), key.clone_key())
+                        .map_err(|e| key_error(&s, e))?,
+                    _ => builder.with_no_client_auth(),
+                };
+                cfg.alpn_protocols = s.alpn.clone();
+                cfg.enable_sni = s.sni != Some(ServerNameIndication::Disable);
+                // One engine instance per connection: a session cache would never be
+                // hit again. Resumption across instances is a host-side feature to come.
+                cfg.resumption = rustls::client::Resumption::disabled();
+                (Some(Arc::new(cfg)), None)
+            }
+            Role::Server => {
+                let (Some(key), false) = (&s.key, s.cert_chain.is_empty()) else {
+                    return Err(OptionError::new(
+                        "certfile",
+                        "undefined",
+                        "a server needs a certificate and its key (cert/certfile and key/keyfile)",
+                    ));
+                };
+                let builder = ServerConfig::builder_with_provider(provider.clone())
+                    .with_protocol_versions(&versions)
+                    .map_err(bad_versions)?;
+                let builder = match s.verify {
+                    VerifyType::VerifyNone => builder.with_no_client_auth(),
+                    VerifyType::VerifyPeer => {
+                        if roots.is_empty() {
+                            return Err(OptionError::new(
+                                "cacerts",
+                                "undefined",
+                                "verify_peer on a server needs cacerts or cacertfile to check client certificates",
+                            ));
+                        }
+                        let webpki = WebPkiClientVerifier::builder_with_provider(roots, provider.clone())
+                            .allow_unauthenticated()
+                            .build()
+                            .ok();
+                        builder.with_client_cert_verifier(Arc::new(ErlangClientVerifier {
+                            webpki,
+                            hook,
+                            provider,
+                            refusal: refusal.clone(),
+                        }))
+                    }
+                };
+                let mut cfg = builder
+                    .with_single_cert(s.cert_chain.clone(), key.clone_key())
+                    .map_err(|e| key_error(&s, e))?;
+                cfg.alpn_protocols = s.alpn.clone();
+                cfg.send_tls13_tickets = 0;
+                (None, Some(Arc::new(cfg)))
+            }
+        };
+        Ok(Config { role, client, server, sni: s.sni, refusal })
+    }
+
+    /// The role this configuration was built for.
+    pub fn role(&self) -> Role {
+        self.role
+    }
+}
+
+// ---------------------------------------------------------------- verification
+
+/// Map a webpki verdict to Erlang's `{bad_cert, Reason}`.
+fn bad_cert_of(e: &Error, chain: &[CertificateDer<'_>]) -> BadCert {
+    use CertificateError as C;
+    match e {
+        Error::InvalidCertificate(ce) => match ce {
+            C::UnknownIssuer if chain.len() == 1 && der::is_self_issued(&chain[0]) => BadCert::SelfsignedPeer,
+            C::UnknownIssuer => BadCert::UnknownCa,
+            C::Expired | C::ExpiredContext { .. } | C::NotValidYet | C::NotValidYetContext { .. } => {
+                BadCert::CertExpired
+            }
+            C::NotValidForName | C::NotValidForNameContext { .. } => BadCert::HostnameCheckFailed,
+            #[allow(deprecated)]
+            C::BadSignature
+            | C::UnsupportedSignatureAlgorithm
+            | C::UnsupportedSignatureAlgorithmContext { .. }
+            | C::UnsupportedSignatureAlgorithmForPublicKeyContext { .. } => BadCert::InvalidSignature,
+            C::InvalidPurpose | C::InvalidPurposeContext { .. } => BadCert::InvalidKeyUsage,
+            C::Revoked => BadCert::Other("{revoked,unspecified}".into()),
+            C::BadEncoding => BadCert::Other("cert_decode_error".into()),
+            other => BadCert::Other(format!("{other:?}")),
+        },
+        other => BadCert::Other(format!("{other}")),
+    }
+}
+
+/// The rustls error that makes rustls send the alert Erlang sends for `reason`.
+fn refusal_error(reason: &BadCert) -> Error {
+    let a = reason.alert();
+    let ce = match a {
+        Alert::UNKNOWN_CA => CertificateError::UnknownIssuer,
+        Alert::CERTIFICATE_EXPIRED => CertificateError::Expired,
+        Alert::UNSUPPORTED_CERTIFICATE => CertificateError::InvalidPurpose,
+        Alert::CERTIFICATE_REVOKED => CertificateError::Revoked,
+        Alert::BAD_CERTIFICATE => CertificateError::BadEncoding,
+        // rustls sends handshake_failure for a verifier error that is not a certificate error.
+        _ => return Error::General(format!("{{bad_cert,{}}}", reason.as_term())),
+    };
+    Error::InvalidCertificate(ce)
+}
+
+fn ask_hook(
+    hook: &dyn VerifyHook,
+    refusal: &Refusal,
+    role: Role,
+    end_entity: &CertificateDer<'_>,
+    intermediates: &[CertificateDer<'_>],
+    server_name: Option<String>,
+    verdict: Result<(), Error>,
+) -> Result<(), Error> {
+    let mut chain: Vec<CertificateDer<'_>> = vec![end_entity.clone()];
+    chain.extend(intermediates.iter().cloned());
+    let problem = verdict.err().map(|e| bad_cert_of(&e, &chain));
+    let report = PeerChain {
+        role,
+        chain: chain.iter().map(|c| c.to_vec()).collect(),
+        server_name,
+        problem,
+    };
+    hook.verify_peer(report).map_err(|reason| {
+        let err = refusal_error(&reason);
+        if let Ok(mut slot) = refusal.lock() {
+            *slot = Some(reason);
+        }
+        err
+    })
+}
+
+#[derive(Debug)]
+struct ErlangServerVerifier {
+    webpki: Option<Arc<WebPkiServerVerifier>>,
+    hook: Arc<dyn VerifyHook>,
+    provider: Arc<CryptoProvider>,
+    refusal: Refusal,
+}
+
+impl ServerCertVerifier for ErlangServerVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, Error> {
+        let verdict = match &self.webpki {
+            Some(v) => v.verify_server_cert(end_entity, intermediates, server_name, ocsp, now).map(|_| ()),
+            None => Err(Error::InvalidCertificate(CertificateError::UnknownIssuer)),
+        };
+        let name = Some(server_name.to_str().into_owned());
+        ask_hook(&*self.hook, &self.refusal, Role::Client, end_entity, intermediates, name, verdict)?;
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, Error> {
+        verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, Error> {
+        verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.provider.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+#[derive(Debug)]
+struct ErlangClientVerifier {
+    webpki: Option<Arc<dyn ClientCertVerifier>>,
+    hook: Arc<dyn VerifyHook>,
+    provider: Arc<CryptoProvider>,
+    refusal: Refusal,
+}
+
+impl ClientCertVerifier for ErlangClientVerifier {
+    fn offer_client_auth(&self) -> bool {
+        true
+    }
+
+    fn client_auth_mandatory(&self) -> bool {
+        // fail_if_no_peer_cert defaults to false: an empty certificate is accepted.
+        false
+    }
+
+    fn root_hint_subjects(&self) -> &[DistinguishedName] {
+        self.webpki.as_ref().map(|v| v.root_hint_subjects()).unwrap_or(&[])
+    }
+
+    fn verify_client_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: UnixTime,
+    ) -> Result<ClientCertVerified, Error> {
+        let verdict = match &self.webpki {
+            Some(v) => v.verify_client_cert(end_entity, intermediates, now).map(|_| ()),
+            None => Err(Error::InvalidCertificate(CertificateError::UnknownIssuer)),
+        };
+        ask_hook(&*self.hook, &self.refusal, Role::Server, end_entity, intermediates, None, verdict)?;
+        Ok(ClientCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, Error> {
+        verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, Error> {
+        verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.provider.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+// ---------------------------------------------------------------- connection
+
+/// One TLS connection driven by bytes in, bytes out.
+#[derive(Debug)]
+pub struct Connection {
+    role: Role,
+    conn: rustls::Connection,
+    /// The first fatal error: every later call repeats it (errors are sticky).
+    failed: Option<TlsError>,
+    /// The SNI name sent, for connection_information.
+    sni_sent: Option<String>,
+    refusal: Refusal,
+}
+
+impl Connection {
+    /// A client connecting to `server_name` (a DNS name or an IP address).
+    pub fn client(cfg: &Config, server_name: &str) -> Result<Connection, TlsError> {
+        let cc = cfg.client.clone().ok_or_else(|| TlsError::Einval("config is for a server".into()))?;
+        let name = match &cfg.sni {
+            Some(ServerNameIndication::Host(h)) => h.as_str(),
+            _ => server_name,
+        };
+        let sn = ServerName::try_from(name.to_string())
+            .map_err(|_| TlsError::Einval(format!("{name:?} is not a valid host name or IP address")))?;
+        let sni_sent = match (&sn, cc.enable_sni) {
+            (ServerName::DnsName(d), true) => Some(d.as_ref().to_string()),
+            _ => None,
+        };
+        let conn = rustls::ClientConnection::new(cc, sn).map_err(|e| TlsError::Einval(e.to_string()))?;
+        Ok(Connection {
+            role: Role::Client,
+            conn: conn.into(),
+            failed: None,
+            sni_sent,
+            refusal: cfg.refusal.clone(),
+        })
+    }
+
+    /// A server.
+    pub fn server(cfg: &Config) -> Result<Connection, TlsError> {
+        let sc = cfg.server.clone().ok_or_else(|| TlsError::Einval("config is for a client".into()))?;
+        let conn = rustls::ServerConnection::new(sc).map_err(|e| TlsError::Einval(e.to_string()))?;
+        Ok(Connection {
+            role: Role::Server,
+            conn: conn.into(),
+            failed: None,
+            sni_sent: None,
+            refusal: cfg.refusal.clone(),
+        })
+    }
+
+    /// True until the handshake has completed.
+    pub fn is_handshaking(&self) -> bool {
+        self.conn.is_handshaking()
+    }
+
+    fn drain_output(&mut self, out: &mut Vec<u8>) {
+        while self.conn.wants_write() {
+            // Writing to a Vec cannot fail.
+            if self.conn.write_tls(out).is_err() {
+                break;
+            }
+        }
+    }
+
+    fn fail(&mut self, error: TlsError) -> Failure {
+        let mut output = Vec::new();
+        self.drain_output(&mut output);
+        self.failed = Some(error.clone());
+        Failure { error, output }
+    }
+
+    fn sticky(&self) -> Result<(), Failure> {
+        match &self.failed {
+            Some(e) => Err(Failure { error: e.clone(), output: Vec::new() }),
+            None => Ok(()),
+        }
+    }
+
+    /// Feed bytes from the peer; see the `handshake` WIT interface.
+    pub fn feed(&mut self, mut data: &[u8]) -> Result<Progress, Failure> {
+        self.sticky()?;
+        let mut p = Progress::default();
+        loop {
+            if !data.is_empty() {
+                match self.conn.read_tls(&mut data) {
+                    // Nothing more is accepted (e.g. after close_notify): drop the rest.
+                    Ok(0) => data = &[],
+                    Ok(_) => {}
+                    Err(e) => return Err(self.fail(TlsError::Einval(format!("read_tls: {e}")))),
+                }
+            }
+            match self.conn.process_new_packets() {
+                Ok(state) => {
+                    if state.plaintext_bytes_to_read() > 0 {
+                        let mut reader = self.conn.reader();
+                        let mut buf = [0u8; 16384];
+                        loop {
+                            match reader.read(&mut buf) {
+                                Ok(0) | Err(_) => break,
+                                Ok(n) => p.plaintext.extend_from_slice(&buf[..n]),
+                            }
+                        }
+                    }
+                    p.peer_closed |= state.peer_has_closed();
+                }
+                Err(e) => {
+                    let err = self.tls_error(e);
+                    return Err(self.fail(err));
+                }
+            }
+            if data.is_empty() {
+                break;
+            }
+        }
+        self.drain_output(&mut p.output);
+        p.handshake_done = !self.conn.is_handshaking();
+        Ok(p)
+    }
+
+    /// Encrypt application data into records.
+    pub fn send(&mut self, data: &[u8]) -> Result<Vec<u8>, Failure> {
+        self.sticky()?;
+        if self.conn.is_handshaking() {
+            return Err(Failure {
+                error: TlsError::Einval("the handshake has not completed".into()),
+                output: Vec::new(),
+            });
+        }
+        self.conn.set_buffer_limit(None);
+        if let Err(e) = self.conn.writer().write_all(data) {
+            return Err(self.fail(TlsError::Einval(format!("write: {e}"))));
+        }
+        let mut out = Vec::with_capacity(data.len() + data.len() / 16384 * 22 + 32);
+        self.drain_output(&mut out);
+        Ok(out)
+    }
+
+    /// The close_notify alert record.
+    pub fn close_notify(&mut self) -> Vec<u8> {
+        self.conn.send_close_notify();
+        let mut out = Vec::new();
+        self.drain_output(&mut out);
+        out
+    }
+
+    /// The peer's chain, leaf first.
+    pub fn peer_certificates(&self) -> Vec<Vec<u8>> {
+        self.conn.peer_certificates().map(|c| c.iter().map(|c| c.to_vec()).collect()).unwrap_or_default()
+    }
+
+    /// What `connection_information/1` reports.
+    pub fn info(&self) -> Result<ConnectionInfo, TlsError> {
+        if self.conn.is_handshaking() {
+            return Err(TlsError::Einval("the handshake has not completed".into()));
+        }
+        let protocol = match self.conn.protocol_version() {
+            Some(rustls::ProtocolVersion::TLSv1_3) => ProtocolVersion::Tlsv1_3,
+            Some(rustls::ProtocolVersion::TLSv1_2) => ProtocolVersion::Tlsv1_2,
+            _ => return Err(TlsError::Einval("no protocol negotiated".into())),
+        };
+        let suite = self
+            .conn
+            .negotiated_cipher_suite()
+            .ok_or_else(|| TlsError::Einval("no cipher suite negotiated".into()))?;
+        let selected_cipher_suite = suite_info(u16::from(suite.suite()));
+        let ecc = self.conn.negotiated_key_exchange_group().map(|g| group_name(g.name()));
+        let sni_hostname = match &self.conn {
+            rustls::Connection::Server(s) => s.server_name().map(str::to_string),
+            rustls::Connection::Client(_) => self.sni_sent.clone(),
+        };
+        Ok(ConnectionInfo {
+            protocol,
+            selected_cipher_suite,
+            ecc,
+            sni_hostname,
+            negotiated_protocol: self.conn.alpn_protocol().map(<[u8]>::to_vec),
+            session_resumption: self.conn.handshake_kind() == Some(HandshakeKind::Resumed),
+        })
+    }
+
+    /// Turn a rustls error into Erlang's `{tls_alert, {Desc, Text}}`.
+    fn tls_error(&mut self, e: Error) -> TlsError {
+        let state = if self.conn.is_handshaking() {
+            if matches!(e, Error::InvalidCertificate(_) | Error::General(_)) { "certify" } else { "hello" }
+        } else {
+            "connection"
+        };
+        let peer = match self.role {
+            Role::Client => Role::Server,
+            Role::Server => Role::Client,
+        };
+        let (alert, origin, sender, detail) = match &e {
+            Error::AlertReceived(desc) => (Alert(u8::from(*desc)), AlertOrigin::Peer, peer, None),
+            other => {
+                let refused = self.refusal.lock().ok().and_then(|mut s| s.take());
+                let detail = match (&refused, other) {
+                    (Some(BadCert::UnknownCa | BadCert::CertExpired), _) => None,
+                    (Some(r), _) => Some(format!("{{bad_cert,{}}}", r.as_term())),
+                    (None, Error::InvalidCertificate(_) | Error::General(_)) => None,
+                    (None, other) => Some(other.to_string()),
+                };
+                (local_alert(other), AlertOrigin::Local, self.role, detail)
+            }
+        };
+        let text = alert::text(self.role, state, origin == AlertOrigin::Local, sender, alert, detail.as_deref());
+        TlsError::TlsAlert(TlsAlert { description: alert.atom().into(), code: alert.0, origin, text })
+    }
+}
+
+/// The alert rustls sends for a local error (mirrors rustls's own choices).
+fn local_alert(e: &Error) -> Alert {
+    use rustls::PeerIncompatible as PI;
+    let d = match e {
+        Error::InvalidCertificate(ce) => AlertDescription::from(ce.clone()),
+        Error::InvalidMessage(_) => AlertDescription::DecodeError,
+        Error::InappropriateMessage { .. } | Error::InappropriateHandshakeMessage { .. } => {
+            AlertDescription::UnexpectedMessage
+        }
+        Error::PeerIncompatible(
+            PI::ServerDoesNotSupportTls12Or13
+            | PI::Tls12NotOffered
+            | PI::Tls12NotOfferedOrEnabled
+            | PI::Tls13RequiredForQuic
+            | PI::SupportedVersionsExtensionRequired,
+        ) => AlertDescription::ProtocolVersion,
+        Error::PeerIncompatible(_) => AlertDescription::HandshakeFailure,
+        Error::PeerMisbehaved(_) => AlertDescription::IllegalParameter,
+        Error::NoApplicationProtocol => AlertDescription::NoApplicationProtocol,
+        Error::DecryptError => AlertDescription::BadRecordMac,
+        Error::General(_) => AlertDescription::HandshakeFailure,
+        Error::NoCertificatesPresented => AlertDescription::CertificateRequired,
+        Error::PeerSentOversizedRecord => AlertDescription::RecordOverflow,
+        _ => AlertDescription::InternalError,
+    };
+    Alert(u8::from(d))
+}
+
+fn group_name(g: NamedGroup) -> String {
+    match g {
+        NamedGroup::X25519 => "x25519".into(),
+        NamedGroup::secp256r1 => "secp256r1".into(),
+        NamedGroup::secp384r1 => "secp384r1".into(),
+        NamedGroup::secp521r1 => "secp521r1".into(),
+        NamedGroup::X448 => "x448".into(),
+        other => format!("{other:?}").to_lowercase(),
+    }
+}
+
+/// (code, IANA name, OpenSSL name, key_exchange, cipher, prf) of every suite
+/// the ring provider implements, in rustls's default preference order.
+const SUITES: &[(u16, &str, &str, &str, &str, &str)] = &[
+    (0x1302, "TLS_AES_256_GCM_SHA384", "TLS_AES_256_GCM_SHA384", "any", "aes_256_gcm", "sha384"),
+    (0x1301, "TLS_AES_128_GCM_SHA256", "TLS_AES_128_GCM_SHA256", "any", "aes_128_gcm", "sha256"),
+    (0x1303, "TLS_CHACHA20_POLY1305_SHA256", "TLS_CHACHA20_POLY1305_SHA256", "any", "chacha20_poly1305", "sha256"),
+    (0xc02c, "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", "ECDHE-ECDSA-AES256-GCM-SHA384", "ecdhe_ecdsa", "aes_256_gcm", "sha384"),
+    (0xc02b, "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "ECDHE-ECDSA-AES128-GCM-SHA256", "ecdhe_ecdsa", "aes_128_gcm", "sha256"),
+    (0xcca9, "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256", "ECDHE-ECDSA-CHACHA20-POLY1305", "ecdhe_ecdsa", "chacha20_poly1305", "sha256"),
+    (0xc030, "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", "ECDHE-RSA-AES256-GCM-SHA384", "ecdhe_rsa", "aes_256_gcm", "sha384"),
+    (0xc02f, "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "ECDHE-RSA-AES128-GCM-SHA256", "ecdhe_rsa", "aes_128_gcm", "sha256"),
+    (0xcca8, "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256", "ECDHE-RSA-CHACHA20-POLY1305", "ecdhe_rsa", "chacha20_poly1305", "sha256"),
+];
+
+fn suite_info(code: u16) -> CipherSuiteInfo {
+    match SUITES.iter().find(|s| s.0 == code) {
+        Some(&(_, iana, _, kex, cipher, prf)) => CipherSuiteInfo {
+            key_exchange: kex.into(),
+            cipher: cipher.into(),
+            mac: "aead".into(),
+            prf: prf.into(),
+            iana_name: iana.into(),
+        },
+        None => CipherSuiteInfo {
+            key_exchange: "unknown".into(),
+            cipher: "unknown".into(),
+            mac: "unknown".into(),
+            prf: "unknown".into(),
+            iana_name: format!("0x{code:04x}"),
+        },
+    }
+}
+
+/// Every suite this engine can negotiate, in default preference order, with
+/// its OpenSSL name: the data behind `ssl:cipher_suites/2`.
+pub fn cipher_suite_names() -> Vec<(CipherSuiteInfo, &'static str)> {
+    let offered: Vec<u16> =
+        provider().cipher_suites.iter().map(|s| u16::from(s.suite())).collect();
+    SUITES
+        .iter()
+        .filter(|s| offered.contains(&s.0))
+        .map(|s| (suite_info(s.0), s.2))
+        .collect()
+}

@@ -1,0 +1,62 @@
+//! `wassl:tls/options`: builds an engine [`Config`](engine::Config).
+
+use std::sync::Arc;
+
+use crate::bindings::exports::wassl::tls::options::{self as wit, Guest, GuestConfig};
+use crate::bindings::wassl::tls::types::{CipherSuite, Role};
+use crate::engine;
+
+use super::{convert, verify::HostVerify, Component};
+
+fn option_in(o: wit::TlsOption) -> engine::TlsOption {
+    use engine::TlsOption as E;
+    match o {
+        wit::TlsOption::Verify(v) => E::Verify(match v {
+            wit::VerifyType::VerifyNone => engine::VerifyType::VerifyNone,
+            wit::VerifyType::VerifyPeer => engine::VerifyType::VerifyPeer,
+        }),
+        wit::TlsOption::Cacerts(c) => E::Cacerts(c),
+        wit::TlsOption::Cacertfile(f) => E::Cacertfile { path: f.path, contents: f.contents },
+        wit::TlsOption::Cert(c) => E::Cert(c),
+        wit::TlsOption::Certfile(f) => E::Certfile { path: f.path, contents: f.contents },
+        wit::TlsOption::Key(k) => E::Key {
+            kind: match k.kind {
+                wit::KeyKind::RsaPrivateKey => engine::PrivateKeyKind::RsaPrivateKey,
+                wit::KeyKind::EcPrivateKey => engine::PrivateKeyKind::EcPrivateKey,
+                wit::KeyKind::PrivateKeyInfo => engine::PrivateKeyKind::PrivateKeyInfo,
+            },
+            der: k.der,
+        },
+        wit::TlsOption::Keyfile(f) => E::Keyfile { path: f.path, contents: f.contents },
+        wit::TlsOption::Versions(v) => E::Versions(v.into_iter().map(convert::version_in).collect()),
+        wit::TlsOption::ServerNameIndication(s) => E::ServerNameIndication(match s {
+            wit::ServerNameIndication::Disable => engine::ServerNameIndication::Disable,
+            wit::ServerNameIndication::Host(h) => engine::ServerNameIndication::Host(h),
+        }),
+        wit::TlsOption::AlpnAdvertisedProtocols(p) => E::AlpnAdvertisedProtocols(p),
+        wit::TlsOption::AlpnPreferredProtocols(p) => E::AlpnPreferredProtocols(p),
+    }
+}
+
+/// The `config` resource.
+pub(crate) struct ConfigResource(pub(crate) engine::Config);
+
+impl GuestConfig for ConfigResource {
+    fn create(role: Role, opts: Vec<wit::TlsOption>) -> Result<wit::Config, wit::OptionError> {
+        let opts = opts.into_iter().map(option_in).collect();
+        engine::Config::new(convert::role(role), opts, Arc::new(HostVerify))
+            .map(|c| wit::Config::new(ConfigResource(c)))
+            .map_err(|e| wit::OptionError { name: e.option, value: e.value, detail: e.detail })
+    }
+}
+
+impl Guest for Component {
+    type Config = ConfigResource;
+
+    fn cipher_suites() -> Vec<(CipherSuite, String)> {
+        engine::cipher_suite_names()
+            .into_iter()
+            .map(|(s, openssl)| (convert::suite_out(s), openssl.to_string()))
+            .collect()
+    }
+}

@@ -1,0 +1,26 @@
+//! The engine's [`VerifyHook`] answered by the imported `verify` interface:
+//! the host runs the user's verify_fun.
+
+use crate::bindings::wassl::tls::{types as wit, verify};
+use crate::engine::{BadCert, PeerChain, VerifyHook};
+
+use super::convert;
+
+/// Asks the host, once per handshake.
+#[derive(Debug)]
+pub(crate) struct HostVerify;
+
+impl VerifyHook for HostVerify {
+    fn verify_peer(&self, chain: PeerChain) -> Result<(), BadCert> {
+        let report = verify::PeerChain {
+            role: match chain.role {
+                crate::engine::Role::Client => wit::Role::Client,
+                crate::engine::Role::Server => wit::Role::Server,
+            },
+            chain: chain.chain,
+            server_name: chain.server_name,
+            problem: chain.problem.map(convert::bad_cert_out),
+        };
+        verify::verify_peer(&report).map_err(convert::bad_cert_in)
+    }
+}

@@ -1,0 +1,10 @@
+//! Generated host bindings for the `wassl:tls/engine` world, alone in this
+//! file. Exports are called asynchronously so a guest call can be bounded by
+//! an epoch deadline without blocking the tokio worker forever.
+#![allow(missing_docs, unreachable_pub, clippy::all)]
+
+wasmtime::component::bindgen!({
+    path: "../wit",
+    world: "engine",
+    exports: { default: async },
+});

@@ -1,0 +1,139 @@
+//! The wasmtime side of wassl: one [`Engine`], the guest component compiled
+//! once per process (and cached on disk), and one [`Instance`] per connection,
+//! each in its own `Store` with a memory limit and a per-call epoch deadline.
+
+mod cache;
+mod instance;
+
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use wasmtime::component::{Component, HasSelf, Linker};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+
+use crate::bindings;
+use crate::imports::HostState;
+
+pub use cache::cache_dir;
+pub(crate) use instance::Instance;
+
+/// The guest component, built by `build.rs` from `guest/`.
+pub(crate) const GUEST_WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/wassl_guest.wasm"));
+
+/// How often the epoch ticks; call deadlines are counted in these.
+const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// Limits of the sandbox. Set them with [`configure`] before the first
+/// connection; afterwards they are fixed for the process.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// Connections (guest instances) that may exist at once; the pooling
+    /// allocator reserves slots for this many. Past it, calls fail with
+    /// `system_limit`.
+    pub max_connections: u32,
+    /// Linear memory one connection's engine may use, in bytes. Past it the
+    /// guest traps and that socket ends with an `engine_trap` error.
+    pub max_memory: usize,
+    /// Longest a single guest call may run before it is stopped (a trap for
+    /// that socket only).
+    pub call_deadline: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { max_connections: 1000, max_memory: 32 << 20, call_deadline: Duration::from_secs(5) }
+    }
+}
+
+static LIMITS: Mutex<Option<Limits>> = Mutex::new(None);
+static RUNTIME: OnceLock<Result<Arc<Runtime>, String>> = OnceLock::new();
+
+/// Set the sandbox limits. Returns false when the runtime has already started
+/// (the limits in force are then unchanged).
+pub fn configure(limits: Limits) -> bool {
+    if RUNTIME.get().is_some() {
+        return false;
+    }
+    *LIMITS.lock().unwrap_or_else(|e| e.into_inner()) = Some(limits);
+    true
+}
+
+/// The process-wide engine, compiled component and linker.
+pub(crate) struct Runtime {
+    pub(crate) engine: Engine,
+    pub(crate) pre: bindings::EnginePre<HostState>,
+    pub(crate) limits: Limits,
+}
+
+/// The runtime, built on first use: compiling the component takes about a
+/// second (or a few milliseconds from the on-disk cache).
+pub(crate) fn get() -> Result<Arc<Runtime>, String> {
+    RUNTIME.get_or_init(|| Runtime::new().map(Arc::new).map_err(|e| format!("{e:#}"))).clone()
+}
+
+impl Runtime {
+    fn new() -> wasmtime::Result<Runtime> {
+        let limits = LIMITS.lock().unwrap_or_else(|e| e.into_inner()).clone().unwrap_or_default();
+        let mut pool = PoolingAllocationConfig::default();
+        let n = limits.max_connections.max(1);
+        // A wasip2 component holds a few core instances (the program plus
+        // adapter shims); reserve room for them in every slot.
+        pool.total_component_instances(n)
+            .max_core_instances_per_component(8)
+            .total_core_instances(n.saturating_mul(8))
+            .max_memories_per_component(2)
+            .total_memories(n.saturating_mul(2))
+            .max_tables_per_component(4)
+            .total_tables(n.saturating_mul(4))
+            .total_stacks(n)
+            .max_memory_size(limits.max_memory);
+        let mut config = Config::new();
+        config
+            .epoch_interruption(true)
+            .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        let engine = Engine::new(&config)?;
+        let component = cache::load_or_compile(&engine, GUEST_WASM)?;
+        let mut linker: Linker<HostState> = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+        bindings::Engine::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)?;
+        let pre = bindings::EnginePre::new(linker.instantiate_pre(&component)?)?;
+        start_epoch_ticker(engine.weak());
+        Ok(Runtime { engine, pre, limits })
+    }
+
+    /// Epoch ticks in one call deadline.
+    pub(crate) fn deadline_ticks(&self) -> u64 {
+        (self.limits.call_deadline.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64
+    }
+}
+
+/// One thread for the process advances the epoch; it ends with the engine.
+fn start_epoch_ticker(engine: wasmtime::EngineWeak) {
+    std::thread::Builder::new()
+        .name("wassl-epoch".into())
+        .spawn(move || loop {
+            std::thread::sleep(EPOCH_TICK);
+            match engine.upgrade() {
+                Some(e) => e.increment_epoch(),
+                None => return,
+            }
+        })
+        .expect("spawn the epoch thread");
+}
+
+/// Compile (or load) the component now, so the first connection does not
+/// pay for it. `ssl:start/0`.
+pub(crate) fn warm() -> Result<(), String> {
+    get().map(|_| ())
+}
+
+/// The component the host embeds, for tools that want it (jco, inspection).
+pub fn guest_component() -> &'static [u8] {
+    GUEST_WASM
+}
+
+#[allow(dead_code)]
+fn _assert_send() {
+    fn is_send<T: Send + Sync>() {}
+    is_send::<Component>();
+}

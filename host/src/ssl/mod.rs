@@ -1,0 +1,484 @@
+//! The Erlang `ssl` API: the functions keep their Erlang names and
+//! arguments, options are [`SslOption`]s, errors are [`Reason`]s.
+//!
+//! Calls that create a socket make the calling process its owner (see
+//! [`crate::process`]); that process receives `{ssl, S, Data}` and friends.
+
+mod listen;
+pub(crate) mod options;
+mod packet;
+pub(crate) mod pem_cache;
+mod reason;
+mod socket;
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::{TcpSocket, TcpStream};
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
+
+pub use options::{
+    Active, KeyType, Mode, OptName, Packet, ServerNameIndication, SslOption, Verify, Version,
+};
+pub use reason::{format_error, Reason};
+
+use crate::bindings::wassl::tls::types as wit;
+use crate::owner::{self_pid, Pid};
+use socket::Request;
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+pub(crate) fn next_id() -> u64 {
+    NEXT_ID.fetch_add(1, Ordering::Relaxed)
+}
+
+/// A time limit in the manual's sense: milliseconds or `infinity`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Timeout {
+    /// Wait for ever (the default of every `ssl` call).
+    Infinity,
+    /// Give up after this long with `{error, timeout}`.
+    After(Duration),
+}
+
+impl Timeout {
+    pub(crate) fn deadline(self) -> Option<Instant> {
+        match self {
+            Timeout::Infinity => None,
+            Timeout::After(d) => Some(Instant::now() + d),
+        }
+    }
+}
+
+impl From<u64> for Timeout {
+    /// Milliseconds, as in Erlang.
+    fn from(ms: u64) -> Timeout {
+        Timeout::After(Duration::from_millis(ms))
+    }
+}
+
+impl From<Duration> for Timeout {
+    fn from(d: Duration) -> Timeout {
+        Timeout::After(d)
+    }
+}
+
+/// Received data: a list or a binary, by the socket's `mode`.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Data {
+    /// `{mode, list}` (Erlang's default): a string of bytes.
+    List(Vec<u8>),
+    /// `{mode, binary}`.
+    Binary(Vec<u8>),
+}
+
+impl Data {
+    /// The bytes, whatever the mode.
+    pub fn as_bytes(&self) -> &[u8] {
+        match self {
+            Data::List(b) | Data::Binary(b) => b,
+        }
+    }
+
+    /// The bytes, whatever the mode.
+    pub fn into_bytes(self) -> Vec<u8> {
+        match self {
+            Data::List(b) | Data::Binary(b) => b,
+        }
+    }
+}
+
+impl fmt::Debug for Data {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let text = String::from_utf8_lossy(self.as_bytes());
+        match self {
+            Data::List(_) => write!(f, "{text:?}"),
+            Data::Binary(_) => write!(f, "<<{text:?}>>"),
+        }
+    }
+}
+
+/// `shutdown/2`'s `How`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum How {
+    /// Stop reading.
+    Read,
+    /// Send close_notify and stop writing; reading goes on.
+    Write,
+    /// Both.
+    ReadWrite,
+}
+
+#[derive(Clone)]
+enum Inner {
+    Conn(mpsc::UnboundedSender<Request>),
+    Listen(Arc<listen::ListenSocket>),
+}
+
+/// `sslsocket()`: a handle on a connection or listen socket. Handles are
+/// cheap to clone; the socket closes when its owner ends, on `close`, or
+/// when the last handle is dropped.
+#[derive(Clone)]
+pub struct SslSocket {
+    id: u64,
+    inner: Inner,
+}
+
+impl PartialEq for SslSocket {
+    fn eq(&self, other: &SslSocket) -> bool {
+        self.id == other.id
+    }
+}
+impl Eq for SslSocket {}
+
+impl fmt::Debug for SslSocket {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = if matches!(self.inner, Inner::Listen(_)) { "listen" } else { "tls" };
+        write!(f, "#sslsocket<{kind}.{}>", self.id)
+    }
+}
+
+impl SslSocket {
+    fn conn(id: u64, tx: mpsc::UnboundedSender<Request>) -> SslSocket {
+        SslSocket { id, inner: Inner::Conn(tx) }
+    }
+
+    async fn call<T>(&self, make: impl FnOnce(socket::Reply<T>) -> Request) -> Result<T, Reason> {
+        let Inner::Conn(tx) = &self.inner else { return Err(Reason::Einval) };
+        let (reply, rx) = oneshot::channel();
+        tx.send(make(reply)).map_err(|_| Reason::Closed)?;
+        rx.await.map_err(|_| Reason::Closed)?
+    }
+
+    fn listener(&self) -> Result<&Arc<listen::ListenSocket>, Reason> {
+        match &self.inner {
+            Inner::Listen(l) => Ok(l),
+            Inner::Conn(_) => Err(Reason::Einval),
+        }
+    }
+}
+
+/// A cipher suite in the map form of the manual.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CipherSuite {
+    /// `any` (TLS 1.3) or e.g. `ecdhe_ecdsa`.
+    pub key_exchange: String,
+    /// e.g. `aes_128_gcm`.
+    pub cipher: String,
+    /// `aead`.
+    pub mac: String,
+    /// e.g. `sha256`.
+    pub prf: String,
+    /// The IANA name, e.g. `TLS_AES_128_GCM_SHA256`.
+    pub iana_name: String,
+}
+
+impl CipherSuite {
+    fn from_wit(s: wit::CipherSuite) -> CipherSuite {
+        CipherSuite { key_exchange: s.key_exchange, cipher: s.cipher, mac: s.mac, prf: s.prf, iana_name: s.iana_name }
+    }
+}
+
+/// What `connection_information/1` returns.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConnectionInformation {
+    /// `protocol`.
+    pub protocol: Version,
+    /// `selected_cipher_suite`.
+    pub selected_cipher_suite: CipherSuite,
+    /// `ecc`: the key exchange group.
+    pub ecc: Option<String>,
+    /// `sni_hostname`.
+    pub sni_hostname: Option<String>,
+    /// `negotiated_protocol` (ALPN).
+    pub negotiated_protocol: Option<Vec<u8>>,
+    /// `session_resumption`.
+    pub session_resumption: bool,
+}
+
+impl ConnectionInformation {
+    fn from_wit(i: wit::ConnectionInfo) -> ConnectionInformation {
+        ConnectionInformation {
+            protocol: match i.protocol {
+                wit::ProtocolVersion::Tlsv12 => Version::Tlsv1_2,
+                wit::ProtocolVersion::Tlsv13 => Version::Tlsv1_3,
+            },
+            selected_cipher_suite: CipherSuite::from_wit(i.selected_cipher_suite),
+            ecc: i.ecc,
+            sni_hostname: i.sni_hostname,
+            negotiated_protocol: i.negotiated_protocol,
+            session_resumption: i.session_resumption,
+        }
+    }
+}
+
+/// `ssl:start/0`: compile (or load from the cache) the engine now.
+pub async fn start() -> Result<(), Reason> {
+    tokio::task::spawn_blocking(crate::runtime::warm)
+        .await
+        .map_err(|e| Reason::EngineTrap(e.to_string()))?
+        .map_err(Reason::EngineTrap)
+}
+
+/// `ssl:stop/0`. Sockets live until closed; this clears the PEM cache.
+pub fn stop() {
+    pem_cache::clear();
+}
+
+/// `ssl:clear_pem_cache/0`.
+pub fn clear_pem_cache() {
+    pem_cache::clear();
+}
+
+/// `ssl:listen/2`: a listen socket on `port` (0 picks one). Every option is
+/// checked now, TLS ones by the engine itself, so a missing certificate is
+/// reported here and not at the first handshake.
+pub async fn listen(port: u16, opts: Vec<SslOption>) -> Result<SslSocket, Reason> {
+    let owner = self_pid();
+    let split = options::split(wit::Role::Server, &opts)?;
+    // Validate the TLS options in a throwaway sandbox.
+    drop(socket::new_instance(wit::Role::Server, &opts).await?);
+    let addr = SocketAddr::from(([0, 0, 0, 0], port));
+    let sock = TcpSocket::new_v4().map_err(|e| Reason::from_io(&e))?;
+    sock.set_reuseaddr(split.socket.reuseaddr).map_err(|e| Reason::from_io(&e))?;
+    sock.bind(addr).map_err(|e| Reason::from_io(&e))?;
+    let listener = sock.listen(split.socket.backlog).map_err(|e| Reason::from_io(&e))?;
+    let ls = listen::ListenSocket::new(listener, opts, split.socket, owner);
+    Ok(SslSocket { id: next_id(), inner: Inner::Listen(ls) })
+}
+
+/// `ssl:transport_accept/1,2`: accept a TCP connection on a listen socket.
+/// The new socket allows only [`handshake`] and [`controlling_process`]
+/// until the handshake is done.
+pub async fn transport_accept(listen: &SslSocket, timeout: impl Into<Timeout>) -> Result<SslSocket, Reason> {
+    listen.listener()?.accept(timeout.into(), self_pid()).await
+}
+
+/// `ssl:handshake/1,2`: the server side of the TLS handshake.
+pub async fn handshake(socket: &SslSocket, timeout: impl Into<Timeout>) -> Result<SslSocket, Reason> {
+    handshake_with(socket, Vec::new(), timeout).await
+}
+
+/// `ssl:handshake/3`: the handshake with options added to the listen socket's.
+pub async fn handshake_with(
+    socket: &SslSocket,
+    opts: Vec<SslOption>,
+    timeout: impl Into<Timeout>,
+) -> Result<SslSocket, Reason> {
+    let deadline = timeout.into().deadline();
+    socket.call(|reply| Request::Handshake { extra: opts, deadline, reply }).await?;
+    Ok(socket.clone())
+}
+
+/// `ssl:ssl_accept/1,2`: the old name of [`handshake`].
+pub async fn ssl_accept(socket: &SslSocket, timeout: impl Into<Timeout>) -> Result<(), Reason> {
+    handshake(socket, timeout).await.map(|_| ())
+}
+
+/// `ssl:handshake(TcpSocket, Opts, Timeout)`: upgrade an accepted TCP stream
+/// to a TLS server connection.
+pub async fn handshake_tcp(tcp: TcpStream, opts: Vec<SslOption>, timeout: impl Into<Timeout>) -> Result<SslSocket, Reason> {
+    let s = socket::spawn(socket::Setup {
+        tcp,
+        role: wit::Role::Server,
+        server_name: String::new(),
+        opts,
+        owner: self_pid(),
+    })?;
+    handshake(&s, timeout).await
+}
+
+/// `ssl:connect/3,4`: a TLS connection to `host:port`. The server's
+/// certificate is checked against `host` (or `server_name_indication`).
+pub async fn connect(host: &str, port: u16, opts: Vec<SslOption>, timeout: impl Into<Timeout>) -> Result<SslSocket, Reason> {
+    let deadline = timeout.into().deadline();
+    // Options first: a bad option is reported even when the peer is down.
+    options::split(wit::Role::Client, &opts)?;
+    drop(socket::new_instance(wit::Role::Client, &opts).await?);
+    let tcp = async {
+        let mut addrs = tokio::net::lookup_host((host, port)).await.map_err(|_| Reason::Posix("nxdomain".into()))?;
+        let mut last = Reason::Posix("nxdomain".into());
+        for addr in addrs.by_ref() {
+            match TcpStream::connect(addr).await {
+                Ok(s) => return Ok(s),
+                Err(e) => last = Reason::from_io(&e),
+            }
+        }
+        Err(last)
+    };
+    let tcp = match deadline {
+        Some(d) => tokio::time::timeout_at(d, tcp).await.map_err(|_| Reason::Timeout)??,
+        None => tcp.await?,
+    };
+    connect_stream(tcp, host, opts, deadline).await
+}
+
+/// `ssl:connect/2,3` on a connected TCP stream: upgrade it to TLS as a
+/// client. `server_name` is the name the certificate is checked against.
+pub async fn connect_tcp(
+    tcp: TcpStream,
+    server_name: &str,
+    opts: Vec<SslOption>,
+    timeout: impl Into<Timeout>,
+) -> Result<SslSocket, Reason> {
+    connect_stream(tcp, server_name, opts, timeout.into().deadline()).await
+}
+
+async fn connect_stream(tcp: TcpStream, host: &str, opts: Vec<SslOption>, deadline: Option<Instant>) -> Result<SslSocket, Reason> {
+    let s = socket::spawn(socket::Setup {
+        tcp,
+        role: wit::Role::Client,
+        server_name: host.to_string(),
+        opts,
+        owner: self_pid(),
+    })?;
+    s.call(|reply| Request::Handshake { extra: Vec::new(), deadline, reply }).await?;
+    Ok(s)
+}
+
+/// `ssl:send/2`.
+pub async fn send(socket: &SslSocket, data: impl AsRef<[u8]>) -> Result<(), Reason> {
+    let data = data.as_ref().to_vec();
+    socket.call(|reply| Request::Send { data, reply }).await
+}
+
+/// `ssl:recv/2,3`: passive mode only. `len` 0 returns what is available;
+/// N > 0 (raw packet mode) returns exactly N bytes.
+pub async fn recv(socket: &SslSocket, len: usize, timeout: impl Into<Timeout>) -> Result<Data, Reason> {
+    let deadline = timeout.into().deadline();
+    socket.call(|reply| Request::Recv { len, deadline, reply }).await
+}
+
+/// `ssl:setopts/2`: socket options (`active`, `mode`, `packet`, `nodelay`).
+pub async fn setopts(socket: &SslSocket, opts: Vec<SslOption>) -> Result<(), Reason> {
+    socket.call(|reply| Request::Setopts { opts, reply }).await
+}
+
+/// `ssl:getopts/2`.
+pub async fn getopts(socket: &SslSocket, names: &[OptName]) -> Result<Vec<SslOption>, Reason> {
+    if let Inner::Listen(l) = &socket.inner {
+        return Ok(l.socket_opts.get(names));
+    }
+    let names = names.to_vec();
+    socket.call(|reply| Request::Getopts { names, reply }).await
+}
+
+/// `ssl:controlling_process/2`: only the current owner may give a socket away.
+pub async fn controlling_process(socket: &SslSocket, new_owner: &Pid) -> Result<(), Reason> {
+    let caller = self_pid();
+    if let Inner::Listen(l) = &socket.inner {
+        return l.set_owner(&caller, new_owner.clone());
+    }
+    let new = new_owner.clone();
+    socket.call(|reply| Request::ControllingProcess { caller, new, reply }).await
+}
+
+/// `ssl:close/1`: close_notify, then the connection is gone. Closing a listen
+/// socket stops its acceptors with `{error, closed}`.
+pub async fn close(socket: &SslSocket) -> Result<(), Reason> {
+    match &socket.inner {
+        Inner::Listen(l) => {
+            l.close();
+            Ok(())
+        }
+        Inner::Conn(_) => match socket.call(|reply| Request::Close { reply }).await {
+            Err(Reason::Closed) => Ok(()),
+            other => other,
+        },
+    }
+}
+
+/// `ssl:shutdown/2`.
+pub async fn shutdown(socket: &SslSocket, how: How) -> Result<(), Reason> {
+    socket.call(|reply| Request::Shutdown { how, reply }).await
+}
+
+/// `ssl:peername/1`.
+pub async fn peername(socket: &SslSocket) -> Result<SocketAddr, Reason> {
+    socket.call(|reply| Request::Peername { reply }).await
+}
+
+/// `ssl:sockname/1`.
+pub async fn sockname(socket: &SslSocket) -> Result<SocketAddr, Reason> {
+    if let Inner::Listen(l) = &socket.inner {
+        return l.local_addr();
+    }
+    socket.call(|reply| Request::Sockname { reply }).await
+}
+
+/// `ssl:peercert/1`: the peer's certificate, DER-encoded.
+pub async fn peercert(socket: &SslSocket) -> Result<Vec<u8>, Reason> {
+    socket.call(|reply| Request::Peercert { reply }).await
+}
+
+/// `ssl:connection_information/1`.
+pub async fn connection_information(socket: &SslSocket) -> Result<ConnectionInformation, Reason> {
+    socket.call(|reply| Request::Info { reply }).await
+}
+
+/// `ssl:negotiated_protocol/1`: the ALPN protocol.
+pub async fn negotiated_protocol(socket: &SslSocket) -> Result<Vec<u8>, Reason> {
+    connection_information(socket).await?.negotiated_protocol.ok_or(Reason::ProtocolNotNegotiated)
+}
+
+/// What `versions/0` reports.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Versions {
+    /// `ssl_app`: wassl's version.
+    pub ssl_app: String,
+    /// `supported`: versions used by default.
+    pub supported: Vec<Version>,
+    /// `available`: versions that can be configured.
+    pub available: Vec<Version>,
+    /// `implemented`.
+    pub implemented: Vec<Version>,
+}
+
+/// `ssl:versions/0`.
+pub fn versions() -> Versions {
+    let v = vec![Version::Tlsv1_3, Version::Tlsv1_2];
+    Versions { ssl_app: env!("CARGO_PKG_VERSION").into(), supported: v.clone(), available: v.clone(), implemented: v }
+}
+
+/// `Description` of `cipher_suites/2`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SuiteDescription {
+    /// Suites used by default.
+    Default,
+    /// Every suite that can be configured (the same set: wassl has no legacy suites).
+    All,
+    /// Suites that belong to exactly this version (TLS 1.3 suites for `'tlsv1.3'`).
+    Exclusive,
+}
+
+/// `ssl:cipher_suites/2`: the suites for `version`, in preference order.
+pub async fn cipher_suites(description: SuiteDescription, version: Version) -> Result<Vec<CipherSuite>, Reason> {
+    static ALL: tokio::sync::OnceCell<Vec<CipherSuite>> = tokio::sync::OnceCell::const_new();
+    let all = ALL
+        .get_or_try_init(|| async {
+            let rt = crate::runtime::get().map_err(Reason::EngineTrap)?;
+            let mut inst = crate::runtime::Instance::new(
+                &rt,
+                crate::imports::VerifyPolicy { mode: Verify::VerifyNone },
+            )
+            .await?;
+            Ok::<_, Reason>(inst.cipher_suites().await?.into_iter().map(|(s, _)| CipherSuite::from_wit(s)).collect())
+        })
+        .await?;
+    let tls13 = |s: &CipherSuite| s.key_exchange == "any";
+    Ok(all
+        .iter()
+        .filter(|s| match (version, description) {
+            (Version::Tlsv1_3, _) => tls13(s),
+            (Version::Tlsv1_2, SuiteDescription::Exclusive) => !tls13(s),
+            // TLS 1.2 in OTP lists 1.2 suites only; the 1.3 ones cannot be used there.
+            (Version::Tlsv1_2, _) => !tls13(s),
+            _ => false,
+        })
+        .cloned()
+        .collect())
+}

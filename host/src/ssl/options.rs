@@ -1,0 +1,418 @@
+//! The `ssl` options as a Rust enum whose variants carry the Erlang names.
+//! TLS options go to the engine (file options read here, since the engine has
+//! no file system); socket options stay with the host's socket task.
+
+use std::path::PathBuf;
+
+use crate::bindings::exports::wassl::tls::options as wit;
+use crate::bindings::wassl::tls::types::{ProtocolVersion, Role};
+use crate::ssl::Reason;
+
+/// `verify_none` | `verify_peer`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verify {
+    /// Accept any peer certificate. A server does not ask for one.
+    VerifyNone,
+    /// Validate the peer's certificate path (and host name, on a client).
+    /// The default for clients since OTP 26; servers default to `VerifyNone`.
+    VerifyPeer,
+}
+
+/// Protocol versions as Erlang names them (`'tlsv1.3'`...).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Version {
+    /// `sslv3`: refused (RFC 7568).
+    Sslv3,
+    /// `tlsv1`: refused (RFC 8996).
+    Tlsv1,
+    /// `'tlsv1.1'`: refused (RFC 8996).
+    Tlsv1_1,
+    /// `'tlsv1.2'`.
+    Tlsv1_2,
+    /// `'tlsv1.3'`.
+    Tlsv1_3,
+}
+
+impl Version {
+    /// The Erlang atom.
+    pub fn atom(self) -> &'static str {
+        match self {
+            Version::Sslv3 => "sslv3",
+            Version::Tlsv1 => "tlsv1",
+            Version::Tlsv1_1 => "'tlsv1.1'",
+            Version::Tlsv1_2 => "'tlsv1.2'",
+            Version::Tlsv1_3 => "'tlsv1.3'",
+        }
+    }
+}
+
+/// The tag of `{key, {Tag, Der}}`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyType {
+    /// `'RSAPrivateKey'` (PKCS#1).
+    RsaPrivateKey,
+    /// `'ECPrivateKey'` (SEC1).
+    EcPrivateKey,
+    /// `'PrivateKeyInfo'` (PKCS#8; RSA, ECDSA or Ed25519).
+    PrivateKeyInfo,
+}
+
+/// `{server_name_indication, Host | disable}`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ServerNameIndication {
+    /// Send no SNI (the host name given to `connect` is still checked).
+    Disable,
+    /// Send this name and check the server's certificate against it.
+    Host(String),
+}
+
+/// `{active, true | false | once | N}`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Active {
+    /// Passive: data is read with [`recv`](crate::ssl::recv).
+    False,
+    /// Every packet is sent to the owner as `{ssl, S, Data}`.
+    True,
+    /// One packet is sent, then the socket turns passive.
+    Once,
+    /// N packets are sent, then `{ssl_passive, S}` and the socket turns passive.
+    N(i32),
+}
+
+/// `{mode, list | binary}`: how data is delivered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// As a list of bytes (Erlang's default).
+    List,
+    /// As a binary.
+    Binary,
+}
+
+/// `{packet, Type}`: framing of application data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Packet {
+    /// `raw` or `0`: no framing.
+    Raw,
+    /// `1`, `2`, `4`: a big-endian length header of that many bytes.
+    Len(u8),
+    /// `line`: one line per packet, `\n` included.
+    Line,
+}
+
+/// One option of `listen`, `connect`, `handshake`, `setopts`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SslOption {
+    /// `{verify, verify_none | verify_peer}`.
+    Verify(Verify),
+    /// `{cacerts, [Der]}`: trusted certificates.
+    Cacerts(Vec<Vec<u8>>),
+    /// `{cacertfile, Path}`: PEM file of trusted certificates.
+    Cacertfile(PathBuf),
+    /// `{cert, Der | [Der]}`: own certificate (and chain, leaf first).
+    Cert(Vec<Vec<u8>>),
+    /// `{certfile, Path}`: PEM file with own certificate (and chain).
+    Certfile(PathBuf),
+    /// `{key, {Type, Der}}`: own private key.
+    Key(KeyType, Vec<u8>),
+    /// `{keyfile, Path}`: PEM file with the private key (defaults to the certfile).
+    Keyfile(PathBuf),
+    /// `{versions, [Version]}`.
+    Versions(Vec<Version>),
+    /// `{server_name_indication, Host | disable}` (client).
+    ServerNameIndication(ServerNameIndication),
+    /// `{alpn_advertised_protocols, [binary()]}` (client).
+    AlpnAdvertisedProtocols(Vec<Vec<u8>>),
+    /// `{alpn_preferred_protocols, [binary()]}` (server).
+    AlpnPreferredProtocols(Vec<Vec<u8>>),
+    /// `{active, ...}`.
+    Active(Active),
+    /// `{mode, list | binary}`.
+    Mode(Mode),
+    /// `{packet, ...}`.
+    Packet(Packet),
+    /// `{reuseaddr, boolean()}` (listen).
+    Reuseaddr(bool),
+    /// `{nodelay, boolean()}`.
+    Nodelay(bool),
+    /// `{backlog, N}` (listen; default 5).
+    Backlog(u32),
+    /// `{secure_renegotiate, boolean()}`: recognised; renegotiation does not exist in wassl.
+    SecureRenegotiate(bool),
+    /// `{client_preferred_next_protocols, ...}`: NPN, refused (use ALPN).
+    ClientPreferredNextProtocols(Vec<Vec<u8>>),
+    /// `{next_protocols_advertised, [binary()]}`: NPN, refused (use ALPN).
+    NextProtocolsAdvertised(Vec<Vec<u8>>),
+    /// `{psk_identity, string()}`: PSK suites, refused.
+    PskIdentity(String),
+    /// `{srp_identity, {User, Password}}`: SRP suites, refused.
+    SrpIdentity(String, String),
+    /// `{dh, Der}`: finite-field DHE suites, refused.
+    Dh(Vec<u8>),
+    /// `{dhfile, Path}`: finite-field DHE suites, refused.
+    Dhfile(PathBuf),
+}
+
+/// The name of an option, for `getopts`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OptName {
+    /// `active`.
+    Active,
+    /// `mode`.
+    Mode,
+    /// `packet`.
+    Packet,
+    /// `nodelay`.
+    Nodelay,
+}
+
+fn unsupported(option: &str, value: &str, why: &str) -> Reason {
+    Reason::options(option, value, why)
+}
+
+impl SslOption {
+    /// Reject options wassl recognises but will not honour, with the reason.
+    pub(crate) fn check_supported(&self) -> Result<(), Reason> {
+        match self {
+            SslOption::Versions(vs) => {
+                for v in vs {
+                    if matches!(v, Version::Sslv3 | Version::Tlsv1 | Version::Tlsv1_1) {
+                        let list: Vec<&str> = vs.iter().map(|v| v.atom()).collect();
+                        return Err(Reason::options(
+                            v.atom(),
+                            format!("{{versions,[{}]}}", list.join(",")),
+                            format!(
+                                "{} is not supported: SSL 3.0, TLS 1.0 and TLS 1.1 are deprecated \
+                                 (RFC 7568, RFC 8996); wassl speaks 'tlsv1.2' and 'tlsv1.3'",
+                                v.atom()
+                            ),
+                        ));
+                    }
+                }
+                Ok(())
+            }
+            SslOption::SecureRenegotiate(_) => Ok(()), // nothing to configure: there is no renegotiation
+            SslOption::ClientPreferredNextProtocols(_) => Err(unsupported(
+                "client_preferred_next_protocols",
+                "...",
+                "Next Protocol Negotiation (NPN) is not supported; use alpn_advertised_protocols",
+            )),
+            SslOption::NextProtocolsAdvertised(_) => Err(unsupported(
+                "next_protocols_advertised",
+                "...",
+                "Next Protocol Negotiation (NPN) is not supported; use alpn_preferred_protocols",
+            )),
+            SslOption::PskIdentity(v) => Err(unsupported(
+                "psk_identity",
+                &format!("{v:?}"),
+                "pre-shared key (PSK) cipher suites are not supported by the rustls engine",
+            )),
+            SslOption::SrpIdentity(u, _) => Err(unsupported(
+                "srp_identity",
+                &format!("{{{u:?},...}}"),
+                "SRP cipher suites are not supported by the rustls engine",
+            )),
+            SslOption::Dh(_) | SslOption::Dhfile(_) => Err(unsupported(
+                if matches!(self, SslOption::Dh(_)) { "dh" } else { "dhfile" },
+                "...",
+                "finite-field Diffie-Hellman (DHE) suites are not supported; wassl uses ECDHE",
+            )),
+            SslOption::Active(Active::N(n)) if !(-32768..=32767).contains(n) => Err(Reason::options(
+                "active",
+                n.to_string(),
+                "{active, N} takes N from -32768 to 32767",
+            )),
+            SslOption::Packet(Packet::Len(n)) if ![1, 2, 4].contains(n) => Err(Reason::options(
+                "packet",
+                n.to_string(),
+                "packet takes raw, 0, 1, 2, 4 or line",
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    fn is_socket_option(&self) -> bool {
+        matches!(
+            self,
+            SslOption::Active(_)
+                | SslOption::Mode(_)
+                | SslOption::Packet(_)
+                | SslOption::Reuseaddr(_)
+                | SslOption::Nodelay(_)
+                | SslOption::Backlog(_)
+        )
+    }
+}
+
+/// Socket options of one socket (Erlang's defaults:
+/// `[{mode,list},{packet,0},{header,0},{active,true}]`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct SocketOpts {
+    pub(crate) active: Active,
+    pub(crate) mode: Mode,
+    pub(crate) packet: Packet,
+    pub(crate) reuseaddr: bool,
+    pub(crate) nodelay: bool,
+    pub(crate) backlog: u32,
+}
+
+impl Default for SocketOpts {
+    fn default() -> Self {
+        SocketOpts {
+            active: Active::True,
+            mode: Mode::List,
+            packet: Packet::Raw,
+            reuseaddr: false,
+            nodelay: false,
+            backlog: 5,
+        }
+    }
+}
+
+impl SocketOpts {
+    /// Apply socket options; TLS options are an error here (`setopts`).
+    pub(crate) fn apply(&mut self, opts: &[SslOption]) -> Result<(), Reason> {
+        for o in opts {
+            o.check_supported()?;
+            match o {
+                SslOption::Active(a) => self.active = *a,
+                SslOption::Mode(m) => self.mode = *m,
+                SslOption::Packet(p) => self.packet = *p,
+                SslOption::Reuseaddr(b) => self.reuseaddr = *b,
+                SslOption::Nodelay(b) => self.nodelay = *b,
+                SslOption::Backlog(n) => self.backlog = *n,
+                other => {
+                    return Err(Reason::options(
+                        &format!("{other:?}").split('(').next().unwrap_or("option").to_lowercase(),
+                        "...",
+                        "only socket options can be changed with setopts",
+                    ))
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// `getopts`.
+    pub(crate) fn get(&self, names: &[OptName]) -> Vec<SslOption> {
+        names
+            .iter()
+            .map(|n| match n {
+                OptName::Active => SslOption::Active(self.active),
+                OptName::Mode => SslOption::Mode(self.mode),
+                OptName::Packet => SslOption::Packet(self.packet),
+                OptName::Nodelay => SslOption::Nodelay(self.nodelay),
+            })
+            .collect()
+    }
+}
+
+/// Options split for the two halves of a socket.
+#[derive(Clone, Debug)]
+pub(crate) struct Split {
+    pub(crate) socket: SocketOpts,
+    pub(crate) tls: Vec<wit::TlsOption>,
+    pub(crate) verify: Verify,
+}
+
+fn read_file(option: &str, path: &PathBuf) -> Result<wit::PemFile, Reason> {
+    let shown = format!("{:?}", path.display().to_string());
+    super::pem_cache::read(path)
+        .map(|contents| wit::PemFile { path: path.display().to_string(), contents })
+        .map_err(|e| {
+            let atom = match Reason::from_io(&e) {
+                Reason::Posix(a) => a,
+                other => other.to_string(),
+            };
+            let what = match option {
+                "cacertfile" => "CA certificate file",
+                "certfile" => "certificate file",
+                _ => "private key file",
+            };
+            Reason::options(option, format!("{shown},{{error,{atom}}}"), format!("cannot read the {what}: {e}"))
+        })
+}
+
+fn version(v: Version) -> Option<ProtocolVersion> {
+    match v {
+        Version::Tlsv1_2 => Some(ProtocolVersion::Tlsv12),
+        Version::Tlsv1_3 => Some(ProtocolVersion::Tlsv13),
+        _ => None,
+    }
+}
+
+/// Split and check `opts` for `role` (files are read here).
+pub(crate) fn split(role: Role, opts: &[SslOption]) -> Result<Split, Reason> {
+    let mut socket = SocketOpts::default();
+    let mut tls = Vec::new();
+    let mut verify = match role {
+        Role::Client => Verify::VerifyPeer,
+        Role::Server => Verify::VerifyNone,
+    };
+    for o in opts {
+        o.check_supported()?;
+        if o.is_socket_option() {
+            socket.apply(std::slice::from_ref(o))?;
+            continue;
+        }
+        let t = match o {
+            SslOption::Verify(v) => {
+                verify = *v;
+                wit::TlsOption::Verify(match v {
+                    Verify::VerifyNone => wit::VerifyType::VerifyNone,
+                    Verify::VerifyPeer => wit::VerifyType::VerifyPeer,
+                })
+            }
+            SslOption::Cacerts(c) => wit::TlsOption::Cacerts(c.clone()),
+            SslOption::Cacertfile(p) => wit::TlsOption::Cacertfile(read_file("cacertfile", p)?),
+            SslOption::Cert(c) => wit::TlsOption::Cert(c.clone()),
+            SslOption::Certfile(p) => wit::TlsOption::Certfile(read_file("certfile", p)?),
+            SslOption::Key(t, der) => wit::TlsOption::Key(wit::PrivateKey {
+                kind: match t {
+                    KeyType::RsaPrivateKey => wit::KeyKind::RsaPrivateKey,
+                    KeyType::EcPrivateKey => wit::KeyKind::EcPrivateKey,
+                    KeyType::PrivateKeyInfo => wit::KeyKind::PrivateKeyInfo,
+                },
+                der: der.clone(),
+            }),
+            SslOption::Keyfile(p) => wit::TlsOption::Keyfile(read_file("keyfile", p)?),
+            SslOption::Versions(vs) => wit::TlsOption::Versions(vs.iter().filter_map(|v| version(*v)).collect()),
+            SslOption::ServerNameIndication(s) => {
+                if role == Role::Server {
+                    return Err(Reason::options(
+                        "server_name_indication",
+                        format!("{s:?}"),
+                        "server_name_indication is a client option",
+                    ));
+                }
+                wit::TlsOption::ServerNameIndication(match s {
+                    ServerNameIndication::Disable => wit::ServerNameIndication::Disable,
+                    ServerNameIndication::Host(h) => wit::ServerNameIndication::Host(h.clone()),
+                })
+            }
+            SslOption::AlpnAdvertisedProtocols(p) => {
+                if role == Role::Server {
+                    return Err(Reason::options(
+                        "alpn_advertised_protocols",
+                        "...",
+                        "alpn_advertised_protocols is a client option; servers use alpn_preferred_protocols",
+                    ));
+                }
+                wit::TlsOption::AlpnAdvertisedProtocols(p.clone())
+            }
+            SslOption::AlpnPreferredProtocols(p) => {
+                if role == Role::Client {
+                    return Err(Reason::options(
+                        "alpn_preferred_protocols",
+                        "...",
+                        "alpn_preferred_protocols is a server option; clients use alpn_advertised_protocols",
+                    ));
+                }
+                wit::TlsOption::AlpnPreferredProtocols(p.clone())
+            }
+            SslOption::SecureRenegotiate(_) => continue,
+            _ => continue,
+        };
+        tls.push(t);
+    }
+    Ok(Split { socket, tls, verify })
+}

@@ -1,0 +1,166 @@
+//! `Reason` in `{error, Reason}`, shaped like the Erlang terms, and
+//! `format_error/1`.
+
+use std::fmt;
+
+/// Why an `ssl` call failed. `Display` prints the Erlang term
+/// (`{tls_alert,{unknown_ca,"..."}}`); [`format_error`] prints a sentence.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reason {
+    /// `closed`: the connection is closed.
+    Closed,
+    /// `timeout`.
+    Timeout,
+    /// `einval`: the call does not fit the socket's state (e.g. `recv` in active mode).
+    Einval,
+    /// `not_owner`: only the controlling process may do that.
+    NotOwner,
+    /// `{tls_alert, {Description, Text}}`.
+    TlsAlert {
+        /// The alert as an Erlang atom, e.g. `unknown_ca`.
+        description: String,
+        /// Erlang's text, e.g. `TLS client: In state certify generated CLIENT ALERT: Fatal - Unknown CA`.
+        text: String,
+    },
+    /// `{options, {Opt, Val}}`: an option is unknown, ill-typed or unusable.
+    Options {
+        /// The option's name.
+        option: String,
+        /// Its value as written.
+        value: String,
+        /// What is wrong, for `format_error`.
+        detail: String,
+    },
+    /// `protocol_not_negotiated` (from `negotiated_protocol/1`).
+    ProtocolNotNegotiated,
+    /// `no_peercert`: the peer sent no certificate.
+    NoPeercert,
+    /// A POSIX error from the socket layer, e.g. `econnrefused`, `eaddrinuse`, `nxdomain`.
+    Posix(String),
+    /// `system_limit`: no room for another connection's sandbox.
+    SystemLimit,
+    /// `{engine_trap, Text}`: this connection's sandboxed engine trapped or hit a
+    /// limit (memory, time). Only this socket is affected.
+    EngineTrap(String),
+}
+
+impl Reason {
+    pub(crate) fn options(option: &str, value: impl Into<String>, detail: impl Into<String>) -> Reason {
+        Reason::Options { option: option.into(), value: value.into(), detail: detail.into() }
+    }
+
+    pub(crate) fn from_io(e: &std::io::Error) -> Reason {
+        use std::io::ErrorKind as K;
+        let atom = match e.kind() {
+            K::ConnectionRefused => "econnrefused",
+            K::ConnectionReset => "econnreset",
+            K::ConnectionAborted => "econnaborted",
+            K::AddrInUse => "eaddrinuse",
+            K::AddrNotAvailable => "eaddrnotavail",
+            K::NotFound => "enoent",
+            K::PermissionDenied => "eacces",
+            K::BrokenPipe => "epipe",
+            K::TimedOut => return Reason::Timeout,
+            K::InvalidInput => "einval",
+            K::UnexpectedEof => return Reason::Closed,
+            _ => match e.raw_os_error() {
+                Some(101) => "enetunreach",
+                Some(113) => "ehostunreach",
+                _ => "eio",
+            },
+        };
+        Reason::Posix(atom.into())
+    }
+}
+
+fn erlang_string(s: &str) -> String {
+    format!("{s:?}")
+}
+
+impl fmt::Display for Reason {
+    /// The Erlang term.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Reason::Closed => write!(f, "closed"),
+            Reason::Timeout => write!(f, "timeout"),
+            Reason::Einval => write!(f, "einval"),
+            Reason::NotOwner => write!(f, "not_owner"),
+            Reason::TlsAlert { description, text } => {
+                write!(f, "{{tls_alert,{{{description},{}}}}}", erlang_string(text))
+            }
+            Reason::Options { option, value, .. } => write!(f, "{{options,{{{option},{value}}}}}"),
+            Reason::ProtocolNotNegotiated => write!(f, "protocol_not_negotiated"),
+            Reason::NoPeercert => write!(f, "no_peercert"),
+            Reason::Posix(atom) => write!(f, "{atom}"),
+            Reason::SystemLimit => write!(f, "system_limit"),
+            Reason::EngineTrap(text) => write!(f, "{{engine_trap,{}}}", erlang_string(text)),
+        }
+    }
+}
+
+impl std::error::Error for Reason {}
+
+/// `ssl:format_error/1`: a sentence a person understands.
+pub fn format_error(reason: &Reason) -> String {
+    match reason {
+        Reason::Closed => "TLS connection is closed".into(),
+        Reason::Timeout => "Timeout: the operation did not complete in the time given".into(),
+        Reason::Einval => "Invalid argument: the call does not fit the socket's mode or state \
+                           (e.g. recv on a socket in active mode)"
+            .into(),
+        Reason::NotOwner => "Only the controlling process of the socket may do that".into(),
+        // Erlang prints the alert text as it is.
+        Reason::TlsAlert { text, .. } => text.trim_end().to_string(),
+        Reason::Options { option, value, detail } => {
+            format!("Invalid TLS option: {{{option},{value}}}: {detail}")
+        }
+        Reason::ProtocolNotNegotiated => "No protocol was negotiated (ALPN)".into(),
+        Reason::NoPeercert => "The peer did not send a certificate".into(),
+        Reason::Posix(atom) => posix_text(atom),
+        Reason::SystemLimit => "System limit: no room for another TLS connection sandbox \
+                                (see wassl::runtime::Limits::max_connections)"
+            .into(),
+        Reason::EngineTrap(text) => format!(
+            "The TLS engine of this connection stopped (sandbox trap or limit): {text}"
+        ),
+    }
+}
+
+fn posix_text(atom: &str) -> String {
+    let words = match atom {
+        "econnrefused" => "connection refused",
+        "econnreset" => "connection reset by peer",
+        "econnaborted" => "software caused connection abort",
+        "eaddrinuse" => "address already in use",
+        "eaddrnotavail" => "cannot assign requested address",
+        "enoent" => "no such file or directory",
+        "eacces" => "permission denied",
+        "epipe" => "broken pipe",
+        "nxdomain" => "non-existing domain",
+        "enetunreach" => "network is unreachable",
+        "ehostunreach" => "host is unreachable",
+        _ => "I/O error",
+    };
+    format!("{words} ({atom})")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn terms_print_like_erlang() {
+        let r = Reason::TlsAlert { description: "unknown_ca".into(), text: "TLS client: x\n".into() };
+        assert_eq!(r.to_string(), r#"{tls_alert,{unknown_ca,"TLS client: x\n"}}"#);
+        assert_eq!(Reason::options("verify", "bogus", "x").to_string(), "{options,{verify,bogus}}");
+        assert_eq!(Reason::Closed.to_string(), "closed");
+    }
+
+    #[test]
+    fn format_error_is_a_sentence() {
+        assert_eq!(format_error(&Reason::Closed), "TLS connection is closed");
+        let t = format_error(&Reason::options("verify", "bogus", "expected verify_none or verify_peer"));
+        assert!(t.starts_with("Invalid TLS option: {verify,bogus}"), "{t}");
+        assert!(format_error(&Reason::Posix("econnrefused".into())).contains("refused"));
+    }
+}

@@ -1,0 +1,181 @@
+//! Test support for wassl: a throwaway PKI (CA, server and client
+//! certificates, expired and wrong-host ones) written to a scratch directory,
+//! and helpers to run real peers (OpenSSL, Erlang/OTP).
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use rcgen::{
+    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
+    KeyUsagePurpose, SanType,
+};
+use time::{Duration, OffsetDateTime};
+
+/// A certificate and its key, as DER and as PEM files on disk.
+#[derive(Clone, Debug)]
+pub struct Identity {
+    /// The certificate, DER.
+    pub cert_der: Vec<u8>,
+    /// The private key, PKCS#8 DER.
+    pub key_der: Vec<u8>,
+    /// PEM file of the certificate.
+    pub certfile: PathBuf,
+    /// PEM file of the key.
+    pub keyfile: PathBuf,
+}
+
+/// A certificate authority that issues test certificates.
+pub struct Ca {
+    params: CertificateParams,
+    key: KeyPair,
+    /// The CA's own certificate and key.
+    pub id: Identity,
+    dir: PathBuf,
+}
+
+/// A fresh scratch directory under the system temp dir.
+pub fn scratch_dir(tag: &str) -> PathBuf {
+    static N: AtomicU32 = AtomicU32::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "wassl-{tag}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::create_dir_all(&dir).expect("create scratch dir");
+    dir
+}
+
+fn write(dir: &Path, name: &str, pem: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, pem).expect("write PEM");
+    p
+}
+
+/// What kind of leaf to issue.
+#[derive(Clone, Debug)]
+pub struct LeafSpec<'a> {
+    /// Common name.
+    pub cn: &'a str,
+    /// DNS names and IP addresses for the SAN extension.
+    pub names: &'a [&'a str],
+    /// Already expired (not_after in the past).
+    pub expired: bool,
+    /// Server (true) or client (false) extended key usage.
+    pub server: bool,
+}
+
+impl Ca {
+    /// A new self-signed root CA, its files in `dir`.
+    pub fn new(cn: &str, dir: &Path) -> Ca {
+        let key = KeyPair::generate().expect("CA key");
+        let mut params = CertificateParams::new(Vec::<String>::new()).expect("params");
+        params.distinguished_name.push(DnType::CommonName, cn);
+        params.distinguished_name.push(DnType::OrganizationName, "wassl tests");
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
+        params.not_before = OffsetDateTime::now_utc() - Duration::days(1);
+        params.not_after = OffsetDateTime::now_utc() + Duration::days(30);
+        let cert = params.self_signed(&key).expect("self-sign CA");
+        let slug = cn.replace(' ', "_");
+        let id = Identity {
+            cert_der: cert.der().to_vec(),
+            key_der: key.serialize_der(),
+            certfile: write(dir, &format!("{slug}.pem"), &cert.pem()),
+            keyfile: write(dir, &format!("{slug}.key"), &key.serialize_pem()),
+        };
+        Ca { params, key, id, dir: dir.to_path_buf() }
+    }
+
+    /// Issue a leaf certificate.
+    pub fn issue(&self, spec: &LeafSpec<'_>) -> Identity {
+        let key = KeyPair::generate().expect("leaf key");
+        let mut params = CertificateParams::new(Vec::<String>::new()).expect("params");
+        params.distinguished_name.push(DnType::CommonName, spec.cn);
+        params.subject_alt_names = spec
+            .names
+            .iter()
+            .map(|n| match n.parse::<std::net::IpAddr>() {
+                Ok(ip) => SanType::IpAddress(ip),
+                Err(_) => SanType::DnsName((*n).try_into().expect("DNS name")),
+            })
+            .collect();
+        params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        params.extended_key_usages = vec![if spec.server {
+            ExtendedKeyUsagePurpose::ServerAuth
+        } else {
+            ExtendedKeyUsagePurpose::ClientAuth
+        }];
+        let now = OffsetDateTime::now_utc();
+        if spec.expired {
+            params.not_before = now - Duration::days(30);
+            params.not_after = now - Duration::days(1);
+        } else {
+            params.not_before = now - Duration::days(1);
+            params.not_after = now + Duration::days(30);
+        }
+        let issuer = Issuer::from_params(&self.params, &self.key);
+        let cert = params.signed_by(&key, &issuer).expect("sign leaf");
+        let slug = spec.cn.replace(' ', "_");
+        Identity {
+            cert_der: cert.der().to_vec(),
+            key_der: key.serialize_der(),
+            certfile: write(&self.dir, &format!("{slug}.pem"), &cert.pem()),
+            keyfile: write(&self.dir, &format!("{slug}.key"), &key.serialize_pem()),
+        }
+    }
+}
+
+/// The usual test PKI: one CA, a `localhost` server, a client, and the
+/// failure cases (an unrelated CA, an expired server, a wrong-host server).
+pub struct Pki {
+    /// Where the PEM files are.
+    pub dir: PathBuf,
+    /// The trusted CA.
+    pub ca: Ca,
+    /// Server for `localhost` and `127.0.0.1`.
+    pub server: Identity,
+    /// Client certificate.
+    pub client: Identity,
+    /// A CA that issued nothing here.
+    pub other_ca: Ca,
+    /// Server certificate that expired yesterday.
+    pub expired_server: Identity,
+    /// Server certificate for `wrong.example` only.
+    pub wrong_host_server: Identity,
+}
+
+impl Pki {
+    /// Make a new PKI in a scratch directory.
+    pub fn new() -> Pki {
+        let dir = scratch_dir("pki");
+        let ca = Ca::new("wassl Test CA", &dir);
+        let server = ca.issue(&LeafSpec { cn: "localhost", names: &["localhost", "127.0.0.1"], expired: false, server: true });
+        let client = ca.issue(&LeafSpec { cn: "wassl client", names: &["client.test"], expired: false, server: false });
+        let expired_server =
+            ca.issue(&LeafSpec { cn: "expired", names: &["localhost", "127.0.0.1"], expired: true, server: true });
+        let wrong_host_server =
+            ca.issue(&LeafSpec { cn: "wrong host", names: &["wrong.example"], expired: false, server: true });
+        let other_ca = Ca::new("Unrelated CA", &dir);
+        Pki { dir, ca, server, client, other_ca, expired_server, wrong_host_server }
+    }
+}
+
+impl Default for Pki {
+    fn default() -> Self {
+        Pki::new()
+    }
+}
+
+/// True when `program` can be run (`openssl`, `escript`...).
+pub fn have(program: &str) -> bool {
+    std::process::Command::new("sh")
+        .args(["-c", &format!("command -v {program}")])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
+}
+
+/// A free TCP port on 127.0.0.1 (bound and released).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+}
