@@ -20,6 +20,7 @@
 #![deny(unsafe_code)]
 
 mod bindings;
+pub mod cert;
 mod imports;
 mod owner;
 pub mod runtime;

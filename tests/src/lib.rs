@@ -179,3 +179,113 @@ pub fn have(program: &str) -> bool {
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
 }
+
+/// A peer program nobody here wrote (openssl, escript), its stdout and
+/// stderr read line by line in the background. Killed when dropped.
+pub struct Peer {
+    child: std::process::Child,
+    lines: std::sync::mpsc::Receiver<String>,
+    /// Every line seen so far, for failure messages.
+    pub seen: Vec<String>,
+}
+
+impl Peer {
+    /// Start `program args`, with `stdin` written to it (then kept open
+    /// unless `close_stdin`).
+    pub fn start(program: &str, args: &[&str], stdin: &[u8], close_stdin: bool) -> Peer {
+        use std::io::{BufRead, Write};
+        use std::process::{Command, Stdio};
+        require(program);
+        let mut child = Command::new(program)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {program}: {e}"));
+        let (tx, rx) = std::sync::mpsc::channel();
+        for stream in [
+            Box::new(child.stdout.take().expect("stdout")) as Box<dyn std::io::Read + Send>,
+            Box::new(child.stderr.take().expect("stderr")),
+        ] {
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                for line in std::io::BufReader::new(stream).lines() {
+                    match line {
+                        Ok(l) => {
+                            if tx.send(l).is_err() {
+                                return;
+                            }
+                        }
+                        Err(_) => return,
+                    }
+                }
+            });
+        }
+        let mut input = child.stdin.take().expect("stdin");
+        input.write_all(stdin).expect("write stdin");
+        if !close_stdin {
+            // Keep stdin open for the life of the peer (openssl exits on EOF).
+            std::mem::forget(input);
+        }
+        Peer { child, lines: rx, seen: Vec::new() }
+    }
+
+    /// Wait for a line containing `needle`; panics with everything seen after `secs`.
+    pub fn expect(&mut self, needle: &str, secs: u64) -> String {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(l) => {
+                    self.seen.push(l.clone());
+                    if l.contains(needle) {
+                        return l;
+                    }
+                }
+                Err(_) => panic!("no line with {needle:?} within {secs}s; the peer printed:\n{}", self.seen.join("\n")),
+            }
+        }
+    }
+
+    /// Collect everything until the peer exits (or `secs` pass).
+    pub fn finish(&mut self, secs: u64) -> String {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(l) => self.seen.push(l),
+                Err(_) => break,
+            }
+        }
+        self.seen.join("\n")
+    }
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Interop tests need their peer; the README's test command installs them.
+/// Without it the test fails, unless `WASSL_SKIP_INTEROP=1` says otherwise.
+pub fn require(program: &str) {
+    if !have(program) {
+        panic!(
+            "{program} is not installed; run the README's test command (it installs openssl and erlang) \
+             or set WASSL_SKIP_INTEROP=1 to skip interop tests"
+        );
+    }
+}
+
+/// True when interop tests are to be skipped on purpose.
+pub fn skip_interop() -> bool {
+    std::env::var_os("WASSL_SKIP_INTEROP").is_some_and(|v| v == "1")
+}
+
+/// The Erlang peer script.
+pub fn erlang_peer() -> String {
+    concat!(env!("CARGO_MANIFEST_DIR"), "/erlang/peer.escript").to_string()
+}

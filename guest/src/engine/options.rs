@@ -83,6 +83,8 @@ pub enum TlsOption {
     AlpnAdvertisedProtocols(Vec<Vec<u8>>),
     /// `{alpn_preferred_protocols, [binary()]}` (server).
     AlpnPreferredProtocols(Vec<Vec<u8>>),
+    /// `{fail_if_no_peer_cert, boolean()}` (server).
+    FailIfNoPeerCert(bool),
 }
 
 /// `{options, {Opt, Val}}` with a sentence for `format_error`.
@@ -116,6 +118,7 @@ pub(crate) struct Settings {
     pub(crate) versions: Vec<ProtocolVersion>,
     pub(crate) sni: Option<ServerNameIndication>,
     pub(crate) alpn: Vec<Vec<u8>>,
+    pub(crate) fail_if_no_peer_cert: bool,
 }
 
 fn quote(s: &str) -> String {
@@ -159,6 +162,7 @@ pub(crate) fn settings(role: super::Role, opts: Vec<TlsOption>) -> Result<Settin
     let mut versions = vec![ProtocolVersion::Tlsv1_3, ProtocolVersion::Tlsv1_2];
     let mut sni = None;
     let mut alpn = Vec::new();
+    let mut fail_if_no_peer_cert = false;
     let mut certfile_pem: Option<(String, Vec<u8>)> = None;
     for opt in opts {
         match opt {
@@ -217,6 +221,7 @@ pub(crate) fn settings(role: super::Role, opts: Vec<TlsOption>) -> Result<Settin
                 check_alpn("alpn_preferred_protocols", &p)?;
                 alpn = p
             }
+            TlsOption::FailIfNoPeerCert(b) => fail_if_no_peer_cert = b,
         }
     }
     let cacerts = cacerts
@@ -231,5 +236,5 @@ pub(crate) fn settings(role: super::Role, opts: Vec<TlsOption>) -> Result<Settin
         Some((k, origin)) => (Some(k), origin),
         None => (None, ("key".into(), "undefined".into())),
     };
-    Ok(Settings { verify, cacerts, cert_chain, key, key_origin, versions, sni, alpn })
+    Ok(Settings { verify, cacerts, cert_chain, key, key_origin, versions, sni, alpn, fail_if_no_peer_cert })
 }

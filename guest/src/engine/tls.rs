@@ -143,6 +143,7 @@ impl Config {
                             .ok();
                         builder.with_client_cert_verifier(Arc::new(ErlangClientVerifier {
                             webpki,
+                            mandatory: s.fail_if_no_peer_cert,
                             hook,
                             provider,
                             refusal: refusal.clone(),
@@ -287,6 +288,8 @@ impl ServerCertVerifier for ErlangServerVerifier {
 #[derive(Debug)]
 struct ErlangClientVerifier {
     webpki: Option<Arc<dyn ClientCertVerifier>>,
+    /// fail_if_no_peer_cert.
+    mandatory: bool,
     hook: Arc<dyn VerifyHook>,
     provider: Arc<CryptoProvider>,
     refusal: Refusal,
@@ -299,7 +302,7 @@ impl ClientCertVerifier for ErlangClientVerifier {
 
     fn client_auth_mandatory(&self) -> bool {
         // fail_if_no_peer_cert defaults to false: an empty certificate is accepted.
-        false
+        self.mandatory
     }
 
     fn root_hint_subjects(&self) -> &[DistinguishedName] {

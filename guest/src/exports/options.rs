@@ -35,6 +35,7 @@ fn option_in(o: wit::TlsOption) -> engine::TlsOption {
         }),
         wit::TlsOption::AlpnAdvertisedProtocols(p) => E::AlpnAdvertisedProtocols(p),
         wit::TlsOption::AlpnPreferredProtocols(p) => E::AlpnPreferredProtocols(p),
+        wit::TlsOption::FailIfNoPeerCert(b) => E::FailIfNoPeerCert(b),
     }
 }
 

@@ -124,6 +124,8 @@ pub enum SslOption {
     AlpnAdvertisedProtocols(Vec<Vec<u8>>),
     /// `{alpn_preferred_protocols, [binary()]}` (server).
     AlpnPreferredProtocols(Vec<Vec<u8>>),
+    /// `{fail_if_no_peer_cert, boolean()}` (server, with `verify_peer`).
+    FailIfNoPeerCert(bool),
     /// `{active, ...}`.
     Active(Active),
     /// `{mode, list | binary}`.
@@ -408,6 +410,16 @@ pub(crate) fn split(role: Role, opts: &[SslOption]) -> Result<Split, Reason> {
                     ));
                 }
                 wit::TlsOption::AlpnPreferredProtocols(p.clone())
+            }
+            SslOption::FailIfNoPeerCert(b) => {
+                if role == Role::Client {
+                    return Err(Reason::options(
+                        "fail_if_no_peer_cert",
+                        b.to_string(),
+                        "fail_if_no_peer_cert is a server option",
+                    ));
+                }
+                wit::TlsOption::FailIfNoPeerCert(*b)
             }
             SslOption::SecureRenegotiate(_) => continue,
             _ => continue,

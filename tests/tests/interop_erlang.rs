@@ -1,0 +1,172 @@
+//! wassl against Erlang/OTP's own `ssl` (an escript): both roles, TLS 1.2
+//! and 1.3, data echoed and checked, and the certificate failures as each
+//! side reports them. The Erlang side prints its results as Erlang terms.
+
+use wassl::process::{self, Message};
+use wassl::ssl::{self, Mode, Reason, SslOption, Verify, Version};
+use wassl_tests::{erlang_peer, skip_interop, Identity, Peer, Pki};
+
+fn erlang_server(id: &Identity, vsn: &str) -> (Peer, u16) {
+    let script = erlang_peer();
+    let mut p = Peer::start(
+        "escript",
+        &[&script, "server", id.certfile.to_str().unwrap(), id.keyfile.to_str().unwrap(), vsn],
+        b"",
+        false,
+    );
+    let line = p.expect("PORT ", 30);
+    let port = line.trim_start_matches("PORT ").trim().parse().expect("port");
+    (p, port)
+}
+
+fn erlang_client(port: u16, ca: &Identity, vsn: &str, payload: &str) -> Peer {
+    let script = erlang_peer();
+    Peer::start(
+        "escript",
+        &[&script, "client", &port.to_string(), "localhost", ca.certfile.to_str().unwrap(), vsn, payload],
+        b"",
+        false,
+    )
+}
+
+fn client_opts(ca: &Identity) -> Vec<SslOption> {
+    vec![
+        SslOption::Cacertfile(ca.certfile.clone()),
+        SslOption::Verify(Verify::VerifyPeer),
+        SslOption::Mode(Mode::Binary),
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wassl_client_to_erlang_server_both_versions() {
+    if skip_interop() {
+        return;
+    }
+    let pki = Pki::new();
+    for (vsn, want) in [("tlsv1.2", Version::Tlsv1_2), ("tlsv1.3", Version::Tlsv1_3)] {
+        let (mut erl, port) = erlang_server(&pki.server, vsn);
+        process::run(async {
+            let s = ssl::connect("localhost", port, client_opts(&pki.ca.id), 20_000).await.expect("connect");
+            assert_eq!(ssl::connection_information(&s).await.unwrap().protocol, want);
+            let payload = vec![b'e'; 50_000];
+            ssl::send(&s, &payload).await.unwrap();
+            let mut got = Vec::new();
+            while got.len() < payload.len() {
+                match process::receive_timeout(10_000).await {
+                    Some(Message::Ssl(_, d)) => got.extend_from_slice(d.as_bytes()),
+                    other => panic!("expected echoed data, got {other:?}"),
+                }
+            }
+            assert_eq!(got, payload);
+            ssl::close(&s).await.unwrap();
+        })
+        .await;
+        erl.expect(&format!("INFO '{vsn}'"), 10);
+        erl.expect("RESULT ok", 10);
+    }
+}
+
+/// Accept one connection and echo in active mode until closed; report how
+/// the handshake went.
+async fn wassl_server(id: &Identity) -> (u16, tokio::sync::oneshot::Receiver<Result<(), Reason>>) {
+    let opts = vec![
+        SslOption::Certfile(id.certfile.clone()),
+        SslOption::Keyfile(id.keyfile.clone()),
+        SslOption::Mode(Mode::Binary),
+    ];
+    let (port_tx, port_rx) = tokio::sync::oneshot::channel();
+    let (res_tx, res_rx) = tokio::sync::oneshot::channel();
+    process::spawn(async move {
+        let l = ssl::listen(0, opts).await.expect("listen");
+        port_tx.send(ssl::sockname(&l).await.unwrap().port()).unwrap();
+        let t = ssl::transport_accept(&l, 30_000).await.expect("accept");
+        match ssl::handshake(&t, 30_000).await {
+            Ok(s) => {
+                let _ = res_tx.send(Ok(()));
+                while let Some(Message::Ssl(_, d)) = process::receive_timeout(10_000).await {
+                    ssl::send(&s, d.as_bytes()).await.unwrap();
+                }
+            }
+            Err(e) => {
+                let _ = res_tx.send(Err(e));
+            }
+        }
+    });
+    (port_rx.await.unwrap(), res_rx)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn erlang_client_to_wassl_server_both_versions() {
+    if skip_interop() {
+        return;
+    }
+    let pki = Pki::new();
+    for vsn in ["tlsv1.2", "tlsv1.3"] {
+        let (port, result) = wassl_server(&pki.server).await;
+        let mut erl = erlang_client(port, &pki.ca.id, vsn, "hello from erlang");
+        erl.expect(&format!("INFO '{vsn}'"), 30);
+        erl.expect("RESULT ok hello from erlang", 10);
+        assert_eq!(result.await.unwrap(), Ok(()));
+    }
+}
+
+fn alert(r: &Reason) -> (&str, &str) {
+    match r {
+        Reason::TlsAlert { description, text } => (description, text),
+        other => panic!("expected {{tls_alert, ...}}, got {other}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn certificate_failures_wassl_client_erlang_server() {
+    if skip_interop() {
+        return;
+    }
+    let pki = Pki::new();
+    let cases = [
+        (&pki.server, &pki.other_ca.id, "unknown_ca", "Unknown CA"),
+        (&pki.expired_server, &pki.ca.id, "certificate_expired", "Certificate Expired"),
+        (&pki.wrong_host_server, &pki.ca.id, "handshake_failure", "Handshake Failure"),
+    ];
+    for (server_id, ca, desc, words) in cases {
+        let (mut erl, port) = erlang_server(server_id, "tlsv1.3");
+        process::run(async {
+            let err = ssl::connect("localhost", port, client_opts(ca), 20_000).await.unwrap_err();
+            let (d, text) = alert(&err);
+            assert_eq!(d, desc, "{text}");
+            assert!(text.contains(&format!("generated CLIENT ALERT: Fatal - {words}")), "{text}");
+        })
+        .await;
+        // Erlang's server receives the same alert, in its own words.
+        let line = erl.expect("RESULT error", 10);
+        assert!(line.contains(&format!("{{tls_alert,{{{desc},")), "{line}");
+        assert!(line.contains(&format!("received CLIENT ALERT: Fatal - {words}")), "{line}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn certificate_failures_erlang_client_wassl_server() {
+    if skip_interop() {
+        return;
+    }
+    let pki = Pki::new();
+    let cases = [
+        (&pki.server, &pki.other_ca.id, "unknown_ca", "Unknown CA", "unknown_ca"),
+        (&pki.expired_server, &pki.ca.id, "certificate_expired", "Certificate Expired", "cert_expired"),
+        (&pki.wrong_host_server, &pki.ca.id, "handshake_failure", "Handshake Failure", "hostname_check_failed"),
+    ];
+    for (server_id, ca, desc, words, bad_cert) in cases {
+        let (port, result) = wassl_server(server_id).await;
+        let mut erl = erlang_client(port, ca, "tlsv1.3", "x");
+        let line = erl.expect("RESULT error", 30);
+        assert!(line.contains(&format!("{{tls_alert,{{{desc},")), "{line}");
+        assert!(line.contains(&format!("generated CLIENT ALERT: Fatal - {words}")), "{line}");
+        if desc == "handshake_failure" {
+            assert!(line.contains(bad_cert), "Erlang names the bad_cert reason: {line}");
+        }
+        let err = result.await.unwrap().unwrap_err();
+        let (d, text) = alert(&err);
+        assert_eq!(d, desc, "{text}");
+        assert!(text.contains(&format!("received CLIENT ALERT: Fatal - {words}")), "{text}");
+    }
+}
