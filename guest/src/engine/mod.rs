@@ -8,6 +8,8 @@ pub mod alert;
 mod der;
 pub mod options;
 mod tls;
+#[cfg(test)]
+mod pair_tests;
 
 pub use options::{OptionError, PrivateKeyKind, ServerNameIndication, TlsOption, VerifyType};
 pub use tls::{cipher_suite_names, Config, Connection};

@@ -358,6 +358,10 @@ pub struct Connection {
     /// The SNI name sent, for connection_information.
     sni_sent: Option<String>,
     refusal: Refusal,
+    /// Records have gone out / bytes were accepted: past that point an
+    /// alert may need encryption, so only rustls may write one.
+    emitted: bool,
+    accepted: bool,
 }
 
 impl Connection {
@@ -381,6 +385,8 @@ impl Connection {
             failed: None,
             sni_sent,
             refusal: cfg.refusal.clone(),
+            emitted: false,
+            accepted: false,
         })
     }
 
@@ -394,6 +400,8 @@ impl Connection {
             failed: None,
             sni_sent: None,
             refusal: cfg.refusal.clone(),
+            emitted: false,
+            accepted: false,
         })
     }
 
@@ -403,17 +411,31 @@ impl Connection {
     }
 
     fn drain_output(&mut self, out: &mut Vec<u8>) {
+        let before = out.len();
         while self.conn.wants_write() {
             // Writing to a Vec cannot fail.
             if self.conn.write_tls(out).is_err() {
                 break;
             }
         }
+        self.emitted |= out.len() > before;
     }
 
     fn fail(&mut self, error: TlsError) -> Failure {
         let mut output = Vec::new();
         self.drain_output(&mut output);
+        // rustls sends no alert for some decode errors. Before any key exists
+        // (a server that has sent nothing, a client that has read nothing) the
+        // alert is a plaintext record, so send the one being reported.
+        let before_keys = match self.role {
+            Role::Server => !self.emitted,
+            Role::Client => !self.accepted,
+        };
+        if let (true, true, TlsError::TlsAlert(a)) = (output.is_empty(), before_keys, &error) {
+            if a.origin == AlertOrigin::Local {
+                output.extend_from_slice(&[21, 3, 3, 0, 2, 2, a.code]);
+            }
+        }
         self.failed = Some(error.clone());
         Failure { error, output }
     }
@@ -428,6 +450,7 @@ impl Connection {
     /// Feed bytes from the peer; see the `handshake` WIT interface.
     pub fn feed(&mut self, mut data: &[u8]) -> Result<Progress, Failure> {
         self.sticky()?;
+        let had_data = !data.is_empty();
         let mut p = Progress::default();
         loop {
             if !data.is_empty() {
@@ -461,6 +484,7 @@ impl Connection {
                 break;
             }
         }
+        self.accepted |= had_data;
         self.drain_output(&mut p.output);
         p.handshake_done = !self.conn.is_handshaking();
         Ok(p)

@@ -3,14 +3,14 @@
 //! deadline. A trap is sticky: the instance is dead and says so.
 
 use wasmtime::component::ResourceAny;
-use wasmtime::{Store, StoreLimitsBuilder};
+use wasmtime::Store;
 
 use super::Runtime;
 use crate::bindings::exports::wassl::tls::handshake::{Failure, Progress};
 use crate::bindings::exports::wassl::tls::options::TlsOption;
 use crate::bindings::wassl::tls::types::{self as wit, ConnectionInfo, Role};
 use crate::bindings::Engine as World;
-use crate::imports::{HostState, VerifyPolicy};
+use crate::imports::{HostState, MemoryLimiter, VerifyPolicy};
 use crate::ssl::Reason;
 
 /// A fatal engine error with the alert bytes still to send to the peer.
@@ -43,6 +43,7 @@ pub(crate) struct Instance {
     store: Store<HostState>,
     world: World,
     ticks: u64,
+    max_memory: usize,
     config: Option<ResourceAny>,
     conn: Option<ResourceAny>,
     dead: Option<String>,
@@ -51,10 +52,7 @@ pub(crate) struct Instance {
 impl Instance {
     /// A fresh instance from the pool.
     pub(crate) async fn new(rt: &Runtime, verify: VerifyPolicy) -> Result<Instance, Reason> {
-        let limits = StoreLimitsBuilder::new()
-            .memory_size(rt.limits.max_memory)
-            .trap_on_grow_failure(true)
-            .build();
+        let limits = MemoryLimiter { limit: rt.limits.max_memory, current: 0 };
         let mut store = Store::new(&rt.engine, HostState::new(limits, verify));
         store.limiter(|s| &mut s.limits);
         store.epoch_deadline_trap();
@@ -68,7 +66,25 @@ impl Instance {
                 Reason::EngineTrap(text)
             }
         })?;
-        Ok(Instance { store, world, ticks: rt.deadline_ticks(), config: None, conn: None, dead: None })
+        Ok(Instance {
+            store,
+            world,
+            ticks: rt.deadline_ticks(),
+            max_memory: rt.limits.max_memory,
+            config: None,
+            conn: None,
+            dead: None,
+        })
+    }
+
+    /// Lower (or raise, up to the runtime's limit) this sandbox's memory cap.
+    pub(crate) fn set_memory_limit(&mut self, bytes: usize) {
+        self.store.data_mut().limits.limit = bytes.min(self.max_memory);
+    }
+
+    /// Linear memory the sandbox uses now, in bytes.
+    pub(crate) fn memory(&self) -> usize {
+        self.store.data().limits.current
     }
 
     /// Map a wasmtime error (a trap, a limit, a deadline) to the sticky reason.
@@ -76,7 +92,8 @@ impl Instance {
         let text = match e.downcast_ref::<wasmtime::Trap>() {
             Some(wasmtime::Trap::Interrupt) => "deadline: a call into the engine ran too long".to_string(),
             Some(trap) => format!("{trap}"),
-            None => format!("{e:#}"),
+            // The cause, not wasmtime's "error while executing at wasm backtrace" header.
+            None => e.root_cause().to_string(),
         };
         let text = text.lines().next().unwrap_or("trap").to_string();
         self.dead = Some(text.clone());

@@ -425,6 +425,11 @@ pub async fn negotiated_protocol(socket: &SslSocket) -> Result<Vec<u8>, Reason> 
     connection_information(socket).await?.negotiated_protocol.ok_or(Reason::ProtocolNotNegotiated)
 }
 
+/// wassl extension: the linear memory this socket's sandbox uses, in bytes.
+pub async fn engine_memory(socket: &SslSocket) -> Result<usize, Reason> {
+    socket.call(|reply| Request::EngineMemory { reply }).await
+}
+
 /// What `versions/0` reports.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Versions {

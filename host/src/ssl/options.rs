@@ -138,6 +138,11 @@ pub enum SslOption {
     Nodelay(bool),
     /// `{backlog, N}` (listen; default 5).
     Backlog(u32),
+    /// wassl extension: the most linear memory this socket's sandbox may use,
+    /// in bytes (at most [`Limits::max_memory`](crate::runtime::Limits)).
+    /// Growing past it traps the engine: the socket ends with `{engine_trap, _}`.
+    /// Can be lowered with `setopts`.
+    EngineMemoryLimit(usize),
     /// `{secure_renegotiate, boolean()}`: recognised; renegotiation does not exist in wassl.
     SecureRenegotiate(bool),
     /// `{client_preferred_next_protocols, ...}`: NPN, refused (use ALPN).
@@ -196,12 +201,12 @@ impl SslOption {
             SslOption::ClientPreferredNextProtocols(_) => Err(unsupported(
                 "client_preferred_next_protocols",
                 "...",
-                "Next Protocol Negotiation (NPN) is not supported; use alpn_advertised_protocols",
+                "Next Protocol Negotiation (NPN) is not supported; use ALPN (alpn_advertised_protocols)",
             )),
             SslOption::NextProtocolsAdvertised(_) => Err(unsupported(
                 "next_protocols_advertised",
                 "...",
-                "Next Protocol Negotiation (NPN) is not supported; use alpn_preferred_protocols",
+                "Next Protocol Negotiation (NPN) is not supported; use ALPN (alpn_preferred_protocols)",
             )),
             SslOption::PskIdentity(v) => Err(unsupported(
                 "psk_identity",
@@ -241,6 +246,7 @@ impl SslOption {
                 | SslOption::Reuseaddr(_)
                 | SslOption::Nodelay(_)
                 | SslOption::Backlog(_)
+                | SslOption::EngineMemoryLimit(_)
         )
     }
 }
@@ -255,6 +261,7 @@ pub(crate) struct SocketOpts {
     pub(crate) reuseaddr: bool,
     pub(crate) nodelay: bool,
     pub(crate) backlog: u32,
+    pub(crate) engine_memory_limit: Option<usize>,
 }
 
 impl Default for SocketOpts {
@@ -266,6 +273,7 @@ impl Default for SocketOpts {
             reuseaddr: false,
             nodelay: false,
             backlog: 5,
+            engine_memory_limit: None,
         }
     }
 }
@@ -282,6 +290,7 @@ impl SocketOpts {
                 SslOption::Reuseaddr(b) => self.reuseaddr = *b,
                 SslOption::Nodelay(b) => self.nodelay = *b,
                 SslOption::Backlog(n) => self.backlog = *n,
+                SslOption::EngineMemoryLimit(n) => self.engine_memory_limit = Some(*n),
                 other => {
                     return Err(Reason::options(
                         &format!("{other:?}").split('(').next().unwrap_or("option").to_lowercase(),

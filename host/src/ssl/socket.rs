@@ -20,6 +20,9 @@ use crate::runtime::{self, Instance};
 
 pub(crate) type Reply<T> = oneshot::Sender<Result<T, Reason>>;
 
+/// Largest plaintext handed to the engine in one call (four full records).
+const SEND_CHUNK: usize = 64 * 1024;
+
 /// A call on a connection socket.
 pub(crate) enum Request {
     Handshake { extra: Vec<SslOption>, deadline: Option<Instant>, reply: Reply<()> },
@@ -34,6 +37,7 @@ pub(crate) enum Request {
     Sockname { reply: Reply<SocketAddr> },
     Peercert { reply: Reply<Vec<u8>> },
     Info { reply: Reply<ConnectionInformation> },
+    EngineMemory { reply: Reply<usize> },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -118,6 +122,9 @@ pub(crate) async fn new_instance(role: Role, opts: &[SslOption]) -> Result<Insta
     let split = options::split(role, opts)?;
     let rt = runtime::get().map_err(Reason::EngineTrap)?;
     let mut inst = Instance::new(&rt, VerifyPolicy { mode: split.verify }).await?;
+    if let Some(limit) = split.socket.engine_memory_limit {
+        inst.set_memory_limit(limit);
+    }
     inst.configure(role, split.tls).await?;
     Ok(inst)
 }
@@ -228,6 +235,9 @@ impl Conn {
                 };
                 let _ = reply.send(r);
             }
+            Request::EngineMemory { reply } => {
+                let _ = reply.send(self.inst.as_ref().map(Instance::memory).ok_or(Reason::Einval));
+            }
             Request::Info { reply } => {
                 let r = match self.inst.as_mut() {
                     Some(inst) if self.state == State::Connected => {
@@ -259,6 +269,9 @@ impl Conn {
         }
         if next.nodelay != self.opts.nodelay {
             let _ = self.tcp.set_nodelay(next.nodelay);
+        }
+        if let (Some(limit), Some(inst)) = (next.engine_memory_limit, self.inst.as_mut()) {
+            inst.set_memory_limit(limit);
         }
         self.opts = next;
         Ok(())
@@ -429,22 +442,25 @@ impl Conn {
             return Err(Reason::Closed);
         }
         let framed = packet::encode(data, self.opts.packet)?;
-        let inst = self.inst.as_mut().ok_or(Reason::Einval)?;
-        match inst.send(&framed).await {
-            Ok(out) => {
-                if let Err(e) = self.write(&out).await {
-                    self.fail(e.clone());
-                    return Err(e);
+        // Chunks keep the sandbox's memory bounded whatever the size of a send.
+        for chunk in framed.chunks(SEND_CHUNK) {
+            let inst = self.inst.as_mut().ok_or(Reason::Einval)?;
+            match inst.send(chunk).await {
+                Ok(out) => {
+                    if let Err(e) = self.write(&out).await {
+                        self.fail(e.clone());
+                        return Err(e);
+                    }
                 }
-                Ok(())
-            }
-            Err(f) => {
-                let _ = self.write(&f.output).await;
-                let _ = self.tcp.shutdown().await;
-                self.fail(f.reason.clone());
-                Err(f.reason)
+                Err(f) => {
+                    let _ = self.write(&f.output).await;
+                    let _ = self.tcp.shutdown().await;
+                    self.fail(f.reason.clone());
+                    return Err(f.reason);
+                }
             }
         }
+        Ok(())
     }
 
     async fn shutdown(&mut self, how: How) -> Result<(), Reason> {
