@@ -424,8 +424,10 @@ impl Conn {
                 (Some(bytes), _) => {
                     let _ = p.reply.send(Ok(self.data(bytes)));
                 }
-                // Erlang's rule: fewer than Length bytes are lost when the peer closes.
+                // Erlang's rule: fewer than Length bytes are lost when the peer
+                // closes (checked against OTP 25: a later recv(S, 0) is closed too).
                 (None, true) => {
+                    self.buf.clear();
                     let _ = p.reply.send(Err(self.error.clone().unwrap_or(Reason::Closed)));
                 }
                 (None, false) => self.pending = Some(p),
