@@ -115,3 +115,26 @@ async fn wrong_ca_is_unknown_ca_on_both_sides() {
     })
     .await;
 }
+
+/// Data sent by the client right behind its Finished must reach the server's
+/// owner even if nothing else ever arrives (it comes in the handshake's last read).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn data_in_the_handshakes_last_flight_is_delivered() {
+    let pki = Pki::new();
+    for version in [Version::Tlsv1_2, Version::Tlsv1_3] {
+        let (port, mut results) = echo_server(server_opts(&pki), 1).await;
+        // A native-speed peer: openssl writes Finished and data in one go.
+        let mut client = wassl_tests::Peer::start(
+            "openssl",
+            &[
+                "s_client", "-connect", &format!("127.0.0.1:{port}"), "-CAfile",
+                pki.ca.id.certfile.to_str().unwrap(), "-ign_eof", "-quiet",
+                if version == Version::Tlsv1_2 { "-tls1_2" } else { "-tls1_3" },
+            ],
+            b"first words\n",
+            true,
+        );
+        assert_eq!(results.recv().await.unwrap(), Ok(()));
+        client.expect("first words", 10);
+    }
+}

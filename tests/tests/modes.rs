@@ -122,7 +122,7 @@ async fn list_mode_and_line_packets() {
     })
     .await;
     process::run(async {
-        let s = client(&pki, port, vec![SslOption::Mode(Mode::List), SslOption::Packet(Packet::Line)]).await;
+        let _s = client(&pki, port, vec![SslOption::Mode(Mode::List), SslOption::Packet(Packet::Line)]).await;
         for want in [&b"one\n"[..], b"two\n"] {
             match process::receive_timeout(5_000).await {
                 Some(Message::Ssl(_, ssl::Data::List(d))) => assert_eq!(d, want),

@@ -179,6 +179,8 @@ pub struct Progress {
     pub handshake_done: bool,
     /// The peer sent close_notify.
     pub peer_closed: bool,
+    /// Bytes after the peer's close_notify (plain TCP after a downgrade).
+    pub rest: Vec<u8>,
 }
 
 /// A fatal error with the alert bytes still to be sent.

@@ -454,10 +454,17 @@ impl Connection {
         let mut p = Progress::default();
         loop {
             if !data.is_empty() {
-                match self.conn.read_tls(&mut data) {
-                    // Nothing more is accepted (e.g. after close_notify): drop the rest.
-                    Ok(0) => data = &[],
-                    Ok(_) => {}
+                // One record at a time, so that whatever follows close_notify
+                // (plain TCP after a downgrade) stays with the caller.
+                let take = record_span(data);
+                let mut record = &data[..take];
+                match self.conn.read_tls(&mut record) {
+                    // Nothing more is accepted after close_notify: hand it back.
+                    Ok(0) => {
+                        p.rest = data.to_vec();
+                        data = &[];
+                    }
+                    Ok(n) => data = &data[n..],
                     Err(e) => return Err(self.fail(TlsError::Einval(format!("read_tls: {e}")))),
                 }
             }
@@ -473,7 +480,11 @@ impl Connection {
                             }
                         }
                     }
-                    p.peer_closed |= state.peer_has_closed();
+                    if state.peer_has_closed() && !p.peer_closed {
+                        p.peer_closed = true;
+                        p.rest = data.to_vec();
+                        data = &[];
+                    }
                 }
                 Err(e) => {
                     let err = self.tls_error(e);
@@ -577,6 +588,17 @@ impl Connection {
         };
         let text = alert::text(self.role, state, origin == AlertOrigin::Local, sender, alert, detail.as_deref());
         TlsError::TlsAlert(TlsAlert { description: alert.atom().into(), code: alert.0, origin, text })
+    }
+}
+
+/// How much of `data` to hand rustls at once: one whole record when its
+/// header is there, else everything (rustls keeps partial records).
+fn record_span(data: &[u8]) -> usize {
+    if data.len() >= 5 {
+        let len = 5 + ((data[3] as usize) << 8 | data[4] as usize);
+        len.min(data.len())
+    } else {
+        data.len()
     }
 }
 

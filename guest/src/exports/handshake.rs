@@ -41,6 +41,7 @@ impl GuestConnection for ConnectionResource {
                 plaintext: p.plaintext,
                 handshake_done: p.handshake_done,
                 peer_closed: p.peer_closed,
+                rest: p.rest,
             })
             .map_err(failure_out)
     }

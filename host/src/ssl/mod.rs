@@ -6,7 +6,7 @@
 
 mod listen;
 pub(crate) mod options;
-mod packet;
+pub(crate) mod packet;
 pub(crate) mod pem_cache;
 mod reason;
 mod socket;
@@ -24,6 +24,7 @@ use tokio::time::Instant;
 pub use options::{
     Active, KeyType, Mode, OptName, Packet, ServerNameIndication, SslOption, Verify, Version,
 };
+pub use packet::{decode_packet_term, HttpName, HttpPacket, HttpUri};
 pub use reason::{format_error, Reason};
 
 use crate::bindings::wassl::tls::types as wit;
@@ -67,27 +68,41 @@ impl From<Duration> for Timeout {
     }
 }
 
-/// Received data: a list or a binary, by the socket's `mode`.
+/// Received data, shaped by the socket's `mode`, `header` and `packet`.
 #[derive(Clone, PartialEq, Eq)]
 pub enum Data {
     /// `{mode, list}` (Erlang's default): a string of bytes.
     List(Vec<u8>),
     /// `{mode, binary}`.
     Binary(Vec<u8>),
+    /// `{mode, binary}` with `{header, N}`: Erlang's `[B1, ..., BN | Binary]`.
+    /// Holds N (or fewer, for a short packet) and all the bytes.
+    Header(usize, Vec<u8>),
+    /// A `{packet, http...}` packet.
+    Http(HttpPacket),
 }
 
 impl Data {
-    /// The bytes, whatever the mode.
-    pub fn as_bytes(&self) -> &[u8] {
-        match self {
-            Data::List(b) | Data::Binary(b) => b,
+    pub(crate) fn from_mode(mode: Mode, bytes: Vec<u8>) -> Data {
+        match mode {
+            Mode::List => Data::List(bytes),
+            Mode::Binary => Data::Binary(bytes),
         }
     }
 
-    /// The bytes, whatever the mode.
+    /// The bytes, whatever the mode (empty for an http packet).
+    pub fn as_bytes(&self) -> &[u8] {
+        match self {
+            Data::List(b) | Data::Binary(b) | Data::Header(_, b) => b,
+            Data::Http(_) => &[],
+        }
+    }
+
+    /// The bytes, whatever the mode (empty for an http packet).
     pub fn into_bytes(self) -> Vec<u8> {
         match self {
-            Data::List(b) | Data::Binary(b) => b,
+            Data::List(b) | Data::Binary(b) | Data::Header(_, b) => b,
+            Data::Http(_) => Vec::new(),
         }
     }
 }
@@ -98,8 +113,51 @@ impl fmt::Debug for Data {
         match self {
             Data::List(_) => write!(f, "{text:?}"),
             Data::Binary(_) => write!(f, "<<{text:?}>>"),
+            Data::Header(n, b) => {
+                let head: Vec<String> = b[..*n].iter().map(|x| x.to_string()).collect();
+                write!(f, "[{}|<<{:?}>>]", head.join(","), String::from_utf8_lossy(&b[*n..]))
+            }
+            Data::Http(h) => write!(f, "{h}"),
         }
     }
+}
+
+/// A statistic of `getstat/2`: counts of the TCP traffic under the TLS socket.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stat {
+    /// `recv_oct`: bytes read from the socket.
+    RecvOct,
+    /// `recv_cnt`: reads.
+    RecvCnt,
+    /// `recv_max`: largest read.
+    RecvMax,
+    /// `recv_avg`: average read.
+    RecvAvg,
+    /// `send_oct`: bytes written.
+    SendOct,
+    /// `send_cnt`: writes.
+    SendCnt,
+    /// `send_max`: largest write.
+    SendMax,
+    /// `send_avg`: average write.
+    SendAvg,
+    /// `send_pend`: bytes waiting to be sent (always 0: `send` returns once written).
+    SendPend,
+}
+
+impl Stat {
+    /// Every statistic, for `getstat/1`.
+    pub const ALL: [Stat; 9] = [
+        Stat::RecvOct,
+        Stat::RecvCnt,
+        Stat::RecvMax,
+        Stat::RecvAvg,
+        Stat::SendOct,
+        Stat::SendCnt,
+        Stat::SendMax,
+        Stat::SendAvg,
+        Stat::SendPend,
+    ];
 }
 
 /// `shutdown/2`'s `How`.
@@ -242,8 +300,9 @@ pub async fn listen(port: u16, opts: Vec<SslOption>) -> Result<SslSocket, Reason
     let split = options::split(wit::Role::Server, &opts)?;
     // Validate the TLS options in a throwaway sandbox.
     drop(socket::new_instance(wit::Role::Server, &opts).await?);
-    let addr = SocketAddr::from(([0, 0, 0, 0], port));
-    let sock = TcpSocket::new_v4().map_err(|e| Reason::from_io(&e))?;
+    let ip = split.socket.ip.unwrap_or(std::net::IpAddr::from([0, 0, 0, 0]));
+    let addr = SocketAddr::new(ip, port);
+    let sock = if ip.is_ipv4() { TcpSocket::new_v4() } else { TcpSocket::new_v6() }.map_err(|e| Reason::from_io(&e))?;
     sock.set_reuseaddr(split.socket.reuseaddr).map_err(|e| Reason::from_io(&e))?;
     sock.bind(addr).map_err(|e| Reason::from_io(&e))?;
     let listener = sock.listen(split.socket.backlog).map_err(|e| Reason::from_io(&e))?;
@@ -297,13 +356,21 @@ pub async fn handshake_tcp(tcp: TcpStream, opts: Vec<SslOption>, timeout: impl I
 pub async fn connect(host: &str, port: u16, opts: Vec<SslOption>, timeout: impl Into<Timeout>) -> Result<SslSocket, Reason> {
     let deadline = timeout.into().deadline();
     // Options first: a bad option is reported even when the peer is down.
-    options::split(wit::Role::Client, &opts)?;
+    let split = options::split(wit::Role::Client, &opts)?;
     drop(socket::new_instance(wit::Role::Client, &opts).await?);
+    let (local_ip, local_port) = (split.socket.ip, split.socket.port);
     let tcp = async {
         let mut addrs = tokio::net::lookup_host((host, port)).await.map_err(|_| Reason::Posix("nxdomain".into()))?;
         let mut last = Reason::Posix("nxdomain".into());
         for addr in addrs.by_ref() {
-            match TcpStream::connect(addr).await {
+            let sock = if addr.is_ipv4() { TcpSocket::new_v4() } else { TcpSocket::new_v6() };
+            let sock = sock.map_err(|e| Reason::from_io(&e))?;
+            // {ip, A} and {port, P}: where to connect from.
+            if local_ip.is_some() || local_port != 0 {
+                let any = if addr.is_ipv4() { [0u8; 4].into() } else { [0u16; 8].into() };
+                sock.bind(SocketAddr::new(local_ip.unwrap_or(any), local_port)).map_err(|e| Reason::from_io(&e))?;
+            }
+            match sock.connect(addr).await {
                 Ok(s) => return Ok(s),
                 Err(e) => last = Reason::from_io(&e),
             }
@@ -385,11 +452,46 @@ pub async fn close(socket: &SslSocket) -> Result<(), Reason> {
             l.close();
             Ok(())
         }
-        Inner::Conn(_) => match socket.call(|reply| Request::Close { reply }).await {
+        Inner::Conn(_) => match socket.call(|reply| Request::Close { deadline: None, reply }).await {
             Err(Reason::Closed) => Ok(()),
             other => other,
         },
     }
+}
+
+/// `ssl:close/2` with a timeout: send close_notify and wait up to `timeout`
+/// for the peer's, then close.
+pub async fn close_with(socket: &SslSocket, timeout: impl Into<Timeout>) -> Result<(), Reason> {
+    if let Inner::Listen(l) = &socket.inner {
+        l.close();
+        return Ok(());
+    }
+    let deadline = timeout.into().deadline();
+    match socket.call(|reply| Request::Close { deadline, reply }).await {
+        Err(Reason::Closed) => Ok(()),
+        other => other,
+    }
+}
+
+/// `ssl:close(S, {NewController, Timeout})`: close TLS (close_notify both
+/// ways) and keep the TCP connection, which now belongs to `new_owner`.
+/// Returns the stream and any plain bytes the peer sent after its
+/// close_notify (Erlang's `{ok, Port, Data}`).
+pub async fn close_downgrade(
+    socket: &SslSocket,
+    new_owner: &Pid,
+    timeout: impl Into<Timeout>,
+) -> Result<(TcpStream, Vec<u8>), Reason> {
+    let _ = new_owner; // The stream is handed over with the call; Rust has no port owners.
+    let caller = self_pid();
+    let deadline = timeout.into().deadline();
+    socket.call(|reply| Request::Downgrade { caller, deadline, reply }).await
+}
+
+/// `ssl:getstat/1,2`: counts of the TCP traffic under the socket.
+pub async fn getstat(socket: &SslSocket, stats: &[Stat]) -> Result<Vec<(Stat, u64)>, Reason> {
+    let stats = stats.to_vec();
+    socket.call(|reply| Request::Getstat { stats, reply }).await
 }
 
 /// `ssl:shutdown/2`.

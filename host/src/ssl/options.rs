@@ -88,15 +88,54 @@ pub enum Mode {
     Binary,
 }
 
-/// `{packet, Type}`: framing of application data.
+/// `{packet, Type}`: framing of application data, as `erlang:decode_packet/3`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Packet {
     /// `raw` or `0`: no framing.
     Raw,
-    /// `1`, `2`, `4`: a big-endian length header of that many bytes.
+    /// `1`, `2`, `4`: a big-endian length header of that many bytes (stripped on
+    /// receipt, added by `send`).
     Len(u8),
     /// `line`: one line per packet, `\n` included.
     Line,
+    /// `asn1`: one BER TLV, header included.
+    Asn1,
+    /// `cdr`: one CORBA GIOP message, header included.
+    Cdr,
+    /// `sunrm`: one Sun RPC record-marked fragment, header included.
+    Sunrm,
+    /// `fcgi`: one FastCGI record, header included.
+    Fcgi,
+    /// `tpkt`: one TPKT (RFC 1006) packet, header included.
+    Tpkt,
+    /// `http`: request/response lines and headers as terms (strings as lists).
+    Http,
+    /// `httph`: headers only.
+    Httph,
+    /// `http_bin`: as `http`, strings as binaries.
+    HttpBin,
+    /// `httph_bin`: as `httph`, strings as binaries.
+    HttphBin,
+}
+
+impl Packet {
+    /// The Erlang name (`raw`, `2`, `http_bin`...).
+    pub fn name(self) -> String {
+        match self {
+            Packet::Raw => "raw".into(),
+            Packet::Len(n) => n.to_string(),
+            Packet::Line => "line".into(),
+            Packet::Asn1 => "asn1".into(),
+            Packet::Cdr => "cdr".into(),
+            Packet::Sunrm => "sunrm".into(),
+            Packet::Fcgi => "fcgi".into(),
+            Packet::Tpkt => "tpkt".into(),
+            Packet::Http => "http".into(),
+            Packet::Httph => "httph".into(),
+            Packet::HttpBin => "http_bin".into(),
+            Packet::HttphBin => "httph_bin".into(),
+        }
+    }
 }
 
 /// One option of `listen`, `connect`, `handshake`, `setopts`.
@@ -138,6 +177,34 @@ pub enum SslOption {
     Nodelay(bool),
     /// `{backlog, N}` (listen; default 5).
     Backlog(u32),
+    /// `{packet_size, N}`: the largest packet accepted (0 = no limit). A larger
+    /// one is `{invalid_packet, Data}` and closes the connection.
+    PacketSize(usize),
+    /// `{header, N}`: in binary mode, the first N bytes of each packet are
+    /// delivered apart ([`Data::Header`](crate::ssl::Data)).
+    Header(usize),
+    /// `{exit_on_close, boolean()}`: `false` keeps the socket open for
+    /// writing after the peer's close_notify (half-close).
+    ExitOnClose(bool),
+    /// `{keepalive, boolean()}`.
+    Keepalive(bool),
+    /// `{sndbuf, N}`: the kernel send buffer.
+    Sndbuf(usize),
+    /// `{recbuf, N}`: the kernel receive buffer.
+    Recbuf(usize),
+    /// `{buffer, N}`: how much is read from the socket at a time.
+    Buffer(usize),
+    /// `{ip, Address}`: the local address to bind (listen) or connect from.
+    Ip(std::net::IpAddr),
+    /// `{port, N}`: the local port to connect from.
+    Port(u16),
+    /// `{send_timeout, Ms}`: `send` gives `{error, timeout}` when the peer
+    /// does not read for this long.
+    SendTimeout(crate::ssl::Timeout),
+    /// `{send_timeout_close, boolean()}`: close the socket on a send timeout.
+    SendTimeoutClose(bool),
+    /// `{linger, {OnOff, Secs}}`.
+    Linger(bool, u32),
     /// wassl extension: the most linear memory this socket's sandbox may use,
     /// in bytes (at most [`Limits::max_memory`](crate::runtime::Limits)).
     /// Growing past it traps the engine: the socket ends with `{engine_trap, _}`.
@@ -168,8 +235,32 @@ pub enum OptName {
     Mode,
     /// `packet`.
     Packet,
+    /// `packet_size`.
+    PacketSize,
+    /// `header`.
+    Header,
     /// `nodelay`.
     Nodelay,
+    /// `keepalive`.
+    Keepalive,
+    /// `sndbuf`.
+    Sndbuf,
+    /// `recbuf`.
+    Recbuf,
+    /// `buffer`.
+    Buffer,
+    /// `reuseaddr`.
+    Reuseaddr,
+    /// `exit_on_close`.
+    ExitOnClose,
+    /// `send_timeout`.
+    SendTimeout,
+    /// `send_timeout_close`.
+    SendTimeoutClose,
+    /// `linger`.
+    Linger,
+    /// `backlog`.
+    Backlog,
 }
 
 fn unsupported(option: &str, value: &str, why: &str) -> Reason {
@@ -247,6 +338,18 @@ impl SslOption {
                 | SslOption::Nodelay(_)
                 | SslOption::Backlog(_)
                 | SslOption::EngineMemoryLimit(_)
+                | SslOption::PacketSize(_)
+                | SslOption::Header(_)
+                | SslOption::ExitOnClose(_)
+                | SslOption::Keepalive(_)
+                | SslOption::Sndbuf(_)
+                | SslOption::Recbuf(_)
+                | SslOption::Buffer(_)
+                | SslOption::Ip(_)
+                | SslOption::Port(_)
+                | SslOption::SendTimeout(_)
+                | SslOption::SendTimeoutClose(_)
+                | SslOption::Linger(..)
         )
     }
 }
@@ -262,6 +365,19 @@ pub(crate) struct SocketOpts {
     pub(crate) nodelay: bool,
     pub(crate) backlog: u32,
     pub(crate) engine_memory_limit: Option<usize>,
+    pub(crate) packet_size: usize,
+    pub(crate) header: usize,
+    pub(crate) exit_on_close: bool,
+    /// Requested kernel options; `None` leaves the kernel's default.
+    pub(crate) keepalive: bool,
+    pub(crate) sndbuf: Option<usize>,
+    pub(crate) recbuf: Option<usize>,
+    pub(crate) buffer: usize,
+    pub(crate) ip: Option<std::net::IpAddr>,
+    pub(crate) port: u16,
+    pub(crate) send_timeout: crate::ssl::Timeout,
+    pub(crate) send_timeout_close: bool,
+    pub(crate) linger: (bool, u32),
 }
 
 impl Default for SocketOpts {
@@ -274,6 +390,18 @@ impl Default for SocketOpts {
             nodelay: false,
             backlog: 5,
             engine_memory_limit: None,
+            packet_size: 0,
+            header: 0,
+            exit_on_close: true,
+            keepalive: false,
+            sndbuf: None,
+            recbuf: None,
+            buffer: 16 * 1024 + 1024,
+            ip: None,
+            port: 0,
+            send_timeout: crate::ssl::Timeout::Infinity,
+            send_timeout_close: false,
+            linger: (false, 0),
         }
     }
 }
@@ -291,6 +419,18 @@ impl SocketOpts {
                 SslOption::Nodelay(b) => self.nodelay = *b,
                 SslOption::Backlog(n) => self.backlog = *n,
                 SslOption::EngineMemoryLimit(n) => self.engine_memory_limit = Some(*n),
+                SslOption::PacketSize(n) => self.packet_size = *n,
+                SslOption::Header(n) => self.header = *n,
+                SslOption::ExitOnClose(b) => self.exit_on_close = *b,
+                SslOption::Keepalive(b) => self.keepalive = *b,
+                SslOption::Sndbuf(n) => self.sndbuf = Some(*n),
+                SslOption::Recbuf(n) => self.recbuf = Some(*n),
+                SslOption::Buffer(n) => self.buffer = (*n).clamp(1024, 1 << 20),
+                SslOption::Ip(a) => self.ip = Some(*a),
+                SslOption::Port(p) => self.port = *p,
+                SslOption::SendTimeout(t) => self.send_timeout = *t,
+                SslOption::SendTimeoutClose(b) => self.send_timeout_close = *b,
+                SslOption::Linger(on, secs) => self.linger = (*on, *secs),
                 other => {
                     return Err(Reason::options(
                         &format!("{other:?}").split('(').next().unwrap_or("option").to_lowercase(),
@@ -312,6 +452,18 @@ impl SocketOpts {
                 OptName::Mode => SslOption::Mode(self.mode),
                 OptName::Packet => SslOption::Packet(self.packet),
                 OptName::Nodelay => SslOption::Nodelay(self.nodelay),
+                OptName::PacketSize => SslOption::PacketSize(self.packet_size),
+                OptName::Header => SslOption::Header(self.header),
+                OptName::Keepalive => SslOption::Keepalive(self.keepalive),
+                OptName::Sndbuf => SslOption::Sndbuf(self.sndbuf.unwrap_or(0)),
+                OptName::Recbuf => SslOption::Recbuf(self.recbuf.unwrap_or(0)),
+                OptName::Buffer => SslOption::Buffer(self.buffer),
+                OptName::Reuseaddr => SslOption::Reuseaddr(self.reuseaddr),
+                OptName::ExitOnClose => SslOption::ExitOnClose(self.exit_on_close),
+                OptName::SendTimeout => SslOption::SendTimeout(self.send_timeout),
+                OptName::SendTimeoutClose => SslOption::SendTimeoutClose(self.send_timeout_close),
+                OptName::Linger => SslOption::Linger(self.linger.0, self.linger.1),
+                OptName::Backlog => SslOption::Backlog(self.backlog),
             })
             .collect()
     }

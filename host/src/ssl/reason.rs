@@ -37,6 +37,11 @@ pub enum Reason {
     NoPeercert,
     /// A POSIX error from the socket layer, e.g. `econnrefused`, `eaddrinuse`, `nxdomain`.
     Posix(String),
+    /// `{invalid_packet, Data}`: the data does not fit the `packet` type, or a
+    /// packet is larger than `packet_size`. The connection is closed.
+    InvalidPacket(Vec<u8>),
+    /// `emsgsize`: a packet too large for its `{packet, N}` header.
+    Emsgsize,
     /// `system_limit`: no room for another connection's sandbox.
     SystemLimit,
     /// `{engine_trap, Text}`: this connection's sandboxed engine trapped or hit a
@@ -93,6 +98,11 @@ impl fmt::Display for Reason {
             Reason::NoPeercert => write!(f, "no_peercert"),
             Reason::Posix(atom) => write!(f, "{atom}"),
             Reason::SystemLimit => write!(f, "system_limit"),
+            Reason::InvalidPacket(d) => {
+                let b: Vec<String> = d.iter().map(|x| x.to_string()).collect();
+                write!(f, "{{invalid_packet,<<{}>>}}", b.join(","))
+            }
+            Reason::Emsgsize => write!(f, "emsgsize"),
             Reason::EngineTrap(text) => write!(f, "{{engine_trap,{}}}", erlang_string(text)),
         }
     }
@@ -117,6 +127,12 @@ pub fn format_error(reason: &Reason) -> String {
         Reason::ProtocolNotNegotiated => "No protocol was negotiated (ALPN)".into(),
         Reason::NoPeercert => "The peer did not send a certificate".into(),
         Reason::Posix(atom) => posix_text(atom),
+        Reason::InvalidPacket(d) => format!(
+            "Invalid packet: {} bytes of data do not make a packet of the socket's packet type \
+             (or exceed packet_size); the connection was closed",
+            d.len()
+        ),
+        Reason::Emsgsize => "Message too large for the packet header (packet 1 or 2)".into(),
         Reason::SystemLimit => "System limit: no room for another TLS connection sandbox \
                                 (see wassl::runtime::Limits::max_connections)"
             .into(),

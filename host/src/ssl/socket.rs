@@ -10,8 +10,9 @@ use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
-use super::options::{self, Active, OptName, SocketOpts, SslOption};
-use super::{packet, ConnectionInformation, Data, How, Reason, SslSocket};
+use super::options::{self, Active, OptName, Packet, SocketOpts, SslOption};
+use super::packet::{self, Decoded, HttpPacket, Step};
+use super::{ConnectionInformation, Data, How, Reason, SslSocket, Stat, Timeout};
 use crate::bindings::exports::wassl::tls::handshake::Progress;
 use crate::bindings::wassl::tls::types::Role;
 use crate::imports::VerifyPolicy;
@@ -30,8 +31,10 @@ pub(crate) enum Request {
     Recv { len: usize, deadline: Option<Instant>, reply: Reply<Data> },
     Setopts { opts: Vec<SslOption>, reply: Reply<()> },
     Getopts { names: Vec<OptName>, reply: Reply<Vec<SslOption>> },
+    Getstat { stats: Vec<Stat>, reply: Reply<Vec<(Stat, u64)>> },
     ControllingProcess { caller: Pid, new: Pid, reply: Reply<()> },
-    Close { reply: Reply<()> },
+    Close { deadline: Option<Instant>, reply: Reply<()> },
+    Downgrade { caller: Pid, deadline: Option<Instant>, reply: Reply<(TcpStream, Vec<u8>)> },
     Shutdown { how: How, reply: Reply<()> },
     Peername { reply: Reply<SocketAddr> },
     Sockname { reply: Reply<SocketAddr> },
@@ -46,6 +49,14 @@ enum State {
     Accepted,
     /// Handshake done: data flows.
     Connected,
+}
+
+/// What the task does after a request.
+enum Next {
+    Continue,
+    Stop,
+    /// Give the TCP stream to the caller (close/2 with a new controller).
+    Downgrade(Reply<(TcpStream, Vec<u8>)>, Vec<u8>),
 }
 
 struct PendingRecv {
@@ -65,6 +76,16 @@ pub(crate) struct Setup {
     pub(crate) owner: Pid,
 }
 
+#[derive(Default)]
+struct Counters {
+    recv_oct: u64,
+    recv_cnt: u64,
+    recv_max: u64,
+    send_oct: u64,
+    send_cnt: u64,
+    send_max: u64,
+}
+
 struct Conn {
     id: u64,
     weak: mpsc::WeakUnboundedSender<Request>,
@@ -78,13 +99,18 @@ struct Conn {
     state: State,
     /// Decrypted data not yet delivered.
     buf: Vec<u8>,
+    /// With `{packet, http}`: the next packet is a request/response line.
+    http_line: bool,
     /// close_notify or EOF from the peer, or `shutdown(read)`.
     read_closed: bool,
     write_closed: bool,
     closed_reported: bool,
+    /// Plain bytes that followed the peer's close_notify.
+    after_close: Vec<u8>,
     /// The fatal error, once there is one.
     error: Option<Reason>,
     pending: Option<PendingRecv>,
+    stats: Counters,
 }
 
 /// Start the task for `setup`; the socket is returned at once.
@@ -101,6 +127,7 @@ pub(crate) fn spawn(setup: Setup) -> Result<SslSocket, Reason> {
         role: setup.role,
         server_name: setup.server_name,
         tls_opts: setup.opts,
+        http_line: true,
         opts: split.socket,
         owner: setup.owner,
         state: State::Accepted,
@@ -108,12 +135,28 @@ pub(crate) fn spawn(setup: Setup) -> Result<SslSocket, Reason> {
         read_closed: false,
         write_closed: false,
         closed_reported: false,
+        after_close: Vec::new(),
         error: None,
         pending: None,
+        stats: Counters::default(),
     };
-    let _ = conn.tcp.set_nodelay(conn.opts.nodelay);
+    apply_kernel_options(&conn.tcp, &conn.opts);
     tokio::spawn(conn.run(rx));
     Ok(SslSocket::conn(id, tx))
+}
+
+/// The inet options the kernel keeps.
+fn apply_kernel_options(tcp: &TcpStream, o: &SocketOpts) {
+    let sock = socket2::SockRef::from(tcp);
+    let _ = tcp.set_nodelay(o.nodelay);
+    let _ = sock.set_keepalive(o.keepalive);
+    if let Some(n) = o.sndbuf {
+        let _ = sock.set_send_buffer_size(n);
+    }
+    if let Some(n) = o.recbuf {
+        let _ = sock.set_recv_buffer_size(n);
+    }
+    let _ = sock.set_linger(o.linger.0.then(|| std::time::Duration::from_secs(o.linger.1 as u64)));
 }
 
 /// Build and configure a sandbox for `role` with `opts`: the single place
@@ -129,6 +172,13 @@ pub(crate) async fn new_instance(role: Role, opts: &[SslOption]) -> Result<Insta
     Ok(inst)
 }
 
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d).await,
+        None => std::future::pending().await,
+    }
+}
+
 impl Conn {
     fn handle(&self) -> Option<SslSocket> {
         self.weak.upgrade().map(|tx| SslSocket::conn(self.id, tx))
@@ -141,17 +191,29 @@ impl Conn {
     }
 
     async fn run(mut self, mut rx: mpsc::UnboundedReceiver<Request>) {
-        let mut rbuf = vec![0u8; 17 * 1024];
+        let mut rbuf = vec![0u8; self.opts.buffer];
         loop {
+            // Backpressure: a passive socket, or an active one that has used up
+            // its `once`/`N`, reads nothing until asked; TCP flow control does the rest.
             let want_read = self.state == State::Connected
                 && !self.read_closed
                 && self.error.is_none()
                 && (self.opts.active != Active::False || self.pending.is_some());
+            if rbuf.len() != self.opts.buffer {
+                rbuf.resize(self.opts.buffer, 0);
+            }
             let owner_gone = self.owner.exited();
             let deadline = self.pending.as_ref().and_then(|p| p.deadline);
             tokio::select! {
                 req = rx.recv() => match req {
-                    Some(req) => if !self.request(req).await { break },
+                    Some(req) => match self.request(req).await {
+                        Next::Continue => {}
+                        Next::Stop => break,
+                        Next::Downgrade(reply, rest) => {
+                            let _ = reply.send(Ok((self.tcp, rest)));
+                            return;
+                        }
+                    },
                     // Every handle is gone: nobody can use the socket again.
                     None => { self.close_quietly().await; break }
                 },
@@ -166,14 +228,18 @@ impl Conn {
         }
     }
 
-    /// Handle one call; false ends the task.
-    async fn request(&mut self, req: Request) -> bool {
+    /// Handle one call.
+    async fn request(&mut self, req: Request) -> Next {
         match req {
             Request::Handshake { extra, deadline, reply } => {
                 let r = self.handshake(extra, deadline).await;
                 let ok = r.is_ok();
                 let _ = reply.send(r);
-                return ok;
+                if !ok {
+                    return Next::Stop;
+                }
+                // Application data may have come with the peer's last flight.
+                self.deliver();
             }
             Request::ControllingProcess { caller, new, reply } => {
                 let r = if caller != self.owner {
@@ -184,10 +250,27 @@ impl Conn {
                 };
                 let _ = reply.send(r);
             }
-            Request::Close { reply } => {
-                self.close_quietly().await;
+            Request::Close { deadline, reply } => {
+                if deadline.is_some() {
+                    let _ = self.close_and_wait(deadline).await;
+                } else {
+                    self.close_quietly().await;
+                }
                 let _ = reply.send(Ok(()));
-                return false;
+                return Next::Stop;
+            }
+            Request::Downgrade { caller, deadline, reply } => {
+                if caller != self.owner {
+                    let _ = reply.send(Err(Reason::NotOwner));
+                    return Next::Continue;
+                }
+                return match self.close_and_wait(deadline).await {
+                    Ok(()) => Next::Downgrade(reply, std::mem::take(&mut self.after_close)),
+                    Err(e) => {
+                        let _ = reply.send(Err(e));
+                        Next::Stop
+                    }
+                };
             }
             Request::Peername { reply } => {
                 let _ = reply.send(self.tcp.peer_addr().map_err(|e| Reason::from_io(&e)));
@@ -196,7 +279,10 @@ impl Conn {
                 let _ = reply.send(self.tcp.local_addr().map_err(|e| Reason::from_io(&e)));
             }
             Request::Getopts { names, reply } => {
-                let _ = reply.send(Ok(self.opts.get(&names)));
+                let _ = reply.send(Ok(self.getopts(&names)));
+            }
+            Request::Getstat { stats, reply } => {
+                let _ = reply.send(Ok(self.getstat(&stats)));
             }
             Request::Setopts { opts, reply } => {
                 let r = self.setopts(&opts);
@@ -216,6 +302,9 @@ impl Conn {
             Request::Recv { len, deadline, reply } => {
                 if self.opts.active != Active::False || self.pending.is_some() {
                     // Erlang: recv on an active socket is einval.
+                    let _ = reply.send(Err(Reason::Einval));
+                } else if len > 0 && self.opts.packet != Packet::Raw {
+                    // Erlang: a length is only meaningful in raw mode.
                     let _ = reply.send(Err(Reason::Einval));
                 } else {
                     self.pending = Some(PendingRecv { len, deadline, reply });
@@ -248,7 +337,42 @@ impl Conn {
                 let _ = reply.send(r);
             }
         }
-        true
+        Next::Continue
+    }
+
+    fn getopts(&self, names: &[OptName]) -> Vec<SslOption> {
+        let sock = socket2::SockRef::from(&self.tcp);
+        names
+            .iter()
+            .map(|n| match n {
+                // What the kernel really has, as inet:getopts reports it.
+                OptName::Sndbuf => SslOption::Sndbuf(sock.send_buffer_size().unwrap_or(0)),
+                OptName::Recbuf => SslOption::Recbuf(sock.recv_buffer_size().unwrap_or(0)),
+                other => self.opts.get(std::slice::from_ref(other)).remove(0),
+            })
+            .collect()
+    }
+
+    fn getstat(&self, stats: &[Stat]) -> Vec<(Stat, u64)> {
+        let c = &self.stats;
+        let avg = |oct: u64, cnt: u64| if cnt == 0 { 0 } else { oct / cnt };
+        stats
+            .iter()
+            .map(|s| {
+                let v = match s {
+                    Stat::RecvOct => c.recv_oct,
+                    Stat::RecvCnt => c.recv_cnt,
+                    Stat::RecvMax => c.recv_max,
+                    Stat::RecvAvg => avg(c.recv_oct, c.recv_cnt),
+                    Stat::SendOct => c.send_oct,
+                    Stat::SendCnt => c.send_cnt,
+                    Stat::SendMax => c.send_max,
+                    Stat::SendAvg => avg(c.send_oct, c.send_cnt),
+                    Stat::SendPend => 0,
+                };
+                (*s, v)
+            })
+            .collect()
     }
 
     fn setopts(&mut self, opts: &[SslOption]) -> Result<(), Reason> {
@@ -267,9 +391,10 @@ impl Conn {
                 self.tell_owner(Message::SslPassive);
             }
         }
-        if next.nodelay != self.opts.nodelay {
-            let _ = self.tcp.set_nodelay(next.nodelay);
+        if next.packet != self.opts.packet {
+            self.http_line = true;
         }
+        apply_kernel_options(&self.tcp, &next);
         if let (Some(limit), Some(inst)) = (next.engine_memory_limit, self.inst.as_mut()) {
             inst.set_memory_limit(limit);
         }
@@ -281,10 +406,22 @@ impl Conn {
         if bytes.is_empty() {
             return Ok(());
         }
-        self.tcp.write_all(bytes).await.map_err(|e| match Reason::from_io(&e) {
+        let write = self.tcp.write_all(bytes);
+        let r = match self.opts.send_timeout {
+            Timeout::Infinity => write.await,
+            Timeout::After(d) => match tokio::time::timeout(d, write).await {
+                Ok(r) => r,
+                Err(_) => return Err(Reason::Timeout),
+            },
+        };
+        r.map_err(|e| match Reason::from_io(&e) {
             Reason::Posix(a) if a == "epipe" || a == "econnreset" => Reason::Closed,
             other => other,
-        })
+        })?;
+        self.stats.send_oct += bytes.len() as u64;
+        self.stats.send_cnt += 1;
+        self.stats.send_max = self.stats.send_max.max(bytes.len() as u64);
+        Ok(())
     }
 
     async fn handshake(&mut self, extra: Vec<SslOption>, deadline: Option<Instant>) -> Result<(), Reason> {
@@ -309,6 +446,7 @@ impl Conn {
         opts.extend(extra.iter().cloned());
         if !extra.is_empty() {
             self.opts = options::split(self.role, &opts)?.socket;
+            apply_kernel_options(&self.tcp, &self.opts);
         }
         let mut inst = new_instance(self.role, &opts).await?;
         match self.role {
@@ -317,17 +455,24 @@ impl Conn {
         }
         self.inst = Some(inst);
         let mut progress = self.feed(&[]).await?;
-        let mut rbuf = vec![0u8; 17 * 1024];
+        let mut rbuf = vec![0u8; self.opts.buffer];
         while !progress.handshake_done {
             let n = self.tcp.read(&mut rbuf).await.map_err(|e| Reason::from_io(&e))?;
             if n == 0 {
                 // The peer vanished mid-handshake.
                 return Err(Reason::Closed);
             }
+            self.count_read(n);
             progress = self.feed(&rbuf[..n]).await?;
         }
         self.state = State::Connected;
         Ok(())
+    }
+
+    fn count_read(&mut self, n: usize) {
+        self.stats.recv_oct += n as u64;
+        self.stats.recv_cnt += 1;
+        self.stats.recv_max = self.stats.recv_max.max(n as u64);
     }
 
     /// Feed bytes to the engine, write what it answers, keep its plaintext.
@@ -340,6 +485,7 @@ impl Conn {
                 self.buf.append(&mut p.plaintext);
                 if p.peer_closed {
                     self.read_closed = true;
+                    self.after_close.append(&mut p.rest);
                 }
                 Ok(p)
             }
@@ -356,14 +502,16 @@ impl Conn {
         match r {
             Ok(0) => self.read_closed = true,
             Ok(n) => {
+                self.count_read(n);
                 if let Err(reason) = self.feed(&rbuf[..n]).await {
                     self.fail(reason);
                 }
             }
             Err(e) => self.fail(Reason::from_io(&e)),
         }
-        if self.read_closed && self.error.is_none() && !self.write_closed {
-            // Answer close_notify (exit_on_close): the connection is over.
+        if self.read_closed && self.error.is_none() && !self.write_closed && self.opts.exit_on_close {
+            // Answer close_notify: the connection is over. With
+            // {exit_on_close, false} the owner may still write (half-close).
             if let Some(inst) = self.inst.as_mut() {
                 let out = inst.close_notify().await;
                 let _ = self.write(&out).await;
@@ -390,19 +538,54 @@ impl Conn {
         self.closed_reported = true;
     }
 
-    fn data(&self, bytes: Vec<u8>) -> Data {
-        match self.opts.mode {
-            options::Mode::Binary => Data::Binary(bytes),
-            options::Mode::List => Data::List(bytes),
+    fn data(&self, d: Decoded) -> Data {
+        match d {
+            Decoded::Http(h) => Data::Http(h),
+            Decoded::Bytes(bytes) => match self.opts.mode {
+                options::Mode::Binary if self.opts.header > 0 => {
+                    Data::Header(self.opts.header.min(bytes.len()), bytes)
+                }
+                options::Mode::Binary => Data::Binary(bytes),
+                options::Mode::List => Data::List(bytes),
+            },
+        }
+    }
+
+    /// The next packet off the buffer, or why there is none.
+    fn next_packet(&mut self) -> Option<Result<Data, Reason>> {
+        match packet::decode(self.opts.packet, &self.buf, self.opts.packet_size, self.http_line) {
+            Step::Packet(d, used) => {
+                self.buf.drain(..used);
+                if let Decoded::Http(h) = &d {
+                    // ssl switches http to httph after a request/response line,
+                    // and back after the end of the headers.
+                    if matches!(self.opts.packet, Packet::Http | Packet::HttpBin) {
+                        match h {
+                            HttpPacket::Request { .. } | HttpPacket::Response { .. } => self.http_line = false,
+                            HttpPacket::Eoh => self.http_line = true,
+                            _ => {}
+                        }
+                    }
+                }
+                Some(Ok(self.data(d)))
+            }
+            Step::More(_) => None,
+            Step::Invalid => Some(Err(Reason::InvalidPacket(std::mem::take(&mut self.buf)))),
         }
     }
 
     /// Hand buffered data to the owner (active) or the waiting `recv` (passive),
     /// then report the close once the data is gone.
     fn deliver(&mut self) {
-        while self.opts.active != Active::False {
-            let Some(pkt) = packet::take(&mut self.buf, self.opts.packet) else { break };
-            let data = self.data(pkt);
+        while self.opts.active != Active::False && self.error.is_none() {
+            let data = match self.next_packet() {
+                Some(Ok(d)) => d,
+                Some(Err(reason)) => {
+                    self.fail(reason);
+                    return;
+                }
+                None => break,
+            };
             self.tell_owner(|s| Message::Ssl(s, data));
             match self.opts.active {
                 Active::Once => self.opts.active = Active::False,
@@ -415,14 +598,18 @@ impl Conn {
             }
         }
         if let Some(p) = self.pending.take() {
-            let got = if p.len > 0 && self.opts.packet == options::Packet::Raw {
-                packet::take_exact(&mut self.buf, p.len)
+            let got = if p.len > 0 {
+                (self.buf.len() >= p.len).then(|| Ok(Data::from_mode(self.opts.mode, self.buf.drain(..p.len).collect())))
             } else {
-                packet::take(&mut self.buf, self.opts.packet)
+                self.next_packet()
             };
             match (got, self.read_closed) {
-                (Some(bytes), _) => {
-                    let _ = p.reply.send(Ok(self.data(bytes)));
+                (Some(Ok(data)), _) => {
+                    let _ = p.reply.send(Ok(data));
+                }
+                (Some(Err(reason)), _) => {
+                    self.pending = Some(p);
+                    self.fail(reason);
                 }
                 // Erlang's rule: fewer than Length bytes are lost when the peer
                 // closes (checked against OTP 25: a later recv(S, 0) is closed too).
@@ -435,6 +622,7 @@ impl Conn {
         }
         if self.read_closed && !self.closed_reported && self.opts.active != Active::False {
             self.closed_reported = true;
+            self.buf.clear();
             self.tell_owner(Message::SslClosed);
         }
     }
@@ -448,12 +636,15 @@ impl Conn {
         for chunk in framed.chunks(SEND_CHUNK) {
             let inst = self.inst.as_mut().ok_or(Reason::Einval)?;
             match inst.send(chunk).await {
-                Ok(out) => {
-                    if let Err(e) = self.write(&out).await {
+                Ok(out) => match self.write(&out).await {
+                    Ok(()) => {}
+                    Err(Reason::Timeout) if !self.opts.send_timeout_close => return Err(Reason::Timeout),
+                    Err(e) => {
+                        let _ = self.tcp.shutdown().await;
                         self.fail(e.clone());
                         return Err(e);
                     }
-                }
+                },
                 Err(f) => {
                     let _ = self.write(&f.output).await;
                     let _ = self.tcp.shutdown().await;
@@ -485,6 +676,37 @@ impl Conn {
         Ok(())
     }
 
+    /// close/2: send close_notify and wait (up to the deadline) for the
+    /// peer's, so the TCP stream is clean to reuse or to close.
+    async fn close_and_wait(&mut self, deadline: Option<Instant>) -> Result<(), Reason> {
+        if self.state != State::Connected {
+            return Err(Reason::Einval);
+        }
+        if !self.write_closed {
+            if let Some(inst) = self.inst.as_mut() {
+                let out = inst.close_notify().await;
+                self.write(&out).await?;
+            }
+            self.write_closed = true;
+        }
+        let mut rbuf = vec![0u8; self.opts.buffer];
+        while !self.read_closed {
+            let read = self.tcp.read(&mut rbuf);
+            let n = match deadline {
+                Some(d) => tokio::time::timeout_at(d, read).await.map_err(|_| Reason::Timeout)?,
+                None => read.await,
+            }
+            .map_err(|e| Reason::from_io(&e))?;
+            if n == 0 {
+                self.read_closed = true;
+                break;
+            }
+            self.count_read(n);
+            self.feed(&rbuf[..n]).await?;
+        }
+        Ok(())
+    }
+
     /// close/1: close_notify, then the TCP socket goes.
     async fn close_quietly(&mut self) {
         if self.state == State::Connected && !self.write_closed {
@@ -499,12 +721,5 @@ impl Conn {
         if let Some(p) = self.pending.take() {
             let _ = p.reply.send(Err(Reason::Closed));
         }
-    }
-}
-
-async fn sleep_until(deadline: Option<Instant>) {
-    match deadline {
-        Some(d) => tokio::time::sleep_until(d).await,
-        None => std::future::pending().await,
     }
 }
