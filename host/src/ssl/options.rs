@@ -263,6 +263,34 @@ pub enum OptName {
     Backlog,
 }
 
+impl SslOption {
+    /// The option's Erlang name (`server_name_indication`...).
+    pub fn name(&self) -> String {
+        let debug = format!("{self:?}");
+        let variant = debug.split(['(', ' ', '{']).next().unwrap_or("option");
+        let mut out = String::new();
+        for (i, c) in variant.chars().enumerate() {
+            if c.is_ascii_uppercase() && i > 0 {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        }
+        out
+    }
+
+    /// The option roughly as Erlang prints it, `{Name,Value}`.
+    pub fn to_erlang(&self) -> String {
+        let debug = format!("{self:?}");
+        let value = debug.split_once('(').map(|(_, v)| v.trim_end_matches(')')).unwrap_or("true");
+        let value = match value {
+            "VerifyPeer" => "verify_peer".to_string(),
+            "VerifyNone" => "verify_none".to_string(),
+            v => v.to_lowercase(),
+        };
+        format!("{{{},{value}}}", self.name())
+    }
+}
+
 fn unsupported(option: &str, value: &str, why: &str) -> Reason {
     Reason::options(option, value, why)
 }
@@ -432,11 +460,12 @@ impl SocketOpts {
                 SslOption::SendTimeoutClose(b) => self.send_timeout_close = *b,
                 SslOption::Linger(on, secs) => self.linger = (*on, *secs),
                 other => {
+                    // Erlang: {options, {socket_options, Opts, einval}}.
                     return Err(Reason::options(
-                        &format!("{other:?}").split('(').next().unwrap_or("option").to_lowercase(),
-                        "...",
+                        "socket_options",
+                        format!("[{}],einval", other.to_erlang()),
                         "only socket options can be changed with setopts",
-                    ))
+                    ));
                 }
             }
         }
@@ -539,46 +568,31 @@ pub(crate) fn split(role: Role, opts: &[SslOption]) -> Result<Split, Reason> {
             }),
             SslOption::Keyfile(p) => wit::TlsOption::Keyfile(read_file("keyfile", p)?),
             SslOption::Versions(vs) => wit::TlsOption::Versions(vs.iter().filter_map(|v| version(*v)).collect()),
+            // A client option on a server is ignored, as OTP does.
+            SslOption::ServerNameIndication(_) if role == Role::Server => continue,
             SslOption::ServerNameIndication(s) => {
-                if role == Role::Server {
-                    return Err(Reason::options(
-                        "server_name_indication",
-                        format!("{s:?}"),
-                        "server_name_indication is a client option",
-                    ));
-                }
                 wit::TlsOption::ServerNameIndication(match s {
                     ServerNameIndication::Disable => wit::ServerNameIndication::Disable,
                     ServerNameIndication::Host(h) => wit::ServerNameIndication::Host(h.clone()),
                 })
             }
-            SslOption::AlpnAdvertisedProtocols(p) => {
-                if role == Role::Server {
-                    return Err(Reason::options(
-                        "alpn_advertised_protocols",
-                        "...",
-                        "alpn_advertised_protocols is a client option; servers use alpn_preferred_protocols",
-                    ));
-                }
-                wit::TlsOption::AlpnAdvertisedProtocols(p.clone())
-            }
-            SslOption::AlpnPreferredProtocols(p) => {
-                if role == Role::Client {
-                    return Err(Reason::options(
-                        "alpn_preferred_protocols",
-                        "...",
-                        "alpn_preferred_protocols is a server option; clients use alpn_advertised_protocols",
-                    ));
-                }
-                wit::TlsOption::AlpnPreferredProtocols(p.clone())
-            }
+            // Options of the other side are ignored, as OTP does.
+            SslOption::AlpnAdvertisedProtocols(_) if role == Role::Server => continue,
+            SslOption::AlpnPreferredProtocols(_) if role == Role::Client => continue,
+            SslOption::AlpnAdvertisedProtocols(p) => wit::TlsOption::AlpnAdvertisedProtocols(p.clone()),
+            SslOption::AlpnPreferredProtocols(p) => wit::TlsOption::AlpnPreferredProtocols(p.clone()),
             SslOption::FailIfNoPeerCert(b) => {
-                if role == Role::Client {
+                if role == Role::Client && *b {
+                    // OTP: {options, incompatible, {verify, V}, {fail_if_no_peer_cert, true}}.
+                    let v = if verify == Verify::VerifyPeer { "verify_peer" } else { "verify_none" };
                     return Err(Reason::options(
-                        "fail_if_no_peer_cert",
-                        b.to_string(),
-                        "fail_if_no_peer_cert is a server option",
+                        "incompatible",
+                        format!("{{verify,{v}}},{{fail_if_no_peer_cert,true}}"),
+                        "fail_if_no_peer_cert is a server option: a client always gets the server's certificate",
                     ));
+                }
+                if role == Role::Client {
+                    continue;
                 }
                 wit::TlsOption::FailIfNoPeerCert(*b)
             }

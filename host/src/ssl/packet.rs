@@ -425,7 +425,7 @@ pub(crate) fn encode(data: &[u8], packet: Packet) -> Result<Vec<u8>, Reason> {
         Packet::Len(n) => {
             let n = n as usize;
             if n < 8 && data.len() >= 1usize << (8 * n) {
-                return Err(Reason::Emsgsize);
+                return Err(Reason::PacketTooLarge(data.len(), (1usize << (8 * n)) - 1));
             }
             let mut out = Vec::with_capacity(n + data.len());
             out.extend_from_slice(&(data.len() as u64).to_be_bytes()[8 - n..]);
@@ -563,7 +563,7 @@ mod tests {
             assert_eq!(decode(Packet::Len(n), &framed, 0, false), Step::Packet(Decoded::Bytes(b"hello".to_vec()), framed.len()));
             assert_eq!(decode(Packet::Len(n), &framed, 3, false), Step::Invalid, "over packet_size");
         }
-        assert_eq!(encode(&[0; 256], Packet::Len(1)), Err(Reason::Emsgsize));
+        assert_eq!(encode(&[0; 256], Packet::Len(1)), Err(Reason::PacketTooLarge(256, 255)));
     }
 
     #[test]

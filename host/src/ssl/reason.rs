@@ -40,8 +40,12 @@ pub enum Reason {
     /// `{invalid_packet, Data}`: the data does not fit the `packet` type, or a
     /// packet is larger than `packet_size`. The connection is closed.
     InvalidPacket(Vec<u8>),
-    /// `emsgsize`: a packet too large for its `{packet, N}` header.
-    Emsgsize,
+    /// `{badarg, {packet_to_large, Size, Max}}` (sic, as Erlang spells it):
+    /// data too large for its `{packet, 1 | 2}` header.
+    PacketTooLarge(usize, usize),
+    /// `notsup_on_transport_accept_socket`: the socket from `transport_accept`
+    /// allows only `handshake` and `controlling_process` until the handshake.
+    NotsupOnTransportAcceptSocket,
     /// `system_limit`: no room for another connection's sandbox.
     SystemLimit,
     /// `{engine_trap, Text}`: this connection's sandboxed engine trapped or hit a
@@ -93,6 +97,9 @@ impl fmt::Display for Reason {
             Reason::TlsAlert { description, text } => {
                 write!(f, "{{tls_alert,{{{description},{}}}}}", erlang_string(text))
             }
+            Reason::Options { option, value, .. } if option == "incompatible" => {
+                write!(f, "{{options,incompatible,{value}}}")
+            }
             Reason::Options { option, value, .. } => write!(f, "{{options,{{{option},{value}}}}}"),
             Reason::ProtocolNotNegotiated => write!(f, "protocol_not_negotiated"),
             Reason::NoPeercert => write!(f, "no_peercert"),
@@ -102,7 +109,8 @@ impl fmt::Display for Reason {
                 let b: Vec<String> = d.iter().map(|x| x.to_string()).collect();
                 write!(f, "{{invalid_packet,<<{}>>}}", b.join(","))
             }
-            Reason::Emsgsize => write!(f, "emsgsize"),
+            Reason::PacketTooLarge(n, max) => write!(f, "{{badarg,{{packet_to_large,{n},{max}}}}}"),
+            Reason::NotsupOnTransportAcceptSocket => write!(f, "notsup_on_transport_accept_socket"),
             Reason::EngineTrap(text) => write!(f, "{{engine_trap,{}}}", erlang_string(text)),
         }
     }
@@ -132,7 +140,12 @@ pub fn format_error(reason: &Reason) -> String {
              (or exceed packet_size); the connection was closed",
             d.len()
         ),
-        Reason::Emsgsize => "Message too large for the packet header (packet 1 or 2)".into(),
+        Reason::PacketTooLarge(n, max) => {
+            format!("Packet too large: {n} bytes do not fit the packet header (at most {max})")
+        }
+        Reason::NotsupOnTransportAcceptSocket => "Not supported on a socket from transport_accept: \
+                                                  only handshake and controlling_process until the handshake is done"
+            .into(),
         Reason::SystemLimit => "System limit: no room for another TLS connection sandbox \
                                 (see wassl::runtime::Limits::max_connections)"
             .into(),

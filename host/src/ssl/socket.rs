@@ -278,6 +278,12 @@ impl Conn {
             Request::Sockname { reply } => {
                 let _ = reply.send(self.tcp.local_addr().map_err(|e| Reason::from_io(&e)));
             }
+            Request::Getopts { reply, .. } if self.state == State::Accepted => {
+                let _ = reply.send(Err(Reason::NotsupOnTransportAcceptSocket));
+            }
+            Request::Setopts { reply, .. } if self.state == State::Accepted => {
+                let _ = reply.send(Err(Reason::NotsupOnTransportAcceptSocket));
+            }
             Request::Getopts { names, reply } => {
                 let _ = reply.send(Ok(self.getopts(&names)));
             }
@@ -289,12 +295,13 @@ impl Conn {
                 let _ = reply.send(r);
                 self.deliver();
             }
-            // Until the handshake, an accepted socket allows only the calls above.
+            // Until the handshake, an accepted socket allows only handshake,
+            // controlling_process, close and the addresses (as OTP).
             Request::Send { reply, .. } if self.state == State::Accepted => {
-                let _ = reply.send(Err(Reason::Einval));
+                let _ = reply.send(Err(Reason::NotsupOnTransportAcceptSocket));
             }
             Request::Recv { reply, .. } if self.state == State::Accepted => {
-                let _ = reply.send(Err(Reason::Einval));
+                let _ = reply.send(Err(Reason::NotsupOnTransportAcceptSocket));
             }
             Request::Send { data, reply } => {
                 let _ = reply.send(self.send(&data).await);
@@ -303,10 +310,9 @@ impl Conn {
                 if self.opts.active != Active::False || self.pending.is_some() {
                     // Erlang: recv on an active socket is einval.
                     let _ = reply.send(Err(Reason::Einval));
-                } else if len > 0 && self.opts.packet != Packet::Raw {
-                    // Erlang: a length is only meaningful in raw mode.
-                    let _ = reply.send(Err(Reason::Einval));
                 } else {
+                    // Erlang: a length is only meaningful in raw mode; elsewhere it is ignored.
+                    let len = if self.opts.packet == Packet::Raw { len } else { 0 };
                     self.pending = Some(PendingRecv { len, deadline, reply });
                     self.deliver();
                 }
@@ -510,13 +516,14 @@ impl Conn {
             Err(e) => self.fail(Reason::from_io(&e)),
         }
         if self.read_closed && self.error.is_none() && !self.write_closed && self.opts.exit_on_close {
-            // Answer close_notify: the connection is over. With
+            // Answer close_notify: the TLS connection is over. With
             // {exit_on_close, false} the owner may still write (half-close).
+            // The TCP stream stays whole until the socket goes, so close/2
+            // can still downgrade it when the peer's close_notify came first.
             if let Some(inst) = self.inst.as_mut() {
                 let out = inst.close_notify().await;
                 let _ = self.write(&out).await;
             }
-            let _ = self.tcp.shutdown().await;
             self.write_closed = true;
         }
         self.deliver();
@@ -613,9 +620,10 @@ impl Conn {
                 }
                 // Erlang's rule: fewer than Length bytes are lost when the peer
                 // closes (checked against OTP 25: a later recv(S, 0) is closed too).
+                // An error was reported once already: from then on, closed.
                 (None, true) => {
                     self.buf.clear();
-                    let _ = p.reply.send(Err(self.error.clone().unwrap_or(Reason::Closed)));
+                    let _ = p.reply.send(Err(Reason::Closed));
                 }
                 (None, false) => self.pending = Some(p),
             }
