@@ -1,0 +1,174 @@
+//! The same client steps, run once by Erlang/OTP's own `ssl` (an escript)
+//! and once by wassl, each against a wassl server that sends the same
+//! bytes: every message the owner receives and every return value must be
+//! the same Erlang term, in the same order.
+
+use std::time::Duration;
+
+use wassl::process::{self, Message};
+use wassl::ssl::{self, Active, Data, Mode, Packet, Reason, SslOption, SslSocket};
+use wassl_tests::{require, skip_interop, Peer, Pki};
+
+/// What the server sends, piece by piece (with pauses), before it closes.
+fn script(name: &str) -> Vec<(Vec<u8>, u64)> {
+    let v = |b: &[u8], ms: u64| (b.to_vec(), ms);
+    match name {
+        "passive" => vec![v(b"0123456789", 300), v(b"abc", 300)],
+        "once_n" => (0..6u8).map(|i| v(&[0, 3, b'a' + i, b'a' + i, b'a' + i], 20)).collect(),
+        "packet_size" => vec![v(b"\x00\x05hello", 300)],
+        "http" => vec![v(b"GET /a?b HTTP/1.1\r\nHost: x\r\ncontent-length: 0\r\nX-Y: z \r\n\r\nHTTP/1.0 200 OK\r\n\r\n", 300)],
+        "list_line" => vec![v(b"one\ntw", 100), v(b"o\nthree\n", 300)],
+        "header" => vec![v(b"abcdef", 300)],
+        "passive_packet" => vec![v(b"\x00\x00\x00\x02hi\x00\x00\x01\x00", 300)],
+        other => panic!("no script {other}"),
+    }
+}
+
+const SCENARIOS: &[&str] = &["passive", "once_n", "packet_size", "http", "list_line", "header", "passive_packet"];
+
+async fn scripted_server(pki: &Pki, name: &'static str) -> u16 {
+    let opts = vec![
+        SslOption::Certfile(pki.server.certfile.clone()),
+        SslOption::Keyfile(pki.server.keyfile.clone()),
+        SslOption::Mode(Mode::Binary),
+        SslOption::Active(Active::False),
+    ];
+    let (port_tx, port_rx) = tokio::sync::oneshot::channel();
+    process::spawn(async move {
+        let l = ssl::listen(0, opts).await.unwrap();
+        port_tx.send(ssl::sockname(&l).await.unwrap().port()).unwrap();
+        let t = ssl::transport_accept(&l, 30_000).await.unwrap();
+        let s = ssl::handshake(&t, 30_000).await.unwrap();
+        // Give the client time to set itself up, as a real server would be slower.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        for (bytes, pause) in script(name) {
+            ssl::send(&s, bytes).await.unwrap();
+            tokio::time::sleep(Duration::from_millis(pause)).await;
+        }
+        ssl::close(&s).await.unwrap();
+    });
+    port_rx.await.unwrap()
+}
+
+fn bytes(b: &[u8]) -> String {
+    b.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(",")
+}
+
+/// `~w` of received data.
+fn term(d: &Data, bin_http: bool) -> String {
+    match d {
+        Data::Binary(b) => format!("<<{}>>", bytes(b)),
+        Data::List(b) => format!("[{}]", bytes(b)),
+        Data::Header(n, b) => format!("[{}|<<{}>>]", bytes(&b[..*n]), bytes(&b[*n..])),
+        Data::Http(h) => h.to_erlang(bin_http),
+    }
+}
+
+fn reason(r: &Reason) -> String {
+    r.to_string()
+}
+
+fn opts(name: &str) -> Vec<SslOption> {
+    match name {
+        "passive" => vec![SslOption::Active(Active::False), SslOption::Mode(Mode::Binary)],
+        "once_n" => vec![SslOption::Active(Active::Once), SslOption::Packet(Packet::Len(2)), SslOption::Mode(Mode::Binary)],
+        "packet_size" => vec![SslOption::Packet(Packet::Len(2)), SslOption::PacketSize(3), SslOption::Mode(Mode::Binary)],
+        "http" => vec![SslOption::Packet(Packet::HttpBin), SslOption::Mode(Mode::Binary)],
+        "list_line" => vec![SslOption::Packet(Packet::Line), SslOption::Mode(Mode::List)],
+        "header" => vec![SslOption::Header(2), SslOption::Mode(Mode::Binary)],
+        "passive_packet" => vec![
+            SslOption::Active(Active::False),
+            SslOption::Packet(Packet::Len(4)),
+            SslOption::PacketSize(100),
+            SslOption::Mode(Mode::Binary),
+        ],
+        other => panic!("{other}"),
+    }
+}
+
+async fn show_one(out: &mut Vec<String>, ms: u64, bin_http: bool) -> bool {
+    match process::receive_timeout(ms).await {
+        Some(Message::Ssl(_, d)) => out.push(format!("ssl {}", term(&d, bin_http))),
+        Some(Message::SslClosed(_)) => out.push("ssl_closed".into()),
+        Some(Message::SslPassive(_)) => out.push("ssl_passive".into()),
+        Some(Message::SslError(_, r)) => out.push(format!("ssl_error {}", reason(&r))),
+        Some(other) => out.push(format!("other {other:?}")),
+        None => {
+            out.push("none".into());
+            return false;
+        }
+    }
+    true
+}
+
+async fn drain(out: &mut Vec<String>, ms: u64, bin_http: bool) {
+    while show_one(out, ms, bin_http).await {}
+}
+
+fn recv_term(r: Result<Data, Reason>) -> String {
+    match r {
+        Ok(d) => format!("recv {{ok,{}}}", term(&d, false)),
+        Err(e) => format!("recv {{error,{}}}", reason(&e)),
+    }
+}
+
+async fn wassl_client(pki: &Pki, port: u16, name: &str) -> Vec<String> {
+    let mut all = vec![SslOption::Cacertfile(pki.ca.id.certfile.clone())];
+    all.extend(opts(name));
+    process::run(async {
+        let s: SslSocket = ssl::connect("localhost", port, all, 10_000).await.unwrap();
+        let mut out = Vec::new();
+        let bin_http = name == "http";
+        match name {
+            "passive" => {
+                for (n, t) in [(4, 5000), (6, 5000), (1, 50), (5, 5000), (0, 1000)] {
+                    out.push(recv_term(ssl::recv(&s, n, t).await));
+                }
+                drain(&mut out, 200, false).await;
+            }
+            "once_n" => {
+                show_one(&mut out, 5000, false).await;
+                drain(&mut out, 200, false).await;
+                out.push(recv_term(ssl::recv(&s, 0, 5000).await));
+                ssl::setopts(&s, vec![SslOption::Active(Active::N(2))]).await.unwrap();
+                for _ in 0..3 {
+                    show_one(&mut out, 5000, false).await;
+                }
+                ssl::setopts(&s, vec![SslOption::Active(Active::True)]).await.unwrap();
+                drain(&mut out, 1500, false).await;
+            }
+            "passive_packet" => {
+                for _ in 0..3 {
+                    out.push(recv_term(ssl::recv(&s, 0, 2000).await));
+                }
+            }
+            _ => drain(&mut out, 1500, bin_http).await,
+        }
+        out
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn owners_see_what_erlang_owners_see() {
+    if skip_interop() {
+        return;
+    }
+    require("escript");
+    let pki = Pki::new();
+    let script_path = wassl_tests::erlang_peer().replace("peer.escript", "scenario.escript");
+    let mut differ = Vec::new();
+    for name in SCENARIOS {
+        let port = scripted_server(&pki, name).await;
+        let mut erl = Peer::start("escript", &[&script_path, name, &port.to_string(), pki.ca.id.certfile.to_str().unwrap()], b"", true);
+        let erlang: Vec<String> = erl.finish(30).lines().filter(|l| !l.starts_with('=') && !l.trim().is_empty()).map(str::to_string).collect();
+        let port = scripted_server(&pki, name).await;
+        let ours = wassl_client(&pki, port, name).await;
+        assert!(erlang.len() >= 2, "{name}: Erlang printed too little: {erlang:?}");
+        eprintln!("{name}: erlang {erlang:?}\n{name}: wassl  {ours:?}");
+        if erlang != ours {
+            differ.push(format!("{name}:\n  erlang: {erlang:?}\n  wassl:  {ours:?}"));
+        }
+    }
+    assert!(differ.is_empty(), "owners saw different things:\n{}", differ.join("\n"));
+}
