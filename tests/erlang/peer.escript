@@ -16,6 +16,23 @@ main(["server", Cert, Key, Vsn | Rest]) ->
     {ok, {_, Port}} = ssl:sockname(L),
     io:format("PORT ~p~n", [Port]),
     serve(L);
+main(["downgrade_server", Cert, Key]) ->
+    ok = ssl:start(),
+    {ok, L} = ssl:listen(0, [{certfile, Cert}, {keyfile, Key}, {reuseaddr, true}, {active, false}, {mode, binary}]),
+    {ok, {_, Port}} = ssl:sockname(L),
+    io:format("PORT ~p~n", [Port]),
+    {ok, T} = ssl:transport_accept(L),
+    {ok, S} = ssl:handshake(T, 10000),
+    {ok, D} = ssl:recv(S, 0, 10000),
+    io:format("TLS ~s~n", [D]),
+    case ssl:close(S, {self(), 10000}) of
+        {ok, P} ->
+            ok = gen_tcp:send(P, "plain from erlang"),
+            {ok, Plain} = gen_tcp:recv(P, 0, 10000),
+            io:format("RESULT ok ~s~n", [Plain]);
+        Other ->
+            io:format("RESULT error ~0p~n", [Other])
+    end;
 main(["client", Port, Host, Ca, Vsn, Payload]) ->
     ok = ssl:start(),
     Opts = [{verify, verify_peer}, {cacertfile, Ca}, {versions, [list_to_atom(Vsn)]},

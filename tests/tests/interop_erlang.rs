@@ -170,3 +170,38 @@ async fn certificate_failures_erlang_client_wassl_server() {
         assert!(text.contains(&format!("received CLIENT ALERT: Fatal - {words}")), "{text}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn close_downgrade_with_erlang() {
+    if skip_interop() {
+        return;
+    }
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let pki = Pki::new();
+    let script = erlang_peer();
+    let mut erl = Peer::start(
+        "escript",
+        &[&script, "downgrade_server", pki.server.certfile.to_str().unwrap(), pki.server.keyfile.to_str().unwrap()],
+        b"",
+        false,
+    );
+    let port: u16 = erl.expect("PORT ", 30).trim_start_matches("PORT ").trim().parse().unwrap();
+    process::run(async {
+        let mut opts = client_opts(&pki.ca.id);
+        opts.push(SslOption::Active(ssl::Active::False));
+        let s = ssl::connect("localhost", port, opts, 20_000).await.unwrap();
+        ssl::send(&s, b"over tls").await.unwrap();
+        let (mut tcp, mut plain) = ssl::close_downgrade(&s, &process::self_pid(), 10_000).await.unwrap();
+        while plain.len() < b"plain from erlang".len() {
+            let mut buf = [0u8; 64];
+            let n = tcp.read(&mut buf).await.unwrap();
+            assert!(n > 0, "Erlang closed before sending plain data");
+            plain.extend_from_slice(&buf[..n]);
+        }
+        assert_eq!(plain, b"plain from erlang");
+        tcp.write_all(b"plain from wassl").await.unwrap();
+    })
+    .await;
+    erl.expect("TLS over tls", 10);
+    erl.expect("RESULT ok plain from wassl", 10);
+}

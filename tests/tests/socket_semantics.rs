@@ -366,3 +366,41 @@ async fn getstat_inet_options_and_misuse() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ip_port_and_send_timeouts() {
+    let pki = Pki::new();
+    // A server that never reads: the client's writes end up blocked.
+    let port = server(&pki, vec![SslOption::Active(Active::False), SslOption::Recbuf(4096)], |_s| async move {
+        tokio::time::sleep(Duration::from_secs(30)).await;
+    })
+    .await;
+    process::run(async {
+        let local = wassl_tests::free_port();
+        let s = client(
+            &pki,
+            port,
+            vec![
+                SslOption::Ip("127.0.0.1".parse().unwrap()),
+                SslOption::Port(local),
+                SslOption::Sndbuf(4096),
+                SslOption::SendTimeout(ssl::Timeout::After(Duration::from_millis(200))),
+                SslOption::SendTimeoutClose(true),
+            ],
+        )
+        .await;
+        assert_eq!(ssl::sockname(&s).await.unwrap().port(), local, "{{port, P}} picks the local port");
+        let chunk = vec![0u8; 1 << 20];
+        let mut result = Ok(());
+        for _ in 0..64 {
+            result = ssl::send(&s, &chunk).await;
+            if result.is_err() {
+                break;
+            }
+        }
+        assert_eq!(result, Err(Reason::Timeout), "a peer that does not read makes send time out");
+        // send_timeout_close: the socket is closed after the timeout.
+        assert_eq!(ssl::send(&s, b"x").await, Err(Reason::Closed));
+    })
+    .await;
+}
