@@ -64,6 +64,15 @@ pub struct LeafSpec<'a> {
     pub server: bool,
 }
 
+/// Extras for [`Ca::issue_with`].
+#[derive(Clone, Debug, Default)]
+pub struct Extras {
+    /// Serial number (for CRLs).
+    pub serial: Option<u64>,
+    /// A private extension (OID 1.3.6.1.4.1.55555.1) with this criticality.
+    pub custom_extension: Option<bool>,
+}
+
 impl Ca {
     /// A new self-signed root CA, its files in `dir`.
     pub fn new(cn: &str, dir: &Path) -> Ca {
@@ -86,8 +95,64 @@ impl Ca {
         Ca { params, key, id, dir: dir.to_path_buf() }
     }
 
+    /// A CA signed by this one, its files in the same directory.
+    pub fn intermediate(&self, cn: &str) -> Ca {
+        let key = KeyPair::generate().expect("CA key");
+        let mut params = CertificateParams::new(Vec::<String>::new()).expect("params");
+        params.distinguished_name.push(DnType::CommonName, cn);
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
+        params.not_before = OffsetDateTime::now_utc() - Duration::days(1);
+        params.not_after = OffsetDateTime::now_utc() + Duration::days(30);
+        let issuer = Issuer::from_params(&self.params, &self.key);
+        let cert = params.signed_by(&key, &issuer).expect("sign CA");
+        let slug = cn.replace(' ', "_");
+        let id = Identity {
+            cert_der: cert.der().to_vec(),
+            key_der: key.serialize_der(),
+            certfile: write(&self.dir, &format!("{slug}.pem"), &cert.pem()),
+            keyfile: write(&self.dir, &format!("{slug}.key"), &key.serialize_pem()),
+        };
+        Ca { params, key, id, dir: self.dir.clone() }
+    }
+
+    /// A CRL of this CA revoking `serials`, DER.
+    pub fn crl(&self, serials: &[u64]) -> Vec<u8> {
+        let now = OffsetDateTime::now_utc();
+        let params = rcgen::CertificateRevocationListParams {
+            this_update: now - Duration::hours(1),
+            next_update: now + Duration::days(7),
+            crl_number: rcgen::SerialNumber::from(1u64),
+            issuing_distribution_point: None,
+            revoked_certs: serials
+                .iter()
+                .map(|s| rcgen::RevokedCertParams {
+                    serial_number: rcgen::SerialNumber::from(*s),
+                    revocation_time: now - Duration::hours(1),
+                    reason_code: Some(rcgen::RevocationReason::KeyCompromise),
+                    invalidity_date: None,
+                })
+                .collect(),
+            key_identifier_method: rcgen::KeyIdMethod::Sha256,
+        };
+        let issuer = Issuer::from_params(&self.params, &self.key);
+        params.signed_by(&issuer).expect("sign CRL").der().to_vec()
+    }
+
+    /// Write `leaf` followed by this CA's certificate: a chain file.
+    pub fn chain_file(&self, leaf: &Identity, name: &str) -> PathBuf {
+        let leaf_pem = std::fs::read_to_string(&leaf.certfile).expect("leaf pem");
+        let ca_pem = std::fs::read_to_string(&self.id.certfile).expect("ca pem");
+        write(&self.dir, name, &format!("{leaf_pem}{ca_pem}"))
+    }
+
     /// Issue a leaf certificate.
     pub fn issue(&self, spec: &LeafSpec<'_>) -> Identity {
+        self.issue_with(spec, &Extras::default())
+    }
+
+    /// Issue a leaf certificate with extras.
+    pub fn issue_with(&self, spec: &LeafSpec<'_>, extras: &Extras) -> Identity {
         let key = KeyPair::generate().expect("leaf key");
         let mut params = CertificateParams::new(Vec::<String>::new()).expect("params");
         params.distinguished_name.push(DnType::CommonName, spec.cn);
@@ -112,6 +177,15 @@ impl Ca {
         } else {
             params.not_before = now - Duration::days(1);
             params.not_after = now + Duration::days(30);
+        }
+        if let Some(serial) = extras.serial {
+            params.serial_number = Some(rcgen::SerialNumber::from(serial));
+        }
+        if let Some(critical) = extras.custom_extension {
+            // An OCTET STRING with "wassl" in it, under a private OID.
+            let mut ext = rcgen::CustomExtension::from_oid_content(&[1, 3, 6, 1, 4, 1, 55555, 1], b"\x04\x05wassl".to_vec());
+            ext.set_criticality(critical);
+            params.custom_extensions.push(ext);
         }
         let issuer = Issuer::from_params(&self.params, &self.key);
         let cert = params.signed_by(&key, &issuer).expect("sign leaf");

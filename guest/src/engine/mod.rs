@@ -11,7 +11,7 @@ mod tls;
 #[cfg(test)]
 mod pair_tests;
 
-pub use options::{OptionError, PrivateKeyKind, ServerNameIndication, TlsOption, VerifyType};
+pub use options::{CrlCheck, OptionError, PrivateKeyKind, ServerNameIndication, TlsOption, VerifyType};
 pub use tls::{cipher_suite_names, Config, Connection};
 
 /// Which end of the connection this engine plays.
@@ -91,14 +91,18 @@ impl BadCert {
         match self {
             BadCert::UnknownCa => Alert::UNKNOWN_CA,
             BadCert::CertExpired => Alert::CERTIFICATE_EXPIRED,
-            BadCert::InvalidKeyUsage => Alert::UNSUPPORTED_CERTIFICATE,
             BadCert::SelfsignedPeer
             | BadCert::InvalidIssuer
             | BadCert::InvalidSignature
-            | BadCert::MissingBasicConstraint
             | BadCert::NameNotPermitted => Alert::BAD_CERTIFICATE,
             BadCert::Other(s) if s.starts_with("{revoked") => Alert::CERTIFICATE_REVOKED,
-            BadCert::HostnameCheckFailed | BadCert::Other(_) => Alert::HANDSHAKE_FAILURE,
+            BadCert::Other(s) if s.starts_with("{revocation_status_undetermined") => Alert::BAD_CERTIFICATE,
+            BadCert::Other(s) if s == "unknown_critical_extension" => Alert::UNSUPPORTED_CERTIFICATE,
+            // Everything else is handshake_failure with the reason in the text.
+            BadCert::HostnameCheckFailed
+            | BadCert::InvalidKeyUsage
+            | BadCert::MissingBasicConstraint
+            | BadCert::Other(_) => Alert::HANDSHAKE_FAILURE,
         }
     }
 }
@@ -210,6 +214,13 @@ pub struct PeerChain {
 pub trait VerifyHook: Send + Sync + std::fmt::Debug {
     /// `Ok(())` accepts the peer; `Err(reason)` fails the handshake.
     fn verify_peer(&self, chain: PeerChain) -> Result<(), BadCert>;
+
+    /// `partial_chain`: a certificate of `chain` (DER, leaf first) to trust as
+    /// the anchor, or `None`.
+    fn partial_chain(&self, chain: &[Vec<u8>]) -> Option<Vec<u8>> {
+        let _ = chain;
+        None
+    }
 }
 
 /// Erlang's default verify_fun: fail on any `bad_cert` in `verify_peer`

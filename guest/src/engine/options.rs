@@ -85,6 +85,21 @@ pub enum TlsOption {
     AlpnPreferredProtocols(Vec<Vec<u8>>),
     /// `{fail_if_no_peer_cert, boolean()}` (server).
     FailIfNoPeerCert(bool),
+    /// `{crl_check, true | peer | best_effort}`.
+    CrlCheck(CrlCheck),
+    /// CRLs (DER) to check against.
+    Crls(Vec<Vec<u8>>),
+}
+
+/// `crl_check`'s values other than `false`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CrlCheck {
+    /// `true`: every certificate of the path; unknown status fails.
+    All,
+    /// `peer`: the peer certificate only.
+    Peer,
+    /// `best_effort`: unknown status is accepted.
+    BestEffort,
 }
 
 /// `{options, {Opt, Val}}` with a sentence for `format_error`.
@@ -119,6 +134,8 @@ pub(crate) struct Settings {
     pub(crate) sni: Option<ServerNameIndication>,
     pub(crate) alpn: Vec<Vec<u8>>,
     pub(crate) fail_if_no_peer_cert: bool,
+    pub(crate) crl_check: Option<CrlCheck>,
+    pub(crate) crls: Vec<Vec<u8>>,
 }
 
 fn quote(s: &str) -> String {
@@ -163,6 +180,8 @@ pub(crate) fn settings(role: super::Role, opts: Vec<TlsOption>) -> Result<Settin
     let mut sni = None;
     let mut alpn = Vec::new();
     let mut fail_if_no_peer_cert = false;
+    let mut crl_check = None;
+    let mut crls = Vec::new();
     let mut certfile_pem: Option<(String, Vec<u8>)> = None;
     for opt in opts {
         match opt {
@@ -222,6 +241,8 @@ pub(crate) fn settings(role: super::Role, opts: Vec<TlsOption>) -> Result<Settin
                 alpn = p
             }
             TlsOption::FailIfNoPeerCert(b) => fail_if_no_peer_cert = b,
+            TlsOption::CrlCheck(c) => crl_check = Some(c),
+            TlsOption::Crls(c) => crls = c,
         }
     }
     let cacerts = cacerts
@@ -236,5 +257,17 @@ pub(crate) fn settings(role: super::Role, opts: Vec<TlsOption>) -> Result<Settin
         Some((k, origin)) => (Some(k), origin),
         None => (None, ("key".into(), "undefined".into())),
     };
-    Ok(Settings { verify, cacerts, cert_chain, key, key_origin, versions, sni, alpn, fail_if_no_peer_cert })
+    Ok(Settings {
+        verify,
+        cacerts,
+        cert_chain,
+        key,
+        key_origin,
+        versions,
+        sni,
+        alpn,
+        fail_if_no_peer_cert,
+        crl_check,
+        crls,
+    })
 }

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::WebPkiServerVerifier;
 use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::pki_types::{CertificateDer, CertificateRevocationListDer, ServerName, UnixTime};
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::server::WebPkiClientVerifier;
 use rustls::{
@@ -19,7 +19,7 @@ use rustls::{
 };
 
 use super::alert::{self, Alert};
-use super::options::{settings, OptionError, ServerNameIndication, Settings, TlsOption, VerifyType};
+use super::options::{settings, CrlCheck, OptionError, ServerNameIndication, Settings, TlsOption, VerifyType};
 use super::{
     der, AlertOrigin, BadCert, CipherSuiteInfo, ConnectionInfo, Failure, PeerChain, Progress,
     ProtocolVersion, Role, TlsAlert, TlsError, VerifyHook,
@@ -88,12 +88,22 @@ impl Config {
         let versions = rustls_versions(&s.versions);
         let refusal: Refusal = Arc::default();
         let bad_versions = |e: Error| OptionError::new("versions", format!("{:?}", s.versions), e.to_string());
-        let roots = Arc::new(root_store(&s, role)?);
+        let mut crls = Vec::new();
+        for (i, c) in s.crls.iter().enumerate() {
+            // Parsing checks the CRL now: a bad one is an option error, not a
+            // handshake failure later.
+            webpki::OwnedCertRevocationList::from_der(c).map_err(|e| {
+                OptionError::new("crl_cache", format!("[...] (CRL {i})"), format!("not a usable DER CRL: {e:?}"))
+            })?;
+            crls.push(CertificateRevocationListDer::from(c.clone()));
+        }
+        let trust = Trust { roots: root_store(&s, role)?, crls, crl_check: s.crl_check, provider: provider.clone() };
         let (client, server) = match role {
             Role::Client => {
-                let webpki = WebPkiServerVerifier::builder_with_provider(roots, provider.clone()).build().ok();
+                let webpki = trust.server_verifier(None);
                 let verifier = Arc::new(ErlangServerVerifier {
                     webpki,
+                    trust: trust.clone(),
                     hook,
                     provider: provider.clone(),
                     refusal: refusal.clone(),
@@ -130,19 +140,17 @@ impl Config {
                 let builder = match s.verify {
                     VerifyType::VerifyNone => builder.with_no_client_auth(),
                     VerifyType::VerifyPeer => {
-                        if roots.is_empty() {
+                        if trust.roots.is_empty() {
                             return Err(OptionError::new(
                                 "cacerts",
                                 "undefined",
                                 "verify_peer on a server needs cacerts or cacertfile to check client certificates",
                             ));
                         }
-                        let webpki = WebPkiClientVerifier::builder_with_provider(roots, provider.clone())
-                            .allow_unauthenticated()
-                            .build()
-                            .ok();
+                        let webpki = trust.client_verifier(None);
                         builder.with_client_cert_verifier(Arc::new(ErlangClientVerifier {
                             webpki,
+                            trust: trust.clone(),
                             mandatory: s.fail_if_no_peer_cert,
                             hook,
                             provider,
@@ -169,6 +177,74 @@ impl Config {
 
 // ---------------------------------------------------------------- verification
 
+/// What path validation trusts: the roots and the CRL policy. Builds webpki
+/// verifiers, optionally with one more anchor (`partial_chain`).
+#[derive(Debug, Clone)]
+struct Trust {
+    roots: RootCertStore,
+    crls: Vec<CertificateRevocationListDer<'static>>,
+    crl_check: Option<CrlCheck>,
+    provider: Arc<CryptoProvider>,
+}
+
+impl Trust {
+    fn roots_with(&self, anchor: Option<&[u8]>) -> Option<Arc<RootCertStore>> {
+        let mut roots = self.roots.clone();
+        if let Some(der) = anchor {
+            roots.add(CertificateDer::from(der.to_vec())).ok()?;
+        }
+        (!roots.is_empty()).then(|| Arc::new(roots))
+    }
+
+    fn server_verifier(&self, anchor: Option<&[u8]>) -> Option<Arc<WebPkiServerVerifier>> {
+        let mut b = WebPkiServerVerifier::builder_with_provider(self.roots_with(anchor)?, self.provider.clone());
+        if let Some(check) = self.crl_check {
+            b = b.with_crls(self.crls.iter().cloned());
+            if check == CrlCheck::Peer {
+                b = b.only_check_end_entity_revocation();
+            }
+            if check == CrlCheck::BestEffort {
+                b = b.allow_unknown_revocation_status();
+            }
+        }
+        b.build().ok()
+    }
+
+    fn client_verifier(&self, anchor: Option<&[u8]>) -> Option<Arc<dyn ClientCertVerifier>> {
+        let mut b = WebPkiClientVerifier::builder_with_provider(self.roots_with(anchor)?, self.provider.clone())
+            .allow_unauthenticated();
+        if let Some(check) = self.crl_check {
+            b = b.with_crls(self.crls.iter().cloned());
+            if check == CrlCheck::Peer {
+                b = b.only_check_end_entity_revocation();
+            }
+            if check == CrlCheck::BestEffort {
+                b = b.allow_unknown_revocation_status();
+            }
+        }
+        b.build().ok()
+    }
+}
+
+/// Path validation with Erlang's `partial_chain`: when no trusted CA issued
+/// the chain, the host may name a certificate of it to trust instead.
+fn validate(
+    hook: &dyn VerifyHook,
+    chain: &[CertificateDer<'_>],
+    check: impl Fn(Option<&[u8]>) -> Result<(), Error>,
+) -> Result<(), Error> {
+    match check(None) {
+        Err(Error::InvalidCertificate(CertificateError::UnknownIssuer)) => {
+            let ders: Vec<Vec<u8>> = chain.iter().map(|c| c.to_vec()).collect();
+            match hook.partial_chain(&ders) {
+                Some(anchor) => check(Some(&anchor)),
+                None => Err(Error::InvalidCertificate(CertificateError::UnknownIssuer)),
+            }
+        }
+        other => other,
+    }
+}
+
 /// Map a webpki verdict to Erlang's `{bad_cert, Reason}`.
 fn bad_cert_of(e: &Error, chain: &[CertificateDer<'_>]) -> BadCert {
     use CertificateError as C;
@@ -187,6 +263,11 @@ fn bad_cert_of(e: &Error, chain: &[CertificateDer<'_>]) -> BadCert {
             | C::UnsupportedSignatureAlgorithmForPublicKeyContext { .. } => BadCert::InvalidSignature,
             C::InvalidPurpose | C::InvalidPurposeContext { .. } => BadCert::InvalidKeyUsage,
             C::Revoked => BadCert::Other("{revoked,unspecified}".into()),
+            C::UnknownRevocationStatus => BadCert::Other("{revocation_status_undetermined,no_crl}".into()),
+            C::ExpiredRevocationList | C::ExpiredRevocationListContext { .. } => {
+                BadCert::Other("{revocation_status_undetermined,expired_crl}".into())
+            }
+            C::UnhandledCriticalExtension => BadCert::Other("unknown_critical_extension".into()),
             C::BadEncoding => BadCert::Other("cert_decode_error".into()),
             other => BadCert::Other(format!("{other:?}")),
         },
@@ -239,6 +320,7 @@ fn ask_hook(
 #[derive(Debug)]
 struct ErlangServerVerifier {
     webpki: Option<Arc<WebPkiServerVerifier>>,
+    trust: Trust,
     hook: Arc<dyn VerifyHook>,
     provider: Arc<CryptoProvider>,
     refusal: Refusal,
@@ -253,10 +335,18 @@ impl ServerCertVerifier for ErlangServerVerifier {
         ocsp: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, Error> {
-        let verdict = match &self.webpki {
-            Some(v) => v.verify_server_cert(end_entity, intermediates, server_name, ocsp, now).map(|_| ()),
-            None => Err(Error::InvalidCertificate(CertificateError::UnknownIssuer)),
-        };
+        let mut chain = vec![end_entity.clone()];
+        chain.extend(intermediates.iter().cloned());
+        let verdict = validate(&*self.hook, &chain, |anchor| {
+            let v = match anchor {
+                None => self.webpki.clone(),
+                Some(a) => self.trust.server_verifier(Some(a)),
+            };
+            match v {
+                Some(v) => v.verify_server_cert(end_entity, intermediates, server_name, ocsp, now).map(|_| ()),
+                None => Err(Error::InvalidCertificate(CertificateError::UnknownIssuer)),
+            }
+        });
         let name = Some(server_name.to_str().into_owned());
         ask_hook(&*self.hook, &self.refusal, Role::Client, end_entity, intermediates, name, verdict)?;
         Ok(ServerCertVerified::assertion())
@@ -288,6 +378,7 @@ impl ServerCertVerifier for ErlangServerVerifier {
 #[derive(Debug)]
 struct ErlangClientVerifier {
     webpki: Option<Arc<dyn ClientCertVerifier>>,
+    trust: Trust,
     /// fail_if_no_peer_cert.
     mandatory: bool,
     hook: Arc<dyn VerifyHook>,
@@ -315,10 +406,18 @@ impl ClientCertVerifier for ErlangClientVerifier {
         intermediates: &[CertificateDer<'_>],
         now: UnixTime,
     ) -> Result<ClientCertVerified, Error> {
-        let verdict = match &self.webpki {
-            Some(v) => v.verify_client_cert(end_entity, intermediates, now).map(|_| ()),
-            None => Err(Error::InvalidCertificate(CertificateError::UnknownIssuer)),
-        };
+        let mut chain = vec![end_entity.clone()];
+        chain.extend(intermediates.iter().cloned());
+        let verdict = validate(&*self.hook, &chain, |anchor| {
+            let v = match anchor {
+                None => self.webpki.clone(),
+                Some(a) => self.trust.client_verifier(Some(a)),
+            };
+            match v {
+                Some(v) => v.verify_client_cert(end_entity, intermediates, now).map(|_| ()),
+                None => Err(Error::InvalidCertificate(CertificateError::UnknownIssuer)),
+            }
+        });
         ask_hook(&*self.hook, &self.refusal, Role::Server, end_entity, intermediates, None, verdict)?;
         Ok(ClientCertVerified::assertion())
     }

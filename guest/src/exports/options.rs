@@ -36,6 +36,12 @@ fn option_in(o: wit::TlsOption) -> engine::TlsOption {
         wit::TlsOption::AlpnAdvertisedProtocols(p) => E::AlpnAdvertisedProtocols(p),
         wit::TlsOption::AlpnPreferredProtocols(p) => E::AlpnPreferredProtocols(p),
         wit::TlsOption::FailIfNoPeerCert(b) => E::FailIfNoPeerCert(b),
+        wit::TlsOption::CrlCheck(c) => E::CrlCheck(match c {
+            wit::CrlCheck::All => engine::CrlCheck::All,
+            wit::CrlCheck::Peer => engine::CrlCheck::Peer,
+            wit::CrlCheck::BestEffort => engine::CrlCheck::BestEffort,
+        }),
+        wit::TlsOption::Crls(c) => E::Crls(c),
     }
 }
 

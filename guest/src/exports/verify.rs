@@ -23,4 +23,8 @@ impl VerifyHook for HostVerify {
         };
         verify::verify_peer(&report).map_err(convert::bad_cert_in)
     }
+
+    fn partial_chain(&self, chain: &[Vec<u8>]) -> Option<Vec<u8>> {
+        verify::partial_chain(chain)
+    }
 }

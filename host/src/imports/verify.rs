@@ -1,32 +1,57 @@
-//! The host side of `verify_fun` (`wassl:tls/verify`). The engine validates
-//! the chain; here the user's policy decides, with Erlang's defaults.
+//! The host side of `wassl:tls/verify`: the engine reports what path
+//! validation found, the socket's [`Policy`] (verify_fun, partial_chain,
+//! depth, customize_hostname_check) decides.
 
-use crate::bindings::wassl::tls::types::BadCert;
+use crate::bindings::wassl::tls::types::BadCert as WitBadCert;
 use crate::bindings::wassl::tls::verify::{Host, PeerChain};
 use crate::imports::HostState;
-use crate::ssl::options::Verify;
+use crate::ssl::verify::{BadCert, Policy};
 
 /// The verify policy of one socket.
-#[derive(Clone, Debug)]
-pub(crate) struct VerifyPolicy {
-    pub(crate) mode: Verify,
+#[derive(Clone)]
+pub(crate) struct VerifyPolicy(pub(crate) Policy);
+
+fn from_wit(b: WitBadCert) -> BadCert {
+    match b {
+        WitBadCert::UnknownCa => BadCert::UnknownCa,
+        WitBadCert::SelfsignedPeer => BadCert::SelfsignedPeer,
+        WitBadCert::CertExpired => BadCert::CertExpired,
+        WitBadCert::InvalidIssuer => BadCert::InvalidIssuer,
+        WitBadCert::InvalidSignature => BadCert::InvalidSignature,
+        WitBadCert::HostnameCheckFailed => BadCert::HostnameCheckFailed,
+        WitBadCert::InvalidKeyUsage => BadCert::InvalidKeyUsage,
+        WitBadCert::MissingBasicConstraint => BadCert::MissingBasicConstraint,
+        WitBadCert::NameNotPermitted => BadCert::NameNotPermitted,
+        WitBadCert::Other(t) => BadCert::from_term(&t),
+    }
 }
 
-impl VerifyPolicy {
-    /// Erlang's default verify_fun: in `verify_peer` mode any `{bad_cert, R}`
-    /// fails with R; in `verify_none` mode every event is accepted.
-    fn decide(&self, chain: &PeerChain) -> Result<(), BadCert> {
-        match (&self.mode, &chain.problem) {
-            (Verify::VerifyPeer, Some(problem)) => Err(problem.clone()),
-            _ => Ok(()),
-        }
+fn to_wit(b: BadCert) -> WitBadCert {
+    match b {
+        BadCert::UnknownCa => WitBadCert::UnknownCa,
+        BadCert::SelfsignedPeer => WitBadCert::SelfsignedPeer,
+        BadCert::CertExpired => WitBadCert::CertExpired,
+        BadCert::InvalidIssuer => WitBadCert::InvalidIssuer,
+        BadCert::InvalidSignature => WitBadCert::InvalidSignature,
+        BadCert::HostnameCheckFailed => WitBadCert::HostnameCheckFailed,
+        BadCert::InvalidKeyUsage => WitBadCert::InvalidKeyUsage,
+        BadCert::MissingBasicConstraint => WitBadCert::MissingBasicConstraint,
+        BadCert::NameNotPermitted => WitBadCert::NameNotPermitted,
+        other => WitBadCert::Other(other.to_string()),
     }
 }
 
 impl crate::bindings::wassl::tls::types::Host for HostState {}
 
 impl Host for HostState {
-    fn verify_peer(&mut self, chain: PeerChain) -> Result<(), BadCert> {
-        self.verify.decide(&chain)
+    fn verify_peer(&mut self, chain: PeerChain) -> Result<(), WitBadCert> {
+        self.verify
+            .0
+            .decide(&chain.chain, chain.server_name.as_deref(), chain.problem.map(from_wit))
+            .map_err(to_wit)
+    }
+
+    fn partial_chain(&mut self, chain: Vec<Vec<u8>>) -> Option<Vec<u8>> {
+        self.verify.0.partial_chain.as_ref().and_then(|f| (f.0)(&chain))
     }
 }

@@ -10,6 +10,7 @@ pub(crate) mod packet;
 pub(crate) mod pem_cache;
 mod reason;
 mod socket;
+pub mod verify;
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -22,8 +23,9 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
 pub use options::{
-    Active, KeyType, Mode, OptName, Packet, ServerNameIndication, SslOption, Verify, Version,
+    Active, CrlCheck, KeyType, Mode, OptName, Packet, ServerNameIndication, SslOption, Verify, Version,
 };
+pub use verify::{BadCert, Extension, MatchFun, PartialChain, PeerCert, VerifyEvent, VerifyFun, VerifyResult};
 pub use packet::{decode_packet_term, HttpName, HttpPacket, HttpUri};
 pub use reason::{format_error, Reason};
 
@@ -568,11 +570,8 @@ pub async fn cipher_suites(description: SuiteDescription, version: Version) -> R
     let all = ALL
         .get_or_try_init(|| async {
             let rt = crate::runtime::get().map_err(Reason::EngineTrap)?;
-            let mut inst = crate::runtime::Instance::new(
-                &rt,
-                crate::imports::VerifyPolicy { mode: Verify::VerifyNone },
-            )
-            .await?;
+            let policy = options::split(wit::Role::Client, &[SslOption::Verify(Verify::VerifyNone)])?.policy;
+            let mut inst = crate::runtime::Instance::new(&rt, crate::imports::VerifyPolicy(policy)).await?;
             Ok::<_, Reason>(inst.cipher_suites().await?.into_iter().map(|(s, _)| CipherSuite::from_wit(s)).collect())
         })
         .await?;

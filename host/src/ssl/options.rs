@@ -165,6 +165,19 @@ pub enum SslOption {
     AlpnPreferredProtocols(Vec<Vec<u8>>),
     /// `{fail_if_no_peer_cert, boolean()}` (server, with `verify_peer`).
     FailIfNoPeerCert(bool),
+    /// `{verify_fun, {Fun, InitialUserState}}`.
+    VerifyFun(crate::ssl::verify::VerifyFun),
+    /// `{partial_chain, Fun}`.
+    PartialChain(crate::ssl::verify::PartialChain),
+    /// `{depth, N}`: most intermediate CAs after the peer certificate
+    /// (default 10, as modern OTP; the old manual said 1).
+    Depth(usize),
+    /// `{customize_hostname_check, [{match_fun, Fun}]}`.
+    CustomizeHostnameCheck(crate::ssl::verify::MatchFun),
+    /// `{crl_check, false | true | peer | best_effort}`.
+    CrlCheck(CrlCheck),
+    /// The CRL cache's contents: DER CRLs (`ssl_crl_cache:insert/1`).
+    CrlCache(Vec<Vec<u8>>),
     /// `{active, ...}`.
     Active(Active),
     /// `{mode, list | binary}`.
@@ -224,6 +237,19 @@ pub enum SslOption {
     Dh(Vec<u8>),
     /// `{dhfile, Path}`: finite-field DHE suites, refused.
     Dhfile(PathBuf),
+}
+
+/// `{crl_check, ...}`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CrlCheck {
+    /// `false` (the default).
+    False,
+    /// `true`: every certificate of the path; an unknown status fails.
+    True,
+    /// `peer`: only the peer certificate.
+    Peer,
+    /// `best_effort`: an unknown status is accepted.
+    BestEffort,
 }
 
 /// The name of an option, for `getopts`.
@@ -499,11 +525,11 @@ impl SocketOpts {
 }
 
 /// Options split for the two halves of a socket.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub(crate) struct Split {
     pub(crate) socket: SocketOpts,
     pub(crate) tls: Vec<wit::TlsOption>,
-    pub(crate) verify: Verify,
+    pub(crate) policy: crate::ssl::verify::Policy,
 }
 
 fn read_file(option: &str, path: &PathBuf) -> Result<wit::PemFile, Reason> {
@@ -540,6 +566,7 @@ pub(crate) fn split(role: Role, opts: &[SslOption]) -> Result<Split, Reason> {
         Role::Client => Verify::VerifyPeer,
         Role::Server => Verify::VerifyNone,
     };
+    let (mut fun, mut partial_chain, mut depth, mut match_fun) = (None, None, 10, None);
     for o in opts {
         o.check_supported()?;
         if o.is_socket_option() {
@@ -596,10 +623,38 @@ pub(crate) fn split(role: Role, opts: &[SslOption]) -> Result<Split, Reason> {
                 }
                 wit::TlsOption::FailIfNoPeerCert(*b)
             }
+            SslOption::VerifyFun(f) => {
+                fun = Some(f.clone());
+                continue;
+            }
+            SslOption::PartialChain(f) => {
+                partial_chain = Some(f.clone());
+                continue;
+            }
+            SslOption::Depth(d) => {
+                depth = *d;
+                continue;
+            }
+            SslOption::CustomizeHostnameCheck(f) => {
+                match_fun = Some(f.clone());
+                continue;
+            }
+            SslOption::CrlCheck(CrlCheck::False) => continue,
+            SslOption::CrlCheck(c) => wit::TlsOption::CrlCheck(match c {
+                CrlCheck::Peer => wit::CrlCheck::Peer,
+                CrlCheck::BestEffort => wit::CrlCheck::BestEffort,
+                _ => wit::CrlCheck::All,
+            }),
+            SslOption::CrlCache(crls) => wit::TlsOption::Crls(crls.clone()),
             SslOption::SecureRenegotiate(_) => continue,
             _ => continue,
         };
         tls.push(t);
     }
-    Ok(Split { socket, tls, verify })
+    use crate::ssl::verify::{Policy, VerifyFun};
+    let fun = fun.unwrap_or_else(|| match verify {
+        Verify::VerifyPeer => VerifyFun::default_verify_peer(),
+        Verify::VerifyNone => VerifyFun::default_verify_none(),
+    });
+    Ok(Split { socket, tls, policy: Policy { fun, partial_chain, depth, match_fun } })
 }

@@ -164,7 +164,7 @@ fn apply_kernel_options(tcp: &TcpStream, o: &SocketOpts) {
 pub(crate) async fn new_instance(role: Role, opts: &[SslOption]) -> Result<Instance, Reason> {
     let split = options::split(role, opts)?;
     let rt = runtime::get().map_err(Reason::EngineTrap)?;
-    let mut inst = Instance::new(&rt, VerifyPolicy { mode: split.verify }).await?;
+    let mut inst = Instance::new(&rt, VerifyPolicy(split.policy)).await?;
     if let Some(limit) = split.socket.engine_memory_limit {
         inst.set_memory_limit(limit);
     }
