@@ -71,6 +71,8 @@ pub struct Extras {
     pub serial: Option<u64>,
     /// A private extension (OID 1.3.6.1.4.1.55555.1) with this criticality.
     pub custom_extension: Option<bool>,
+    /// Valid only from tomorrow.
+    pub not_yet_valid: bool,
 }
 
 impl Ca {
@@ -176,6 +178,10 @@ impl Ca {
             params.not_after = now - Duration::days(1);
         } else {
             params.not_before = now - Duration::days(1);
+            params.not_after = now + Duration::days(30);
+        }
+        if extras.not_yet_valid {
+            params.not_before = now + Duration::days(1);
             params.not_after = now + Duration::days(30);
         }
         if let Some(serial) = extras.serial {

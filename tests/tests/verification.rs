@@ -24,7 +24,7 @@ fn chain(custom_extension: Option<bool>) -> Chain {
     let inter = pki.ca.intermediate("wassl Intermediate");
     let leaf = inter.issue_with(
         &LeafSpec { cn: "leaf.localhost", names: &["localhost", "127.0.0.1"], expired: false, server: true },
-        &Extras { serial: Some(4242), custom_extension },
+        &Extras { serial: Some(4242), custom_extension, ..Default::default() },
     );
     let chainfile = inter.chain_file(&leaf, "leaf-chain.pem");
     Chain { pki, inter, leaf, chainfile }
@@ -106,7 +106,35 @@ async fn verify_fun_events_match_erlang() {
         w.chainfile = w.inter.chain_file(&w.leaf, "wrong-chain.pem");
         w
     };
+    let future = {
+        let mut f = chain(None);
+        f.leaf = f.inter.issue_with(
+            &LeafSpec { cn: "future.localhost", names: &["localhost"], expired: false, server: true },
+            &Extras { not_yet_valid: true, ..Default::default() },
+        );
+        f.chainfile = f.inter.chain_file(&f.leaf, "future-chain.pem");
+        f
+    };
+    let client_only = {
+        let mut k = chain(None);
+        k.leaf = k.inter.issue(&LeafSpec { cn: "client.only", names: &["localhost"], expired: false, server: false });
+        k.chainfile = k.inter.chain_file(&k.leaf, "client-only-chain.pem");
+        k
+    };
+    let selfsigned = {
+        let mut s = chain(None);
+        let me = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+        let dir = s.pki.dir.clone();
+        std::fs::write(dir.join("self.pem"), me.cert.pem()).unwrap();
+        std::fs::write(dir.join("self.key"), me.signing_key.serialize_pem()).unwrap();
+        s.leaf.keyfile = dir.join("self.key");
+        s.chainfile = dir.join("self.pem");
+        s
+    };
     let cases = [
+        (&future, future.pki.ca.id.certfile.clone(), "not yet valid leaf"),
+        (&client_only, client_only.pki.ca.id.certfile.clone(), "client-only key usage"),
+        (&selfsigned, selfsigned.pki.ca.id.certfile.clone(), "self-signed peer"),
         (&c, c.pki.ca.id.certfile.clone(), "good chain"),
         (&c, c.pki.other_ca.id.certfile.clone(), "unknown CA"),
         (&x, x.pki.ca.id.certfile.clone(), "private extension"),
@@ -123,7 +151,7 @@ async fn verify_fun_events_match_erlang() {
         let mut ours = log.lock().unwrap().clone();
         ours.push(if r.is_ok() { "RESULT ok".into() } else { format!("RESULT error {}", r.unwrap_err()) });
         assert_eq!(ours, erlang, "{what}: wassl's verify_fun events differ from Erlang's");
-        assert!(ours.len() >= 3, "{what}: {ours:?}");
+        assert!(ours.len() >= 2, "{what}: {ours:?}");
     }
 }
 

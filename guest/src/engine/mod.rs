@@ -11,7 +11,18 @@ mod tls;
 #[cfg(test)]
 mod pair_tests;
 
-pub use options::{CrlCheck, OptionError, PrivateKeyKind, ServerNameIndication, TlsOption, VerifyType};
+pub use options::{CertKey, CrlCheck, OptionError, PrivateKeyKind, ServerNameIndication, TlsOption, VerifyType};
+
+/// What `sni_fun` answers for a server name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SniAnswer {
+    /// `undefined`: the listen socket's certificates.
+    UseDefault,
+    /// `unrecognized`: refuse the name.
+    Unrecognized,
+    /// These chains and keys.
+    CertsKeys(Vec<CertKey>),
+}
 pub use tls::{cipher_suite_names, Config, Connection};
 
 /// Which end of the connection this engine plays.
@@ -220,6 +231,12 @@ pub trait VerifyHook: Send + Sync + std::fmt::Debug {
     fn partial_chain(&self, chain: &[Vec<u8>]) -> Option<Vec<u8>> {
         let _ = chain;
         None
+    }
+
+    /// `sni_fun`: what to serve for `server_name`.
+    fn sni_fun(&self, server_name: &str) -> SniAnswer {
+        let _ = server_name;
+        SniAnswer::UseDefault
     }
 }
 

@@ -89,6 +89,37 @@ pub enum TlsOption {
     CrlCheck(CrlCheck),
     /// CRLs (DER) to check against.
     Crls(Vec<Vec<u8>>),
+    /// `certs_keys`.
+    CertsKeys(Vec<CertKey>),
+    /// `sni_hosts`.
+    SniHosts(Vec<(String, Vec<CertKey>)>),
+    /// `sni_fun` is set.
+    SniFun(bool),
+}
+
+/// A chain (DER, leaf first) and its plain private key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CertKey {
+    /// Leaf first.
+    pub chain: Vec<Vec<u8>>,
+    /// The key's type.
+    pub kind: PrivateKeyKind,
+    /// The key, DER.
+    pub der: Vec<u8>,
+}
+
+impl CertKey {
+    pub(crate) fn key_der(&self) -> PrivateKeyDer<'static> {
+        key_der(self.kind, self.der.clone())
+    }
+}
+
+fn key_der(kind: PrivateKeyKind, der: Vec<u8>) -> PrivateKeyDer<'static> {
+    match kind {
+        PrivateKeyKind::RsaPrivateKey => PrivateKeyDer::Pkcs1(PrivatePkcs1KeyDer::from(der)),
+        PrivateKeyKind::EcPrivateKey => PrivateKeyDer::Sec1(PrivateSec1KeyDer::from(der)),
+        PrivateKeyKind::PrivateKeyInfo => PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(der)),
+    }
 }
 
 /// `crl_check`'s values other than `false`.
@@ -136,6 +167,9 @@ pub(crate) struct Settings {
     pub(crate) fail_if_no_peer_cert: bool,
     pub(crate) crl_check: Option<CrlCheck>,
     pub(crate) crls: Vec<Vec<u8>>,
+    pub(crate) certs_keys: Vec<CertKey>,
+    pub(crate) sni_hosts: Vec<(String, Vec<CertKey>)>,
+    pub(crate) sni_fun: bool,
 }
 
 fn quote(s: &str) -> String {
@@ -182,6 +216,7 @@ pub(crate) fn settings(role: super::Role, opts: Vec<TlsOption>) -> Result<Settin
     let mut fail_if_no_peer_cert = false;
     let mut crl_check = None;
     let mut crls = Vec::new();
+    let (mut certs_keys, mut sni_hosts, mut sni_fun) = (Vec::new(), Vec::new(), false);
     let mut certfile_pem: Option<(String, Vec<u8>)> = None;
     for opt in opts {
         match opt {
@@ -201,12 +236,7 @@ pub(crate) fn settings(role: super::Role, opts: Vec<TlsOption>) -> Result<Settin
                 certfile_pem = Some((path, contents));
             }
             TlsOption::Key { kind, der } => {
-                let k = match kind {
-                    PrivateKeyKind::RsaPrivateKey => PrivateKeyDer::Pkcs1(PrivatePkcs1KeyDer::from(der)),
-                    PrivateKeyKind::EcPrivateKey => PrivateKeyDer::Sec1(PrivateSec1KeyDer::from(der)),
-                    PrivateKeyKind::PrivateKeyInfo => PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(der)),
-                };
-                key = Some((k, ("key".to_string(), format!("{{{kind:?}, <<...>>}}"))));
+                key = Some((key_der(kind, der), ("key".to_string(), format!("{{{kind:?}, <<...>>}}"))));
             }
             TlsOption::Keyfile { path, contents } => {
                 let k = PrivateKeyDer::from_pem_slice(&contents).map_err(|e| {
@@ -243,6 +273,9 @@ pub(crate) fn settings(role: super::Role, opts: Vec<TlsOption>) -> Result<Settin
             TlsOption::FailIfNoPeerCert(b) => fail_if_no_peer_cert = b,
             TlsOption::CrlCheck(c) => crl_check = Some(c),
             TlsOption::Crls(c) => crls = c,
+            TlsOption::CertsKeys(c) => certs_keys = c,
+            TlsOption::SniHosts(h) => sni_hosts = h,
+            TlsOption::SniFun(b) => sni_fun = b,
         }
     }
     let cacerts = cacerts
@@ -269,5 +302,8 @@ pub(crate) fn settings(role: super::Role, opts: Vec<TlsOption>) -> Result<Settin
         fail_if_no_peer_cert,
         crl_check,
         crls,
+        certs_keys,
+        sni_hosts,
+        sni_fun,
     })
 }

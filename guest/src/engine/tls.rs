@@ -21,9 +21,12 @@ use rustls::{
 use super::alert::{self, Alert};
 use super::options::{settings, CrlCheck, OptionError, ServerNameIndication, Settings, TlsOption, VerifyType};
 use super::{
-    der, AlertOrigin, BadCert, CipherSuiteInfo, ConnectionInfo, Failure, PeerChain, Progress,
-    ProtocolVersion, Role, TlsAlert, TlsError, VerifyHook,
+    der, AlertOrigin, BadCert, CertKey, CipherSuiteInfo, ConnectionInfo, Failure, PeerChain, Progress,
+    ProtocolVersion, Role, SniAnswer, TlsAlert, TlsError, VerifyHook,
 };
+use rustls::client::ResolvesClientCert;
+use rustls::server::{ClientHello, ResolvesServerCert};
+use rustls::sign::CertifiedKey;
 
 /// The reason verify_fun gave for the last refused chain, so the local error
 /// can name `{bad_cert, Reason}` exactly (rustls only carries its own enum).
@@ -71,6 +74,71 @@ fn root_store(s: &Settings, role: Role) -> Result<RootCertStore, OptionError> {
     }
 }
 
+/// A chain and key checked to belong together.
+fn certified(provider: &CryptoProvider, chain: Vec<CertificateDer<'static>>, key: rustls::pki_types::PrivateKeyDer<'static>) -> Result<Arc<CertifiedKey>, Error> {
+    let signing = provider.key_provider.load_private_key(key)?;
+    let ck = CertifiedKey::new(chain, signing);
+    ck.keys_match()?;
+    Ok(Arc::new(ck))
+}
+
+fn certified_all(provider: &CryptoProvider, list: &[CertKey]) -> Result<Vec<Arc<CertifiedKey>>, Error> {
+    list.iter()
+        .map(|c| certified(provider, c.chain.iter().cloned().map(CertificateDer::from).collect(), c.key_der()))
+        .collect()
+}
+
+/// The first key the peer's signature schemes allow.
+fn pick(keys: &[Arc<CertifiedKey>], schemes: &[SignatureScheme]) -> Option<Arc<CertifiedKey>> {
+    keys.iter().find(|k| k.key.choose_scheme(schemes).is_some()).cloned()
+}
+
+/// Server certificates: by SNI (`sni_hosts`, then `sni_fun`), else the
+/// listen socket's; among several (`certs_keys`), the one the client's
+/// signature algorithms allow.
+#[derive(Debug)]
+struct ErlangCertResolver {
+    default: Vec<Arc<CertifiedKey>>,
+    sni_hosts: Vec<(String, Vec<Arc<CertifiedKey>>)>,
+    sni_fun: bool,
+    hook: Arc<dyn VerifyHook>,
+    provider: Arc<CryptoProvider>,
+}
+
+impl ResolvesServerCert for ErlangCertResolver {
+    fn resolve(&self, hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        let schemes = hello.signature_schemes().to_vec();
+        let Some(name) = hello.server_name() else { return pick(&self.default, &schemes) };
+        if let Some((_, keys)) = self.sni_hosts.iter().find(|(h, _)| h.eq_ignore_ascii_case(name)) {
+            return pick(keys, &schemes);
+        }
+        if !self.sni_fun {
+            return pick(&self.default, &schemes);
+        }
+        match self.hook.sni_fun(name) {
+            SniAnswer::UseDefault => pick(&self.default, &schemes),
+            // No certificate: the handshake fails (rustls sends handshake_failure).
+            SniAnswer::Unrecognized => None,
+            SniAnswer::CertsKeys(list) => certified_all(&self.provider, &list).ok().and_then(|k| pick(&k, &schemes)),
+        }
+    }
+}
+
+/// Client certificates from `certs_keys`: the one the server's signature
+/// algorithms allow.
+#[derive(Debug)]
+struct ErlangClientCerts(Vec<Arc<CertifiedKey>>);
+
+impl ResolvesClientCert for ErlangClientCerts {
+    fn resolve(&self, _hints: &[&[u8]], schemes: &[SignatureScheme]) -> Option<Arc<CertifiedKey>> {
+        pick(&self.0, schemes)
+    }
+
+    fn has_certs(&self) -> bool {
+        !self.0.is_empty()
+    }
+}
+
 fn key_error(s: &Settings, e: Error) -> OptionError {
     let (opt, val) = s.key_origin.clone();
     let detail = match e {
@@ -108,7 +176,7 @@ impl Config {
                     provider: provider.clone(),
                     refusal: refusal.clone(),
                 });
-                let builder = ClientConfig::builder_with_provider(provider)
+                let builder = ClientConfig::builder_with_provider(provider.clone())
                     .with_protocol_versions(&versions)
                     .map_err(bad_versions)?
                     .dangerous()
@@ -117,6 +185,11 @@ impl Config {
                     (Some(key), false) => builder
                         .with_client_auth_cert(s.cert_chain.clone(), key.clone_key())
                         .map_err(|e| key_error(&s, e))?,
+                    _ if !s.certs_keys.is_empty() => {
+                        let keys = certified_all(&provider, &s.certs_keys)
+                            .map_err(|e| OptionError::new("certs_keys", "[...]", format!("unusable certificate or key: {e}")))?;
+                        builder.with_client_cert_resolver(Arc::new(ErlangClientCerts(keys)))
+                    }
                     _ => builder.with_no_client_auth(),
                 };
                 cfg.alpn_protocols = s.alpn.clone();
@@ -127,13 +200,35 @@ impl Config {
                 (Some(Arc::new(cfg)), None)
             }
             Role::Server => {
-                let (Some(key), false) = (&s.key, s.cert_chain.is_empty()) else {
+                let mut default = Vec::new();
+                if let (Some(key), false) = (&s.key, s.cert_chain.is_empty()) {
+                    default.push(certified(&provider, s.cert_chain.clone(), key.clone_key()).map_err(|e| key_error(&s, e))?);
+                }
+                default.extend(
+                    certified_all(&provider, &s.certs_keys)
+                        .map_err(|e| OptionError::new("certs_keys", "[...]", format!("unusable certificate or key: {e}")))?,
+                );
+                let mut sni_hosts = Vec::new();
+                for (host, list) in &s.sni_hosts {
+                    let keys = certified_all(&provider, list).map_err(|e| {
+                        OptionError::new("sni_hosts", format!("[{{{host:?},...}}]"), format!("unusable certificate or key: {e}"))
+                    })?;
+                    sni_hosts.push((host.clone(), keys));
+                }
+                if default.is_empty() && sni_hosts.is_empty() && !s.sni_fun {
                     return Err(OptionError::new(
                         "certfile",
                         "undefined",
-                        "a server needs a certificate and its key (cert/certfile and key/keyfile)",
+                        "a server needs a certificate and its key (cert/certfile and key/keyfile, or certs_keys)",
                     ));
-                };
+                }
+                let resolver = Arc::new(ErlangCertResolver {
+                    default,
+                    sni_hosts,
+                    sni_fun: s.sni_fun,
+                    hook: hook.clone(),
+                    provider: provider.clone(),
+                });
                 let builder = ServerConfig::builder_with_provider(provider.clone())
                     .with_protocol_versions(&versions)
                     .map_err(bad_versions)?;
@@ -158,9 +253,7 @@ impl Config {
                         }))
                     }
                 };
-                let mut cfg = builder
-                    .with_single_cert(s.cert_chain.clone(), key.clone_key())
-                    .map_err(|e| key_error(&s, e))?;
+                let mut cfg = builder.with_cert_resolver(resolver);
                 cfg.alpn_protocols = s.alpn.clone();
                 cfg.send_tls13_tickets = 0;
                 (None, Some(Arc::new(cfg)))
@@ -261,7 +354,8 @@ fn bad_cert_of(e: &Error, chain: &[CertificateDer<'_>]) -> BadCert {
             | C::UnsupportedSignatureAlgorithm
             | C::UnsupportedSignatureAlgorithmContext { .. }
             | C::UnsupportedSignatureAlgorithmForPublicKeyContext { .. } => BadCert::InvalidSignature,
-            C::InvalidPurpose | C::InvalidPurposeContext { .. } => BadCert::InvalidKeyUsage,
+            // webpki's purpose is the extended key usage: OTP's invalid_ext_key_usage.
+            C::InvalidPurpose | C::InvalidPurposeContext { .. } => BadCert::Other("invalid_ext_key_usage".into()),
             C::Revoked => BadCert::Other("{revoked,unspecified}".into()),
             C::UnknownRevocationStatus => BadCert::Other("{revocation_status_undetermined,no_crl}".into()),
             C::ExpiredRevocationList | C::ExpiredRevocationListContext { .. } => {

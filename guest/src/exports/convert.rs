@@ -92,3 +92,15 @@ pub(crate) fn info_out(i: engine::ConnectionInfo) -> wit::ConnectionInfo {
         session_resumption: i.session_resumption,
     }
 }
+
+pub(crate) fn key_kind(k: wit::KeyKind) -> engine::PrivateKeyKind {
+    match k {
+        wit::KeyKind::RsaPrivateKey => engine::PrivateKeyKind::RsaPrivateKey,
+        wit::KeyKind::EcPrivateKey => engine::PrivateKeyKind::EcPrivateKey,
+        wit::KeyKind::PrivateKeyInfo => engine::PrivateKeyKind::PrivateKeyInfo,
+    }
+}
+
+pub(crate) fn cert_key(c: wit::CertKey) -> engine::CertKey {
+    engine::CertKey { chain: c.chain, kind: key_kind(c.key.kind), der: c.key.der }
+}

@@ -19,14 +19,7 @@ fn option_in(o: wit::TlsOption) -> engine::TlsOption {
         wit::TlsOption::Cacertfile(f) => E::Cacertfile { path: f.path, contents: f.contents },
         wit::TlsOption::Cert(c) => E::Cert(c),
         wit::TlsOption::Certfile(f) => E::Certfile { path: f.path, contents: f.contents },
-        wit::TlsOption::Key(k) => E::Key {
-            kind: match k.kind {
-                wit::KeyKind::RsaPrivateKey => engine::PrivateKeyKind::RsaPrivateKey,
-                wit::KeyKind::EcPrivateKey => engine::PrivateKeyKind::EcPrivateKey,
-                wit::KeyKind::PrivateKeyInfo => engine::PrivateKeyKind::PrivateKeyInfo,
-            },
-            der: k.der,
-        },
+        wit::TlsOption::Key(k) => E::Key { kind: convert::key_kind(k.kind), der: k.der },
         wit::TlsOption::Keyfile(f) => E::Keyfile { path: f.path, contents: f.contents },
         wit::TlsOption::Versions(v) => E::Versions(v.into_iter().map(convert::version_in).collect()),
         wit::TlsOption::ServerNameIndication(s) => E::ServerNameIndication(match s {
@@ -42,6 +35,11 @@ fn option_in(o: wit::TlsOption) -> engine::TlsOption {
             wit::CrlCheck::BestEffort => engine::CrlCheck::BestEffort,
         }),
         wit::TlsOption::Crls(c) => E::Crls(c),
+        wit::TlsOption::CertsKeys(c) => E::CertsKeys(c.into_iter().map(convert::cert_key).collect()),
+        wit::TlsOption::SniHosts(h) => {
+            E::SniHosts(h.into_iter().map(|(n, c)| (n, c.into_iter().map(convert::cert_key).collect())).collect())
+        }
+        wit::TlsOption::SniFun(b) => E::SniFun(b),
     }
 }
 

@@ -2,7 +2,7 @@
 //! the host runs the user's verify_fun.
 
 use crate::bindings::wassl::tls::{types as wit, verify};
-use crate::engine::{BadCert, PeerChain, VerifyHook};
+use crate::engine::{BadCert, PeerChain, SniAnswer, VerifyHook};
 
 use super::convert;
 
@@ -26,5 +26,13 @@ impl VerifyHook for HostVerify {
 
     fn partial_chain(&self, chain: &[Vec<u8>]) -> Option<Vec<u8>> {
         verify::partial_chain(chain)
+    }
+
+    fn sni_fun(&self, server_name: &str) -> SniAnswer {
+        match verify::sni_fun(server_name) {
+            wit::SniAnswer::UseDefault => SniAnswer::UseDefault,
+            wit::SniAnswer::Unrecognized => SniAnswer::Unrecognized,
+            wit::SniAnswer::CertsKeys(list) => SniAnswer::CertsKeys(list.into_iter().map(convert::cert_key).collect()),
+        }
     }
 }

@@ -54,4 +54,20 @@ impl Host for HostState {
     fn partial_chain(&mut self, chain: Vec<Vec<u8>>) -> Option<Vec<u8>> {
         self.verify.0.partial_chain.as_ref().and_then(|f| (f.0)(&chain))
     }
+
+    fn sni_fun(&mut self, server_name: String) -> crate::bindings::wassl::tls::types::SniAnswer {
+        use crate::bindings::wassl::tls::types::SniAnswer as W;
+        use crate::ssl::SniAnswer;
+        let Some(f) = &self.verify.0.sni_fun else { return W::UseDefault };
+        match (f.0)(&server_name) {
+            SniAnswer::Undefined => W::UseDefault,
+            SniAnswer::Unrecognized => W::Unrecognized,
+            // Options that cannot be used (a missing file...) refuse the name.
+            SniAnswer::Options(opts) => match crate::ssl::options::sni_cert_keys(&opts) {
+                Ok(list) if !list.is_empty() => W::CertsKeys(list),
+                Ok(_) => W::UseDefault,
+                Err(_) => W::Unrecognized,
+            },
+        }
+    }
 }

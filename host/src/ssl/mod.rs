@@ -4,8 +4,10 @@
 //! Calls that create a socket make the calling process its owner (see
 //! [`crate::process`]); that process receives `{ssl, S, Data}` and friends.
 
+mod keys;
 mod listen;
 pub(crate) mod options;
+use rustls_pki_types::pem::PemObject;
 pub(crate) mod packet;
 pub(crate) mod pem_cache;
 mod reason;
@@ -220,6 +222,84 @@ impl SslSocket {
             Inner::Conn(_) => Err(Reason::Einval),
         }
     }
+}
+
+/// One entry of `certs_keys`: a certificate (chain) and its key, each given
+/// as DER or as a file, as the manual's map `#{cert, certfile, key, keyfile, password}`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CertKey {
+    /// `cert`: DER, leaf first.
+    pub cert: Vec<Vec<u8>>,
+    /// `certfile`.
+    pub certfile: Option<std::path::PathBuf>,
+    /// `key`.
+    pub key: Option<(KeyType, Vec<u8>)>,
+    /// `keyfile`.
+    pub keyfile: Option<std::path::PathBuf>,
+    /// `password` for an encrypted key.
+    pub password: Option<String>,
+}
+
+/// What an `sni_fun` answers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SniAnswer {
+    /// Options for this name (`cert`, `certfile`, `key`, `keyfile`, `password`, `certs_keys`).
+    Options(Vec<SslOption>),
+    /// `undefined`: the listen socket's options.
+    Undefined,
+    /// `unrecognized`: refuse the handshake.
+    Unrecognized,
+}
+
+/// `{sni_fun, Fun}`.
+#[derive(Clone)]
+pub struct SniFun(pub(crate) Arc<dyn Fn(&str) -> SniAnswer + Send + Sync>);
+
+impl SniFun {
+    /// Wrap the function.
+    pub fn new(f: impl Fn(&str) -> SniAnswer + Send + Sync + 'static) -> SniFun {
+        SniFun(Arc::new(f))
+    }
+}
+
+impl fmt::Debug for SniFun {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("#Fun<sni_fun>")
+    }
+}
+
+impl PartialEq for SniFun {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+impl Eq for SniFun {}
+
+/// `public_key:cacerts_get/0`: the operating system's trusted CAs, from
+/// `$SSL_CERT_FILE` or the usual bundle locations.
+pub fn cacerts_get() -> Result<Vec<Vec<u8>>, Reason> {
+    let mut candidates: Vec<std::path::PathBuf> = std::env::var_os("SSL_CERT_FILE").map(Into::into).into_iter().collect();
+    for p in [
+        "/etc/ssl/certs/ca-certificates.crt",
+        "/etc/pki/tls/certs/ca-bundle.crt",
+        "/etc/ssl/ca-bundle.pem",
+        "/etc/ssl/cert.pem",
+        "/usr/local/etc/openssl/cert.pem",
+    ] {
+        candidates.push(p.into());
+    }
+    for path in candidates {
+        if let Ok(pem) = pem_cache::read(&path) {
+            let certs: Vec<Vec<u8>> = rustls_pki_types::CertificateDer::pem_slice_iter(&pem)
+                .filter_map(Result::ok)
+                .map(|c| c.to_vec())
+                .collect();
+            if !certs.is_empty() {
+                return Ok(certs);
+            }
+        }
+    }
+    Err(Reason::options("cacerts", "os", "no CA bundle found (set SSL_CERT_FILE)"))
 }
 
 /// A cipher suite in the map form of the manual.

@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 
 use crate::bindings::exports::wassl::tls::options as wit;
+use crate::bindings::wassl::tls::types;
 use crate::bindings::wassl::tls::types::{ProtocolVersion, Role};
 use crate::ssl::Reason;
 
@@ -178,6 +179,17 @@ pub enum SslOption {
     CrlCheck(CrlCheck),
     /// The CRL cache's contents: DER CRLs (`ssl_crl_cache:insert/1`).
     CrlCache(Vec<Vec<u8>>),
+    /// `{password, String}`: decrypts an encrypted `keyfile` (or key in the
+    /// `certfile`): encrypted PKCS#8 and legacy PEM (AES-CBC, DES-EDE3-CBC).
+    Password(String),
+    /// `{certs_keys, [#{...}]}`: several certificates and keys; each
+    /// handshake uses the first one the peer's signature algorithms allow.
+    CertsKeys(Vec<crate::ssl::CertKey>),
+    /// `{sni_hosts, [{Hostname, Options}]}` (server): certificate options per
+    /// server name (`cert`, `certfile`, `key`, `keyfile`, `password`, `certs_keys`).
+    SniHosts(Vec<(String, Vec<SslOption>)>),
+    /// `{sni_fun, Fun}` (server): options for a server name not in `sni_hosts`.
+    SniFun(crate::ssl::SniFun),
     /// `{active, ...}`.
     Active(Active),
     /// `{mode, list | binary}`.
@@ -567,6 +579,13 @@ pub(crate) fn split(role: Role, opts: &[SslOption]) -> Result<Split, Reason> {
         Role::Server => Verify::VerifyNone,
     };
     let (mut fun, mut partial_chain, mut depth, mut match_fun) = (None, None, 10, None);
+    let password = opts.iter().rev().find_map(|o| match o {
+        SslOption::Password(p) => Some(p.clone()),
+        _ => None,
+    });
+    let mut has_key = false;
+    let mut certfile_path = None;
+    let mut sni_fun = None;
     for o in opts {
         o.check_supported()?;
         if o.is_socket_option() {
@@ -584,16 +603,38 @@ pub(crate) fn split(role: Role, opts: &[SslOption]) -> Result<Split, Reason> {
             SslOption::Cacerts(c) => wit::TlsOption::Cacerts(c.clone()),
             SslOption::Cacertfile(p) => wit::TlsOption::Cacertfile(read_file("cacertfile", p)?),
             SslOption::Cert(c) => wit::TlsOption::Cert(c.clone()),
-            SslOption::Certfile(p) => wit::TlsOption::Certfile(read_file("certfile", p)?),
-            SslOption::Key(t, der) => wit::TlsOption::Key(wit::PrivateKey {
-                kind: match t {
-                    KeyType::RsaPrivateKey => wit::KeyKind::RsaPrivateKey,
-                    KeyType::EcPrivateKey => wit::KeyKind::EcPrivateKey,
-                    KeyType::PrivateKeyInfo => wit::KeyKind::PrivateKeyInfo,
-                },
-                der: der.clone(),
-            }),
-            SslOption::Keyfile(p) => wit::TlsOption::Keyfile(read_file("keyfile", p)?),
+            SslOption::Certfile(p) => {
+                certfile_path = Some(p.clone());
+                wit::TlsOption::Certfile(read_file("certfile", p)?)
+            }
+            SslOption::Key(t, der) => {
+                has_key = true;
+                wit::TlsOption::Key(types::PrivateKey { kind: super::keys::key_kind(*t), der: der.clone() })
+            }
+            SslOption::Keyfile(p) => {
+                has_key = true;
+                // Read and, with a password, decrypted here: the engine gets a plain key.
+                let file = read_file("keyfile", p)?;
+                match super::keys::from_pem("keyfile", &file.path, &file.contents, password.as_deref())? {
+                    Some((t, der)) => wit::TlsOption::Key(types::PrivateKey { kind: super::keys::key_kind(t), der }),
+                    None => wit::TlsOption::Keyfile(file),
+                }
+            }
+            SslOption::Password(_) => continue,
+            SslOption::CertsKeys(list) => wit::TlsOption::CertsKeys(
+                list.iter().map(|e| super::keys::cert_key(e, password.as_deref())).collect::<Result<_, _>>()?,
+            ),
+            SslOption::SniHosts(hosts) => {
+                let mut out = Vec::new();
+                for (host, host_opts) in hosts {
+                    out.push((host.clone(), sni_cert_keys(host_opts)?));
+                }
+                wit::TlsOption::SniHosts(out)
+            }
+            SslOption::SniFun(f) => {
+                sni_fun = Some(f.clone());
+                wit::TlsOption::SniFun(true)
+            }
             SslOption::Versions(vs) => wit::TlsOption::Versions(vs.iter().filter_map(|v| version(*v)).collect()),
             // A client option on a server is ignored, as OTP does.
             SslOption::ServerNameIndication(_) if role == Role::Server => continue,
@@ -651,10 +692,46 @@ pub(crate) fn split(role: Role, opts: &[SslOption]) -> Result<Split, Reason> {
         };
         tls.push(t);
     }
+    // The key may be in the certfile (the manual's default keyfile), encrypted.
+    if let (false, Some(path)) = (has_key, &certfile_path) {
+        let file = read_file("certfile", path)?;
+        if let Some((t, der)) = super::keys::from_pem("certfile", &file.path, &file.contents, password.as_deref())? {
+            tls.push(wit::TlsOption::Key(types::PrivateKey { kind: super::keys::key_kind(t), der }));
+        }
+    }
     use crate::ssl::verify::{Policy, VerifyFun};
     let fun = fun.unwrap_or_else(|| match verify {
         Verify::VerifyPeer => VerifyFun::default_verify_peer(),
         Verify::VerifyNone => VerifyFun::default_verify_none(),
     });
-    Ok(Split { socket, tls, policy: Policy { fun, partial_chain, depth, match_fun } })
+    Ok(Split { socket, tls, policy: Policy { fun, partial_chain, depth, match_fun, sni_fun } })
+}
+
+/// The certificates and keys that one `sni_hosts` entry (or an `sni_fun`
+/// answer) names.
+pub(crate) fn sni_cert_keys(opts: &[SslOption]) -> Result<Vec<types::CertKey>, Reason> {
+    let mut entry = crate::ssl::CertKey::default();
+    let mut out = Vec::new();
+    let password = opts.iter().rev().find_map(|o| match o {
+        SslOption::Password(p) => Some(p.clone()),
+        _ => None,
+    });
+    for o in opts {
+        match o {
+            SslOption::Cert(c) => entry.cert = c.clone(),
+            SslOption::Certfile(p) => entry.certfile = Some(p.clone()),
+            SslOption::Key(t, d) => entry.key = Some((*t, d.clone())),
+            SslOption::Keyfile(p) => entry.keyfile = Some(p.clone()),
+            SslOption::CertsKeys(list) => {
+                for e in list {
+                    out.push(super::keys::cert_key(e, password.as_deref())?);
+                }
+            }
+            _ => {}
+        }
+    }
+    if !entry.cert.is_empty() || entry.certfile.is_some() {
+        out.insert(0, super::keys::cert_key(&entry, password.as_deref())?);
+    }
+    Ok(out)
 }

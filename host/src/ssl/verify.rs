@@ -30,6 +30,8 @@ pub enum BadCert {
     HostnameCheckFailed,
     /// `invalid_key_usage`.
     InvalidKeyUsage,
+    /// `invalid_ext_key_usage`: the extended key usage forbids this role.
+    InvalidExtKeyUsage,
     /// `missing_basic_constraint`.
     MissingBasicConstraint,
     /// `name_not_permitted`.
@@ -57,6 +59,7 @@ impl fmt::Display for BadCert {
             BadCert::InvalidSignature => write!(f, "invalid_signature"),
             BadCert::HostnameCheckFailed => write!(f, "hostname_check_failed"),
             BadCert::InvalidKeyUsage => write!(f, "invalid_key_usage"),
+            BadCert::InvalidExtKeyUsage => write!(f, "invalid_ext_key_usage"),
             BadCert::MissingBasicConstraint => write!(f, "missing_basic_constraint"),
             BadCert::NameNotPermitted => write!(f, "name_not_permitted"),
             BadCert::UnknownCriticalExtension => write!(f, "unknown_critical_extension"),
@@ -80,6 +83,7 @@ impl BadCert {
             "invalid_signature" => BadCert::InvalidSignature,
             "hostname_check_failed" => BadCert::HostnameCheckFailed,
             "invalid_key_usage" => BadCert::InvalidKeyUsage,
+            "invalid_ext_key_usage" => BadCert::InvalidExtKeyUsage,
             "missing_basic_constraint" => BadCert::MissingBasicConstraint,
             "name_not_permitted" => BadCert::NameNotPermitted,
             "unknown_critical_extension" => BadCert::UnknownCriticalExtension,
@@ -332,6 +336,7 @@ pub(crate) struct Policy {
     /// Most intermediates allowed after the peer certificate (OTP's default 10).
     pub(crate) depth: usize,
     pub(crate) match_fun: Option<MatchFun>,
+    pub(crate) sni_fun: Option<crate::ssl::SniFun>,
 }
 
 impl Policy {
