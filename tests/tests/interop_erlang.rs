@@ -205,3 +205,51 @@ async fn close_downgrade_with_erlang() {
     erl.expect("TLS over tls", 10);
     erl.expect("RESULT ok plain from wassl", 10);
 }
+
+/// Client authentication with an Erlang server that requires a certificate
+/// (`verify_peer`, `fail_if_no_peer_cert`): wassl with and without one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_certificates_with_an_erlang_server() {
+    if skip_interop() {
+        return;
+    }
+    let pki = Pki::new();
+    let script = erlang_peer();
+    let mut erl = Peer::start(
+        "escript",
+        &[
+            &script, "server", pki.server.certfile.to_str().unwrap(), pki.server.keyfile.to_str().unwrap(), "tlsv1.3",
+            pki.ca.id.certfile.to_str().unwrap(),
+        ],
+        b"",
+        false,
+    );
+    let port: u16 = erl.expect("PORT ", 30).trim_start_matches("PORT ").trim().parse().unwrap();
+    process::run(async {
+        let mut opts = client_opts(&pki.ca.id);
+        opts.push(SslOption::Certfile(pki.client.certfile.clone()));
+        opts.push(SslOption::Keyfile(pki.client.keyfile.clone()));
+        let s = ssl::connect("localhost", port, opts, 20_000).await.expect("with a certificate");
+        ssl::send(&s, b"authenticated").await.unwrap();
+        assert!(matches!(process::receive_timeout(10_000).await, Some(Message::Ssl(_, d)) if d.as_bytes() == b"authenticated"));
+        ssl::close(&s).await.unwrap();
+    })
+    .await;
+    erl.expect("RESULT ok", 10);
+    // Without a certificate: TLS 1.3 lets the client finish first; the server's
+    // certificate_required alert arrives with the first read.
+    process::run(async {
+        let mut opts = client_opts(&pki.ca.id);
+        opts.push(SslOption::Active(ssl::Active::False));
+        match ssl::connect("localhost", port, opts, 20_000).await {
+            Err(e) => assert!(matches!(e, Reason::TlsAlert { .. }), "{e}"),
+            Ok(s) => match ssl::recv(&s, 0, 10_000).await {
+                Err(Reason::TlsAlert { description, .. }) => assert_eq!(description, "certificate_required"),
+                other => panic!("expected certificate_required, got {other:?}"),
+            },
+        }
+    })
+    .await;
+    let line = erl.expect("RESULT error", 10);
+    assert!(line.contains("certificate_required"), "{line}");
+}

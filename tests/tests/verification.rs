@@ -270,3 +270,104 @@ async fn customize_hostname_check_match_fun() {
     connect(port, vec![ca, SslOption::CustomizeHostnameCheck(m)]).await.expect("match_fun accepted the name");
     assert_eq!(*asked.lock().unwrap(), "localhost");
 }
+
+/// A server's verify_fun sees the client's chain; refusing it fails the
+/// handshake on both sides with the matching alert.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_side_verify_fun_and_client_certificates() {
+    let pki = Pki::new();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let seen2 = seen.clone();
+    let refuse_client = VerifyFun::new(
+        move |cert, e, s: ()| {
+            seen2.lock().unwrap().push(format!("{} {}", event_text(e), cn(cert)));
+            match e {
+                VerifyEvent::ValidPeer => VerifyResult::Fail(BadCert::Other("not_welcome".into())),
+                _ => VerifyResult::Valid(s),
+            }
+        },
+        (),
+    );
+    let opts = vec![
+        SslOption::Certfile(pki.server.certfile.clone()),
+        SslOption::Keyfile(pki.server.keyfile.clone()),
+        SslOption::Verify(ssl::Verify::VerifyPeer),
+        SslOption::Cacertfile(pki.ca.id.certfile.clone()),
+        SslOption::FailIfNoPeerCert(true),
+        SslOption::VerifyFun(refuse_client),
+    ];
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let (res_tx, res_rx) = tokio::sync::oneshot::channel();
+    process::spawn(async move {
+        let l = ssl::listen(0, opts).await.unwrap();
+        tx.send(ssl::sockname(&l).await.unwrap().port()).unwrap();
+        let t = ssl::transport_accept(&l, 10_000).await.unwrap();
+        res_tx.send(ssl::handshake(&t, 10_000).await.map(|_| ())).unwrap();
+    });
+    let port = rx.await.unwrap();
+    let client_err = process::run(async {
+        let s = ssl::connect(
+            "localhost",
+            port,
+            vec![
+                SslOption::Cacertfile(pki.ca.id.certfile.clone()),
+                SslOption::Certfile(pki.client.certfile.clone()),
+                SslOption::Keyfile(pki.client.keyfile.clone()),
+                SslOption::Active(ssl::Active::False),
+            ],
+            10_000,
+        )
+        .await;
+        match s {
+            Err(e) => e,
+            Ok(s) => ssl::recv(&s, 0, 5_000).await.unwrap_err(),
+        }
+    })
+    .await;
+    let server_err = res_rx.await.unwrap().unwrap_err();
+    assert_eq!(*seen.lock().unwrap(), vec!["extension 2.5.29.17 wassl client".to_string(), "valid_peer wassl client".to_string()]);
+    match (&server_err, &client_err) {
+        (Reason::TlsAlert { description: d1, text: t1 }, Reason::TlsAlert { description: d2, text: t2 }) => {
+            assert_eq!(d1, "handshake_failure");
+            assert_eq!(d2, "handshake_failure");
+            assert!(t1.contains("{bad_cert,not_welcome}"), "{t1}");
+            assert!(t2.contains("received SERVER ALERT"), "{t2}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+/// The PEM cache notices a changed file; clear_pem_cache empties it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pem_cache_follows_file_changes() {
+    let pki = Pki::new();
+    let certfile = pki.dir.join("served.pem");
+    let keyfile = pki.dir.join("served.key");
+    let serve = |c: &Identity| {
+        std::fs::copy(&c.certfile, &certfile).unwrap();
+        std::fs::copy(&c.keyfile, &keyfile).unwrap();
+    };
+    let peer = |port: u16| {
+        let ca = pki.ca.id.certfile.clone();
+        async move {
+            process::run(async {
+                let s = ssl::connect("127.0.0.1", port, vec![SslOption::Cacertfile(ca), SslOption::Verify(ssl::Verify::VerifyNone)], 10_000)
+                    .await
+                    .unwrap();
+                ssl::peercert(&s).await.unwrap()
+            })
+            .await
+        }
+    };
+    serve(&pki.server);
+    let p1 = server(&certfile, &keyfile).await;
+    assert_eq!(peer(p1).await, pki.server.cert_der);
+    // A different certificate in the same files: a new listen socket serves it.
+    serve(&pki.expired_server);
+    let p2 = server(&certfile, &keyfile).await;
+    assert_eq!(peer(p2).await, pki.expired_server.cert_der);
+    ssl::clear_pem_cache();
+    serve(&pki.server);
+    let p3 = server(&certfile, &keyfile).await;
+    assert_eq!(peer(p3).await, pki.server.cert_der);
+}
