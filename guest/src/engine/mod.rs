@@ -164,6 +164,8 @@ pub struct CipherSuiteInfo {
     pub prf: String,
     /// e.g. `TLS_AES_128_GCM_SHA256`.
     pub iana_name: String,
+    /// The IANA code.
+    pub code: u16,
 }
 
 /// What `ssl:connection_information/1` reports.
@@ -237,6 +239,11 @@ pub trait VerifyHook: Send + Sync + std::fmt::Debug {
     fn sni_fun(&self, server_name: &str) -> SniAnswer {
         let _ = server_name;
         SniAnswer::UseDefault
+    }
+
+    /// One secret for the key log.
+    fn keylog(&self, label: &str, client_random: &[u8], secret: &[u8]) {
+        let _ = (label, client_random, secret);
     }
 }
 

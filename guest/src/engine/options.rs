@@ -95,6 +95,12 @@ pub enum TlsOption {
     SniHosts(Vec<(String, Vec<CertKey>)>),
     /// `sni_fun` is set.
     SniFun(bool),
+    /// Report secrets to the host.
+    Keylog(bool),
+    /// Allowed suites by name, in preference order.
+    Ciphers(Vec<String>),
+    /// The server's suite order wins.
+    HonorCipherOrder(bool),
 }
 
 /// A chain (DER, leaf first) and its plain private key.
@@ -170,6 +176,9 @@ pub(crate) struct Settings {
     pub(crate) certs_keys: Vec<CertKey>,
     pub(crate) sni_hosts: Vec<(String, Vec<CertKey>)>,
     pub(crate) sni_fun: bool,
+    pub(crate) keylog: bool,
+    pub(crate) ciphers: Option<Vec<u16>>,
+    pub(crate) honor_cipher_order: bool,
 }
 
 fn quote(s: &str) -> String {
@@ -217,6 +226,7 @@ pub(crate) fn settings(role: super::Role, opts: Vec<TlsOption>) -> Result<Settin
     let mut crl_check = None;
     let mut crls = Vec::new();
     let (mut certs_keys, mut sni_hosts, mut sni_fun) = (Vec::new(), Vec::new(), false);
+    let (mut keylog, mut ciphers, mut honor_cipher_order) = (false, None, false);
     let mut certfile_pem: Option<(String, Vec<u8>)> = None;
     for opt in opts {
         match opt {
@@ -276,6 +286,9 @@ pub(crate) fn settings(role: super::Role, opts: Vec<TlsOption>) -> Result<Settin
             TlsOption::CertsKeys(c) => certs_keys = c,
             TlsOption::SniHosts(h) => sni_hosts = h,
             TlsOption::SniFun(b) => sni_fun = b,
+            TlsOption::Keylog(b) => keylog = b,
+            TlsOption::Ciphers(names) => ciphers = Some(super::tls::resolve_ciphers(&names)?),
+            TlsOption::HonorCipherOrder(b) => honor_cipher_order = b,
         }
     }
     let cacerts = cacerts
@@ -305,5 +318,8 @@ pub(crate) fn settings(role: super::Role, opts: Vec<TlsOption>) -> Result<Settin
         certs_keys,
         sni_hosts,
         sni_fun,
+        keylog,
+        ciphers,
+        honor_cipher_order,
     })
 }

@@ -148,14 +148,48 @@ fn key_error(s: &Settings, e: Error) -> OptionError {
     OptionError::new(&opt, val, detail)
 }
 
+/// Secrets go to the host's key log.
+#[derive(Debug)]
+struct HookKeyLog(Arc<dyn VerifyHook>);
+
+impl rustls::KeyLog for HookKeyLog {
+    fn log(&self, label: &str, client_random: &[u8], secret: &[u8]) {
+        self.0.keylog(label, client_random, secret);
+    }
+}
+
+/// The ring provider with only `ciphers` (in that order), if given.
+fn provider_for(ciphers: &Option<Vec<u16>>) -> Result<Arc<CryptoProvider>, OptionError> {
+    // Names were resolved by `resolve_ciphers`; only what ring implements stays.
+    let mut p = rustls::crypto::ring::default_provider();
+    if let Some(codes) = ciphers {
+        let all = std::mem::take(&mut p.cipher_suites);
+        for code in codes {
+            if let Some(s) = all.iter().find(|s| u16::from(s.suite()) == *code) {
+                p.cipher_suites.push(*s);
+            }
+        }
+        if p.cipher_suites.is_empty() {
+            return Err(OptionError::new("ciphers", "[...]", "none of the requested cipher suites is supported"));
+        }
+    }
+    Ok(Arc::new(p))
+}
+
 impl Config {
     /// Validate `opts` for `role`; `hook` is consulted for every peer chain.
     pub fn new(role: Role, opts: Vec<TlsOption>, hook: Arc<dyn VerifyHook>) -> Result<Config, OptionError> {
         let s = settings(role, opts)?;
-        let provider = provider();
+        let provider = provider_for(&s.ciphers)?;
         let versions = rustls_versions(&s.versions);
         let refusal: Refusal = Arc::default();
-        let bad_versions = |e: Error| OptionError::new("versions", format!("{:?}", s.versions), e.to_string());
+        let bad_versions = |e: Error| {
+            let detail = match &s.ciphers {
+                Some(_) => format!("{e}: the ciphers option leaves no suite for these versions"),
+                None => e.to_string(),
+            };
+            OptionError::new("versions", format!("{:?}", s.versions), detail)
+        };
         let mut crls = Vec::new();
         for (i, c) in s.crls.iter().enumerate() {
             // Parsing checks the CRL now: a bad one is an option error, not a
@@ -166,6 +200,7 @@ impl Config {
             crls.push(CertificateRevocationListDer::from(c.clone()));
         }
         let trust = Trust { roots: root_store(&s, role)?, crls, crl_check: s.crl_check, provider: provider.clone() };
+        let hook_for_log = hook.clone();
         let (client, server) = match role {
             Role::Client => {
                 let webpki = trust.server_verifier(None);
@@ -194,6 +229,9 @@ impl Config {
                 };
                 cfg.alpn_protocols = s.alpn.clone();
                 cfg.enable_sni = s.sni != Some(ServerNameIndication::Disable);
+                if s.keylog {
+                    cfg.key_log = Arc::new(HookKeyLog(hook_for_log.clone()));
+                }
                 // One engine instance per connection: a session cache would never be
                 // hit again. Resumption across instances is a host-side feature to come.
                 cfg.resumption = rustls::client::Resumption::disabled();
@@ -255,6 +293,10 @@ impl Config {
                 };
                 let mut cfg = builder.with_cert_resolver(resolver);
                 cfg.alpn_protocols = s.alpn.clone();
+                cfg.ignore_client_order = s.honor_cipher_order;
+                if s.keylog {
+                    cfg.key_log = Arc::new(HookKeyLog(hook_for_log.clone()));
+                }
                 cfg.send_tls13_tickets = 0;
                 (None, Some(Arc::new(cfg)))
             }
@@ -720,6 +762,32 @@ impl Connection {
         out
     }
 
+    /// `update_keys`: a TLS 1.3 KeyUpdate (asking the peer to update too).
+    pub fn update_keys(&mut self) -> Result<Vec<u8>, Failure> {
+        self.sticky()?;
+        let r = match &mut self.conn {
+            rustls::Connection::Client(c) => c.refresh_traffic_keys(),
+            rustls::Connection::Server(s) => s.refresh_traffic_keys(),
+        };
+        if let Err(e) = r {
+            // Not fatal: TLS 1.2, or the handshake is not done.
+            return Err(Failure { error: TlsError::Einval(e.to_string()), output: Vec::new() });
+        }
+        let mut out = Vec::new();
+        self.drain_output(&mut out);
+        Ok(out)
+    }
+
+    /// An RFC 5705 / 8446 exporter.
+    pub fn export_keying_material(&self, label: &[u8], context: Option<&[u8]>, length: usize) -> Result<Vec<u8>, TlsError> {
+        if length == 0 || length > 16 * 1024 * 1024 {
+            return Err(TlsError::Einval("the length must be between 1 and 16 MiB".into()));
+        }
+        self.conn
+            .export_keying_material(vec![0u8; length], label, context)
+            .map_err(|e| TlsError::Einval(e.to_string()))
+    }
+
     /// The peer's chain, leaf first.
     pub fn peer_certificates(&self) -> Vec<Vec<u8>> {
         self.conn.peer_certificates().map(|c| c.iter().map(|c| c.to_vec()).collect()).unwrap_or_default()
@@ -848,6 +916,69 @@ const SUITES: &[(u16, &str, &str, &str, &str, &str)] = &[
     (0xcca8, "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256", "ECDHE-RSA-CHACHA20-POLY1305", "ecdhe_rsa", "chacha20_poly1305", "sha256"),
 ];
 
+/// Words in suite names that mark families rustls does not implement.
+const MISSING_FAMILIES: &[(&str, &str)] = &[
+    ("RC4", "RC4"),
+    ("3DES", "3DES"),
+    ("CBC3", "3DES"),
+    ("DES", "DES"),
+    ("CBC", "CBC mode"),
+    ("NULL", "NULL encryption"),
+    ("PSK", "PSK"),
+    ("SRP", "SRP"),
+    ("ANON", "anonymous"),
+    ("CCM", "CCM"),
+    ("SHA1", "SHA-1 MAC"),
+];
+
+/// One suite name (IANA, OpenSSL, or `kex,cipher,mac[,prf]`) to its code.
+fn resolve_suite(name: &str) -> Result<u16, String> {
+    let n = name.trim();
+    if let Some(row) = SUITES.iter().find(|s| s.1.eq_ignore_ascii_case(n) || s.2.eq_ignore_ascii_case(n)) {
+        return Ok(row.0);
+    }
+    let parts: Vec<&str> = n.split(',').map(str::trim).collect();
+    if parts.len() >= 3 {
+        let prf_ok = |want: &str, have: &str| parts.get(3).is_none_or(|p| *p == have || *p == "default_prf") && !want.is_empty();
+        if let Some(row) = SUITES.iter().find(|s| s.3 == parts[0] && s.4 == parts[1] && parts[2] == "aead" && prf_ok(parts[1], s.5)) {
+            return Ok(row.0);
+        }
+    }
+    let upper = n.to_ascii_uppercase().replace(['-', '_'], " ");
+    let words: Vec<&str> = upper.split([' ', ',']).collect();
+    let family = MISSING_FAMILIES.iter().find(|(w, _)| words.contains(w)).map(|(_, f)| *f);
+    let rsa_kex = !upper.contains("ECDHE") && !upper.contains("TLS AES") && !upper.contains("TLS CHACHA20");
+    Err(match family {
+        Some(f) => format!("{name} ({f} suites are not implemented by rustls)"),
+        None if upper.contains("DHE") || rsa_kex && (upper.contains("RSA") || upper.contains("AES")) => {
+            format!("{name} (RSA key exchange and finite-field DHE suites are not implemented by rustls)")
+        }
+        None => format!("{name} (not a known suite)"),
+    })
+}
+
+/// `ciphers`: the codes of the suites named, in order. Names rustls lacks are
+/// dropped when others remain, and are the error when none does.
+pub(crate) fn resolve_ciphers(names: &[String]) -> Result<Vec<u16>, OptionError> {
+    let mut codes = Vec::new();
+    let mut missing = Vec::new();
+    for n in names {
+        match resolve_suite(n) {
+            Ok(c) if !codes.contains(&c) => codes.push(c),
+            Ok(_) => {}
+            Err(why) => missing.push(why),
+        }
+    }
+    if codes.is_empty() {
+        return Err(OptionError::new(
+            "ciphers",
+            format!("{names:?}"),
+            format!("no usable cipher suite: {}", missing.join("; ")),
+        ));
+    }
+    Ok(codes)
+}
+
 fn suite_info(code: u16) -> CipherSuiteInfo {
     match SUITES.iter().find(|s| s.0 == code) {
         Some(&(_, iana, _, kex, cipher, prf)) => CipherSuiteInfo {
@@ -856,8 +987,10 @@ fn suite_info(code: u16) -> CipherSuiteInfo {
             mac: "aead".into(),
             prf: prf.into(),
             iana_name: iana.into(),
+            code,
         },
         None => CipherSuiteInfo {
+            code,
             key_exchange: "unknown".into(),
             cipher: "unknown".into(),
             mac: "unknown".into(),

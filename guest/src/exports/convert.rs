@@ -79,6 +79,7 @@ pub(crate) fn suite_out(s: engine::CipherSuiteInfo) -> wit::CipherSuite {
         mac: s.mac,
         prf: s.prf,
         iana_name: s.iana_name,
+        code: s.code,
     }
 }
 

@@ -40,6 +40,9 @@ fn option_in(o: wit::TlsOption) -> engine::TlsOption {
             E::SniHosts(h.into_iter().map(|(n, c)| (n, c.into_iter().map(convert::cert_key).collect())).collect())
         }
         wit::TlsOption::SniFun(b) => E::SniFun(b),
+        wit::TlsOption::Keylog(b) => E::Keylog(b),
+        wit::TlsOption::Ciphers(c) => E::Ciphers(c),
+        wit::TlsOption::HonorCipherOrder(b) => E::HonorCipherOrder(b),
     }
 }
 

@@ -27,4 +27,21 @@ impl Guest for Component {
     fn peer_certificates(conn: ConnectionBorrow<'_>) -> Vec<Vec<u8>> {
         conn.get::<ConnectionResource>().0.borrow().peer_certificates()
     }
+
+    fn update_keys(conn: ConnectionBorrow<'_>) -> Result<Vec<u8>, Failure> {
+        conn.get::<ConnectionResource>().0.borrow_mut().update_keys().map_err(failure_out)
+    }
+
+    fn export_keying_material(
+        conn: ConnectionBorrow<'_>,
+        label: Vec<u8>,
+        context: Option<Vec<u8>>,
+        length: u32,
+    ) -> Result<Vec<u8>, TlsError> {
+        conn.get::<ConnectionResource>()
+            .0
+            .borrow()
+            .export_keying_material(&label, context.as_deref(), length as usize)
+            .map_err(convert::error_out)
+    }
 }

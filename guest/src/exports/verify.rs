@@ -28,6 +28,10 @@ impl VerifyHook for HostVerify {
         verify::partial_chain(chain)
     }
 
+    fn keylog(&self, label: &str, client_random: &[u8], secret: &[u8]) {
+        verify::keylog(label, client_random, secret);
+    }
+
     fn sni_fun(&self, server_name: &str) -> SniAnswer {
         match verify::sni_fun(server_name) {
             wit::SniAnswer::UseDefault => SniAnswer::UseDefault,

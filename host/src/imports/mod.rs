@@ -16,11 +16,48 @@ pub(crate) struct HostState {
     table: ResourceTable,
     pub(crate) limits: MemoryLimiter,
     pub(crate) verify: VerifyPolicy,
+    pub(crate) keylog: KeylogSink,
 }
 
 impl HostState {
-    pub(crate) fn new(limits: MemoryLimiter, verify: VerifyPolicy) -> HostState {
-        HostState { wasi: WasiCtx::builder().build(), table: ResourceTable::new(), limits, verify }
+    pub(crate) fn new(limits: MemoryLimiter, verify: VerifyPolicy, keylog: KeylogSink) -> HostState {
+        HostState { wasi: WasiCtx::builder().build(), table: ResourceTable::new(), limits, verify, keylog }
+    }
+}
+
+/// Where secrets go: kept for `connection_information(S, [keylog])`
+/// (`keep_secrets`), and appended to `$SSLKEYLOGFILE` in NSS key log format.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct KeylogSink {
+    pub(crate) keep: bool,
+    pub(crate) file: Option<std::path::PathBuf>,
+    pub(crate) lines: Vec<String>,
+}
+
+impl KeylogSink {
+    /// For a socket: `keep_secrets`, and the environment's `SSLKEYLOGFILE`.
+    pub(crate) fn new(keep: bool) -> KeylogSink {
+        let file = std::env::var_os("SSLKEYLOGFILE").filter(|f| !f.is_empty()).map(Into::into);
+        KeylogSink { keep, file, lines: Vec::new() }
+    }
+
+    pub(crate) fn enabled(&self) -> bool {
+        self.keep || self.file.is_some()
+    }
+
+    pub(crate) fn log(&mut self, label: &str, client_random: &[u8], secret: &[u8]) {
+        let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+        let line = format!("{label} {} {}", hex(client_random), hex(secret));
+        if let Some(path) = &self.file {
+            use std::io::Write;
+            // Best effort, as OpenSSL and browsers do: a key log never breaks a connection.
+            if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+                let _ = writeln!(f, "{line}");
+            }
+        }
+        if self.keep {
+            self.lines.push(line);
+        }
     }
 }
 

@@ -55,6 +55,10 @@ impl Host for HostState {
         self.verify.0.partial_chain.as_ref().and_then(|f| (f.0)(&chain))
     }
 
+    fn keylog(&mut self, label: String, client_random: Vec<u8>, secret: Vec<u8>) {
+        self.keylog.log(&label, &client_random, &secret);
+    }
+
     fn sni_fun(&mut self, server_name: String) -> crate::bindings::wassl::tls::types::SniAnswer {
         use crate::bindings::wassl::tls::types::SniAnswer as W;
         use crate::ssl::SniAnswer;

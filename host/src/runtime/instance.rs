@@ -10,7 +10,7 @@ use crate::bindings::exports::wassl::tls::handshake::{Failure, Progress};
 use crate::bindings::exports::wassl::tls::options::TlsOption;
 use crate::bindings::wassl::tls::types::{self as wit, ConnectionInfo, Role};
 use crate::bindings::Engine as World;
-use crate::imports::{HostState, MemoryLimiter, VerifyPolicy};
+use crate::imports::{HostState, KeylogSink, MemoryLimiter, VerifyPolicy};
 use crate::ssl::Reason;
 
 /// A fatal engine error with the alert bytes still to send to the peer.
@@ -51,9 +51,9 @@ pub(crate) struct Instance {
 
 impl Instance {
     /// A fresh instance from the pool.
-    pub(crate) async fn new(rt: &Runtime, verify: VerifyPolicy) -> Result<Instance, Reason> {
+    pub(crate) async fn new(rt: &Runtime, verify: VerifyPolicy, keylog: KeylogSink) -> Result<Instance, Reason> {
         let limits = MemoryLimiter { limit: rt.limits.max_memory, current: 0 };
-        let mut store = Store::new(&rt.engine, HostState::new(limits, verify));
+        let mut store = Store::new(&rt.engine, HostState::new(limits, verify, keylog));
         store.limiter(|s| &mut s.limits);
         store.epoch_deadline_trap();
         store.set_epoch_deadline(rt.deadline_ticks());
@@ -209,6 +209,32 @@ impl Instance {
             Ok(r) => Ok(r),
             Err(e) => Err(self.trapped(e)),
         }
+    }
+
+    /// `update_keys`: the KeyUpdate record.
+    pub(crate) async fn update_keys(&mut self) -> Result<Vec<u8>, EngineFailure> {
+        self.alive()?;
+        let conn = self.conn()?;
+        match self.world.wassl_tls_records().call_update_keys(&mut self.store, conn).await {
+            Ok(r) => r.map_err(failure),
+            Err(e) => Err(self.trapped(e).into()),
+        }
+    }
+
+    /// An exporter.
+    pub(crate) async fn export(&mut self, label: &[u8], context: Option<&[u8]>, length: u32) -> Result<Vec<u8>, Reason> {
+        self.alive()?;
+        let conn = self.conn()?;
+        let r = self.world.wassl_tls_records().call_export_keying_material(&mut self.store, conn, label, context, length);
+        match r.await {
+            Ok(r) => r.map_err(tls_error),
+            Err(e) => Err(self.trapped(e)),
+        }
+    }
+
+    /// Key log lines kept by `keep_secrets`.
+    pub(crate) fn keylog(&self) -> Vec<String> {
+        self.store.data().keylog.lines.clone()
     }
 
     /// The suites the engine offers, with OpenSSL names.

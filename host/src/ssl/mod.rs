@@ -315,11 +315,45 @@ pub struct CipherSuite {
     pub prf: String,
     /// The IANA name, e.g. `TLS_AES_128_GCM_SHA256`.
     pub iana_name: String,
+    /// The IANA code, e.g. `0x1301`.
+    pub code: u16,
 }
 
 impl CipherSuite {
     fn from_wit(s: wit::CipherSuite) -> CipherSuite {
-        CipherSuite { key_exchange: s.key_exchange, cipher: s.cipher, mac: s.mac, prf: s.prf, iana_name: s.iana_name }
+        CipherSuite {
+            key_exchange: s.key_exchange,
+            cipher: s.cipher,
+            mac: s.mac,
+            prf: s.prf,
+            iana_name: s.iana_name,
+            code: s.code,
+        }
+    }
+}
+
+/// One entry of `{ciphers, ...}`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CipherSpec {
+    /// The map form `#{key_exchange, cipher, mac, prf}`.
+    Map(CipherSuite),
+    /// The tuple form `{KeyExchange, Cipher, Mac}` or `{..., Prf}`.
+    Tuple(String, String, String, Option<String>),
+    /// An IANA or OpenSSL name (`TLS_AES_128_GCM_SHA256`, `ECDHE-RSA-AES128-GCM-SHA256`).
+    Name(String),
+}
+
+impl CipherSpec {
+    /// How the engine names it.
+    pub(crate) fn engine_name(&self) -> String {
+        match self {
+            CipherSpec::Map(s) => format!("{},{},{},{}", s.key_exchange, s.cipher, s.mac, s.prf),
+            CipherSpec::Tuple(k, c, m, p) => match p {
+                Some(p) => format!("{k},{c},{m},{p}"),
+                None => format!("{k},{c},{m}"),
+            },
+            CipherSpec::Name(n) => n.clone(),
+        }
     }
 }
 
@@ -338,6 +372,8 @@ pub struct ConnectionInformation {
     pub negotiated_protocol: Option<Vec<u8>>,
     /// `session_resumption`.
     pub session_resumption: bool,
+    /// `keylog`: NSS key log lines, with `{keep_secrets, true}`.
+    pub keylog: Vec<String>,
 }
 
 impl ConnectionInformation {
@@ -352,6 +388,7 @@ impl ConnectionInformation {
             sni_hostname: i.sni_hostname,
             negotiated_protocol: i.negotiated_protocol,
             session_resumption: i.session_resumption,
+            keylog: Vec::new(),
         }
     }
 }
@@ -646,18 +683,11 @@ pub enum SuiteDescription {
 
 /// `ssl:cipher_suites/2`: the suites for `version`, in preference order.
 pub async fn cipher_suites(description: SuiteDescription, version: Version) -> Result<Vec<CipherSuite>, Reason> {
-    static ALL: tokio::sync::OnceCell<Vec<CipherSuite>> = tokio::sync::OnceCell::const_new();
-    let all = ALL
-        .get_or_try_init(|| async {
-            let rt = crate::runtime::get().map_err(Reason::EngineTrap)?;
-            let policy = options::split(wit::Role::Client, &[SslOption::Verify(Verify::VerifyNone)])?.policy;
-            let mut inst = crate::runtime::Instance::new(&rt, crate::imports::VerifyPolicy(policy)).await?;
-            Ok::<_, Reason>(inst.cipher_suites().await?.into_iter().map(|(s, _)| CipherSuite::from_wit(s)).collect())
-        })
-        .await?;
+    let all = all_suites().await?;
     let tls13 = |s: &CipherSuite| s.key_exchange == "any";
     Ok(all
         .iter()
+        .map(|(s, _)| s)
         .filter(|s| match (version, description) {
             (Version::Tlsv1_3, _) => tls13(s),
             (Version::Tlsv1_2, SuiteDescription::Exclusive) => !tls13(s),
@@ -667,4 +697,131 @@ pub async fn cipher_suites(description: SuiteDescription, version: Version) -> R
         })
         .cloned()
         .collect())
+}
+
+/// Every suite the engine knows, with its OpenSSL name (asked once).
+async fn all_suites() -> Result<&'static Vec<(CipherSuite, String)>, Reason> {
+    static ALL: tokio::sync::OnceCell<Vec<(CipherSuite, String)>> = tokio::sync::OnceCell::const_new();
+    ALL
+        .get_or_try_init(|| async {
+            let rt = crate::runtime::get().map_err(Reason::EngineTrap)?;
+            let policy = options::split(wit::Role::Client, &[SslOption::Verify(Verify::VerifyNone)])?.policy;
+            let mut inst =
+                crate::runtime::Instance::new(&rt, crate::imports::VerifyPolicy(policy), Default::default()).await?;
+            Ok::<_, Reason>(
+                inst.cipher_suites().await?.into_iter().map(|(s, o)| (CipherSuite::from_wit(s), o)).collect(),
+            )
+        })
+        .await
+}
+
+/// `ssl:suite_to_str/1`: the IANA (RFC) name.
+pub fn suite_to_str(suite: &CipherSuite) -> String {
+    suite.iana_name.clone()
+}
+
+/// `ssl:suite_to_openssl_str/1`: the OpenSSL name.
+pub async fn suite_to_openssl_str(suite: &CipherSuite) -> Result<String, Reason> {
+    all_suites()
+        .await?
+        .iter()
+        .find(|(s, _)| s.code == suite.code)
+        .map(|(_, o)| o.clone())
+        .ok_or_else(|| Reason::options("cipher_suite", suite.iana_name.clone(), "not a suite wassl knows"))
+}
+
+/// `ssl:str_to_suite/1`: an IANA or OpenSSL name to the map form.
+pub async fn str_to_suite(name: &str) -> Result<CipherSuite, Reason> {
+    all_suites()
+        .await?
+        .iter()
+        .find(|(s, o)| s.iana_name.eq_ignore_ascii_case(name) || o.eq_ignore_ascii_case(name))
+        .map(|(s, _)| s.clone())
+        .ok_or_else(|| Reason::options("cipher_suite", format!("{name:?}"), "not a suite wassl knows"))
+}
+
+/// A filter of `filter_cipher_suites/2`: which part of a suite, and the test.
+pub enum SuiteFilter {
+    /// `{key_exchange, Fun}`.
+    KeyExchange(Box<dyn Fn(&str) -> bool>),
+    /// `{cipher, Fun}`.
+    Cipher(Box<dyn Fn(&str) -> bool>),
+    /// `{mac, Fun}`.
+    Mac(Box<dyn Fn(&str) -> bool>),
+    /// `{prf, Fun}`.
+    Prf(Box<dyn Fn(&str) -> bool>),
+}
+
+/// `ssl:filter_cipher_suites/2`: the suites every filter accepts.
+pub fn filter_cipher_suites(suites: &[CipherSuite], filters: &[SuiteFilter]) -> Vec<CipherSuite> {
+    suites
+        .iter()
+        .filter(|s| {
+            filters.iter().all(|f| match f {
+                SuiteFilter::KeyExchange(t) => t(&s.key_exchange),
+                SuiteFilter::Cipher(t) => t(&s.cipher),
+                SuiteFilter::Mac(t) => t(&s.mac),
+                SuiteFilter::Prf(t) => t(&s.prf),
+            })
+        })
+        .cloned()
+        .collect()
+}
+
+/// `ssl:prepend_cipher_suites/2`: `preferred` first, then the rest of `suites`.
+pub fn prepend_cipher_suites(preferred: &[CipherSuite], suites: &[CipherSuite]) -> Vec<CipherSuite> {
+    let mut out = preferred.to_vec();
+    out.extend(suites.iter().filter(|s| !preferred.contains(s)).cloned());
+    out
+}
+
+/// `ssl:append_cipher_suites/2`: `suites` without `deferred`, then `deferred`.
+pub fn append_cipher_suites(deferred: &[CipherSuite], suites: &[CipherSuite]) -> Vec<CipherSuite> {
+    let mut out: Vec<CipherSuite> = suites.iter().filter(|s| !deferred.contains(s)).cloned().collect();
+    out.extend(deferred.iter().cloned());
+    out
+}
+
+/// `update_keys/2`'s `Type`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyUpdate {
+    /// `write`: wassl also asks the peer to update (rustls always does).
+    Write,
+    /// `read_write`.
+    ReadWrite,
+}
+
+/// `ssl:update_keys/2` (TLS 1.3): new traffic keys. On TLS 1.2 it is
+/// `{error, notsup}`.
+pub async fn update_keys(socket: &SslSocket, how: KeyUpdate) -> Result<(), Reason> {
+    let _ = how;
+    socket.call(|reply| Request::UpdateKeys { reply }).await
+}
+
+/// `ssl:export_key_materials/4`: RFC 5705 / RFC 8446 exporters, one output
+/// per label, with its context (`None`: no context) and length.
+pub async fn export_key_materials(
+    socket: &SslSocket,
+    labels: &[&[u8]],
+    contexts: &[Option<&[u8]>],
+    lengths: &[usize],
+) -> Result<Vec<Vec<u8>>, Reason> {
+    if labels.len() != contexts.len() || labels.len() != lengths.len() {
+        return Err(Reason::Einval);
+    }
+    let items = labels
+        .iter()
+        .zip(contexts)
+        .zip(lengths)
+        .map(|((l, c), n)| (l.to_vec(), c.map(<[u8]>::to_vec), *n))
+        .collect();
+    socket.call(|reply| Request::Export { items, reply }).await
+}
+
+/// `ssl:renegotiate/1`: renegotiation does not exist in wassl (rustls has
+/// none; TLS 1.3 replaced it by key update): `{error, notsup}`.
+pub async fn renegotiate(socket: &SslSocket) -> Result<(), Reason> {
+    // A closed socket says so first, as in Erlang.
+    sockname(socket).await?;
+    Err(Reason::Posix("notsup".into()))
 }

@@ -190,6 +190,17 @@ pub enum SslOption {
     SniHosts(Vec<(String, Vec<SslOption>)>),
     /// `{sni_fun, Fun}` (server): options for a server name not in `sni_hosts`.
     SniFun(crate::ssl::SniFun),
+    /// `{keep_secrets, true}`: keep the session's secrets for
+    /// `connection_information(S, [keylog])` (NSS key log lines). Independently,
+    /// `$SSLKEYLOGFILE` makes every connection append its secrets to that file.
+    KeepSecrets(bool),
+    /// `{ciphers, Suites}`: allowed suites in preference order, as maps,
+    /// tuples or names (IANA or OpenSSL; see [`SslOption::ciphers_str`]).
+    Ciphers(Vec<crate::ssl::CipherSpec>),
+    /// `{honor_cipher_order, boolean()}` (server): the server's order wins.
+    HonorCipherOrder(bool),
+    /// `{key_update_at, Bytes}` (TLS 1.3): update keys after this many bytes sent.
+    KeyUpdateAt(u64),
     /// `{active, ...}`.
     Active(Active),
     /// `{mode, list | binary}`.
@@ -302,6 +313,14 @@ pub enum OptName {
 }
 
 impl SslOption {
+    /// `{ciphers, "A:B:C"}`: suites from an OpenSSL-style string (OpenSSL or
+    /// IANA names separated by `:`).
+    pub fn ciphers_str(s: &str) -> SslOption {
+        SslOption::Ciphers(
+            s.split(':').filter(|n| !n.is_empty()).map(|n| crate::ssl::CipherSpec::Name(n.to_string())).collect(),
+        )
+    }
+
     /// The option's Erlang name (`server_name_indication`...).
     pub fn name(&self) -> String {
         let debug = format!("{self:?}");
@@ -416,6 +435,7 @@ impl SslOption {
                 | SslOption::SendTimeout(_)
                 | SslOption::SendTimeoutClose(_)
                 | SslOption::Linger(..)
+                | SslOption::KeyUpdateAt(_)
         )
     }
 }
@@ -444,6 +464,7 @@ pub(crate) struct SocketOpts {
     pub(crate) send_timeout: crate::ssl::Timeout,
     pub(crate) send_timeout_close: bool,
     pub(crate) linger: (bool, u32),
+    pub(crate) key_update_at: Option<u64>,
 }
 
 impl Default for SocketOpts {
@@ -468,6 +489,7 @@ impl Default for SocketOpts {
             send_timeout: crate::ssl::Timeout::Infinity,
             send_timeout_close: false,
             linger: (false, 0),
+            key_update_at: None,
         }
     }
 }
@@ -497,6 +519,7 @@ impl SocketOpts {
                 SslOption::SendTimeout(t) => self.send_timeout = *t,
                 SslOption::SendTimeoutClose(b) => self.send_timeout_close = *b,
                 SslOption::Linger(on, secs) => self.linger = (*on, *secs),
+                SslOption::KeyUpdateAt(n) => self.key_update_at = Some((*n).max(1)),
                 other => {
                     // Erlang: {options, {socket_options, Opts, einval}}.
                     return Err(Reason::options(
@@ -542,6 +565,7 @@ pub(crate) struct Split {
     pub(crate) socket: SocketOpts,
     pub(crate) tls: Vec<wit::TlsOption>,
     pub(crate) policy: crate::ssl::verify::Policy,
+    pub(crate) keep_secrets: bool,
 }
 
 fn read_file(option: &str, path: &PathBuf) -> Result<wit::PemFile, Reason> {
@@ -586,6 +610,7 @@ pub(crate) fn split(role: Role, opts: &[SslOption]) -> Result<Split, Reason> {
     let mut has_key = false;
     let mut certfile_path = None;
     let mut sni_fun = None;
+    let mut keep_secrets = false;
     for o in opts {
         o.check_supported()?;
         if o.is_socket_option() {
@@ -635,6 +660,12 @@ pub(crate) fn split(role: Role, opts: &[SslOption]) -> Result<Split, Reason> {
                 sni_fun = Some(f.clone());
                 wit::TlsOption::SniFun(true)
             }
+            SslOption::KeepSecrets(b) => {
+                keep_secrets = *b;
+                continue;
+            }
+            SslOption::Ciphers(specs) => wit::TlsOption::Ciphers(specs.iter().map(|s| s.engine_name()).collect()),
+            SslOption::HonorCipherOrder(b) => wit::TlsOption::HonorCipherOrder(*b),
             SslOption::Versions(vs) => wit::TlsOption::Versions(vs.iter().filter_map(|v| version(*v)).collect()),
             // A client option on a server is ignored, as OTP does.
             SslOption::ServerNameIndication(_) if role == Role::Server => continue,
@@ -704,7 +735,10 @@ pub(crate) fn split(role: Role, opts: &[SslOption]) -> Result<Split, Reason> {
         Verify::VerifyPeer => VerifyFun::default_verify_peer(),
         Verify::VerifyNone => VerifyFun::default_verify_none(),
     });
-    Ok(Split { socket, tls, policy: Policy { fun, partial_chain, depth, match_fun, sni_fun } })
+    if crate::imports::KeylogSink::new(keep_secrets).enabled() {
+        tls.push(wit::TlsOption::Keylog(true));
+    }
+    Ok(Split { socket, tls, policy: Policy { fun, partial_chain, depth, match_fun, sni_fun }, keep_secrets })
 }
 
 /// The certificates and keys that one `sni_hosts` entry (or an `sni_fun`

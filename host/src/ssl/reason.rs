@@ -166,6 +166,8 @@ fn posix_text(atom: &str) -> String {
         "eacces" => "permission denied",
         "epipe" => "broken pipe",
         "nxdomain" => "non-existing domain",
+        "notsup" => "operation not supported (renegotiation does not exist in wassl: rustls has none, \
+                     and TLS 1.3 replaced it by update_keys)",
         "enetunreach" => "network is unreachable",
         "ehostunreach" => "host is unreachable",
         _ => "I/O error",

@@ -41,6 +41,8 @@ pub(crate) enum Request {
     Peercert { reply: Reply<Vec<u8>> },
     Info { reply: Reply<ConnectionInformation> },
     EngineMemory { reply: Reply<usize> },
+    UpdateKeys { reply: Reply<()> },
+    Export { items: Vec<(Vec<u8>, Option<Vec<u8>>, usize)>, reply: Reply<Vec<Vec<u8>>> },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -111,6 +113,8 @@ struct Conn {
     error: Option<Reason>,
     pending: Option<PendingRecv>,
     stats: Counters,
+    /// Plaintext bytes sent since the last key update (`key_update_at`).
+    since_update: u64,
 }
 
 /// Start the task for `setup`; the socket is returned at once.
@@ -139,6 +143,7 @@ pub(crate) fn spawn(setup: Setup) -> Result<SslSocket, Reason> {
         error: None,
         pending: None,
         stats: Counters::default(),
+        since_update: 0,
     };
     apply_kernel_options(&conn.tcp, &conn.opts);
     tokio::spawn(conn.run(rx));
@@ -164,7 +169,8 @@ fn apply_kernel_options(tcp: &TcpStream, o: &SocketOpts) {
 pub(crate) async fn new_instance(role: Role, opts: &[SslOption]) -> Result<Instance, Reason> {
     let split = options::split(role, opts)?;
     let rt = runtime::get().map_err(Reason::EngineTrap)?;
-    let mut inst = Instance::new(&rt, VerifyPolicy(split.policy)).await?;
+    let keylog = crate::imports::KeylogSink::new(split.keep_secrets);
+    let mut inst = Instance::new(&rt, VerifyPolicy(split.policy), keylog).await?;
     if let Some(limit) = split.socket.engine_memory_limit {
         inst.set_memory_limit(limit);
     }
@@ -335,8 +341,33 @@ impl Conn {
             }
             Request::Info { reply } => {
                 let r = match self.inst.as_mut() {
+                    Some(inst) if self.state == State::Connected => inst.info().await.map(|i| {
+                        let mut info = ConnectionInformation::from_wit(i);
+                        info.keylog = inst.keylog();
+                        info
+                    }),
+                    _ => Err(Reason::Einval),
+                };
+                let _ = reply.send(r);
+            }
+            Request::UpdateKeys { reply } => {
+                let _ = reply.send(self.update_keys().await);
+            }
+            Request::Export { items, reply } => {
+                let r = match self.inst.as_mut() {
                     Some(inst) if self.state == State::Connected => {
-                        inst.info().await.map(ConnectionInformation::from_wit)
+                        let mut out = Vec::new();
+                        let mut err = None;
+                        for (label, context, len) in &items {
+                            match inst.export(label, context.as_deref(), *len as u32).await {
+                                Ok(v) => out.push(v),
+                                Err(e) => {
+                                    err = Some(e);
+                                    break;
+                                }
+                            }
+                        }
+                        err.map_or(Ok(out), Err)
                     }
                     _ => Err(Reason::Einval),
                 };
@@ -635,9 +666,38 @@ impl Conn {
         }
     }
 
+    async fn update_keys(&mut self) -> Result<(), Reason> {
+        if self.state != State::Connected {
+            return Err(Reason::NotsupOnTransportAcceptSocket);
+        }
+        if self.write_closed || self.error.is_some() {
+            return Err(Reason::Closed);
+        }
+        let inst = self.inst.as_mut().ok_or(Reason::Einval)?;
+        match inst.update_keys().await {
+            Ok(out) => {
+                self.since_update = 0;
+                self.write(&out).await
+            }
+            // TLS 1.2 has no key update: OTP answers notsup too.
+            Err(f) if f.reason == Reason::Einval => Err(Reason::Posix("notsup".into())),
+            Err(f) => {
+                self.fail(f.reason.clone());
+                Err(f.reason)
+            }
+        }
+    }
+
     async fn send(&mut self, data: &[u8]) -> Result<(), Reason> {
         if self.write_closed || self.error.is_some() {
             return Err(Reason::Closed);
+        }
+        if let Some(limit) = self.opts.key_update_at {
+            self.since_update += data.len() as u64;
+            if self.since_update >= limit {
+                // Best effort: on TLS 1.2 there is nothing to update.
+                let _ = self.update_keys().await;
+            }
         }
         let framed = packet::encode(data, self.opts.packet)?;
         // Chunks keep the sandbox's memory bounded whatever the size of a send.

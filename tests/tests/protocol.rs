@@ -1,0 +1,241 @@
+//! Protocol features checked against OpenSSL: key update (seen in
+//! `openssl s_server -msg`), exporters (the same bytes as `openssl s_client
+//! -keymatexport`), key logs (the same secrets OpenSSL logs), `ciphers` in
+//! every form, `honor_cipher_order`, the suite functions, renegotiate.
+
+use wassl::process;
+use wassl::ssl::{
+    self, Active, CipherSpec, KeyUpdate, Mode, Packet, Reason, SslOption, SslSocket, SuiteDescription, SuiteFilter, Version,
+};
+use wassl_tests::{free_port, skip_interop, Peer, Pki};
+
+fn openssl_server(pki: &Pki, port: u16, extra: &[&str]) -> Peer {
+    let mut args = vec![
+        "s_server".to_string(),
+        "-accept".into(),
+        port.to_string(),
+        "-cert".into(),
+        pki.server.certfile.to_str().unwrap().into(),
+        "-key".into(),
+        pki.server.keyfile.to_str().unwrap().into(),
+        "-naccept".into(),
+        "1".into(),
+    ];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut p = Peer::start("openssl", &refs, b"", false);
+    p.expect("ACCEPT", 10);
+    p
+}
+
+fn client_opts(pki: &Pki) -> Vec<SslOption> {
+    vec![SslOption::Cacertfile(pki.ca.id.certfile.clone()), SslOption::Mode(Mode::Binary)]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn update_keys_and_key_update_at_reach_openssl() {
+    if skip_interop() {
+        return;
+    }
+    let pki = Pki::new();
+    let port = free_port();
+    let mut server = openssl_server(&pki, port, &["-rev", "-msg", "-tls1_3"]);
+    process::run(async {
+        let mut opts = client_opts(&pki);
+        opts.extend([SslOption::Active(Active::False), SslOption::Packet(Packet::Line), SslOption::KeyUpdateAt(100_000)]);
+        let s = ssl::connect("localhost", port, opts, 10_000).await.unwrap();
+        ssl::send(&s, b"before\n").await.unwrap();
+        assert_eq!(ssl::recv(&s, 0, 5_000).await.unwrap().as_bytes(), b"erofeb\n");
+        ssl::update_keys(&s, KeyUpdate::ReadWrite).await.unwrap();
+        ssl::send(&s, b"after\n").await.unwrap();
+        assert_eq!(ssl::recv(&s, 0, 5_000).await.unwrap().as_bytes(), b"retfa\n", "traffic goes on under new keys");
+        // key_update_at: 150 KB of lines crosses 100 KB once more.
+        let line = [vec![b'x'; 999], b"\n".to_vec()].concat();
+        for _ in 0..150 {
+            ssl::send(&s, &line).await.unwrap();
+            ssl::recv(&s, 0, 5_000).await.unwrap();
+        }
+    })
+    .await;
+    let out = server.finish(3);
+    let updates = out.lines().filter(|l| l.starts_with("<<<") && l.contains("KeyUpdate")).count();
+    assert!(updates >= 2, "openssl saw {updates} KeyUpdate messages:\n{}", out.lines().filter(|l| l.contains("KeyUpdate")).collect::<Vec<_>>().join("\n"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn update_keys_on_tls12_and_renegotiate_are_notsup() {
+    if skip_interop() {
+        return;
+    }
+    let pki = Pki::new();
+    let port = free_port();
+    let _server = openssl_server(&pki, port, &["-rev", "-tls1_2"]);
+    process::run(async {
+        let s = ssl::connect("localhost", port, client_opts(&pki), 10_000).await.unwrap();
+        assert_eq!(ssl::update_keys(&s, KeyUpdate::Write).await, Err(Reason::Posix("notsup".into())));
+        let e = ssl::renegotiate(&s).await.unwrap_err();
+        assert_eq!(e.to_string(), "notsup");
+        assert!(ssl::format_error(&e).contains("renegotiation"));
+    })
+    .await;
+}
+
+/// A wassl server that exports keying material after the handshake.
+async fn exporting_server(pki: &Pki, label: &'static [u8], extra: Vec<SslOption>) -> (u16, tokio::sync::oneshot::Receiver<Vec<u8>>) {
+    let mut opts = vec![
+        SslOption::Certfile(pki.server.certfile.clone()),
+        SslOption::Keyfile(pki.server.keyfile.clone()),
+        SslOption::Mode(Mode::Binary),
+    ];
+    opts.extend(extra);
+    let (port_tx, port_rx) = tokio::sync::oneshot::channel();
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    process::spawn(async move {
+        let l = ssl::listen(0, opts).await.unwrap();
+        port_tx.send(ssl::sockname(&l).await.unwrap().port()).unwrap();
+        let t = ssl::transport_accept(&l, 10_000).await.unwrap();
+        let s: SslSocket = ssl::handshake(&t, 10_000).await.unwrap();
+        let out = ssl::export_key_materials(&s, &[label], &[None], &[32]).await.unwrap();
+        let _ = tx.send(out.into_iter().next().unwrap());
+        tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    });
+    (port_rx.await.unwrap(), rx)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exporters_match_openssl() {
+    if skip_interop() {
+        return;
+    }
+    let pki = Pki::new();
+    for flag in ["-tls1_2", "-tls1_3"] {
+        let (port, ours) = exporting_server(&pki, b"EXPERIMENTAL-wassl", vec![]).await;
+        let mut client = Peer::start(
+            "openssl",
+            &[
+                "s_client", "-connect", &format!("127.0.0.1:{port}"), flag, "-keymatexport", "EXPERIMENTAL-wassl",
+                "-keymatexportlen", "32", "-CAfile", pki.ca.id.certfile.to_str().unwrap(),
+            ],
+            b"",
+            false,
+        );
+        let line = client.expect("Keying material:", 10);
+        let theirs = line.split(':').nth(1).unwrap().trim().to_ascii_lowercase();
+        let ours: String = ours.await.unwrap().iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(ours, theirs, "{flag}: both sides derive the same bytes");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keep_secrets_logs_what_openssl_logs() {
+    if skip_interop() {
+        return;
+    }
+    let pki = Pki::new();
+    for flag in ["-tls1_2", "-tls1_3"] {
+        let port = free_port();
+        let theirs = pki.dir.join(format!("openssl{flag}.keys"));
+        let _server = openssl_server(&pki, port, &["-rev", flag, "-keylogfile", theirs.to_str().unwrap()]);
+        let lines = process::run(async {
+            let mut opts = client_opts(&pki);
+            opts.push(SslOption::KeepSecrets(true));
+            let s = ssl::connect("localhost", port, opts, 10_000).await.unwrap();
+            ssl::connection_information(&s).await.unwrap().keylog
+        })
+        .await;
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        let theirs = std::fs::read_to_string(&theirs).unwrap();
+        let theirs: Vec<&str> = theirs.lines().filter(|l| !l.starts_with('#')).collect();
+        assert!(!lines.is_empty(), "{flag}: wassl kept no secrets");
+        for l in &lines {
+            assert!(theirs.contains(&l.as_str()), "{flag}: {l} is not in OpenSSL's key log:\n{}", theirs.join("\n"));
+        }
+        let want = if flag == "-tls1_2" { 1 } else { 4 };
+        assert!(lines.len() >= want, "{flag}: {lines:?}");
+    }
+}
+
+async fn negotiated(pki: &Pki, port: u16, extra: Vec<SslOption>) -> Result<String, Reason> {
+    let mut opts = client_opts(pki);
+    opts.extend(extra);
+    process::run(async {
+        let s = ssl::connect("localhost", port, opts, 10_000).await?;
+        Ok(ssl::connection_information(&s).await?.selected_cipher_suite.iana_name)
+    })
+    .await
+}
+
+async fn plain_server(pki: &Pki, extra: Vec<SslOption>) -> u16 {
+    let mut opts = vec![SslOption::Certfile(pki.server.certfile.clone()), SslOption::Keyfile(pki.server.keyfile.clone())];
+    opts.extend(extra);
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    process::spawn(async move {
+        let l = ssl::listen(0, opts).await.unwrap();
+        tx.send(ssl::sockname(&l).await.unwrap().port()).unwrap();
+        while let Ok(t) = ssl::transport_accept(&l, 20_000).await {
+            let _ = ssl::handshake(&t, 10_000).await;
+        }
+    });
+    rx.await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ciphers_in_every_form_and_honor_cipher_order() {
+    let pki = Pki::new();
+    let port = plain_server(&pki, vec![]).await;
+    // OpenSSL names, IANA names, maps and tuples.
+    assert_eq!(
+        negotiated(&pki, port, vec![SslOption::ciphers_str("ECDHE-ECDSA-CHACHA20-POLY1305"), SslOption::Versions(vec![Version::Tlsv1_2])]).await.unwrap(),
+        "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256"
+    );
+    assert_eq!(
+        negotiated(&pki, port, vec![SslOption::ciphers_str("TLS_AES_128_GCM_SHA256")]).await.unwrap(),
+        "TLS_AES_128_GCM_SHA256"
+    );
+    let chacha13 = ssl::str_to_suite("TLS_CHACHA20_POLY1305_SHA256").await.unwrap();
+    assert_eq!(chacha13.cipher, "chacha20_poly1305");
+    assert_eq!(negotiated(&pki, port, vec![SslOption::Ciphers(vec![CipherSpec::Map(chacha13.clone())])]).await.unwrap(), chacha13.iana_name);
+    let tuple = CipherSpec::Tuple("ecdhe_ecdsa".into(), "aes_128_gcm".into(), "aead".into(), None);
+    assert_eq!(
+        negotiated(&pki, port, vec![SslOption::Ciphers(vec![tuple]), SslOption::Versions(vec![Version::Tlsv1_2])]).await.unwrap(),
+        "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"
+    );
+    // Suites rustls lacks: dropped when others remain, named when they were all.
+    assert_eq!(
+        negotiated(&pki, port, vec![SslOption::ciphers_str("AES128-SHA:TLS_AES_128_GCM_SHA256")]).await.unwrap(),
+        "TLS_AES_128_GCM_SHA256"
+    );
+    let e = negotiated(&pki, port, vec![SslOption::ciphers_str("AES128-SHA:DES-CBC3-SHA:RC4-MD5")]).await.unwrap_err();
+    let text = ssl::format_error(&e);
+    assert!(matches!(&e, Reason::Options { option, .. } if option == "ciphers"), "{e}");
+    assert!(text.contains("RC4") && text.contains("3DES") && text.contains("not implemented by rustls"), "{text}");
+    // honor_cipher_order: the server's order wins over the client's.
+    let order = "TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384";
+    let honoring = plain_server(&pki, vec![SslOption::ciphers_str(order), SslOption::HonorCipherOrder(true)]).await;
+    let not_honoring = plain_server(&pki, vec![SslOption::ciphers_str(order)]).await;
+    let client_pref = vec![SslOption::ciphers_str("TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256")];
+    assert_eq!(negotiated(&pki, honoring, client_pref.clone()).await.unwrap(), "TLS_CHACHA20_POLY1305_SHA256");
+    assert_eq!(negotiated(&pki, not_honoring, client_pref).await.unwrap(), "TLS_AES_256_GCM_SHA384");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn suite_functions() {
+    let all12 = ssl::cipher_suites(SuiteDescription::All, Version::Tlsv1_2).await.unwrap();
+    let all13 = ssl::cipher_suites(SuiteDescription::Default, Version::Tlsv1_3).await.unwrap();
+    assert_eq!(all13.len(), 3);
+    assert!(all12.iter().all(|s| s.key_exchange.starts_with("ecdhe_")));
+    for s in all12.iter().chain(&all13) {
+        let openssl = ssl::suite_to_openssl_str(s).await.unwrap();
+        assert_eq!(&ssl::str_to_suite(&openssl).await.unwrap(), s, "{openssl}");
+        assert_eq!(&ssl::str_to_suite(&ssl::suite_to_str(s)).await.unwrap(), s);
+    }
+    assert_eq!(ssl::suite_to_openssl_str(&ssl::str_to_suite("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256").await.unwrap()).await.unwrap(), "ECDHE-RSA-AES128-GCM-SHA256");
+    let chacha = ssl::filter_cipher_suites(&all12, &[SuiteFilter::Cipher(Box::new(|c| c == "chacha20_poly1305"))]);
+    assert_eq!(chacha.len(), 2);
+    let first = ssl::prepend_cipher_suites(&chacha, &all12);
+    assert_eq!(&first[..2], &chacha[..]);
+    assert_eq!(first.len(), all12.len());
+    let last = ssl::append_cipher_suites(&chacha, &all12);
+    assert_eq!(&last[last.len() - 2..], &chacha[..]);
+    assert!(ssl::str_to_suite("RC4-MD5").await.is_err());
+}
