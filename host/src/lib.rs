@@ -19,6 +19,7 @@
 //! ```
 #![deny(unsafe_code)]
 
+pub mod bench;
 mod bindings;
 pub mod cert;
 mod imports;

@@ -239,3 +239,41 @@ async fn suite_functions() {
     assert_eq!(&last[last.len() - 2..], &chacha[..]);
     assert!(ssl::str_to_suite("RC4-MD5").await.is_err());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn groups_and_signature_algs() {
+    let pki = Pki::new();
+    assert_eq!(ssl::groups().await.unwrap(), vec!["x25519", "secp256r1", "secp384r1"]);
+    let s13 = ssl::signature_algs(Version::Tlsv1_3).await.unwrap();
+    let s12 = ssl::signature_algs(Version::Tlsv1_2).await.unwrap();
+    for want in ["eddsa_ed25519", "ecdsa_secp256r1_sha256", "rsa_pss_rsae_sha256"] {
+        assert!(s13.iter().any(|s| s == want), "{want} in {s13:?}");
+    }
+    assert!(s12.iter().any(|s| s == "{sha256,ecdsa}"), "{s12:?}");
+    let port = plain_server(&pki, vec![]).await;
+    let ecc = |groups: &[&str]| {
+        let mut opts = client_opts(&pki);
+        opts.push(SslOption::SupportedGroups(groups.iter().map(|g| g.to_string()).collect()));
+        async move {
+            process::run(async {
+                let s = ssl::connect("localhost", port, opts, 10_000).await?;
+                Ok::<_, Reason>(ssl::connection_information(&s).await?.ecc)
+            })
+            .await
+        }
+    };
+    assert_eq!(ecc(&["secp384r1"]).await.unwrap().as_deref(), Some("secp384r1"));
+    assert_eq!(ecc(&["x448", "secp256r1"]).await.unwrap().as_deref(), Some("secp256r1"));
+    let e = ecc(&["x448", "ffdhe2048"]).await.unwrap_err();
+    assert!(matches!(&e, Reason::Options { option, .. } if option == "supported_groups"), "{e}");
+    assert!(ssl::format_error(&e).contains("x448"), "{}", ssl::format_error(&e));
+    // The server's key is ECDSA P-256: a client that accepts only RSA-PSS cannot agree.
+    let sig = |algs: &[&str]| {
+        let mut opts = client_opts(&pki);
+        opts.push(SslOption::SignatureAlgs(algs.iter().map(|g| g.to_string()).collect()));
+        async move { process::run(async { ssl::connect("localhost", port, opts, 10_000).await.map(|_| ()) }).await }
+    };
+    sig(&["ecdsa_secp256r1_sha256"]).await.expect("ECDSA allowed");
+    let e = sig(&["rsa_pss_rsae_sha256"]).await.unwrap_err();
+    assert!(matches!(&e, Reason::TlsAlert { .. }), "{e}");
+}

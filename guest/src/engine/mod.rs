@@ -23,7 +23,7 @@ pub enum SniAnswer {
     /// These chains and keys.
     CertsKeys(Vec<CertKey>),
 }
-pub use tls::{cipher_suite_names, Config, Connection};
+pub use tls::{cipher_suite_names, group_names, sigalg_names, Config, Connection};
 
 /// Which end of the connection this engine plays.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

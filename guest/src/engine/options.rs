@@ -101,6 +101,10 @@ pub enum TlsOption {
     Ciphers(Vec<String>),
     /// The server's suite order wins.
     HonorCipherOrder(bool),
+    /// `supported_groups` by Erlang name.
+    SupportedGroups(Vec<String>),
+    /// `signature_algs` by Erlang name.
+    SignatureAlgs(Vec<String>),
 }
 
 /// A chain (DER, leaf first) and its plain private key.
@@ -179,6 +183,8 @@ pub(crate) struct Settings {
     pub(crate) keylog: bool,
     pub(crate) ciphers: Option<Vec<u16>>,
     pub(crate) honor_cipher_order: bool,
+    pub(crate) groups: Option<Vec<rustls::NamedGroup>>,
+    pub(crate) sigalgs: Option<Vec<rustls::SignatureScheme>>,
 }
 
 fn quote(s: &str) -> String {
@@ -227,6 +233,7 @@ pub(crate) fn settings(role: super::Role, opts: Vec<TlsOption>) -> Result<Settin
     let mut crls = Vec::new();
     let (mut certs_keys, mut sni_hosts, mut sni_fun) = (Vec::new(), Vec::new(), false);
     let (mut keylog, mut ciphers, mut honor_cipher_order) = (false, None, false);
+    let (mut groups, mut sigalgs) = (None, None);
     let mut certfile_pem: Option<(String, Vec<u8>)> = None;
     for opt in opts {
         match opt {
@@ -289,6 +296,8 @@ pub(crate) fn settings(role: super::Role, opts: Vec<TlsOption>) -> Result<Settin
             TlsOption::Keylog(b) => keylog = b,
             TlsOption::Ciphers(names) => ciphers = Some(super::tls::resolve_ciphers(&names)?),
             TlsOption::HonorCipherOrder(b) => honor_cipher_order = b,
+            TlsOption::SupportedGroups(names) => groups = Some(super::tls::resolve_groups(&names)?),
+            TlsOption::SignatureAlgs(names) => sigalgs = Some(super::tls::resolve_sigalgs(&names)?),
         }
     }
     let cacerts = cacerts
@@ -321,5 +330,7 @@ pub(crate) fn settings(role: super::Role, opts: Vec<TlsOption>) -> Result<Settin
         keylog,
         ciphers,
         honor_cipher_order,
+        groups,
+        sigalgs,
     })
 }

@@ -74,12 +74,14 @@ fn root_store(s: &Settings, role: Role) -> Result<RootCertStore, OptionError> {
     }
 }
 
-/// A chain and key checked to belong together.
+/// A chain and key checked to belong together; the key signs only with the
+/// schemes the provider verifies (`signature_algs`).
 fn certified(provider: &CryptoProvider, chain: Vec<CertificateDer<'static>>, key: rustls::pki_types::PrivateKeyDer<'static>) -> Result<Arc<CertifiedKey>, Error> {
     let signing = provider.key_provider.load_private_key(key)?;
     let ck = CertifiedKey::new(chain, signing);
     ck.keys_match()?;
-    Ok(Arc::new(ck))
+    let allowed = provider.signature_verification_algorithms.supported_schemes();
+    Ok(Arc::new(CertifiedKey::new(ck.cert, Arc::new(LimitedKey { inner: ck.key, allowed }))))
 }
 
 fn certified_all(provider: &CryptoProvider, list: &[CertKey]) -> Result<Vec<Arc<CertifiedKey>>, Error> {
@@ -91,6 +93,24 @@ fn certified_all(provider: &CryptoProvider, list: &[CertKey]) -> Result<Vec<Arc<
 /// The first key the peer's signature schemes allow.
 fn pick(keys: &[Arc<CertifiedKey>], schemes: &[SignatureScheme]) -> Option<Arc<CertifiedKey>> {
     keys.iter().find(|k| k.key.choose_scheme(schemes).is_some()).cloned()
+}
+
+/// A signing key limited to `signature_algs`.
+#[derive(Debug)]
+struct LimitedKey {
+    inner: Arc<dyn rustls::sign::SigningKey>,
+    allowed: Vec<SignatureScheme>,
+}
+
+impl rustls::sign::SigningKey for LimitedKey {
+    fn choose_scheme(&self, offered: &[SignatureScheme]) -> Option<Box<dyn rustls::sign::Signer>> {
+        let offered: Vec<SignatureScheme> = offered.iter().filter(|s| self.allowed.contains(s)).copied().collect();
+        self.inner.choose_scheme(&offered)
+    }
+
+    fn algorithm(&self) -> rustls::SignatureAlgorithm {
+        self.inner.algorithm()
+    }
 }
 
 /// Server certificates: by SNI (`sni_hosts`, then `sni_fun`), else the
@@ -159,9 +179,30 @@ impl rustls::KeyLog for HookKeyLog {
 }
 
 /// The ring provider with only `ciphers` (in that order), if given.
-fn provider_for(ciphers: &Option<Vec<u16>>) -> Result<Arc<CryptoProvider>, OptionError> {
-    // Names were resolved by `resolve_ciphers`; only what ring implements stays.
+fn provider_for(
+    ciphers: &Option<Vec<u16>>,
+    groups: &Option<Vec<NamedGroup>>,
+    sigalgs: &Option<Vec<SignatureScheme>>,
+) -> Result<Arc<CryptoProvider>, OptionError> {
+    // Names were resolved by `resolve_*`; only what ring implements stays.
     let mut p = rustls::crypto::ring::default_provider();
+    if let Some(names) = groups {
+        let all = std::mem::take(&mut p.kx_groups);
+        for n in names {
+            if let Some(g) = all.iter().find(|g| g.name() == *n) {
+                p.kx_groups.push(*g);
+            }
+        }
+    }
+    if let Some(schemes) = sigalgs {
+        // What we accept from the peer, and so what we advertise.
+        let mut algs = p.signature_verification_algorithms;
+        let mapping: Vec<_> = algs.mapping.iter().filter(|(s, _)| schemes.contains(s)).cloned().collect();
+        // rustls wants a 'static table: one small leak per configuration, which
+        // dies with the connection's sandbox.
+        algs.mapping = Box::leak(mapping.into_boxed_slice());
+        p.signature_verification_algorithms = algs;
+    }
     if let Some(codes) = ciphers {
         let all = std::mem::take(&mut p.cipher_suites);
         for code in codes {
@@ -180,7 +221,7 @@ impl Config {
     /// Validate `opts` for `role`; `hook` is consulted for every peer chain.
     pub fn new(role: Role, opts: Vec<TlsOption>, hook: Arc<dyn VerifyHook>) -> Result<Config, OptionError> {
         let s = settings(role, opts)?;
-        let provider = provider_for(&s.ciphers)?;
+        let provider = provider_for(&s.ciphers, &s.groups, &s.sigalgs)?;
         let versions = rustls_versions(&s.versions);
         let refusal: Refusal = Arc::default();
         let bad_versions = |e: Error| {
@@ -930,6 +971,103 @@ const MISSING_FAMILIES: &[(&str, &str)] = &[
     ("CCM", "CCM"),
     ("SHA1", "SHA-1 MAC"),
 ];
+
+/// Groups by Erlang name; the ring provider implements the first three.
+const GROUPS: &[(&str, NamedGroup)] = &[
+    ("x25519", NamedGroup::X25519),
+    ("secp256r1", NamedGroup::secp256r1),
+    ("secp384r1", NamedGroup::secp384r1),
+    ("x448", NamedGroup::X448),
+    ("secp521r1", NamedGroup::secp521r1),
+    ("ffdhe2048", NamedGroup::FFDHE2048),
+    ("ffdhe3072", NamedGroup::FFDHE3072),
+    ("ffdhe4096", NamedGroup::FFDHE4096),
+    ("ffdhe6144", NamedGroup::FFDHE6144),
+    ("ffdhe8192", NamedGroup::FFDHE8192),
+];
+
+/// Signature schemes by Erlang name (both the TLS 1.3 atoms and the TLS 1.2
+/// `{Hash, Sign}` tuples).
+const SIGALGS: &[(&str, SignatureScheme)] = &[
+    ("eddsa_ed25519", SignatureScheme::ED25519),
+    ("eddsa_ed448", SignatureScheme::ED448),
+    ("ecdsa_secp256r1_sha256", SignatureScheme::ECDSA_NISTP256_SHA256),
+    ("ecdsa_secp384r1_sha384", SignatureScheme::ECDSA_NISTP384_SHA384),
+    ("ecdsa_secp521r1_sha512", SignatureScheme::ECDSA_NISTP521_SHA512),
+    ("rsa_pss_rsae_sha256", SignatureScheme::RSA_PSS_SHA256),
+    ("rsa_pss_rsae_sha384", SignatureScheme::RSA_PSS_SHA384),
+    ("rsa_pss_rsae_sha512", SignatureScheme::RSA_PSS_SHA512),
+    ("rsa_pkcs1_sha256", SignatureScheme::RSA_PKCS1_SHA256),
+    ("rsa_pkcs1_sha384", SignatureScheme::RSA_PKCS1_SHA384),
+    ("rsa_pkcs1_sha512", SignatureScheme::RSA_PKCS1_SHA512),
+    ("{sha256,rsa}", SignatureScheme::RSA_PKCS1_SHA256),
+    ("{sha384,rsa}", SignatureScheme::RSA_PKCS1_SHA384),
+    ("{sha512,rsa}", SignatureScheme::RSA_PKCS1_SHA512),
+    ("{sha256,ecdsa}", SignatureScheme::ECDSA_NISTP256_SHA256),
+    ("{sha384,ecdsa}", SignatureScheme::ECDSA_NISTP384_SHA384),
+    ("{sha512,ecdsa}", SignatureScheme::ECDSA_NISTP521_SHA512),
+    ("rsa_pkcs1_sha1", SignatureScheme::RSA_PKCS1_SHA1),
+    ("{sha,rsa}", SignatureScheme::RSA_PKCS1_SHA1),
+    ("ecdsa_sha1", SignatureScheme::ECDSA_SHA1_Legacy),
+    ("{sha,ecdsa}", SignatureScheme::ECDSA_SHA1_Legacy),
+];
+
+/// `supported_groups`: the groups ring implements, in the order given.
+pub(crate) fn resolve_groups(names: &[String]) -> Result<Vec<NamedGroup>, OptionError> {
+    let have: Vec<NamedGroup> = rustls::crypto::ring::default_provider().kx_groups.iter().map(|g| g.name()).collect();
+    let mut out = Vec::new();
+    let mut missing = Vec::new();
+    for n in names {
+        match GROUPS.iter().find(|(e, _)| e == n) {
+            Some((_, g)) if have.contains(g) => out.push(*g),
+            Some(_) => missing.push(format!("{n} (not implemented by rustls with ring)")),
+            None => missing.push(format!("{n} (not a group)")),
+        }
+    }
+    if out.is_empty() {
+        return Err(OptionError::new("supported_groups", format!("{names:?}"), format!("no usable group: {}", missing.join("; "))));
+    }
+    Ok(out)
+}
+
+/// `signature_algs`: the schemes ring implements, in the order given.
+pub(crate) fn resolve_sigalgs(names: &[String]) -> Result<Vec<SignatureScheme>, OptionError> {
+    let have = rustls::crypto::ring::default_provider().signature_verification_algorithms.supported_schemes();
+    let mut out = Vec::new();
+    let mut missing = Vec::new();
+    for n in names {
+        let key = n.replace(' ', "");
+        match SIGALGS.iter().find(|(e, _)| *e == key) {
+            Some((_, s)) if have.contains(s) => {
+                if !out.contains(s) {
+                    out.push(*s)
+                }
+            }
+            Some(_) => missing.push(format!("{n} (not implemented by rustls)")),
+            None => missing.push(format!("{n} (not a signature algorithm)")),
+        }
+    }
+    if out.is_empty() {
+        return Err(OptionError::new("signature_algs", format!("{names:?}"), format!("no usable scheme: {}", missing.join("; "))));
+    }
+    Ok(out)
+}
+
+/// `ssl:groups/0`: Erlang names of the groups the engine implements.
+pub fn group_names() -> Vec<String> {
+    let have: Vec<NamedGroup> = rustls::crypto::ring::default_provider().kx_groups.iter().map(|g| g.name()).collect();
+    GROUPS.iter().filter(|(_, g)| have.contains(g)).map(|(n, _)| n.to_string()).collect()
+}
+
+/// `ssl:signature_algs/2`: Erlang names of the schemes, TLS 1.3 or 1.2 form.
+pub fn sigalg_names(tls13: bool) -> Vec<String> {
+    let have = rustls::crypto::ring::default_provider().signature_verification_algorithms.supported_schemes();
+    SIGALGS
+        .iter()
+        .filter(|(n, s)| have.contains(s) && (n.starts_with('{') != tls13) && !(tls13 && n.starts_with("rsa_pkcs1")))
+        .map(|(n, _)| n.to_string())
+        .collect()
+}
 
 /// One suite name (IANA, OpenSSL, or `kex,cipher,mac[,prf]`) to its code.
 fn resolve_suite(name: &str) -> Result<u16, String> {

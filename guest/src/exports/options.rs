@@ -43,6 +43,8 @@ fn option_in(o: wit::TlsOption) -> engine::TlsOption {
         wit::TlsOption::Keylog(b) => E::Keylog(b),
         wit::TlsOption::Ciphers(c) => E::Ciphers(c),
         wit::TlsOption::HonorCipherOrder(b) => E::HonorCipherOrder(b),
+        wit::TlsOption::SupportedGroups(g) => E::SupportedGroups(g),
+        wit::TlsOption::SignatureAlgs(s) => E::SignatureAlgs(s),
     }
 }
 
@@ -60,6 +62,14 @@ impl GuestConfig for ConfigResource {
 
 impl Guest for Component {
     type Config = ConfigResource;
+
+    fn groups() -> Vec<String> {
+        engine::group_names()
+    }
+
+    fn signature_algs(tls13: bool) -> Vec<String> {
+        engine::sigalg_names(tls13)
+    }
 
     fn cipher_suites() -> Vec<(CipherSuite, String)> {
         engine::cipher_suite_names()

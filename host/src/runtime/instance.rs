@@ -237,6 +237,26 @@ impl Instance {
         self.store.data().keylog.lines.clone()
     }
 
+    /// `ssl:groups/0` and `ssl:signature_algs/2` from the engine.
+    pub(crate) async fn groups_and_sigalgs(&mut self) -> Result<(Vec<String>, Vec<String>, Vec<String>), Reason> {
+        self.alive()?;
+        let o = self.world.wassl_tls_options();
+        let groups = o.call_groups(&mut self.store).await;
+        let g = match groups {
+            Ok(g) => g,
+            Err(e) => return Err(self.trapped(e)),
+        };
+        let s13 = match o.call_signature_algs(&mut self.store, true).await {
+            Ok(s) => s,
+            Err(e) => return Err(self.trapped(e)),
+        };
+        let s12 = match o.call_signature_algs(&mut self.store, false).await {
+            Ok(s) => s,
+            Err(e) => return Err(self.trapped(e)),
+        };
+        Ok((g, s13, s12))
+    }
+
     /// The suites the engine offers, with OpenSSL names.
     pub(crate) async fn cipher_suites(&mut self) -> Result<Vec<(wit::CipherSuite, String)>, Reason> {
         self.alive()?;

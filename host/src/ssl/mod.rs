@@ -393,6 +393,11 @@ impl ConnectionInformation {
     }
 }
 
+/// A configured sandbox (for [`crate::bench`]).
+pub(crate) async fn new_instance_for_bench(role: wit::Role, opts: &[SslOption]) -> Result<crate::runtime::Instance, Reason> {
+    socket::new_instance(role, opts).await
+}
+
 /// `ssl:start/0`: compile (or load from the cache) the engine now.
 pub async fn start() -> Result<(), Reason> {
     tokio::task::spawn_blocking(crate::runtime::warm)
@@ -713,6 +718,31 @@ async fn all_suites() -> Result<&'static Vec<(CipherSuite, String)>, Reason> {
             )
         })
         .await
+}
+
+async fn engine_lists() -> Result<&'static (Vec<String>, Vec<String>, Vec<String>), Reason> {
+    static LISTS: tokio::sync::OnceCell<(Vec<String>, Vec<String>, Vec<String>)> = tokio::sync::OnceCell::const_new();
+    LISTS
+        .get_or_try_init(|| async {
+            let rt = crate::runtime::get().map_err(Reason::EngineTrap)?;
+            let policy = options::split(wit::Role::Client, &[])?.policy;
+            let mut inst =
+                crate::runtime::Instance::new(&rt, crate::imports::VerifyPolicy(policy), Default::default()).await?;
+            inst.groups_and_sigalgs().await
+        })
+        .await
+}
+
+/// `ssl:groups/0`: the key exchange groups wassl implements (`x25519`...).
+pub async fn groups() -> Result<Vec<String>, Reason> {
+    Ok(engine_lists().await?.0.clone())
+}
+
+/// `ssl:signature_algs/2` (`default` or `all`): the schemes for a version,
+/// TLS 1.3 names or TLS 1.2 `{Hash, Sign}` tuples.
+pub async fn signature_algs(version: Version) -> Result<Vec<String>, Reason> {
+    let l = engine_lists().await?;
+    Ok(if version == Version::Tlsv1_3 { l.1.clone() } else { l.2.clone() })
 }
 
 /// `ssl:suite_to_str/1`: the IANA (RFC) name.

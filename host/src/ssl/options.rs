@@ -201,6 +201,16 @@ pub enum SslOption {
     HonorCipherOrder(bool),
     /// `{key_update_at, Bytes}` (TLS 1.3): update keys after this many bytes sent.
     KeyUpdateAt(u64),
+    /// `{supported_groups, [Group]}`: `x25519`, `secp256r1`, `secp384r1`
+    /// (others are named in the error when they were all that was asked).
+    SupportedGroups(Vec<String>),
+    /// `{signature_algs, [Alg]}`: e.g. `ecdsa_secp256r1_sha256`,
+    /// `rsa_pss_rsae_sha256`, `{sha256,rsa}`; limits both what is offered and
+    /// what the own key signs with.
+    SignatureAlgs(Vec<String>),
+    /// `{signature_algs_cert, [Alg]}`: recognised; certificates are checked
+    /// with every algorithm rustls implements.
+    SignatureAlgsCert(Vec<String>),
     /// `{active, ...}`.
     Active(Active),
     /// `{mode, list | binary}`.
@@ -666,6 +676,9 @@ pub(crate) fn split(role: Role, opts: &[SslOption]) -> Result<Split, Reason> {
             }
             SslOption::Ciphers(specs) => wit::TlsOption::Ciphers(specs.iter().map(|s| s.engine_name()).collect()),
             SslOption::HonorCipherOrder(b) => wit::TlsOption::HonorCipherOrder(*b),
+            SslOption::SupportedGroups(g) => wit::TlsOption::SupportedGroups(g.clone()),
+            SslOption::SignatureAlgs(s) => wit::TlsOption::SignatureAlgs(s.clone()),
+            SslOption::SignatureAlgsCert(_) => continue,
             SslOption::Versions(vs) => wit::TlsOption::Versions(vs.iter().filter_map(|v| version(*v)).collect()),
             // A client option on a server is ignored, as OTP does.
             SslOption::ServerNameIndication(_) if role == Role::Server => continue,

@@ -1,0 +1,344 @@
+//! `bench`: native rustls and wassl measured side by side in one run, with
+//! ratios. Figures are medians of several runs.
+//!
+//! ```text
+//! cargo run --release -p wassl-examples --bin bench            # everything
+//! cargo run --release -p wassl-examples --bin bench -- --quick # fewer runs, smaller sizes
+//! ```
+//! Each wassl connection is a fresh sandbox (instantiate + configure +
+//! handshake), as in production; native rustls shares one config.
+
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use wassl::bench::EnginePair;
+use wassl::process;
+use wassl::ssl::{self, Active, Mode, SslOption, Version};
+use wassl_tests::{Identity, Pki};
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    v[v.len() / 2]
+}
+
+struct Cfg {
+    runs: usize,
+    handshakes: usize,
+    bulk_mib: usize,
+    idle: usize,
+}
+
+// ------------------------------------------------------------------ native
+
+fn native_configs(id: &Identity, ca: &[u8], v: Version, suite: Option<&str>) -> (Arc<rustls::ClientConfig>, Arc<rustls::ServerConfig>) {
+    let mut provider = rustls::crypto::ring::default_provider();
+    if let Some(name) = suite {
+        provider.cipher_suites.retain(|s| s.suite().as_str().is_some_and(|n| n.ends_with(name)));
+    }
+    let provider = Arc::new(provider);
+    let versions: &[&rustls::SupportedProtocolVersion] = match v {
+        Version::Tlsv1_2 => &[&rustls::version::TLS12],
+        _ => &[&rustls::version::TLS13],
+    };
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(CertificateDer::from(ca.to_vec())).unwrap();
+    let client = rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_protocol_versions(versions)
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let server = rustls::ServerConfig::builder_with_provider(provider)
+        .with_protocol_versions(versions)
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![CertificateDer::from(id.cert_der.clone())], PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(id.key_der.clone())))
+        .unwrap();
+    (Arc::new(client), Arc::new(server))
+}
+
+fn pump(c: &mut rustls::ClientConnection, s: &mut rustls::ServerConnection) {
+    let mut buf = Vec::new();
+    loop {
+        buf.clear();
+        while c.wants_write() {
+            c.write_tls(&mut buf).unwrap();
+        }
+        let mut rd = &buf[..];
+        while !rd.is_empty() {
+            s.read_tls(&mut rd).unwrap();
+            s.process_new_packets().unwrap();
+        }
+        let sent = buf.len();
+        buf.clear();
+        while s.wants_write() {
+            s.write_tls(&mut buf).unwrap();
+        }
+        let mut rd = &buf[..];
+        while !rd.is_empty() {
+            c.read_tls(&mut rd).unwrap();
+            c.process_new_packets().unwrap();
+        }
+        if sent == 0 && buf.is_empty() {
+            return;
+        }
+    }
+}
+
+fn native_handshakes(cc: &Arc<rustls::ClientConfig>, sc: &Arc<rustls::ServerConfig>, n: usize) -> f64 {
+    let t = Instant::now();
+    for _ in 0..n {
+        let mut c = rustls::ClientConnection::new(cc.clone(), "localhost".try_into().unwrap()).unwrap();
+        let mut s = rustls::ServerConnection::new(sc.clone()).unwrap();
+        pump(&mut c, &mut s);
+        assert!(!c.is_handshaking() && !s.is_handshaking());
+    }
+    n as f64 / t.elapsed().as_secs_f64()
+}
+
+fn native_bulk(cc: &Arc<rustls::ClientConfig>, sc: &Arc<rustls::ServerConfig>, mib: usize) -> f64 {
+    use std::io::{Read, Write};
+    let mut c = rustls::ClientConnection::new(cc.clone(), "localhost".try_into().unwrap()).unwrap();
+    let mut s = rustls::ServerConnection::new(sc.clone()).unwrap();
+    pump(&mut c, &mut s);
+    let chunk = vec![0x42u8; 64 * 1024];
+    let mut out = vec![0u8; 64 * 1024];
+    let mut wire = Vec::with_capacity(80 * 1024);
+    let t = Instant::now();
+    let mut got = 0;
+    for _ in 0..mib * 16 {
+        c.writer().write_all(&chunk).unwrap();
+        wire.clear();
+        while c.wants_write() {
+            c.write_tls(&mut wire).unwrap();
+        }
+        let mut rd = &wire[..];
+        while !rd.is_empty() {
+            s.read_tls(&mut rd).unwrap();
+            s.process_new_packets().unwrap();
+            while let Ok(n) = s.reader().read(&mut out) {
+                if n == 0 {
+                    break;
+                }
+                got += n;
+            }
+        }
+    }
+    assert_eq!(got, mib << 20);
+    mib as f64 / t.elapsed().as_secs_f64()
+}
+
+// ------------------------------------------------------------------ wassl
+
+fn opts_for(id: &Identity, ca: &Identity, v: Version, suite: Option<&str>) -> (Vec<SslOption>, Vec<SslOption>) {
+    let mut common = vec![SslOption::Versions(vec![v])];
+    if let Some(s) = suite {
+        let name = if v == Version::Tlsv1_3 { format!("TLS_{s}") } else { format!("TLS_ECDHE_ECDSA_WITH_{s}") };
+        common.push(SslOption::ciphers_str(&name));
+    }
+    let mut client = vec![SslOption::Cacerts(vec![ca.cert_der.clone()])];
+    client.extend(common.clone());
+    let mut server = vec![SslOption::Cert(vec![id.cert_der.clone()]), SslOption::Key(ssl::KeyType::PrivateKeyInfo, id.key_der.clone())];
+    server.extend(common);
+    (client, server)
+}
+
+async fn wassl_handshakes(client: &[SslOption], server: &[SslOption], n: usize) -> f64 {
+    let t = Instant::now();
+    for _ in 0..n {
+        let mut p = EnginePair::new(client, server, "localhost").await.unwrap();
+        p.handshake().await.unwrap();
+    }
+    n as f64 / t.elapsed().as_secs_f64()
+}
+
+async fn wassl_bulk(client: &[SslOption], server: &[SslOption], mib: usize) -> f64 {
+    let mut p = EnginePair::new(client, server, "localhost").await.unwrap();
+    p.handshake().await.unwrap();
+    let t = Instant::now();
+    let got = p.transfer(mib << 20, 64 * 1024).await.unwrap();
+    assert_eq!(got, mib << 20);
+    mib as f64 / t.elapsed().as_secs_f64()
+}
+
+async fn tcp_server(pki: &Pki) -> u16 {
+    let opts = vec![
+        SslOption::Certfile(pki.server.certfile.clone()),
+        SslOption::Keyfile(pki.server.keyfile.clone()),
+        SslOption::Mode(Mode::Binary),
+        SslOption::Active(Active::False),
+        SslOption::Backlog(1024),
+    ];
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    process::spawn(async move {
+        let l = ssl::listen(0, opts).await.unwrap();
+        tx.send(ssl::sockname(&l).await.unwrap().port()).unwrap();
+        loop {
+            let Ok(t) = ssl::transport_accept(&l, ssl::Timeout::Infinity).await else { return };
+            process::spawn(async move {
+                let Ok(s) = ssl::handshake(&t, 10_000).await else { return };
+                // Drain whatever comes, until the peer closes.
+                while ssl::recv(&s, 0, ssl::Timeout::Infinity).await.is_ok() {}
+            });
+        }
+    });
+    rx.await.unwrap()
+}
+
+fn client_tcp_opts(pki: &Pki) -> Vec<SslOption> {
+    vec![SslOption::Cacertfile(pki.ca.id.certfile.clone()), SslOption::Mode(Mode::Binary), SslOption::Active(Active::False)]
+}
+
+async fn tcp_handshakes(pki: &Pki, port: u16, n: usize) -> f64 {
+    let opts = client_tcp_opts(pki);
+    let t = Instant::now();
+    for _ in 0..n {
+        let s = ssl::connect("127.0.0.1", port, opts.clone(), 10_000).await.unwrap();
+        ssl::close(&s).await.unwrap();
+    }
+    n as f64 / t.elapsed().as_secs_f64()
+}
+
+async fn tcp_bulk(pki: &Pki, port: u16, mib: usize) -> f64 {
+    let s = ssl::connect("127.0.0.1", port, client_tcp_opts(pki), 10_000).await.unwrap();
+    let chunk = vec![0x42u8; 1 << 20];
+    let t = Instant::now();
+    for _ in 0..mib {
+        ssl::send(&s, &chunk).await.unwrap();
+    }
+    // The server drains in its own sandbox; time until our last byte is written.
+    let secs = t.elapsed().as_secs_f64();
+    ssl::close(&s).await.unwrap();
+    mib as f64 / secs
+}
+
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+async fn idle_memory(pki: &Pki, port: u16, n: usize) -> (f64, f64) {
+    let before = rss_kib();
+    let mut held = Vec::with_capacity(n);
+    let opts = client_tcp_opts(pki);
+    for _ in 0..n {
+        held.push(ssl::connect("127.0.0.1", port, opts.clone(), 10_000).await.unwrap());
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let after = rss_kib();
+    let mut engine = 0usize;
+    for s in &held {
+        engine += ssl::engine_memory(s).await.unwrap_or(0);
+    }
+    // Both ends live in this process: 2 sockets (2 sandboxes) per connection.
+    let per_socket_kib = (after.saturating_sub(before)) as f64 / (2 * n) as f64;
+    let linear_kib = engine as f64 / n as f64 / 1024.0;
+    for s in held {
+        let _ = ssl::close(&s).await;
+    }
+    (per_socket_kib, linear_kib)
+}
+
+/// New process to first completed handshake (a child runs `--first`).
+fn first_connection(cache: &std::path::Path) -> f64 {
+    let t = Instant::now();
+    let out = Command::new(std::env::current_exe().unwrap())
+        .arg("--first")
+        .env("WASSL_CACHE_DIR", cache)
+        .output()
+        .expect("spawn self");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    t.elapsed().as_secs_f64() * 1000.0
+}
+
+async fn first_child() {
+    let pki = Pki::new();
+    let port = tcp_server(&pki).await;
+    let s = ssl::connect("127.0.0.1", port, client_tcp_opts(&pki), 10_000).await.unwrap();
+    ssl::close(&s).await.unwrap();
+}
+
+fn row(name: &str, native: Option<f64>, wassl: f64, unit: &str) {
+    match native {
+        Some(n) => println!("{name:<44} {n:>12.1} {wassl:>12.1} {unit:<13} {:>6.3}x", wassl / n),
+        None => println!("{name:<44} {:>12} {wassl:>12.1} {unit:<13}", "-"),
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    if std::env::args().any(|a| a == "--first") {
+        process::run(first_child()).await;
+        return;
+    }
+    let quick = std::env::args().any(|a| a == "--quick");
+    let cfg = if quick {
+        Cfg { runs: 3, handshakes: 30, bulk_mib: 8, idle: 200 }
+    } else {
+        Cfg { runs: 5, handshakes: 200, bulk_mib: 32, idle: 1000 }
+    };
+    wassl::runtime::configure(wassl::runtime::Limits { max_connections: 3 * cfg.idle as u32 + 64, ..Default::default() });
+    process::run(async move {
+        ssl::start().await.unwrap();
+        let pki = Pki::new();
+        let (ca, id) = (&pki.ca.id, &pki.server);
+        println!("wassl bench: {} runs per figure (median), release={}", cfg.runs, !cfg!(debug_assertions));
+        println!("{:<44} {:>12} {:>12} {:<13} {:>7}", "workload", "native", "wassl", "unit", "ratio");
+
+        for (label, v) in [("TLS 1.3 ECDSA P-256", Version::Tlsv1_3), ("TLS 1.2 ECDHE-ECDSA P-256", Version::Tlsv1_2)] {
+            let (cc, sc) = native_configs(id, &ca.cert_der, v, None);
+            let (c, s) = opts_for(id, ca, v, None);
+            let mut n = Vec::new();
+            let mut w = Vec::new();
+            for _ in 0..cfg.runs {
+                n.push(native_handshakes(&cc, &sc, cfg.handshakes));
+                w.push(wassl_handshakes(&c, &s, cfg.handshakes).await);
+            }
+            row(&format!("full handshakes, in memory, {label}"), Some(median(n)), median(w), "handshakes/s");
+        }
+        for (suite, name) in [("AES_128_GCM_SHA256", "AES-128-GCM"), ("AES_256_GCM_SHA384", "AES-256-GCM"), ("CHACHA20_POLY1305_SHA256", "ChaCha20-Poly1305")] {
+            let (cc, sc) = native_configs(id, &ca.cert_der, Version::Tlsv1_3, Some(suite));
+            let (c, s) = opts_for(id, ca, Version::Tlsv1_3, Some(suite));
+            let mut n = Vec::new();
+            let mut w = Vec::new();
+            for _ in 0..cfg.runs {
+                n.push(native_bulk(&cc, &sc, cfg.bulk_mib * 4));
+                w.push(wassl_bulk(&c, &s, cfg.bulk_mib).await);
+            }
+            row(&format!("bulk, in memory, TLS 1.3 {name}"), Some(median(n)), median(w), "MiB/s");
+        }
+        let port = tcp_server(&pki).await;
+        let mut h = Vec::new();
+        let mut b = Vec::new();
+        for _ in 0..cfg.runs {
+            h.push(tcp_handshakes(&pki, port, cfg.handshakes / 2).await);
+            b.push(tcp_bulk(&pki, port, cfg.bulk_mib).await);
+        }
+        row("connect+handshake+close, loopback TCP, API", None, median(h), "conns/s");
+        row("bulk send, loopback TCP, API, default suite", None, median(b), "MiB/s");
+        let mut inst = Vec::new();
+        for _ in 0..cfg.runs {
+            inst.push(wassl::bench::instantiate(200).await.unwrap().as_secs_f64() * 1e6);
+        }
+        row("instantiate one sandbox (pooling, no config)", None, median(inst), "µs");
+        let (rss, linear) = idle_memory(&pki, port, cfg.idle).await;
+        row(&format!("resident memory per idle socket ({} conns)", cfg.idle), None, rss, "KiB");
+        row("linear memory per idle sandbox", None, linear, "KiB");
+        let cold_dir = wassl_tests::scratch_dir("cold-cache");
+        let mut cold = Vec::new();
+        let mut warm = Vec::new();
+        for i in 0..cfg.runs.min(3) {
+            let dir = cold_dir.join(format!("run{i}"));
+            cold.push(first_connection(&dir));
+            warm.push(first_connection(&dir));
+        }
+        row("new process to first handshake, cold cache", None, median(cold), "ms");
+        row("new process to first handshake, warm cache", None, median(warm), "ms");
+    })
+    .await;
+}
