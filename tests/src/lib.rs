@@ -118,6 +118,54 @@ impl Ca {
         Ca { params, key, id, dir: self.dir.clone() }
     }
 
+    /// A CA signed by this one that may issue only for `permitted` DNS names.
+    pub fn constrained(&self, cn: &str, permitted: &str) -> Ca {
+        let mut ca = self.intermediate(cn);
+        ca.params.name_constraints = Some(rcgen::NameConstraints {
+            permitted_subtrees: vec![rcgen::GeneralSubtree::DnsName(permitted.to_string())],
+            excluded_subtrees: vec![],
+        });
+        let issuer = Issuer::from_params(&self.params, &self.key);
+        let cert = ca.params.signed_by(&ca.key, &issuer).expect("sign CA");
+        ca.id.cert_der = cert.der().to_vec();
+        std::fs::write(&ca.id.certfile, cert.pem()).expect("write CA");
+        ca
+    }
+
+    /// A certificate signed by this one that is not a CA (no basicConstraints),
+    /// used as an issuer anyway.
+    pub fn not_a_ca(&self, cn: &str) -> Ca {
+        let mut ca = self.intermediate(cn);
+        ca.params.is_ca = IsCa::ExplicitNoCa;
+        let issuer = Issuer::from_params(&self.params, &self.key);
+        let cert = ca.params.signed_by(&ca.key, &issuer).expect("sign");
+        ca.id.cert_der = cert.der().to_vec();
+        std::fs::write(&ca.id.certfile, cert.pem()).expect("write");
+        ca
+    }
+
+    /// The CRL as PEM.
+    pub fn crl_pem(&self, serials: &[u64]) -> Vec<u8> {
+        let der = self.crl(serials);
+        let b64 = {
+            const T: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+            let mut s = String::new();
+            for c in der.chunks(3) {
+                let n = (c[0] as u32) << 16 | (*c.get(1).unwrap_or(&0) as u32) << 8 | *c.get(2).unwrap_or(&0) as u32;
+                for i in 0..4 {
+                    if i <= c.len() {
+                        s.push(T[(n >> (18 - 6 * i) & 63) as usize] as char);
+                    } else {
+                        s.push('=');
+                    }
+                }
+            }
+            s
+        };
+        let body: Vec<String> = b64.as_bytes().chunks(64).map(|l| String::from_utf8_lossy(l).into_owned()).collect();
+        format!("-----BEGIN X509 CRL-----\n{}\n-----END X509 CRL-----\n", body.join("\n")).into_bytes()
+    }
+
     /// A CRL of this CA revoking `serials`, DER.
     pub fn crl(&self, serials: &[u64]) -> Vec<u8> {
         let now = OffsetDateTime::now_utc();

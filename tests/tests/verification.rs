@@ -371,3 +371,56 @@ async fn pem_cache_follows_file_changes() {
     let p3 = server(&certfile, &keyfile).await;
     assert_eq!(peer(p3).await, pki.server.cert_der);
 }
+
+/// Each reason with wassl as the client of `openssl s_server`: the alert on
+/// the wire (OpenSSL reports it) and the bad_cert reason in wassl's text.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reasons_against_openssl_servers() {
+    if skip_interop() {
+        return;
+    }
+    let pki = Pki::new();
+    let inter = pki.ca.intermediate("Matrix Intermediate");
+    let spec = |cn: &'static str, server: bool| LeafSpec { cn, names: &["localhost"], expired: false, server };
+    let future = inter.issue_with(&spec("future", true), &Extras { not_yet_valid: true, ..Default::default() });
+    let eku = inter.issue(&spec("client-eku", false));
+    let revoked = inter.issue_with(&spec("revoked", true), &Extras { serial: Some(777), ..Default::default() });
+    let constrained = pki.ca.constrained("Constrained CA", "other.test");
+    let outside = constrained.issue(&spec("outside", true));
+    let not_ca = pki.ca.not_a_ca("Not A CA");
+    let under_leaf = not_ca.issue(&spec("under-leaf", true));
+    let crl = SslOption::CrlCache(vec![inter.crl_pem(&[777]), pki.ca.crl(&[])]);
+    // (leaf, its issuer, extra client options, alert, reason in the text, what OpenSSL prints)
+    let cases: Vec<(&Identity, &Ca, Vec<SslOption>, &str, &str, &str)> = vec![
+        (&future, &inter, vec![], "certificate_expired", "", "certificate expired"),
+        (&eku, &inter, vec![], "handshake_failure", "{bad_cert,invalid_ext_key_usage}", "handshake failure"),
+        (&revoked, &inter, vec![SslOption::CrlCheck(CrlCheck::True), crl], "certificate_revoked", "{bad_cert,{revoked,unspecified}}", "certificate revoked"),
+        (&outside, &constrained, vec![], "bad_certificate", "{bad_cert,name_not_permitted}", "bad certificate"),
+        (&under_leaf, &not_ca, vec![], "handshake_failure", "{bad_cert,missing_basic_constraint}", "handshake failure"),
+    ];
+    for (leaf, issuer, extra, alert, reason, openssl_says) in cases {
+        let chain = issuer.chain_file(leaf, "matrix-chain.pem");
+        let port = wassl_tests::free_port();
+        let mut server = Peer::start(
+            "openssl",
+            &[
+                "s_server", "-accept", &port.to_string(), "-cert", chain.to_str().unwrap(), "-cert_chain",
+                issuer.id.certfile.to_str().unwrap(), "-key", leaf.keyfile.to_str().unwrap(), "-naccept", "1",
+            ],
+            b"",
+            false,
+        );
+        server.expect("ACCEPT", 10);
+        let mut opts = vec![SslOption::Cacertfile(pki.ca.id.certfile.clone())];
+        opts.extend(extra);
+        let err = connect(port, opts).await.expect_err(alert);
+        match &err {
+            Reason::TlsAlert { description, text } => {
+                assert_eq!(description, alert, "{text}");
+                assert!(text.contains(reason), "{alert}: {text}");
+            }
+            other => panic!("{alert}: {other}"),
+        }
+        server.expect(openssl_says, 10);
+    }
+}

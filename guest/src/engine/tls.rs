@@ -446,6 +446,17 @@ fn bad_cert_of(e: &Error, chain: &[CertificateDer<'_>]) -> BadCert {
             }
             C::UnhandledCriticalExtension => BadCert::Other("unknown_critical_extension".into()),
             C::BadEncoding => BadCert::Other("cert_decode_error".into()),
+            // rustls passes webpki's other verdicts through as they are.
+            C::Other(o) => match o.0.downcast_ref::<webpki::Error>() {
+                Some(webpki::Error::NameConstraintViolation) => BadCert::NameNotPermitted,
+                Some(webpki::Error::EndEntityUsedAsCa) => BadCert::MissingBasicConstraint,
+                Some(webpki::Error::PathLenConstraintViolated | webpki::Error::MaximumPathDepthExceeded) => {
+                    BadCert::Other("max_path_length_reached".into())
+                }
+                Some(webpki::Error::CaUsedAsEndEntity) => BadCert::Other("ca_used_as_end_entity".into()),
+                Some(other) => BadCert::Other(format!("{other:?}")),
+                None => BadCert::Other(format!("{o:?}")),
+            },
             other => BadCert::Other(format!("{other:?}")),
         },
         other => BadCert::Other(format!("{other}")),

@@ -177,7 +177,8 @@ pub enum SslOption {
     CustomizeHostnameCheck(crate::ssl::verify::MatchFun),
     /// `{crl_check, false | true | peer | best_effort}`.
     CrlCheck(CrlCheck),
-    /// The CRL cache's contents: DER CRLs (`ssl_crl_cache:insert/1`).
+    /// The CRL cache's contents (`ssl_crl_cache:insert/1`): DER CRLs, or
+    /// PEM data holding `X509 CRL` blocks (e.g. a CRL file's bytes).
     CrlCache(Vec<Vec<u8>>),
     /// `{password, String}`: decrypts an encrypted `keyfile` (or key in the
     /// `certfile`): encrypted PKCS#8 and legacy PEM (AES-CBC, DES-EDE3-CBC).
@@ -730,7 +731,7 @@ pub(crate) fn split(role: Role, opts: &[SslOption]) -> Result<Split, Reason> {
                 CrlCheck::BestEffort => wit::CrlCheck::BestEffort,
                 _ => wit::CrlCheck::All,
             }),
-            SslOption::CrlCache(crls) => wit::TlsOption::Crls(crls.clone()),
+            SslOption::CrlCache(crls) => wit::TlsOption::Crls(crls_der(crls)),
             SslOption::SecureRenegotiate(_) => continue,
             _ => continue,
         };
@@ -781,4 +782,22 @@ pub(crate) fn sni_cert_keys(opts: &[SslOption]) -> Result<Vec<types::CertKey>, R
         out.insert(0, super::keys::cert_key(&entry, password.as_deref())?);
     }
     Ok(out)
+}
+
+/// CRLs as DER: each entry is DER already, or PEM holding `X509 CRL` blocks.
+fn crls_der(entries: &[Vec<u8>]) -> Vec<Vec<u8>> {
+    use rustls_pki_types::pem::PemObject;
+    let mut out = Vec::new();
+    for e in entries {
+        if e.starts_with(b"-----BEGIN") || e.windows(19).any(|w| w == b"-----BEGIN X509 CRL") {
+            out.extend(
+                rustls_pki_types::CertificateRevocationListDer::pem_slice_iter(e)
+                    .filter_map(Result::ok)
+                    .map(|c| c.to_vec()),
+            );
+        } else {
+            out.push(e.clone());
+        }
+    }
+    out
 }
