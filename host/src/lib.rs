@@ -26,6 +26,7 @@ mod imports;
 mod owner;
 pub mod runtime;
 pub mod ssl;
+pub mod stream;
 
 /// Owner processes and their mailboxes (`self()`, `receive`, `spawn`).
 pub mod process {
