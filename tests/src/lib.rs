@@ -417,3 +417,50 @@ pub fn skip_interop() -> bool {
 pub fn erlang_peer() -> String {
     concat!(env!("CARGO_MANIFEST_DIR"), "/erlang/peer.escript").to_string()
 }
+
+/// A wassl server on the PKI's `localhost` certificate (binary mode, plus
+/// `opts`) that runs `script` on every handshaken connection, each in a
+/// process of its own; returns its port. Times out idle after 30 s.
+pub async fn scripted_server<F, Fut>(pki: &Pki, opts: Vec<wassl::ssl::SslOption>, script: F) -> u16
+where
+    F: Fn(wassl::ssl::SslSocket) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    use wassl::process::{self, Message};
+    use wassl::ssl::{self, Mode, SslOption, SslSocket};
+    let mut all = vec![
+        SslOption::Certfile(pki.server.certfile.clone()),
+        SslOption::Keyfile(pki.server.keyfile.clone()),
+        SslOption::Mode(Mode::Binary),
+    ];
+    all.extend(opts);
+    let (port_tx, port_rx) = tokio::sync::oneshot::channel();
+    let script = std::sync::Arc::new(script);
+    process::spawn(async move {
+        let l = ssl::listen(0, all).await.expect("listen");
+        port_tx.send(ssl::sockname(&l).await.expect("sockname").port()).expect("port");
+        loop {
+            let Ok(t) = ssl::transport_accept(&l, 30_000).await else { return };
+            let script = script.clone();
+            let w = process::spawn(async move {
+                let Message::Other(m) = process::receive().await else { return };
+                let Ok(t) = m.downcast::<SslSocket>() else { return };
+                if let Ok(s) = ssl::handshake(&t, 10_000).await {
+                    script(s).await;
+                }
+            });
+            if ssl::controlling_process(&t, &w).await.is_ok() {
+                w.send(t);
+            }
+        }
+    });
+    port_rx.await.expect("server started")
+}
+
+/// A wassl client of `localhost:port` trusting the PKI's CA (binary mode, plus `extra`).
+pub async fn pki_client(pki: &Pki, port: u16, extra: Vec<wassl::ssl::SslOption>) -> wassl::ssl::SslSocket {
+    use wassl::ssl::{self, Mode, SslOption};
+    let mut opts = vec![SslOption::Cacertfile(pki.ca.id.certfile.clone()), SslOption::Mode(Mode::Binary)];
+    opts.extend(extra);
+    ssl::connect("localhost", port, opts, 10_000).await.expect("connect")
+}

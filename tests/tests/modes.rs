@@ -9,44 +9,16 @@ use wassl::process::{self, Message};
 use wassl::ssl::{self, Active, Mode, Packet, Reason, SslOption, SslSocket};
 use wassl_tests::Pki;
 
-/// A server that runs `script` on each accepted, handshaken socket.
 async fn server<F, Fut>(pki: &Pki, opts: Vec<SslOption>, script: F) -> u16
 where
     F: Fn(SslSocket) -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = ()> + Send + 'static,
 {
-    let mut all = vec![
-        SslOption::Certfile(pki.server.certfile.clone()),
-        SslOption::Keyfile(pki.server.keyfile.clone()),
-        SslOption::Mode(Mode::Binary),
-    ];
-    all.extend(opts);
-    let (port_tx, port_rx) = tokio::sync::oneshot::channel();
-    let script = std::sync::Arc::new(script);
-    process::spawn(async move {
-        let l = ssl::listen(0, all).await.expect("listen");
-        port_tx.send(ssl::sockname(&l).await.unwrap().port()).unwrap();
-        loop {
-            let Ok(t) = ssl::transport_accept(&l, 20_000).await else { return };
-            let script = script.clone();
-            let w = process::spawn(async move {
-                let Message::Other(m) = process::receive().await else { return };
-                let t = *m.downcast::<SslSocket>().unwrap();
-                if let Ok(s) = ssl::handshake(&t, 10_000).await {
-                    script(s).await;
-                }
-            });
-            ssl::controlling_process(&t, &w).await.unwrap();
-            w.send(t);
-        }
-    });
-    port_rx.await.unwrap()
+    wassl_tests::scripted_server(pki, opts, script).await
 }
 
 async fn client(pki: &Pki, port: u16, extra: Vec<SslOption>) -> SslSocket {
-    let mut opts = vec![SslOption::Cacertfile(pki.ca.id.certfile.clone()), SslOption::Mode(Mode::Binary)];
-    opts.extend(extra);
-    ssl::connect("localhost", port, opts, 10_000).await.expect("connect")
+    wassl_tests::pki_client(pki, port, extra).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
