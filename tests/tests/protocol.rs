@@ -277,3 +277,66 @@ async fn groups_and_signature_algs() {
     let e = sig(&["rsa_pss_rsae_sha256"]).await.unwrap_err();
     assert!(matches!(&e, Reason::TlsAlert { .. }), "{e}");
 }
+
+/// Resumption across sandboxes, checked by OpenSSL: stateless and stateful
+/// TLS 1.3 tickets, and TLS 1.2 session IDs from the host's session store.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openssl_resumes_sessions_with_a_wassl_server() {
+    if skip_interop() {
+        return;
+    }
+    let pki = Pki::new();
+    let cases = [
+        ("-tls1_3", Some(ssl::SessionTickets::Stateless), "Reused, TLSv1.3"),
+        ("-tls1_3", Some(ssl::SessionTickets::Stateful), "Reused, TLSv1.3"),
+        ("-tls1_2", None, "Reused, TLSv1.2"),
+    ];
+    for (flag, tickets, reused) in cases {
+        let mut opts = vec![
+            SslOption::Certfile(pki.server.certfile.clone()),
+            SslOption::Keyfile(pki.server.keyfile.clone()),
+            SslOption::Active(Active::False),
+        ];
+        if let Some(t) = tickets {
+            opts.push(SslOption::SessionTickets(t));
+        }
+        let (port_tx, port_rx) = tokio::sync::oneshot::channel();
+        let (res_tx, mut res_rx) = tokio::sync::mpsc::unbounded_channel();
+        process::spawn(async move {
+            let l = ssl::listen(0, opts).await.unwrap();
+            port_tx.send(ssl::sockname(&l).await.unwrap().port()).unwrap();
+            for _ in 0..2 {
+                let t = ssl::transport_accept(&l, 20_000).await.unwrap();
+                let s = ssl::handshake(&t, 10_000).await.unwrap();
+                res_tx.send(ssl::connection_information(&s).await.unwrap().session_resumption).unwrap();
+                tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+                ssl::close(&s).await.unwrap();
+            }
+        });
+        let port = port_rx.await.unwrap();
+        let sess = pki.dir.join(format!("session{flag}{tickets:?}.pem"));
+        let connect = format!("127.0.0.1:{port}");
+        let ca = pki.ca.id.certfile.to_str().unwrap().to_string();
+        let mut args = vec!["s_client", "-connect", &connect, "-CAfile", &ca, flag, "-ign_eof"];
+        if flag == "-tls1_2" {
+            args.push("-no_ticket");
+        }
+        let mut first_args = args.clone();
+        first_args.extend(["-sess_out", sess.to_str().unwrap()]);
+        let mut first = Peer::start("openssl", &first_args, b"", true);
+        first.expect("New, TLSv1", 10);
+        first.finish(3);
+        assert!(!res_rx.recv().await.unwrap(), "{flag} {tickets:?}: the first handshake is full");
+        let mut second_args = args.clone();
+        second_args.extend(["-sess_in", sess.to_str().unwrap()]);
+        let mut second = Peer::start("openssl", &second_args, b"", true);
+        second.expect(reused, 10);
+        assert!(res_rx.recv().await.unwrap(), "{flag} {tickets:?}: the server reports session_resumption");
+    }
+    // Client tickets are refused with the reason.
+    let e = process::run(async {
+        ssl::connect("localhost", 1, vec![SslOption::SessionTickets(ssl::SessionTickets::Auto)], 1_000).await.unwrap_err()
+    })
+    .await;
+    assert!(ssl::format_error(&e).contains("sandbox"), "{}", ssl::format_error(&e));
+}

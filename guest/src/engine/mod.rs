@@ -11,7 +11,9 @@ mod tls;
 #[cfg(test)]
 mod pair_tests;
 
-pub use options::{CertKey, CrlCheck, OptionError, PrivateKeyKind, ServerNameIndication, TlsOption, VerifyType};
+pub use options::{
+    CertKey, CrlCheck, OptionError, PrivateKeyKind, ServerNameIndication, ServerTickets, TlsOption, VerifyType,
+};
 
 /// What `sni_fun` answers for a server name.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -244,6 +246,24 @@ pub trait VerifyHook: Send + Sync + std::fmt::Debug {
     /// One secret for the key log.
     fn keylog(&self, label: &str, client_random: &[u8], secret: &[u8]) {
         let _ = (label, client_random, secret);
+    }
+
+    /// The server session store: keep a session (false: not kept).
+    fn session_put(&self, key: Vec<u8>, value: Vec<u8>) -> bool {
+        let _ = (key, value);
+        false
+    }
+
+    /// Read a stored session.
+    fn session_get(&self, key: &[u8]) -> Option<Vec<u8>> {
+        let _ = key;
+        None
+    }
+
+    /// Read and remove a stored session.
+    fn session_take(&self, key: &[u8]) -> Option<Vec<u8>> {
+        let _ = key;
+        None
     }
 }
 

@@ -105,6 +105,23 @@ pub enum TlsOption {
     SupportedGroups(Vec<String>),
     /// `signature_algs` by Erlang name.
     SignatureAlgs(Vec<String>),
+    /// `session_tickets` (server).
+    SessionTickets(ServerTickets),
+    /// `reuse_sessions` (server).
+    ReuseSessions(bool),
+    /// The key of stateless tickets.
+    TicketKey(Vec<u8>),
+}
+
+/// `session_tickets` on a server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ServerTickets {
+    /// No TLS 1.3 tickets (OTP's default).
+    Disabled,
+    /// Self-contained encrypted tickets.
+    Stateless,
+    /// Tickets that name a stored session.
+    Stateful,
 }
 
 /// A chain (DER, leaf first) and its plain private key.
@@ -185,6 +202,9 @@ pub(crate) struct Settings {
     pub(crate) honor_cipher_order: bool,
     pub(crate) groups: Option<Vec<rustls::NamedGroup>>,
     pub(crate) sigalgs: Option<Vec<rustls::SignatureScheme>>,
+    pub(crate) tickets: ServerTickets,
+    pub(crate) reuse_sessions: bool,
+    pub(crate) ticket_key: Option<Vec<u8>>,
 }
 
 fn quote(s: &str) -> String {
@@ -234,6 +254,7 @@ pub(crate) fn settings(role: super::Role, opts: Vec<TlsOption>) -> Result<Settin
     let (mut certs_keys, mut sni_hosts, mut sni_fun) = (Vec::new(), Vec::new(), false);
     let (mut keylog, mut ciphers, mut honor_cipher_order) = (false, None, false);
     let (mut groups, mut sigalgs) = (None, None);
+    let (mut tickets, mut reuse_sessions, mut ticket_key) = (ServerTickets::Disabled, true, None);
     let mut certfile_pem: Option<(String, Vec<u8>)> = None;
     for opt in opts {
         match opt {
@@ -298,6 +319,14 @@ pub(crate) fn settings(role: super::Role, opts: Vec<TlsOption>) -> Result<Settin
             TlsOption::HonorCipherOrder(b) => honor_cipher_order = b,
             TlsOption::SupportedGroups(names) => groups = Some(super::tls::resolve_groups(&names)?),
             TlsOption::SignatureAlgs(names) => sigalgs = Some(super::tls::resolve_sigalgs(&names)?),
+            TlsOption::SessionTickets(t) => tickets = t,
+            TlsOption::ReuseSessions(b) => reuse_sessions = b,
+            TlsOption::TicketKey(k) => {
+                if k.len() != 32 {
+                    return Err(OptionError::new("ticket_key", "<<...>>", "the ticket key is 32 bytes"));
+                }
+                ticket_key = Some(k)
+            }
         }
     }
     let cacerts = cacerts
@@ -332,5 +361,8 @@ pub(crate) fn settings(role: super::Role, opts: Vec<TlsOption>) -> Result<Settin
         honor_cipher_order,
         groups,
         sigalgs,
+        tickets,
+        reuse_sessions,
+        ticket_key,
     })
 }

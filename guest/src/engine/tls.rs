@@ -19,7 +19,9 @@ use rustls::{
 };
 
 use super::alert::{self, Alert};
-use super::options::{settings, CrlCheck, OptionError, ServerNameIndication, Settings, TlsOption, VerifyType};
+use super::options::{
+    settings, CrlCheck, OptionError, ServerNameIndication, ServerTickets, Settings, TlsOption, VerifyType,
+};
 use super::{
     der, AlertOrigin, BadCert, CertKey, CipherSuiteInfo, ConnectionInfo, Failure, PeerChain, Progress,
     ProtocolVersion, Role, SniAnswer, TlsAlert, TlsError, VerifyHook,
@@ -166,6 +168,68 @@ fn key_error(s: &Settings, e: Error) -> OptionError {
         other => format!("the certificate or private key cannot be used: {other}"),
     };
     OptionError::new(&opt, val, detail)
+}
+
+/// Stateless tickets under the process-wide key: ChaCha20-Poly1305, a
+/// random nonce in front. Any sandbox of the process can open them.
+#[derive(Debug)]
+struct SharedTicketer {
+    key: Vec<u8>,
+}
+
+impl rustls::server::ProducesTickets for SharedTicketer {
+    fn enabled(&self) -> bool {
+        true
+    }
+
+    fn lifetime(&self) -> u32 {
+        // OTP's ticket lifetime: two hours.
+        7200
+    }
+
+    fn encrypt(&self, plain: &[u8]) -> Option<Vec<u8>> {
+        use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, CHACHA20_POLY1305};
+        let key = LessSafeKey::new(UnboundKey::new(&CHACHA20_POLY1305, &self.key).ok()?);
+        let mut nonce = [0u8; 12];
+        getrandom::fill(&mut nonce).ok()?;
+        let mut sealed = plain.to_vec();
+        key.seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::empty(), &mut sealed).ok()?;
+        Some([&nonce[..], &sealed].concat())
+    }
+
+    fn decrypt(&self, cipher: &[u8]) -> Option<Vec<u8>> {
+        use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, CHACHA20_POLY1305};
+        if cipher.len() < 12 + 16 {
+            return None;
+        }
+        let key = LessSafeKey::new(UnboundKey::new(&CHACHA20_POLY1305, &self.key).ok()?);
+        let nonce = Nonce::try_assume_unique_for_key(&cipher[..12]).ok()?;
+        let mut data = cipher[12..].to_vec();
+        let plain = key.open_in_place(nonce, Aad::empty(), &mut data).ok()?;
+        Some(plain.to_vec())
+    }
+}
+
+/// Sessions kept by the host, shared by every sandbox of the process.
+#[derive(Debug)]
+struct HostSessions(Arc<dyn VerifyHook>);
+
+impl rustls::server::StoresServerSessions for HostSessions {
+    fn put(&self, key: Vec<u8>, value: Vec<u8>) -> bool {
+        self.0.session_put(key, value)
+    }
+
+    fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
+        self.0.session_get(key)
+    }
+
+    fn take(&self, key: &[u8]) -> Option<Vec<u8>> {
+        self.0.session_take(key)
+    }
+
+    fn can_cache(&self) -> bool {
+        true
+    }
 }
 
 /// Secrets go to the host's key log.
@@ -335,10 +399,23 @@ impl Config {
                 let mut cfg = builder.with_cert_resolver(resolver);
                 cfg.alpn_protocols = s.alpn.clone();
                 cfg.ignore_client_order = s.honor_cipher_order;
+                cfg.session_storage = if s.reuse_sessions {
+                    Arc::new(HostSessions(hook_for_log.clone()))
+                } else {
+                    Arc::new(rustls::server::NoServerSessionStorage {})
+                };
+                match (s.tickets, &s.ticket_key) {
+                    (ServerTickets::Stateless, Some(key)) => cfg.ticketer = Arc::new(SharedTicketer { key: key.clone() }),
+                    (ServerTickets::Stateless, None) => {
+                        return Err(OptionError::new("session_tickets", "stateless", "stateless tickets need the host's ticket key"))
+                    }
+                    _ => {}
+                }
+                // OTP sends three tickets when tickets are on, none when off.
+                cfg.send_tls13_tickets = if s.tickets == ServerTickets::Disabled { 0 } else { 3 };
                 if s.keylog {
                     cfg.key_log = Arc::new(HookKeyLog(hook_for_log.clone()));
                 }
-                cfg.send_tls13_tickets = 0;
                 (None, Some(Arc::new(cfg)))
             }
         };

@@ -45,6 +45,13 @@ fn option_in(o: wit::TlsOption) -> engine::TlsOption {
         wit::TlsOption::HonorCipherOrder(b) => E::HonorCipherOrder(b),
         wit::TlsOption::SupportedGroups(g) => E::SupportedGroups(g),
         wit::TlsOption::SignatureAlgs(s) => E::SignatureAlgs(s),
+        wit::TlsOption::SessionTickets(t) => E::SessionTickets(match t {
+            wit::ServerTickets::Disabled => engine::ServerTickets::Disabled,
+            wit::ServerTickets::Stateless => engine::ServerTickets::Stateless,
+            wit::ServerTickets::Stateful => engine::ServerTickets::Stateful,
+        }),
+        wit::TlsOption::ReuseSessions(b) => E::ReuseSessions(b),
+        wit::TlsOption::TicketKey(k) => E::TicketKey(k),
     }
 }
 

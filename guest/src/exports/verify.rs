@@ -32,6 +32,18 @@ impl VerifyHook for HostVerify {
         verify::keylog(label, client_random, secret);
     }
 
+    fn session_put(&self, key: Vec<u8>, value: Vec<u8>) -> bool {
+        verify::session_put(&key, &value)
+    }
+
+    fn session_get(&self, key: &[u8]) -> Option<Vec<u8>> {
+        verify::session_get(key)
+    }
+
+    fn session_take(&self, key: &[u8]) -> Option<Vec<u8>> {
+        verify::session_take(key)
+    }
+
     fn sni_fun(&self, server_name: &str) -> SniAnswer {
         match verify::sni_fun(server_name) {
             wit::SniAnswer::UseDefault => SniAnswer::UseDefault,

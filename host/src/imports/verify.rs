@@ -55,6 +55,18 @@ impl Host for HostState {
         self.verify.0.partial_chain.as_ref().and_then(|f| (f.0)(&chain))
     }
 
+    fn session_put(&mut self, key: Vec<u8>, value: Vec<u8>) -> bool {
+        sessions::put(key, value)
+    }
+
+    fn session_get(&mut self, key: Vec<u8>) -> Option<Vec<u8>> {
+        sessions::get(&key)
+    }
+
+    fn session_take(&mut self, key: Vec<u8>) -> Option<Vec<u8>> {
+        sessions::take(&key)
+    }
+
     fn keylog(&mut self, label: String, client_random: Vec<u8>, secret: Vec<u8>) {
         self.keylog.log(&label, &client_random, &secret);
     }
@@ -74,4 +86,60 @@ impl Host for HostState {
             },
         }
     }
+}
+
+/// The server session store of the process (TLS 1.2 session IDs, stateful
+/// TLS 1.3 tickets), shared by every sandbox, oldest sessions dropped first.
+pub(crate) mod sessions {
+    use std::collections::{HashMap, VecDeque};
+    use std::sync::Mutex;
+
+    /// Sessions kept at most.
+    const CAPACITY: usize = 20_000;
+
+    static STORE: Mutex<Option<(HashMap<Vec<u8>, Vec<u8>>, VecDeque<Vec<u8>>)>> = Mutex::new(None);
+
+    fn with<T>(f: impl FnOnce(&mut HashMap<Vec<u8>, Vec<u8>>, &mut VecDeque<Vec<u8>>) -> T) -> T {
+        let mut g = STORE.lock().unwrap_or_else(|e| e.into_inner());
+        let (map, order) = g.get_or_insert_with(Default::default);
+        f(map, order)
+    }
+
+    pub(crate) fn put(key: Vec<u8>, value: Vec<u8>) -> bool {
+        with(|map, order| {
+            if map.insert(key.clone(), value).is_none() {
+                order.push_back(key);
+            }
+            while map.len() > CAPACITY {
+                match order.pop_front() {
+                    Some(old) => {
+                        map.remove(&old);
+                    }
+                    None => break,
+                }
+            }
+            true
+        })
+    }
+
+    pub(crate) fn get(key: &[u8]) -> Option<Vec<u8>> {
+        with(|map, _| map.get(key).cloned())
+    }
+
+    pub(crate) fn take(key: &[u8]) -> Option<Vec<u8>> {
+        with(|map, _| map.remove(key))
+    }
+}
+
+/// The key of stateless tickets: random, one per process, so every sandbox
+/// of the process can open the tickets any other issued.
+pub(crate) fn ticket_key() -> Vec<u8> {
+    static KEY: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    KEY.get_or_init(|| {
+        use std::io::Read;
+        let mut k = vec![0u8; 32];
+        std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut k)).expect("read /dev/urandom");
+        k
+    })
+    .clone()
 }

@@ -25,7 +25,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
 pub use options::{
-    Active, CrlCheck, KeyType, Mode, OptName, Packet, ServerNameIndication, SslOption, Verify, Version,
+    Active, CrlCheck, KeyType, Mode, OptName, Packet, ServerNameIndication, SessionTickets, SslOption, Verify, Version,
 };
 pub use verify::{BadCert, Extension, MatchFun, PartialChain, PeerCert, VerifyEvent, VerifyFun, VerifyResult};
 pub use packet::{decode_packet_term, HttpName, HttpPacket, HttpUri};

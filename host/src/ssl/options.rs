@@ -212,6 +212,13 @@ pub enum SslOption {
     /// `{signature_algs_cert, [Alg]}`: recognised; certificates are checked
     /// with every algorithm rustls implements.
     SignatureAlgsCert(Vec<String>),
+    /// `{session_tickets, ...}`: on a server `disabled` (the default),
+    /// `stateless` or `stateful`; on a client `auto`/`manual` are refused for
+    /// now (see the README).
+    SessionTickets(SessionTickets),
+    /// `{reuse_sessions, boolean()}`: on a server, keep sessions for TLS 1.2
+    /// session-ID resumption (default true); no effect on a client yet.
+    ReuseSessions(bool),
     /// `{active, ...}`.
     Active(Active),
     /// `{mode, list | binary}`.
@@ -271,6 +278,21 @@ pub enum SslOption {
     Dh(Vec<u8>),
     /// `{dhfile, Path}`: finite-field DHE suites, refused.
     Dhfile(PathBuf),
+}
+
+/// `{session_tickets, ...}`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SessionTickets {
+    /// `disabled`.
+    Disabled,
+    /// `stateless` (server): tickets carry the encrypted session.
+    Stateless,
+    /// `stateful` (server): tickets name a session the server keeps.
+    Stateful,
+    /// `auto` (client).
+    Auto,
+    /// `manual` (client).
+    Manual,
 }
 
 /// `{crl_check, ...}`.
@@ -680,6 +702,28 @@ pub(crate) fn split(role: Role, opts: &[SslOption]) -> Result<Split, Reason> {
             SslOption::SupportedGroups(g) => wit::TlsOption::SupportedGroups(g.clone()),
             SslOption::SignatureAlgs(s) => wit::TlsOption::SignatureAlgs(s.clone()),
             SslOption::SignatureAlgsCert(_) => continue,
+            SslOption::SessionTickets(SessionTickets::Auto | SessionTickets::Manual) if role == Role::Client => {
+                return Err(Reason::options(
+                    "session_tickets",
+                    if matches!(o, SslOption::SessionTickets(SessionTickets::Auto)) { "auto" } else { "manual" },
+                    "client session tickets are not supported yet: rustls keeps client sessions opaque, so a \
+                     ticket cannot leave the per-connection sandbox",
+                ));
+            }
+            SslOption::SessionTickets(t) if role == Role::Server => {
+                let t = match t {
+                    SessionTickets::Stateless => {
+                        tls.push(wit::TlsOption::TicketKey(crate::imports::verify::ticket_key()));
+                        wit::ServerTickets::Stateless
+                    }
+                    SessionTickets::Stateful => wit::ServerTickets::Stateful,
+                    _ => wit::ServerTickets::Disabled,
+                };
+                wit::TlsOption::SessionTickets(t)
+            }
+            SslOption::SessionTickets(_) => continue,
+            SslOption::ReuseSessions(b) if role == Role::Server => wit::TlsOption::ReuseSessions(*b),
+            SslOption::ReuseSessions(_) => continue,
             SslOption::Versions(vs) => wit::TlsOption::Versions(vs.iter().filter_map(|v| version(*v)).collect()),
             // A client option on a server is ignored, as OTP does.
             SslOption::ServerNameIndication(_) if role == Role::Server => continue,
