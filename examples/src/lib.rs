@@ -11,7 +11,9 @@ pub struct Flags {
 impl Flags {
     /// From the process arguments.
     pub fn from_env() -> Flags {
-        Flags { args: std::env::args().skip(1).collect() }
+        Flags {
+            args: std::env::args().skip(1).collect(),
+        }
     }
 
     /// The value after `-name`, if present.
@@ -46,7 +48,10 @@ impl Flags {
 
 /// `-alpn h2,http/1.1` as the option's list.
 pub fn alpn_list(s: &str) -> Vec<Vec<u8>> {
-    s.split(',').filter(|p| !p.is_empty()).map(|p| p.as_bytes().to_vec()).collect()
+    s.split(',')
+        .filter(|p| !p.is_empty())
+        .map(|p| p.as_bytes().to_vec())
+        .collect()
 }
 
 /// Print what the handshake negotiated, as `openssl s_client` does, to stderr.

@@ -20,12 +20,19 @@ async fn sandbox(role: Role, opts: &[SslOption]) -> Result<Instance, Reason> {
 
 impl EnginePair {
     /// Two configured sandboxes; `server_name` is what the client checks.
-    pub async fn new(client: &[SslOption], server: &[SslOption], server_name: &str) -> Result<EnginePair, Reason> {
+    pub async fn new(
+        client: &[SslOption],
+        server: &[SslOption],
+        server_name: &str,
+    ) -> Result<EnginePair, Reason> {
         let mut c = sandbox(Role::Client, client).await?;
         let mut s = sandbox(Role::Server, server).await?;
         c.client(server_name).await?;
         s.server().await?;
-        Ok(EnginePair { client: c, server: s })
+        Ok(EnginePair {
+            client: c,
+            server: s,
+        })
     }
 
     /// Run the handshake to its end.
@@ -50,7 +57,13 @@ impl EnginePair {
         let mut sent = 0;
         while sent < total {
             let records = self.client.send(&data).await.map_err(|f| f.reason)?;
-            got += self.server.feed(&records).await.map_err(|f| f.reason)?.plaintext.len();
+            got += self
+                .server
+                .feed(&records)
+                .await
+                .map_err(|f| f.reason)?
+                .plaintext
+                .len();
             sent += chunk;
         }
         Ok(got)
@@ -70,7 +83,14 @@ pub async fn instantiate(n: usize) -> Result<Duration, Reason> {
     let mut held = Vec::with_capacity(n);
     let t = Instant::now();
     for _ in 0..n {
-        held.push(Instance::new(&rt, crate::imports::VerifyPolicy(policy.clone()), Default::default()).await?);
+        held.push(
+            Instance::new(
+                &rt,
+                crate::imports::VerifyPolicy(policy.clone()),
+                Default::default(),
+            )
+            .await?,
+        );
     }
     Ok(t.elapsed() / n as u32)
 }

@@ -26,16 +26,23 @@ pub struct CertInfo {
 
 /// Decode a DER certificate (as returned by [`peercert`](crate::ssl::peercert)).
 pub fn decode(der: &[u8]) -> Result<CertInfo, Reason> {
-    let (_, cert) = X509Certificate::from_der(der)
-        .map_err(|e| Reason::options("cert", "<<...>>", format!("not a DER X.509 certificate: {e}")))?;
+    let (_, cert) = X509Certificate::from_der(der).map_err(|e| {
+        Reason::options(
+            "cert",
+            "<<...>>",
+            format!("not a DER X.509 certificate: {e}"),
+        )
+    })?;
     let mut sans = Vec::new();
     if let Ok(Some(ext)) = cert.subject_alternative_name() {
         for name in &ext.value.general_names {
             match name {
                 GeneralName::DNSName(d) => sans.push((*d).to_string()),
                 GeneralName::IPAddress(ip) => sans.push(match ip.len() {
-                    4 => std::net::IpAddr::from(<[u8; 4]>::try_from(*ip).unwrap_or_default()).to_string(),
-                    16 => std::net::IpAddr::from(<[u8; 16]>::try_from(*ip).unwrap_or_default()).to_string(),
+                    4 => std::net::IpAddr::from(<[u8; 4]>::try_from(*ip).unwrap_or_default())
+                        .to_string(),
+                    16 => std::net::IpAddr::from(<[u8; 16]>::try_from(*ip).unwrap_or_default())
+                        .to_string(),
                     _ => format!("{ip:?}"),
                 }),
                 other => sans.push(format!("{other}")),

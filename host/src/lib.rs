@@ -30,5 +30,7 @@ pub mod stream;
 
 /// Owner processes and their mailboxes (`self()`, `receive`, `spawn`).
 pub mod process {
-    pub use crate::owner::{flush, receive, receive_match, receive_timeout, run, self_pid, spawn, Message, Pid};
+    pub use crate::owner::{
+        flush, receive, receive_match, receive_timeout, run, self_pid, spawn, Message, Pid,
+    };
 }

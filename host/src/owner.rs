@@ -89,7 +89,11 @@ impl Pid {
 
     pub(crate) fn deliver(&self, msg: Message) {
         if self.is_alive() {
-            self.0.queue.lock().unwrap_or_else(|e| e.into_inner()).push_back(msg);
+            self.0
+                .queue
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push_back(msg);
             self.0.notify.notify_waiters();
         }
     }
@@ -112,7 +116,11 @@ impl Pid {
         self.0.queue.lock().unwrap_or_else(|e| e.into_inner()).len()
     }
 
-    async fn take(&self, mut pred: impl FnMut(&Message) -> bool, timeout: Timeout) -> Option<Message> {
+    async fn take(
+        &self,
+        mut pred: impl FnMut(&Message) -> bool,
+        timeout: Timeout,
+    ) -> Option<Message> {
         let deadline = timeout.deadline();
         loop {
             let notified = self.0.notify.notified();
@@ -142,7 +150,12 @@ struct ExitGuard(Pid);
 impl Drop for ExitGuard {
     fn drop(&mut self) {
         self.0 .0.exited.send_replace(true);
-        self.0 .0.queue.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        self.0
+             .0
+            .queue
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
     }
 }
 
@@ -195,7 +208,10 @@ pub async fn receive_timeout(timeout: impl Into<Timeout>) -> Option<Message> {
 
 /// Erlang's selective receive: the oldest message for which `pred` holds,
 /// or `None` after `timeout`. Other messages stay queued, in order.
-pub async fn receive_match(pred: impl FnMut(&Message) -> bool, timeout: impl Into<Timeout>) -> Option<Message> {
+pub async fn receive_match(
+    pred: impl FnMut(&Message) -> bool,
+    timeout: impl Into<Timeout>,
+) -> Option<Message> {
     self_pid().take(pred, timeout.into()).await
 }
 

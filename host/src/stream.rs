@@ -45,7 +45,11 @@ impl SslStream {
     pub async fn new(socket: SslSocket) -> Result<SslStream, Reason> {
         ssl::setopts(
             &socket,
-            vec![SslOption::Active(Active::False), SslOption::Mode(Mode::Binary), SslOption::Packet(Packet::Raw)],
+            vec![
+                SslOption::Active(Active::False),
+                SslOption::Mode(Mode::Binary),
+                SslOption::Packet(Packet::Raw),
+            ],
         )
         .await?;
         // An active socket may already have delivered data (e.g. a request
@@ -94,7 +98,11 @@ impl SslStream {
 }
 
 impl AsyncRead for SslStream {
-    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, out: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        out: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
         loop {
             if self.pos < self.buffered.len() {
                 let n = out.remaining().min(self.buffered.len() - self.pos);
@@ -108,9 +116,15 @@ impl AsyncRead for SslStream {
             }
             if self.read.is_none() {
                 let s = self.socket.clone();
-                self.read = Some(Box::pin(async move { ssl::recv(&s, 0, Timeout::Infinity).await }));
+                self.read = Some(Box::pin(async move {
+                    ssl::recv(&s, 0, Timeout::Infinity).await
+                }));
             }
-            let r = ready!(self.read.as_mut().map(|f| f.as_mut().poll(cx)).unwrap_or(Poll::Pending));
+            let r = ready!(self
+                .read
+                .as_mut()
+                .map(|f| f.as_mut().poll(cx))
+                .unwrap_or(Poll::Pending));
             self.read = None;
             match r {
                 Ok(data) => {
@@ -126,14 +140,20 @@ impl AsyncRead for SslStream {
 }
 
 impl AsyncWrite for SslStream {
-    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         if self.write.is_none() {
             let s = self.socket.clone();
             let data = buf.to_vec();
             let n = data.len();
             self.write = Some((Box::pin(async move { ssl::send(&s, data).await }), n));
         }
-        let Some((fut, n)) = self.write.as_mut() else { return Poll::Ready(Ok(0)) };
+        let Some((fut, n)) = self.write.as_mut() else {
+            return Poll::Ready(Ok(0));
+        };
         let n = *n;
         let r = ready!(fut.as_mut().poll(cx));
         self.write = None;
@@ -150,7 +170,11 @@ impl AsyncWrite for SslStream {
             let s = self.socket.clone();
             self.shutdown = Some(Box::pin(async move { ssl::shutdown(&s, How::Write).await }));
         }
-        let r = ready!(self.shutdown.as_mut().map(|f| f.as_mut().poll(cx)).unwrap_or(Poll::Pending));
+        let r = ready!(self
+            .shutdown
+            .as_mut()
+            .map(|f| f.as_mut().poll(cx))
+            .unwrap_or(Poll::Pending));
         Poll::Ready(match r {
             Ok(()) | Err(Reason::Closed) => Ok(()),
             Err(e) => Err(io_error(e)),

@@ -81,9 +81,15 @@ impl Ca {
         let key = KeyPair::generate().expect("CA key");
         let mut params = CertificateParams::new(Vec::<String>::new()).expect("params");
         params.distinguished_name.push(DnType::CommonName, cn);
-        params.distinguished_name.push(DnType::OrganizationName, "wassl tests");
+        params
+            .distinguished_name
+            .push(DnType::OrganizationName, "wassl tests");
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
+        params.key_usages = vec![
+            KeyUsagePurpose::KeyCertSign,
+            KeyUsagePurpose::CrlSign,
+            KeyUsagePurpose::DigitalSignature,
+        ];
         params.not_before = OffsetDateTime::now_utc() - Duration::days(1);
         params.not_after = OffsetDateTime::now_utc() + Duration::days(30);
         let cert = params.self_signed(&key).expect("self-sign CA");
@@ -94,7 +100,12 @@ impl Ca {
             certfile: write(dir, &format!("{slug}.pem"), &cert.pem()),
             keyfile: write(dir, &format!("{slug}.key"), &key.serialize_pem()),
         };
-        Ca { params, key, id, dir: dir.to_path_buf() }
+        Ca {
+            params,
+            key,
+            id,
+            dir: dir.to_path_buf(),
+        }
     }
 
     /// A CA signed by this one, its files in the same directory.
@@ -103,7 +114,11 @@ impl Ca {
         let mut params = CertificateParams::new(Vec::<String>::new()).expect("params");
         params.distinguished_name.push(DnType::CommonName, cn);
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
+        params.key_usages = vec![
+            KeyUsagePurpose::KeyCertSign,
+            KeyUsagePurpose::CrlSign,
+            KeyUsagePurpose::DigitalSignature,
+        ];
         params.not_before = OffsetDateTime::now_utc() - Duration::days(1);
         params.not_after = OffsetDateTime::now_utc() + Duration::days(30);
         let issuer = Issuer::from_params(&self.params, &self.key);
@@ -115,7 +130,12 @@ impl Ca {
             certfile: write(&self.dir, &format!("{slug}.pem"), &cert.pem()),
             keyfile: write(&self.dir, &format!("{slug}.key"), &key.serialize_pem()),
         };
-        Ca { params, key, id, dir: self.dir.clone() }
+        Ca {
+            params,
+            key,
+            id,
+            dir: self.dir.clone(),
+        }
     }
 
     /// A CA signed by this one that may issue only for `permitted` DNS names.
@@ -151,7 +171,9 @@ impl Ca {
             const T: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
             let mut s = String::new();
             for c in der.chunks(3) {
-                let n = (c[0] as u32) << 16 | (*c.get(1).unwrap_or(&0) as u32) << 8 | *c.get(2).unwrap_or(&0) as u32;
+                let n = (c[0] as u32) << 16
+                    | (*c.get(1).unwrap_or(&0) as u32) << 8
+                    | *c.get(2).unwrap_or(&0) as u32;
                 for i in 0..4 {
                     if i <= c.len() {
                         s.push(T[(n >> (18 - 6 * i) & 63) as usize] as char);
@@ -162,8 +184,16 @@ impl Ca {
             }
             s
         };
-        let body: Vec<String> = b64.as_bytes().chunks(64).map(|l| String::from_utf8_lossy(l).into_owned()).collect();
-        format!("-----BEGIN X509 CRL-----\n{}\n-----END X509 CRL-----\n", body.join("\n")).into_bytes()
+        let body: Vec<String> = b64
+            .as_bytes()
+            .chunks(64)
+            .map(|l| String::from_utf8_lossy(l).into_owned())
+            .collect();
+        format!(
+            "-----BEGIN X509 CRL-----\n{}\n-----END X509 CRL-----\n",
+            body.join("\n")
+        )
+        .into_bytes()
     }
 
     /// A CRL of this CA revoking `serials`, DER.
@@ -237,7 +267,10 @@ impl Ca {
         }
         if let Some(critical) = extras.custom_extension {
             // An OCTET STRING with "wassl" in it, under a private OID.
-            let mut ext = rcgen::CustomExtension::from_oid_content(&[1, 3, 6, 1, 4, 1, 55555, 1], b"\x04\x05wassl".to_vec());
+            let mut ext = rcgen::CustomExtension::from_oid_content(
+                &[1, 3, 6, 1, 4, 1, 55555, 1],
+                b"\x04\x05wassl".to_vec(),
+            );
             ext.set_criticality(critical);
             params.custom_extensions.push(ext);
         }
@@ -277,14 +310,40 @@ impl Pki {
     pub fn new() -> Pki {
         let dir = scratch_dir("pki");
         let ca = Ca::new("wassl Test CA", &dir);
-        let server = ca.issue(&LeafSpec { cn: "localhost", names: &["localhost", "127.0.0.1"], expired: false, server: true });
-        let client = ca.issue(&LeafSpec { cn: "wassl client", names: &["client.test"], expired: false, server: false });
-        let expired_server =
-            ca.issue(&LeafSpec { cn: "expired", names: &["localhost", "127.0.0.1"], expired: true, server: true });
-        let wrong_host_server =
-            ca.issue(&LeafSpec { cn: "wrong host", names: &["wrong.example"], expired: false, server: true });
+        let server = ca.issue(&LeafSpec {
+            cn: "localhost",
+            names: &["localhost", "127.0.0.1"],
+            expired: false,
+            server: true,
+        });
+        let client = ca.issue(&LeafSpec {
+            cn: "wassl client",
+            names: &["client.test"],
+            expired: false,
+            server: false,
+        });
+        let expired_server = ca.issue(&LeafSpec {
+            cn: "expired",
+            names: &["localhost", "127.0.0.1"],
+            expired: true,
+            server: true,
+        });
+        let wrong_host_server = ca.issue(&LeafSpec {
+            cn: "wrong host",
+            names: &["wrong.example"],
+            expired: false,
+            server: true,
+        });
         let other_ca = Ca::new("Unrelated CA", &dir);
-        Pki { dir, ca, server, client, other_ca, expired_server, wrong_host_server }
+        Pki {
+            dir,
+            ca,
+            server,
+            client,
+            other_ca,
+            expired_server,
+            wrong_host_server,
+        }
     }
 }
 
@@ -305,7 +364,11 @@ pub fn have(program: &str) -> bool {
 
 /// A free TCP port on 127.0.0.1 (bound and released).
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
 }
 
 /// A peer program nobody here wrote (openssl, escript), its stdout and
@@ -356,7 +419,11 @@ impl Peer {
             // Keep stdin open for the life of the peer (openssl exits on EOF).
             std::mem::forget(input);
         }
-        Peer { child, lines: rx, seen: Vec::new() }
+        Peer {
+            child,
+            lines: rx,
+            seen: Vec::new(),
+        }
     }
 
     /// Wait for a line containing `needle`; panics with everything seen after `secs`.
@@ -371,7 +438,10 @@ impl Peer {
                         return l;
                     }
                 }
-                Err(_) => panic!("no line with {needle:?} within {secs}s; the peer printed:\n{}", self.seen.join("\n")),
+                Err(_) => panic!(
+                    "no line with {needle:?} within {secs}s; the peer printed:\n{}",
+                    self.seen.join("\n")
+                ),
             }
         }
     }
@@ -438,13 +508,21 @@ where
     let script = std::sync::Arc::new(script);
     process::spawn(async move {
         let l = ssl::listen(0, all).await.expect("listen");
-        port_tx.send(ssl::sockname(&l).await.expect("sockname").port()).expect("port");
+        port_tx
+            .send(ssl::sockname(&l).await.expect("sockname").port())
+            .expect("port");
         loop {
-            let Ok(t) = ssl::transport_accept(&l, 30_000).await else { return };
+            let Ok(t) = ssl::transport_accept(&l, 30_000).await else {
+                return;
+            };
             let script = script.clone();
             let w = process::spawn(async move {
-                let Message::Other(m) = process::receive().await else { return };
-                let Ok(t) = m.downcast::<SslSocket>() else { return };
+                let Message::Other(m) = process::receive().await else {
+                    return;
+                };
+                let Ok(t) = m.downcast::<SslSocket>() else {
+                    return;
+                };
                 if let Ok(s) = ssl::handshake(&t, 10_000).await {
                     script(s).await;
                 }
@@ -458,9 +536,18 @@ where
 }
 
 /// A wassl client of `localhost:port` trusting the PKI's CA (binary mode, plus `extra`).
-pub async fn pki_client(pki: &Pki, port: u16, extra: Vec<wassl::ssl::SslOption>) -> wassl::ssl::SslSocket {
+pub async fn pki_client(
+    pki: &Pki,
+    port: u16,
+    extra: Vec<wassl::ssl::SslOption>,
+) -> wassl::ssl::SslSocket {
     use wassl::ssl::{self, Mode, SslOption};
-    let mut opts = vec![SslOption::Cacertfile(pki.ca.id.certfile.clone()), SslOption::Mode(Mode::Binary)];
+    let mut opts = vec![
+        SslOption::Cacertfile(pki.ca.id.certfile.clone()),
+        SslOption::Mode(Mode::Binary),
+    ];
     opts.extend(extra);
-    ssl::connect("localhost", port, opts, 10_000).await.expect("connect")
+    ssl::connect("localhost", port, opts, 10_000)
+        .await
+        .expect("connect")
 }

@@ -29,7 +29,9 @@ async fn hundred_megabytes_through_active_once_with_a_slow_owner() {
     let (port_tx, port_rx) = tokio::sync::oneshot::channel();
     process::spawn(async move {
         let l = ssl::listen(0, opts).await.unwrap();
-        port_tx.send(ssl::sockname(&l).await.unwrap().port()).unwrap();
+        port_tx
+            .send(ssl::sockname(&l).await.unwrap().port())
+            .unwrap();
         let t = ssl::transport_accept(&l, 10_000).await.unwrap();
         let s: SslSocket = ssl::handshake(&t, 10_000).await.unwrap();
         let chunk = vec![0x5a; 1 << 20];
@@ -74,13 +76,21 @@ async fn hundred_megabytes_through_active_once_with_a_slow_owner() {
                 paused_at += 256 << 10;
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
-            ssl::setopts(&s, vec![SslOption::Active(Active::Once)]).await.unwrap();
+            ssl::setopts(&s, vec![SslOption::Active(Active::Once)])
+                .await
+                .unwrap();
         }
         assert_eq!(got, TOTAL);
         let growth_mib = peak.saturating_sub(base) / 1024;
-        eprintln!("100 MiB in {messages} messages; resident memory grew {growth_mib} MiB (base {} MiB)", base / 1024);
+        eprintln!(
+            "100 MiB in {messages} messages; resident memory grew {growth_mib} MiB (base {} MiB)",
+            base / 1024
+        );
         // Without backpressure the whole 100 MiB would pile up in this process.
-        assert!(growth_mib < 40, "memory grew {growth_mib} MiB while the owner was slow");
+        assert!(
+            growth_mib < 40,
+            "memory grew {growth_mib} MiB while the owner was slow"
+        );
     })
     .await;
 }

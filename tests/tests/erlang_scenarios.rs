@@ -24,7 +24,15 @@ fn script(name: &str) -> Vec<(Vec<u8>, u64)> {
     }
 }
 
-const SCENARIOS: &[&str] = &["passive", "once_n", "packet_size", "http", "list_line", "header", "passive_packet"];
+const SCENARIOS: &[&str] = &[
+    "passive",
+    "once_n",
+    "packet_size",
+    "http",
+    "list_line",
+    "header",
+    "passive_packet",
+];
 
 async fn scripted_server(pki: &Pki, name: &'static str) -> u16 {
     let opts = vec![
@@ -36,7 +44,9 @@ async fn scripted_server(pki: &Pki, name: &'static str) -> u16 {
     let (port_tx, port_rx) = tokio::sync::oneshot::channel();
     process::spawn(async move {
         let l = ssl::listen(0, opts).await.unwrap();
-        port_tx.send(ssl::sockname(&l).await.unwrap().port()).unwrap();
+        port_tx
+            .send(ssl::sockname(&l).await.unwrap().port())
+            .unwrap();
         let t = ssl::transport_accept(&l, 30_000).await.unwrap();
         let s = ssl::handshake(&t, 30_000).await.unwrap();
         // Give the client time to set itself up, as a real server would be slower.
@@ -51,7 +61,10 @@ async fn scripted_server(pki: &Pki, name: &'static str) -> u16 {
 }
 
 fn bytes(b: &[u8]) -> String {
-    b.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(",")
+    b.iter()
+        .map(|x| x.to_string())
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// `~w` of received data.
@@ -70,10 +83,24 @@ fn reason(r: &Reason) -> String {
 
 fn opts(name: &str) -> Vec<SslOption> {
     match name {
-        "passive" => vec![SslOption::Active(Active::False), SslOption::Mode(Mode::Binary)],
-        "once_n" => vec![SslOption::Active(Active::Once), SslOption::Packet(Packet::Len(2)), SslOption::Mode(Mode::Binary)],
-        "packet_size" => vec![SslOption::Packet(Packet::Len(2)), SslOption::PacketSize(3), SslOption::Mode(Mode::Binary)],
-        "http" => vec![SslOption::Packet(Packet::HttpBin), SslOption::Mode(Mode::Binary)],
+        "passive" => vec![
+            SslOption::Active(Active::False),
+            SslOption::Mode(Mode::Binary),
+        ],
+        "once_n" => vec![
+            SslOption::Active(Active::Once),
+            SslOption::Packet(Packet::Len(2)),
+            SslOption::Mode(Mode::Binary),
+        ],
+        "packet_size" => vec![
+            SslOption::Packet(Packet::Len(2)),
+            SslOption::PacketSize(3),
+            SslOption::Mode(Mode::Binary),
+        ],
+        "http" => vec![
+            SslOption::Packet(Packet::HttpBin),
+            SslOption::Mode(Mode::Binary),
+        ],
         "list_line" => vec![SslOption::Packet(Packet::Line), SslOption::Mode(Mode::List)],
         "header" => vec![SslOption::Header(2), SslOption::Mode(Mode::Binary)],
         "passive_packet" => vec![
@@ -130,11 +157,15 @@ async fn wassl_client(pki: &Pki, port: u16, name: &str) -> Vec<String> {
                 show_one(&mut out, 5000, false).await;
                 drain(&mut out, 200, false).await;
                 out.push(recv_term(ssl::recv(&s, 0, 5000).await));
-                ssl::setopts(&s, vec![SslOption::Active(Active::N(2))]).await.unwrap();
+                ssl::setopts(&s, vec![SslOption::Active(Active::N(2))])
+                    .await
+                    .unwrap();
                 for _ in 0..3 {
                     show_one(&mut out, 5000, false).await;
                 }
-                ssl::setopts(&s, vec![SslOption::Active(Active::True)]).await.unwrap();
+                ssl::setopts(&s, vec![SslOption::Active(Active::True)])
+                    .await
+                    .unwrap();
                 drain(&mut out, 1500, false).await;
             }
             "passive_packet" => {
@@ -160,15 +191,37 @@ async fn owners_see_what_erlang_owners_see() {
     let mut differ = Vec::new();
     for name in SCENARIOS {
         let port = scripted_server(&pki, name).await;
-        let mut erl = Peer::start("escript", &[&script_path, name, &port.to_string(), pki.ca.id.certfile.to_str().unwrap()], b"", true);
-        let erlang: Vec<String> = erl.finish(30).lines().filter(|l| !l.starts_with('=') && !l.trim().is_empty()).map(str::to_string).collect();
+        let mut erl = Peer::start(
+            "escript",
+            &[
+                &script_path,
+                name,
+                &port.to_string(),
+                pki.ca.id.certfile.to_str().unwrap(),
+            ],
+            b"",
+            true,
+        );
+        let erlang: Vec<String> = erl
+            .finish(30)
+            .lines()
+            .filter(|l| !l.starts_with('=') && !l.trim().is_empty())
+            .map(str::to_string)
+            .collect();
         let port = scripted_server(&pki, name).await;
         let ours = wassl_client(&pki, port, name).await;
-        assert!(erlang.len() >= 2, "{name}: Erlang printed too little: {erlang:?}");
+        assert!(
+            erlang.len() >= 2,
+            "{name}: Erlang printed too little: {erlang:?}"
+        );
         eprintln!("{name}: erlang {erlang:?}\n{name}: wassl  {ours:?}");
         if erlang != ours {
             differ.push(format!("{name}:\n  erlang: {erlang:?}\n  wassl:  {ours:?}"));
         }
     }
-    assert!(differ.is_empty(), "owners saw different things:\n{}", differ.join("\n"));
+    assert!(
+        differ.is_empty(),
+        "owners saw different things:\n{}",
+        differ.join("\n")
+    );
 }

@@ -13,8 +13,16 @@ use wassl::stream::SslStream;
 use wassl_tests::{require, skip_interop, Pki};
 
 async fn hello(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
-    let body = req.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
-    Ok(Response::new(Full::new(Bytes::from(format!("hello from wassl, {} bytes in", body.len())))))
+    let body = req
+        .into_body()
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
+    Ok(Response::new(Full::new(Bytes::from(format!(
+        "hello from wassl, {} bytes in",
+        body.len()
+    )))))
 }
 
 async fn hyper_server(pki: &Pki) -> u16 {
@@ -29,8 +37,12 @@ async fn hyper_server(pki: &Pki) -> u16 {
         let l = ssl::listen(0, opts).await.unwrap();
         tx.send(ssl::sockname(&l).await.unwrap().port()).unwrap();
         loop {
-            let Ok(t) = ssl::transport_accept(&l, 30_000).await else { return };
-            let Ok(s) = ssl::handshake(&t, 10_000).await else { continue };
+            let Ok(t) = ssl::transport_accept(&l, 30_000).await else {
+                return;
+            };
+            let Ok(s) = ssl::handshake(&t, 10_000).await else {
+                continue;
+            };
             let stream = SslStream::new(s).await.unwrap();
             tokio::spawn(async move {
                 let _ = hyper::server::conn::http1::Builder::new()
@@ -53,14 +65,30 @@ async fn curl_fetches_from_hyper_over_wassl() {
     let ca = pki.ca.id.certfile.clone();
     let out = tokio::task::spawn_blocking(move || {
         std::process::Command::new("curl")
-            .args(["-sS", "--max-time", "20", "--cacert", ca.to_str().unwrap(), "-d", "twelve bytes", &format!("https://localhost:{port}/x")])
+            .args([
+                "-sS",
+                "--max-time",
+                "20",
+                "--cacert",
+                ca.to_str().unwrap(),
+                "-d",
+                "twelve bytes",
+                &format!("https://localhost:{port}/x"),
+            ])
             .output()
             .unwrap()
     })
     .await
     .unwrap();
-    assert!(out.status.success(), "curl: {}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "hello from wassl, 12 bytes in");
+    assert!(
+        out.status.success(),
+        "curl: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "hello from wassl, 12 bytes in"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -82,12 +110,17 @@ async fn hyper_client_over_wassl() {
         .unwrap();
         assert_eq!(ssl::negotiated_protocol(&s).await.unwrap(), b"http/1.1");
         let stream = SslStream::new(s).await.unwrap();
-        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.unwrap();
+        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .unwrap();
         tokio::spawn(conn);
         let mut bodies = Vec::new();
         for _ in 0..3 {
             sender.ready().await.unwrap();
-            let req = Request::get("/").header("host", "localhost").body(Empty::<Bytes>::new()).unwrap();
+            let req = Request::get("/")
+                .header("host", "localhost")
+                .body(Empty::<Bytes>::new())
+                .unwrap();
             let resp = sender.send_request(req).await.unwrap();
             assert!(resp.status().is_success());
             bodies.push(resp.into_body().collect().await.unwrap().to_bytes());
@@ -105,7 +138,10 @@ async fn hyper_client_over_wassl() {
 async fn stream_takes_back_data_already_delivered() {
     use tokio::io::AsyncReadExt;
     let pki = Pki::new();
-    let opts = vec![SslOption::Certfile(pki.server.certfile.clone()), SslOption::Keyfile(pki.server.keyfile.clone())];
+    let opts = vec![
+        SslOption::Certfile(pki.server.certfile.clone()),
+        SslOption::Keyfile(pki.server.keyfile.clone()),
+    ];
     let (tx, rx) = tokio::sync::oneshot::channel();
     let (got_tx, got_rx) = tokio::sync::oneshot::channel();
     process::spawn(async move {
@@ -118,14 +154,25 @@ async fn stream_takes_back_data_already_delivered() {
             tokio::time::sleep(std::time::Duration::from_millis(10)).await;
         }
         let mut stream = SslStream::new(s).await.unwrap();
-        assert_eq!(process::self_pid().message_queue_len(), 0, "the stream took the message");
+        assert_eq!(
+            process::self_pid().message_queue_len(),
+            0,
+            "the stream took the message"
+        );
         let mut all = vec![0u8; 12];
         stream.read_exact(&mut all).await.unwrap();
         got_tx.send(all).unwrap();
     });
     let port = rx.await.unwrap();
     process::run(async {
-        let s = ssl::connect("localhost", port, vec![SslOption::Cacertfile(pki.ca.id.certfile.clone())], 10_000).await.unwrap();
+        let s = ssl::connect(
+            "localhost",
+            port,
+            vec![SslOption::Cacertfile(pki.ca.id.certfile.clone())],
+            10_000,
+        )
+        .await
+        .unwrap();
         ssl::send(&s, b"first ").await.unwrap();
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
         ssl::send(&s, b"second").await.unwrap();

@@ -10,12 +10,22 @@ fn erlang_server(id: &Identity, vsn: &str) -> (Peer, u16) {
     let script = erlang_peer();
     let mut p = Peer::start(
         "escript",
-        &[&script, "server", id.certfile.to_str().unwrap(), id.keyfile.to_str().unwrap(), vsn],
+        &[
+            &script,
+            "server",
+            id.certfile.to_str().unwrap(),
+            id.keyfile.to_str().unwrap(),
+            vsn,
+        ],
         b"",
         false,
     );
     let line = p.expect("PORT ", 30);
-    let port = line.trim_start_matches("PORT ").trim().parse().expect("port");
+    let port = line
+        .trim_start_matches("PORT ")
+        .trim()
+        .parse()
+        .expect("port");
     (p, port)
 }
 
@@ -23,7 +33,15 @@ fn erlang_client(port: u16, ca: &Identity, vsn: &str, payload: &str) -> Peer {
     let script = erlang_peer();
     Peer::start(
         "escript",
-        &[&script, "client", &port.to_string(), "localhost", ca.certfile.to_str().unwrap(), vsn, payload],
+        &[
+            &script,
+            "client",
+            &port.to_string(),
+            "localhost",
+            ca.certfile.to_str().unwrap(),
+            vsn,
+            payload,
+        ],
         b"",
         false,
     )
@@ -46,8 +64,13 @@ async fn wassl_client_to_erlang_server_both_versions() {
     for (vsn, want) in [("tlsv1.2", Version::Tlsv1_2), ("tlsv1.3", Version::Tlsv1_3)] {
         let (mut erl, port) = erlang_server(&pki.server, vsn);
         process::run(async {
-            let s = ssl::connect("localhost", port, client_opts(&pki.ca.id), 20_000).await.expect("connect");
-            assert_eq!(ssl::connection_information(&s).await.unwrap().protocol, want);
+            let s = ssl::connect("localhost", port, client_opts(&pki.ca.id), 20_000)
+                .await
+                .expect("connect");
+            assert_eq!(
+                ssl::connection_information(&s).await.unwrap().protocol,
+                want
+            );
             let payload = vec![b'e'; 50_000];
             ssl::send(&s, &payload).await.unwrap();
             let mut got = Vec::new();
@@ -78,7 +101,9 @@ async fn wassl_server(id: &Identity) -> (u16, tokio::sync::oneshot::Receiver<Res
     let (res_tx, res_rx) = tokio::sync::oneshot::channel();
     process::spawn(async move {
         let l = ssl::listen(0, opts).await.expect("listen");
-        port_tx.send(ssl::sockname(&l).await.unwrap().port()).unwrap();
+        port_tx
+            .send(ssl::sockname(&l).await.unwrap().port())
+            .unwrap();
         let t = ssl::transport_accept(&l, 30_000).await.expect("accept");
         match ssl::handshake(&t, 30_000).await {
             Ok(s) => {
@@ -125,22 +150,40 @@ async fn certificate_failures_wassl_client_erlang_server() {
     let pki = Pki::new();
     let cases = [
         (&pki.server, &pki.other_ca.id, "unknown_ca", "Unknown CA"),
-        (&pki.expired_server, &pki.ca.id, "certificate_expired", "Certificate Expired"),
-        (&pki.wrong_host_server, &pki.ca.id, "handshake_failure", "Handshake Failure"),
+        (
+            &pki.expired_server,
+            &pki.ca.id,
+            "certificate_expired",
+            "Certificate Expired",
+        ),
+        (
+            &pki.wrong_host_server,
+            &pki.ca.id,
+            "handshake_failure",
+            "Handshake Failure",
+        ),
     ];
     for (server_id, ca, desc, words) in cases {
         let (mut erl, port) = erlang_server(server_id, "tlsv1.3");
         process::run(async {
-            let err = ssl::connect("localhost", port, client_opts(ca), 20_000).await.unwrap_err();
+            let err = ssl::connect("localhost", port, client_opts(ca), 20_000)
+                .await
+                .unwrap_err();
             let (d, text) = alert(&err);
             assert_eq!(d, desc, "{text}");
-            assert!(text.contains(&format!("generated CLIENT ALERT: Fatal - {words}")), "{text}");
+            assert!(
+                text.contains(&format!("generated CLIENT ALERT: Fatal - {words}")),
+                "{text}"
+            );
         })
         .await;
         // Erlang's server receives the same alert, in its own words.
         let line = erl.expect("RESULT error", 10);
         assert!(line.contains(&format!("{{tls_alert,{{{desc},")), "{line}");
-        assert!(line.contains(&format!("received CLIENT ALERT: Fatal - {words}")), "{line}");
+        assert!(
+            line.contains(&format!("received CLIENT ALERT: Fatal - {words}")),
+            "{line}"
+        );
     }
 }
 
@@ -151,23 +194,50 @@ async fn certificate_failures_erlang_client_wassl_server() {
     }
     let pki = Pki::new();
     let cases = [
-        (&pki.server, &pki.other_ca.id, "unknown_ca", "Unknown CA", "unknown_ca"),
-        (&pki.expired_server, &pki.ca.id, "certificate_expired", "Certificate Expired", "cert_expired"),
-        (&pki.wrong_host_server, &pki.ca.id, "handshake_failure", "Handshake Failure", "hostname_check_failed"),
+        (
+            &pki.server,
+            &pki.other_ca.id,
+            "unknown_ca",
+            "Unknown CA",
+            "unknown_ca",
+        ),
+        (
+            &pki.expired_server,
+            &pki.ca.id,
+            "certificate_expired",
+            "Certificate Expired",
+            "cert_expired",
+        ),
+        (
+            &pki.wrong_host_server,
+            &pki.ca.id,
+            "handshake_failure",
+            "Handshake Failure",
+            "hostname_check_failed",
+        ),
     ];
     for (server_id, ca, desc, words, bad_cert) in cases {
         let (port, result) = wassl_server(server_id).await;
         let mut erl = erlang_client(port, ca, "tlsv1.3", "x");
         let line = erl.expect("RESULT error", 30);
         assert!(line.contains(&format!("{{tls_alert,{{{desc},")), "{line}");
-        assert!(line.contains(&format!("generated CLIENT ALERT: Fatal - {words}")), "{line}");
+        assert!(
+            line.contains(&format!("generated CLIENT ALERT: Fatal - {words}")),
+            "{line}"
+        );
         if desc == "handshake_failure" {
-            assert!(line.contains(bad_cert), "Erlang names the bad_cert reason: {line}");
+            assert!(
+                line.contains(bad_cert),
+                "Erlang names the bad_cert reason: {line}"
+            );
         }
         let err = result.await.unwrap().unwrap_err();
         let (d, text) = alert(&err);
         assert_eq!(d, desc, "{text}");
-        assert!(text.contains(&format!("received CLIENT ALERT: Fatal - {words}")), "{text}");
+        assert!(
+            text.contains(&format!("received CLIENT ALERT: Fatal - {words}")),
+            "{text}"
+        );
     }
 }
 
@@ -181,17 +251,29 @@ async fn close_downgrade_with_erlang() {
     let script = erlang_peer();
     let mut erl = Peer::start(
         "escript",
-        &[&script, "downgrade_server", pki.server.certfile.to_str().unwrap(), pki.server.keyfile.to_str().unwrap()],
+        &[
+            &script,
+            "downgrade_server",
+            pki.server.certfile.to_str().unwrap(),
+            pki.server.keyfile.to_str().unwrap(),
+        ],
         b"",
         false,
     );
-    let port: u16 = erl.expect("PORT ", 30).trim_start_matches("PORT ").trim().parse().unwrap();
+    let port: u16 = erl
+        .expect("PORT ", 30)
+        .trim_start_matches("PORT ")
+        .trim()
+        .parse()
+        .unwrap();
     process::run(async {
         let mut opts = client_opts(&pki.ca.id);
         opts.push(SslOption::Active(ssl::Active::False));
         let s = ssl::connect("localhost", port, opts, 20_000).await.unwrap();
         ssl::send(&s, b"over tls").await.unwrap();
-        let (mut tcp, mut plain) = ssl::close_downgrade(&s, &process::self_pid(), 10_000).await.unwrap();
+        let (mut tcp, mut plain) = ssl::close_downgrade(&s, &process::self_pid(), 10_000)
+            .await
+            .unwrap();
         while plain.len() < b"plain from erlang".len() {
             let mut buf = [0u8; 64];
             let n = tcp.read(&mut buf).await.unwrap();
@@ -218,13 +300,22 @@ async fn client_certificates_with_an_erlang_server() {
     let mut erl = Peer::start(
         "escript",
         &[
-            &script, "server", pki.server.certfile.to_str().unwrap(), pki.server.keyfile.to_str().unwrap(), "tlsv1.3",
+            &script,
+            "server",
+            pki.server.certfile.to_str().unwrap(),
+            pki.server.keyfile.to_str().unwrap(),
+            "tlsv1.3",
             pki.ca.id.certfile.to_str().unwrap(),
         ],
         b"",
         false,
     );
-    let port: u16 = erl.expect("PORT ", 30).trim_start_matches("PORT ").trim().parse().unwrap();
+    let port: u16 = erl
+        .expect("PORT ", 30)
+        .trim_start_matches("PORT ")
+        .trim()
+        .parse()
+        .unwrap();
     process::run(async {
         let mut opts = client_opts(&pki.ca.id);
         opts.push(SslOption::Certfile(pki.client.certfile.clone()));
@@ -244,7 +335,9 @@ async fn client_certificates_with_an_erlang_server() {
         match ssl::connect("localhost", port, opts, 20_000).await {
             Err(e) => assert!(matches!(e, Reason::TlsAlert { .. }), "{e}"),
             Ok(s) => match ssl::recv(&s, 0, 10_000).await {
-                Err(Reason::TlsAlert { description, .. }) => assert_eq!(description, "certificate_required"),
+                Err(Reason::TlsAlert { description, .. }) => {
+                    assert_eq!(description, "certificate_required")
+                }
                 other => panic!("expected certificate_required, got {other:?}"),
             },
         }

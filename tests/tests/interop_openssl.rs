@@ -11,7 +11,10 @@ fn openssl_server(id: &Identity, version: &str, port: u16) -> Peer {
     let (cert, key) = (id.certfile.to_str().unwrap(), id.keyfile.to_str().unwrap());
     let mut p = Peer::start(
         "openssl",
-        &["s_server", "-accept", &port, "-cert", cert, "-key", key, "-rev", version, "-naccept", "1"],
+        &[
+            "s_server", "-accept", &port, "-cert", cert, "-key", key, "-rev", version, "-naccept",
+            "1",
+        ],
         b"",
         false,
     );
@@ -35,12 +38,20 @@ async fn wassl_client_to_openssl_server_both_versions() {
         return;
     }
     let pki = Pki::new();
-    for (flag, want) in [("-tls1_2", ssl::Version::Tlsv1_2), ("-tls1_3", ssl::Version::Tlsv1_3)] {
+    for (flag, want) in [
+        ("-tls1_2", ssl::Version::Tlsv1_2),
+        ("-tls1_3", ssl::Version::Tlsv1_3),
+    ] {
         let port = free_port();
         let _server = openssl_server(&pki.server, flag, port);
         process::run(async {
-            let s = ssl::connect("localhost", port, client_opts(&pki.ca.id), 10_000).await.expect("connect");
-            assert_eq!(ssl::connection_information(&s).await.unwrap().protocol, want);
+            let s = ssl::connect("localhost", port, client_opts(&pki.ca.id), 10_000)
+                .await
+                .expect("connect");
+            assert_eq!(
+                ssl::connection_information(&s).await.unwrap().protocol,
+                want
+            );
             // -rev answers each line reversed: data really went through both ways.
             ssl::send(&s, b"hello wassl\n").await.unwrap();
             let got = ssl::recv(&s, 0, 10_000).await.unwrap();
@@ -52,7 +63,10 @@ async fn wassl_client_to_openssl_server_both_versions() {
 }
 
 /// An echo server that answers one line and closes, so `openssl s_client` ends.
-async fn one_shot_server(pki: &Pki, extra: Vec<SslOption>) -> (u16, tokio::sync::oneshot::Receiver<Result<(), Reason>>) {
+async fn one_shot_server(
+    pki: &Pki,
+    extra: Vec<SslOption>,
+) -> (u16, tokio::sync::oneshot::Receiver<Result<(), Reason>>) {
     let mut opts = vec![
         SslOption::Certfile(pki.server.certfile.clone()),
         SslOption::Keyfile(pki.server.keyfile.clone()),
@@ -63,7 +77,9 @@ async fn one_shot_server(pki: &Pki, extra: Vec<SslOption>) -> (u16, tokio::sync:
     let (res_tx, res_rx) = tokio::sync::oneshot::channel();
     process::spawn(async move {
         let l = ssl::listen(0, opts).await.expect("listen");
-        port_tx.send(ssl::sockname(&l).await.unwrap().port()).unwrap();
+        port_tx
+            .send(ssl::sockname(&l).await.unwrap().port())
+            .unwrap();
         let t = ssl::transport_accept(&l, 20_000).await.expect("accept");
         match ssl::handshake(&t, 20_000).await {
             Ok(s) => {
@@ -95,8 +111,16 @@ async fn openssl_client_to_wassl_server_both_versions() {
         let mut client = Peer::start(
             "openssl",
             &[
-                "s_client", "-connect", &connect, "-servername", "localhost", "-CAfile",
-                pki.ca.id.certfile.to_str().unwrap(), "-verify_return_error", flag, "-ign_eof",
+                "s_client",
+                "-connect",
+                &connect,
+                "-servername",
+                "localhost",
+                "-CAfile",
+                pki.ca.id.certfile.to_str().unwrap(),
+                "-verify_return_error",
+                flag,
+                "-ign_eof",
             ],
             b"ping from openssl\n",
             true,
@@ -123,18 +147,41 @@ async fn certificate_failures_against_openssl_server() {
     let pki = Pki::new();
     // (server identity, CA the client trusts, expected alert, text fragment, what openssl reports)
     let cases = [
-        (&pki.server, &pki.other_ca.id, "unknown_ca", "Unknown CA", "unknown ca"),
-        (&pki.expired_server, &pki.ca.id, "certificate_expired", "Certificate Expired", "certificate expired"),
-        (&pki.wrong_host_server, &pki.ca.id, "handshake_failure", "{bad_cert,hostname_check_failed}", "handshake failure"),
+        (
+            &pki.server,
+            &pki.other_ca.id,
+            "unknown_ca",
+            "Unknown CA",
+            "unknown ca",
+        ),
+        (
+            &pki.expired_server,
+            &pki.ca.id,
+            "certificate_expired",
+            "Certificate Expired",
+            "certificate expired",
+        ),
+        (
+            &pki.wrong_host_server,
+            &pki.ca.id,
+            "handshake_failure",
+            "{bad_cert,hostname_check_failed}",
+            "handshake failure",
+        ),
     ];
     for (server_id, ca, desc, fragment, openssl_says) in cases {
         let port = free_port();
         let mut server = openssl_server(server_id, "-tls1_3", port);
         process::run(async {
-            let err = ssl::connect("localhost", port, client_opts(ca), 10_000).await.unwrap_err();
+            let err = ssl::connect("localhost", port, client_opts(ca), 10_000)
+                .await
+                .unwrap_err();
             let (d, text) = alert(&err);
             assert_eq!(d, desc, "{text}");
-            assert!(text.contains(fragment) && text.starts_with("TLS client:"), "{text}");
+            assert!(
+                text.contains(fragment) && text.starts_with("TLS client:"),
+                "{text}"
+            );
         })
         .await;
         server.expect(openssl_says, 10);
@@ -152,8 +199,14 @@ async fn openssl_client_rejecting_wassl_server_is_seen_by_the_server() {
     let mut client = Peer::start(
         "openssl",
         &[
-            "s_client", "-connect", &connect, "-servername", "localhost", "-CAfile",
-            pki.other_ca.id.certfile.to_str().unwrap(), "-verify_return_error",
+            "s_client",
+            "-connect",
+            &connect,
+            "-servername",
+            "localhost",
+            "-CAfile",
+            pki.other_ca.id.certfile.to_str().unwrap(),
+            "-verify_return_error",
         ],
         b"",
         true,
@@ -162,5 +215,9 @@ async fn openssl_client_rejecting_wassl_server_is_seen_by_the_server() {
     let err = result.await.unwrap().unwrap_err();
     let (d, text) = alert(&err);
     assert_eq!(d, "unknown_ca");
-    assert!(text.starts_with("TLS server:") && text.contains("received CLIENT ALERT: Fatal - Unknown CA"), "{text}");
+    assert!(
+        text.starts_with("TLS server:")
+            && text.contains("received CLIENT ALERT: Fatal - Unknown CA"),
+        "{text}"
+    );
 }

@@ -17,16 +17,27 @@ fn server_opts(pki: &Pki) -> Vec<SslOption> {
 }
 
 fn client_opts(pki: &Pki) -> Vec<SslOption> {
-    vec![SslOption::Cacertfile(pki.ca.id.certfile.clone()), SslOption::Mode(Mode::Binary)]
+    vec![
+        SslOption::Cacertfile(pki.ca.id.certfile.clone()),
+        SslOption::Mode(Mode::Binary),
+    ]
 }
 
 /// An echo server: accepts `n` connections, each handled by its own process.
-async fn echo_server(opts: Vec<SslOption>, n: usize) -> (u16, tokio::sync::mpsc::UnboundedReceiver<Result<(), ssl::Reason>>) {
+async fn echo_server(
+    opts: Vec<SslOption>,
+    n: usize,
+) -> (
+    u16,
+    tokio::sync::mpsc::UnboundedReceiver<Result<(), ssl::Reason>>,
+) {
     let (port_tx, port_rx) = tokio::sync::oneshot::channel();
     let (res_tx, res_rx) = tokio::sync::mpsc::unbounded_channel();
     process::spawn(async move {
         let l = ssl::listen(0, opts).await.expect("listen");
-        port_tx.send(ssl::sockname(&l).await.unwrap().port()).unwrap();
+        port_tx
+            .send(ssl::sockname(&l).await.unwrap().port())
+            .unwrap();
         for _ in 0..n {
             let t = ssl::transport_accept(&l, 10_000).await.expect("accept");
             let res_tx = res_tx.clone();
@@ -37,10 +48,9 @@ async fn echo_server(opts: Vec<SslOption>, n: usize) -> (u16, tokio::sync::mpsc:
                         let r = ssl::handshake(&s, 10_000).await;
                         let ok = r.is_ok();
                         res_tx.send(r.map(|_| ())).unwrap();
-                        while ok {
-                            match process::receive().await {
-                                Message::Ssl(s, d) => ssl::send(&s, d.as_bytes()).await.unwrap(),
-                                _ => break,
+                        if ok {
+                            while let Message::Ssl(s, d) = process::receive().await {
+                                ssl::send(&s, d.as_bytes()).await.unwrap();
                             }
                         }
                     }
@@ -62,12 +72,17 @@ async fn handshake_and_active_echo() {
     process::run(async {
         let mut opts = client_opts(&pki);
         opts.push(SslOption::AlpnAdvertisedProtocols(vec![b"h2".to_vec()]));
-        let s = ssl::connect("localhost", port, opts, 10_000).await.expect("connect");
+        let s = ssl::connect("localhost", port, opts, 10_000)
+            .await
+            .expect("connect");
         assert_eq!(results.recv().await.unwrap(), Ok(()));
         let info = ssl::connection_information(&s).await.unwrap();
         assert_eq!(info.protocol, Version::Tlsv1_3);
         assert_eq!(info.sni_hostname.as_deref(), Some("localhost"));
-        assert_eq!(ssl::negotiated_protocol(&s).await, Err(ssl::Reason::ProtocolNotNegotiated));
+        assert_eq!(
+            ssl::negotiated_protocol(&s).await,
+            Err(ssl::Reason::ProtocolNotNegotiated)
+        );
         let cert = ssl::peercert(&s).await.unwrap();
         assert_eq!(cert, pki.server.cert_der);
         ssl::send(&s, b"hello").await.unwrap();
@@ -78,10 +93,19 @@ async fn handshake_and_active_echo() {
             }
             other => panic!("expected {{ssl, S, <<\"hello\">>}}, got {other:?}"),
         }
-        assert_eq!(ssl::recv(&s, 0, 100).await, Err(ssl::Reason::Einval), "recv on an active socket");
         assert_eq!(
-            ssl::getopts(&s, &[OptName::Active, OptName::Mode]).await.unwrap(),
-            vec![SslOption::Active(Active::True), SslOption::Mode(Mode::Binary)]
+            ssl::recv(&s, 0, 100).await,
+            Err(ssl::Reason::Einval),
+            "recv on an active socket"
+        );
+        assert_eq!(
+            ssl::getopts(&s, &[OptName::Active, OptName::Mode])
+                .await
+                .unwrap(),
+            vec![
+                SslOption::Active(Active::True),
+                SslOption::Mode(Mode::Binary)
+            ]
         );
         ssl::close(&s).await.unwrap();
         assert_eq!(ssl::send(&s, b"x").await, Err(ssl::Reason::Closed));
@@ -94,12 +118,21 @@ async fn wrong_ca_is_unknown_ca_on_both_sides() {
     let pki = Pki::new();
     let (port, mut results) = echo_server(server_opts(&pki), 1).await;
     process::run(async {
-        let opts = vec![SslOption::Cacertfile(pki.other_ca.id.certfile.clone()), SslOption::Verify(Verify::VerifyPeer)];
-        let err = ssl::connect("localhost", port, opts, 10_000).await.unwrap_err();
+        let opts = vec![
+            SslOption::Cacertfile(pki.other_ca.id.certfile.clone()),
+            SslOption::Verify(Verify::VerifyPeer),
+        ];
+        let err = ssl::connect("localhost", port, opts, 10_000)
+            .await
+            .unwrap_err();
         match &err {
             ssl::Reason::TlsAlert { description, text } => {
                 assert_eq!(description, "unknown_ca");
-                assert!(text.starts_with("TLS client:") && text.contains("generated CLIENT ALERT: Fatal - Unknown CA"), "{text}");
+                assert!(
+                    text.starts_with("TLS client:")
+                        && text.contains("generated CLIENT ALERT: Fatal - Unknown CA"),
+                    "{text}"
+                );
             }
             other => panic!("expected tls_alert, got {other}"),
         }
@@ -107,7 +140,10 @@ async fn wrong_ca_is_unknown_ca_on_both_sides() {
         match &server_side {
             ssl::Reason::TlsAlert { description, text } => {
                 assert_eq!(description, "unknown_ca");
-                assert!(text.contains("received CLIENT ALERT: Fatal - Unknown CA"), "{text}");
+                assert!(
+                    text.contains("received CLIENT ALERT: Fatal - Unknown CA"),
+                    "{text}"
+                );
             }
             other => panic!("expected tls_alert on the server, got {other}"),
         }
@@ -127,9 +163,18 @@ async fn data_in_the_handshakes_last_flight_is_delivered() {
         let mut client = wassl_tests::Peer::start(
             "openssl",
             &[
-                "s_client", "-connect", &format!("127.0.0.1:{port}"), "-CAfile",
-                pki.ca.id.certfile.to_str().unwrap(), "-ign_eof", "-quiet",
-                if version == Version::Tlsv1_2 { "-tls1_2" } else { "-tls1_3" },
+                "s_client",
+                "-connect",
+                &format!("127.0.0.1:{port}"),
+                "-CAfile",
+                pki.ca.id.certfile.to_str().unwrap(),
+                "-ign_eof",
+                "-quiet",
+                if version == Version::Tlsv1_2 {
+                    "-tls1_2"
+                } else {
+                    "-tls1_3"
+                },
             ],
             b"first words\n",
             true,

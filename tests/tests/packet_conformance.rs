@@ -12,7 +12,13 @@ use wassl_tests::{erlang_peer, require, skip_interop};
 fn corpus() -> Vec<(Packet, Vec<u8>, usize)> {
     let mut c: Vec<(Packet, Vec<u8>, usize)> = Vec::new();
     let mut add = |p: Packet, b: &[u8], size: usize| c.push((p, b.to_vec(), size));
-    for p in [Packet::Raw, Packet::Len(1), Packet::Len(2), Packet::Len(4), Packet::Line] {
+    for p in [
+        Packet::Raw,
+        Packet::Len(1),
+        Packet::Len(2),
+        Packet::Len(4),
+        Packet::Line,
+    ] {
         add(p, b"", 0);
         add(p, b"\x00", 0);
         add(p, b"\x00\x00\x00\x05hello world\n", 0);
@@ -40,7 +46,11 @@ fn corpus() -> Vec<(Packet, Vec<u8>, usize)> {
     add(Packet::Cdr, b"XIOP\x01\x00\x00\x00\x00\x00\x00\x02ab", 0);
     add(Packet::Sunrm, b"\x80\x00\x00\x03xyz!", 0);
     add(Packet::Sunrm, b"\x00\x00\x00\x03xy", 0);
-    add(Packet::Fcgi, b"\x01\x06\x00\x01\x00\x02\x01\x00hi\x00rest", 0);
+    add(
+        Packet::Fcgi,
+        b"\x01\x06\x00\x01\x00\x02\x01\x00hi\x00rest",
+        0,
+    );
     add(Packet::Fcgi, b"\x01\x06\x00\x01\x00\x02\x01\x00hi", 0);
     add(Packet::Fcgi, b"\x02\x06\x00\x01\x00\x02\x01\x00hi\x00", 0);
     add(Packet::Tpkt, b"\x03\x00\x00\x06okz", 0);
@@ -76,14 +86,59 @@ fn corpus() -> Vec<(Packet, Vec<u8>, usize)> {
     }
     add(Packet::Http, b"GET /very/long/path HTTP/1.1\r\n", 10);
     let mut headers: Vec<Vec<u8>> = [
-        "Cache-Control", "Connection", "Date", "Pragma", "Transfer-Encoding", "Upgrade", "Via", "Accept",
-        "Accept-Charset", "Accept-Encoding", "Accept-Language", "Authorization", "From", "Host",
-        "If-Modified-Since", "If-Match", "If-None-Match", "If-Range", "If-Unmodified-Since", "Max-Forwards",
-        "Proxy-Authorization", "Range", "Referer", "User-Agent", "Age", "Location", "Proxy-Authenticate",
-        "Public", "Retry-After", "Server", "Vary", "Warning", "Www-Authenticate", "Allow", "Content-Base",
-        "Content-Encoding", "Content-Language", "Content-Length", "Content-Location", "Content-Md5",
-        "Content-Range", "Content-Type", "Etag", "Expires", "Last-Modified", "Accept-Ranges", "Set-Cookie",
-        "Set-Cookie2", "X-Forwarded-For", "Cookie", "Keep-Alive", "Proxy-Connection", "Strict-Transport-Security",
+        "Cache-Control",
+        "Connection",
+        "Date",
+        "Pragma",
+        "Transfer-Encoding",
+        "Upgrade",
+        "Via",
+        "Accept",
+        "Accept-Charset",
+        "Accept-Encoding",
+        "Accept-Language",
+        "Authorization",
+        "From",
+        "Host",
+        "If-Modified-Since",
+        "If-Match",
+        "If-None-Match",
+        "If-Range",
+        "If-Unmodified-Since",
+        "Max-Forwards",
+        "Proxy-Authorization",
+        "Range",
+        "Referer",
+        "User-Agent",
+        "Age",
+        "Location",
+        "Proxy-Authenticate",
+        "Public",
+        "Retry-After",
+        "Server",
+        "Vary",
+        "Warning",
+        "Www-Authenticate",
+        "Allow",
+        "Content-Base",
+        "Content-Encoding",
+        "Content-Language",
+        "Content-Length",
+        "Content-Location",
+        "Content-Md5",
+        "Content-Range",
+        "Content-Type",
+        "Etag",
+        "Expires",
+        "Last-Modified",
+        "Accept-Ranges",
+        "Set-Cookie",
+        "Set-Cookie2",
+        "X-Forwarded-For",
+        "Cookie",
+        "Keep-Alive",
+        "Proxy-Connection",
+        "Strict-Transport-Security",
     ]
     .iter()
     .map(|h| format!("{h}: v\r\n\r\n").into_bytes())
@@ -123,7 +178,12 @@ fn decode_packet_matches_erlang() {
     let mut input = String::new();
     for (p, b, size) in &cases {
         let hex: String = b.iter().map(|x| format!("{x:02X}")).collect();
-        input.push_str(&format!("{} {} {}\n", p.name(), if hex.is_empty() { "-".into() } else { hex }, size));
+        input.push_str(&format!(
+            "{} {} {}\n",
+            p.name(),
+            if hex.is_empty() { "-".into() } else { hex },
+            size
+        ));
     }
     let script = erlang_peer().replace("peer.escript", "decode_packet.escript");
     let mut child = Command::new("escript")
@@ -132,16 +192,35 @@ fn decode_packet_matches_erlang() {
         .stdout(Stdio::piped())
         .spawn()
         .expect("escript");
-    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
-    let erlang: Vec<String> = String::from_utf8(out.stdout).unwrap().lines().map(str::to_string).collect();
+    let erlang: Vec<String> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
     assert_eq!(erlang.len(), cases.len(), "Erlang answered every case");
     let mut wrong = Vec::new();
     for ((p, b, size), want) in cases.iter().zip(&erlang) {
         let got = decode_packet_term(*p, b, *size);
         if &got != want {
-            wrong.push(format!("{} {:?} size={size}\n  erlang: {want}\n  wassl:  {got}", p.name(), String::from_utf8_lossy(b)));
+            wrong.push(format!(
+                "{} {:?} size={size}\n  erlang: {want}\n  wassl:  {got}",
+                p.name(),
+                String::from_utf8_lossy(b)
+            ));
         }
     }
-    assert!(wrong.is_empty(), "{} of {} cases differ from Erlang:\n{}", wrong.len(), cases.len(), wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "{} of {} cases differ from Erlang:\n{}",
+        wrong.len(),
+        cases.len(),
+        wrong.join("\n")
+    );
 }

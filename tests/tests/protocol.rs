@@ -5,7 +5,8 @@
 
 use wassl::process;
 use wassl::ssl::{
-    self, Active, CipherSpec, KeyUpdate, Mode, Packet, Reason, SslOption, SslSocket, SuiteDescription, SuiteFilter, Version,
+    self, Active, CipherSpec, KeyUpdate, Mode, Packet, Reason, SslOption, SslSocket,
+    SuiteDescription, SuiteFilter, Version,
 };
 use wassl_tests::{free_port, skip_interop, Peer, Pki};
 
@@ -29,7 +30,10 @@ fn openssl_server(pki: &Pki, port: u16, extra: &[&str]) -> Peer {
 }
 
 fn client_opts(pki: &Pki) -> Vec<SslOption> {
-    vec![SslOption::Cacertfile(pki.ca.id.certfile.clone()), SslOption::Mode(Mode::Binary)]
+    vec![
+        SslOption::Cacertfile(pki.ca.id.certfile.clone()),
+        SslOption::Mode(Mode::Binary),
+    ]
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -42,13 +46,24 @@ async fn update_keys_and_key_update_at_reach_openssl() {
     let mut server = openssl_server(&pki, port, &["-rev", "-msg", "-tls1_3"]);
     process::run(async {
         let mut opts = client_opts(&pki);
-        opts.extend([SslOption::Active(Active::False), SslOption::Packet(Packet::Line), SslOption::KeyUpdateAt(100_000)]);
+        opts.extend([
+            SslOption::Active(Active::False),
+            SslOption::Packet(Packet::Line),
+            SslOption::KeyUpdateAt(100_000),
+        ]);
         let s = ssl::connect("localhost", port, opts, 10_000).await.unwrap();
         ssl::send(&s, b"before\n").await.unwrap();
-        assert_eq!(ssl::recv(&s, 0, 5_000).await.unwrap().as_bytes(), b"erofeb\n");
+        assert_eq!(
+            ssl::recv(&s, 0, 5_000).await.unwrap().as_bytes(),
+            b"erofeb\n"
+        );
         ssl::update_keys(&s, KeyUpdate::ReadWrite).await.unwrap();
         ssl::send(&s, b"after\n").await.unwrap();
-        assert_eq!(ssl::recv(&s, 0, 5_000).await.unwrap().as_bytes(), b"retfa\n", "traffic goes on under new keys");
+        assert_eq!(
+            ssl::recv(&s, 0, 5_000).await.unwrap().as_bytes(),
+            b"retfa\n",
+            "traffic goes on under new keys"
+        );
         // key_update_at: 150 KB of lines crosses 100 KB once more.
         let line = [vec![b'x'; 999], b"\n".to_vec()].concat();
         for _ in 0..150 {
@@ -58,8 +73,18 @@ async fn update_keys_and_key_update_at_reach_openssl() {
     })
     .await;
     let out = server.finish(3);
-    let updates = out.lines().filter(|l| l.starts_with("<<<") && l.contains("KeyUpdate")).count();
-    assert!(updates >= 2, "openssl saw {updates} KeyUpdate messages:\n{}", out.lines().filter(|l| l.contains("KeyUpdate")).collect::<Vec<_>>().join("\n"));
+    let updates = out
+        .lines()
+        .filter(|l| l.starts_with("<<<") && l.contains("KeyUpdate"))
+        .count();
+    assert!(
+        updates >= 2,
+        "openssl saw {updates} KeyUpdate messages:\n{}",
+        out.lines()
+            .filter(|l| l.contains("KeyUpdate"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -71,8 +96,13 @@ async fn update_keys_on_tls12_and_renegotiate_are_notsup() {
     let port = free_port();
     let _server = openssl_server(&pki, port, &["-rev", "-tls1_2"]);
     process::run(async {
-        let s = ssl::connect("localhost", port, client_opts(&pki), 10_000).await.unwrap();
-        assert_eq!(ssl::update_keys(&s, KeyUpdate::Write).await, Err(Reason::Posix("notsup".into())));
+        let s = ssl::connect("localhost", port, client_opts(&pki), 10_000)
+            .await
+            .unwrap();
+        assert_eq!(
+            ssl::update_keys(&s, KeyUpdate::Write).await,
+            Err(Reason::Posix("notsup".into()))
+        );
         let e = ssl::renegotiate(&s).await.unwrap_err();
         assert_eq!(e.to_string(), "notsup");
         assert!(ssl::format_error(&e).contains("renegotiation"));
@@ -81,7 +111,11 @@ async fn update_keys_on_tls12_and_renegotiate_are_notsup() {
 }
 
 /// A wassl server that exports keying material after the handshake.
-async fn exporting_server(pki: &Pki, label: &'static [u8], extra: Vec<SslOption>) -> (u16, tokio::sync::oneshot::Receiver<Vec<u8>>) {
+async fn exporting_server(
+    pki: &Pki,
+    label: &'static [u8],
+    extra: Vec<SslOption>,
+) -> (u16, tokio::sync::oneshot::Receiver<Vec<u8>>) {
     let mut opts = vec![
         SslOption::Certfile(pki.server.certfile.clone()),
         SslOption::Keyfile(pki.server.keyfile.clone()),
@@ -92,10 +126,14 @@ async fn exporting_server(pki: &Pki, label: &'static [u8], extra: Vec<SslOption>
     let (tx, rx) = tokio::sync::oneshot::channel();
     process::spawn(async move {
         let l = ssl::listen(0, opts).await.unwrap();
-        port_tx.send(ssl::sockname(&l).await.unwrap().port()).unwrap();
+        port_tx
+            .send(ssl::sockname(&l).await.unwrap().port())
+            .unwrap();
         let t = ssl::transport_accept(&l, 10_000).await.unwrap();
         let s: SslSocket = ssl::handshake(&t, 10_000).await.unwrap();
-        let out = ssl::export_key_materials(&s, &[label], &[None], &[32]).await.unwrap();
+        let out = ssl::export_key_materials(&s, &[label], &[None], &[32])
+            .await
+            .unwrap();
         let _ = tx.send(out.into_iter().next().unwrap());
         tokio::time::sleep(std::time::Duration::from_secs(3)).await;
     });
@@ -113,15 +151,28 @@ async fn exporters_match_openssl() {
         let mut client = Peer::start(
             "openssl",
             &[
-                "s_client", "-connect", &format!("127.0.0.1:{port}"), flag, "-keymatexport", "EXPERIMENTAL-wassl",
-                "-keymatexportlen", "32", "-CAfile", pki.ca.id.certfile.to_str().unwrap(),
+                "s_client",
+                "-connect",
+                &format!("127.0.0.1:{port}"),
+                flag,
+                "-keymatexport",
+                "EXPERIMENTAL-wassl",
+                "-keymatexportlen",
+                "32",
+                "-CAfile",
+                pki.ca.id.certfile.to_str().unwrap(),
             ],
             b"",
             false,
         );
         let line = client.expect("Keying material:", 10);
         let theirs = line.split(':').nth(1).unwrap().trim().to_ascii_lowercase();
-        let ours: String = ours.await.unwrap().iter().map(|b| format!("{b:02x}")).collect();
+        let ours: String = ours
+            .await
+            .unwrap()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
         assert_eq!(ours, theirs, "{flag}: both sides derive the same bytes");
     }
 }
@@ -135,7 +186,11 @@ async fn keep_secrets_logs_what_openssl_logs() {
     for flag in ["-tls1_2", "-tls1_3"] {
         let port = free_port();
         let theirs = pki.dir.join(format!("openssl{flag}.keys"));
-        let _server = openssl_server(&pki, port, &["-rev", flag, "-keylogfile", theirs.to_str().unwrap()]);
+        let _server = openssl_server(
+            &pki,
+            port,
+            &["-rev", flag, "-keylogfile", theirs.to_str().unwrap()],
+        );
         let lines = process::run(async {
             let mut opts = client_opts(&pki);
             opts.push(SslOption::KeepSecrets(true));
@@ -148,7 +203,11 @@ async fn keep_secrets_logs_what_openssl_logs() {
         let theirs: Vec<&str> = theirs.lines().filter(|l| !l.starts_with('#')).collect();
         assert!(!lines.is_empty(), "{flag}: wassl kept no secrets");
         for l in &lines {
-            assert!(theirs.contains(&l.as_str()), "{flag}: {l} is not in OpenSSL's key log:\n{}", theirs.join("\n"));
+            assert!(
+                theirs.contains(&l.as_str()),
+                "{flag}: {l} is not in OpenSSL's key log:\n{}",
+                theirs.join("\n")
+            );
         }
         let want = if flag == "-tls1_2" { 1 } else { 4 };
         assert!(lines.len() >= want, "{flag}: {lines:?}");
@@ -160,13 +219,19 @@ async fn negotiated(pki: &Pki, port: u16, extra: Vec<SslOption>) -> Result<Strin
     opts.extend(extra);
     process::run(async {
         let s = ssl::connect("localhost", port, opts, 10_000).await?;
-        Ok(ssl::connection_information(&s).await?.selected_cipher_suite.iana_name)
+        Ok(ssl::connection_information(&s)
+            .await?
+            .selected_cipher_suite
+            .iana_name)
     })
     .await
 }
 
 async fn plain_server(pki: &Pki, extra: Vec<SslOption>) -> u16 {
-    let mut opts = vec![SslOption::Certfile(pki.server.certfile.clone()), SslOption::Keyfile(pki.server.keyfile.clone())];
+    let mut opts = vec![
+        SslOption::Certfile(pki.server.certfile.clone()),
+        SslOption::Keyfile(pki.server.keyfile.clone()),
+    ];
     opts.extend(extra);
     let (tx, rx) = tokio::sync::oneshot::channel();
     process::spawn(async move {
@@ -185,43 +250,122 @@ async fn ciphers_in_every_form_and_honor_cipher_order() {
     let port = plain_server(&pki, vec![]).await;
     // OpenSSL names, IANA names, maps and tuples.
     assert_eq!(
-        negotiated(&pki, port, vec![SslOption::ciphers_str("ECDHE-ECDSA-CHACHA20-POLY1305"), SslOption::Versions(vec![Version::Tlsv1_2])]).await.unwrap(),
+        negotiated(
+            &pki,
+            port,
+            vec![
+                SslOption::ciphers_str("ECDHE-ECDSA-CHACHA20-POLY1305"),
+                SslOption::Versions(vec![Version::Tlsv1_2])
+            ]
+        )
+        .await
+        .unwrap(),
         "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256"
     );
     assert_eq!(
-        negotiated(&pki, port, vec![SslOption::ciphers_str("TLS_AES_128_GCM_SHA256")]).await.unwrap(),
+        negotiated(
+            &pki,
+            port,
+            vec![SslOption::ciphers_str("TLS_AES_128_GCM_SHA256")]
+        )
+        .await
+        .unwrap(),
         "TLS_AES_128_GCM_SHA256"
     );
-    let chacha13 = ssl::str_to_suite("TLS_CHACHA20_POLY1305_SHA256").await.unwrap();
+    let chacha13 = ssl::str_to_suite("TLS_CHACHA20_POLY1305_SHA256")
+        .await
+        .unwrap();
     assert_eq!(chacha13.cipher, "chacha20_poly1305");
-    assert_eq!(negotiated(&pki, port, vec![SslOption::Ciphers(vec![CipherSpec::Map(chacha13.clone())])]).await.unwrap(), chacha13.iana_name);
-    let tuple = CipherSpec::Tuple("ecdhe_ecdsa".into(), "aes_128_gcm".into(), "aead".into(), None);
     assert_eq!(
-        negotiated(&pki, port, vec![SslOption::Ciphers(vec![tuple]), SslOption::Versions(vec![Version::Tlsv1_2])]).await.unwrap(),
+        negotiated(
+            &pki,
+            port,
+            vec![SslOption::Ciphers(vec![CipherSpec::Map(chacha13.clone())])]
+        )
+        .await
+        .unwrap(),
+        chacha13.iana_name
+    );
+    let tuple = CipherSpec::Tuple(
+        "ecdhe_ecdsa".into(),
+        "aes_128_gcm".into(),
+        "aead".into(),
+        None,
+    );
+    assert_eq!(
+        negotiated(
+            &pki,
+            port,
+            vec![
+                SslOption::Ciphers(vec![tuple]),
+                SslOption::Versions(vec![Version::Tlsv1_2])
+            ]
+        )
+        .await
+        .unwrap(),
         "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"
     );
     // Suites rustls lacks: dropped when others remain, named when they were all.
     assert_eq!(
-        negotiated(&pki, port, vec![SslOption::ciphers_str("AES128-SHA:TLS_AES_128_GCM_SHA256")]).await.unwrap(),
+        negotiated(
+            &pki,
+            port,
+            vec![SslOption::ciphers_str("AES128-SHA:TLS_AES_128_GCM_SHA256")]
+        )
+        .await
+        .unwrap(),
         "TLS_AES_128_GCM_SHA256"
     );
-    let e = negotiated(&pki, port, vec![SslOption::ciphers_str("AES128-SHA:DES-CBC3-SHA:RC4-MD5")]).await.unwrap_err();
+    let e = negotiated(
+        &pki,
+        port,
+        vec![SslOption::ciphers_str("AES128-SHA:DES-CBC3-SHA:RC4-MD5")],
+    )
+    .await
+    .unwrap_err();
     let text = ssl::format_error(&e);
-    assert!(matches!(&e, Reason::Options { option, .. } if option == "ciphers"), "{e}");
-    assert!(text.contains("RC4") && text.contains("3DES") && text.contains("not implemented by rustls"), "{text}");
+    assert!(
+        matches!(&e, Reason::Options { option, .. } if option == "ciphers"),
+        "{e}"
+    );
+    assert!(
+        text.contains("RC4") && text.contains("3DES") && text.contains("not implemented by rustls"),
+        "{text}"
+    );
     // honor_cipher_order: the server's order wins over the client's.
     let order = "TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384";
-    let honoring = plain_server(&pki, vec![SslOption::ciphers_str(order), SslOption::HonorCipherOrder(true)]).await;
+    let honoring = plain_server(
+        &pki,
+        vec![
+            SslOption::ciphers_str(order),
+            SslOption::HonorCipherOrder(true),
+        ],
+    )
+    .await;
     let not_honoring = plain_server(&pki, vec![SslOption::ciphers_str(order)]).await;
-    let client_pref = vec![SslOption::ciphers_str("TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256")];
-    assert_eq!(negotiated(&pki, honoring, client_pref.clone()).await.unwrap(), "TLS_CHACHA20_POLY1305_SHA256");
-    assert_eq!(negotiated(&pki, not_honoring, client_pref).await.unwrap(), "TLS_AES_256_GCM_SHA384");
+    let client_pref = vec![SslOption::ciphers_str(
+        "TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256",
+    )];
+    assert_eq!(
+        negotiated(&pki, honoring, client_pref.clone())
+            .await
+            .unwrap(),
+        "TLS_CHACHA20_POLY1305_SHA256"
+    );
+    assert_eq!(
+        negotiated(&pki, not_honoring, client_pref).await.unwrap(),
+        "TLS_AES_256_GCM_SHA384"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn suite_functions() {
-    let all12 = ssl::cipher_suites(SuiteDescription::All, Version::Tlsv1_2).await.unwrap();
-    let all13 = ssl::cipher_suites(SuiteDescription::Default, Version::Tlsv1_3).await.unwrap();
+    let all12 = ssl::cipher_suites(SuiteDescription::All, Version::Tlsv1_2)
+        .await
+        .unwrap();
+    let all13 = ssl::cipher_suites(SuiteDescription::Default, Version::Tlsv1_3)
+        .await
+        .unwrap();
     assert_eq!(all13.len(), 3);
     assert!(all12.iter().all(|s| s.key_exchange.starts_with("ecdhe_")));
     for s in all12.iter().chain(&all13) {
@@ -229,8 +373,20 @@ async fn suite_functions() {
         assert_eq!(&ssl::str_to_suite(&openssl).await.unwrap(), s, "{openssl}");
         assert_eq!(&ssl::str_to_suite(&ssl::suite_to_str(s)).await.unwrap(), s);
     }
-    assert_eq!(ssl::suite_to_openssl_str(&ssl::str_to_suite("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256").await.unwrap()).await.unwrap(), "ECDHE-RSA-AES128-GCM-SHA256");
-    let chacha = ssl::filter_cipher_suites(&all12, &[SuiteFilter::Cipher(Box::new(|c| c == "chacha20_poly1305"))]);
+    assert_eq!(
+        ssl::suite_to_openssl_str(
+            &ssl::str_to_suite("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256")
+                .await
+                .unwrap()
+        )
+        .await
+        .unwrap(),
+        "ECDHE-RSA-AES128-GCM-SHA256"
+    );
+    let chacha = ssl::filter_cipher_suites(
+        &all12,
+        &[SuiteFilter::Cipher(Box::new(|c| c == "chacha20_poly1305"))],
+    );
     assert_eq!(chacha.len(), 2);
     let first = ssl::prepend_cipher_suites(&chacha, &all12);
     assert_eq!(&first[..2], &chacha[..]);
@@ -243,17 +399,26 @@ async fn suite_functions() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn groups_and_signature_algs() {
     let pki = Pki::new();
-    assert_eq!(ssl::groups().await.unwrap(), vec!["x25519", "secp256r1", "secp384r1"]);
+    assert_eq!(
+        ssl::groups().await.unwrap(),
+        vec!["x25519", "secp256r1", "secp384r1"]
+    );
     let s13 = ssl::signature_algs(Version::Tlsv1_3).await.unwrap();
     let s12 = ssl::signature_algs(Version::Tlsv1_2).await.unwrap();
-    for want in ["eddsa_ed25519", "ecdsa_secp256r1_sha256", "rsa_pss_rsae_sha256"] {
+    for want in [
+        "eddsa_ed25519",
+        "ecdsa_secp256r1_sha256",
+        "rsa_pss_rsae_sha256",
+    ] {
         assert!(s13.iter().any(|s| s == want), "{want} in {s13:?}");
     }
     assert!(s12.iter().any(|s| s == "{sha256,ecdsa}"), "{s12:?}");
     let port = plain_server(&pki, vec![]).await;
     let ecc = |groups: &[&str]| {
         let mut opts = client_opts(&pki);
-        opts.push(SslOption::SupportedGroups(groups.iter().map(|g| g.to_string()).collect()));
+        opts.push(SslOption::SupportedGroups(
+            groups.iter().map(|g| g.to_string()).collect(),
+        ));
         async move {
             process::run(async {
                 let s = ssl::connect("localhost", port, opts, 10_000).await?;
@@ -262,18 +427,42 @@ async fn groups_and_signature_algs() {
             .await
         }
     };
-    assert_eq!(ecc(&["secp384r1"]).await.unwrap().as_deref(), Some("secp384r1"));
-    assert_eq!(ecc(&["x448", "secp256r1"]).await.unwrap().as_deref(), Some("secp256r1"));
+    assert_eq!(
+        ecc(&["secp384r1"]).await.unwrap().as_deref(),
+        Some("secp384r1")
+    );
+    assert_eq!(
+        ecc(&["x448", "secp256r1"]).await.unwrap().as_deref(),
+        Some("secp256r1")
+    );
     let e = ecc(&["x448", "ffdhe2048"]).await.unwrap_err();
-    assert!(matches!(&e, Reason::Options { option, .. } if option == "supported_groups"), "{e}");
-    assert!(ssl::format_error(&e).contains("x448"), "{}", ssl::format_error(&e));
+    assert!(
+        matches!(&e, Reason::Options { option, .. } if option == "supported_groups"),
+        "{e}"
+    );
+    assert!(
+        ssl::format_error(&e).contains("x448"),
+        "{}",
+        ssl::format_error(&e)
+    );
     // The server's key is ECDSA P-256: a client that accepts only RSA-PSS cannot agree.
     let sig = |algs: &[&str]| {
         let mut opts = client_opts(&pki);
-        opts.push(SslOption::SignatureAlgs(algs.iter().map(|g| g.to_string()).collect()));
-        async move { process::run(async { ssl::connect("localhost", port, opts, 10_000).await.map(|_| ()) }).await }
+        opts.push(SslOption::SignatureAlgs(
+            algs.iter().map(|g| g.to_string()).collect(),
+        ));
+        async move {
+            process::run(async {
+                ssl::connect("localhost", port, opts, 10_000)
+                    .await
+                    .map(|_| ())
+            })
+            .await
+        }
     };
-    sig(&["ecdsa_secp256r1_sha256"]).await.expect("ECDSA allowed");
+    sig(&["ecdsa_secp256r1_sha256"])
+        .await
+        .expect("ECDSA allowed");
     let e = sig(&["rsa_pss_rsae_sha256"]).await.unwrap_err();
     assert!(matches!(&e, Reason::TlsAlert { .. }), "{e}");
 }
@@ -287,8 +476,16 @@ async fn openssl_resumes_sessions_with_a_wassl_server() {
     }
     let pki = Pki::new();
     let cases = [
-        ("-tls1_3", Some(ssl::SessionTickets::Stateless), "Reused, TLSv1.3"),
-        ("-tls1_3", Some(ssl::SessionTickets::Stateful), "Reused, TLSv1.3"),
+        (
+            "-tls1_3",
+            Some(ssl::SessionTickets::Stateless),
+            "Reused, TLSv1.3",
+        ),
+        (
+            "-tls1_3",
+            Some(ssl::SessionTickets::Stateful),
+            "Reused, TLSv1.3",
+        ),
         ("-tls1_2", None, "Reused, TLSv1.2"),
     ];
     for (flag, tickets, reused) in cases {
@@ -304,11 +501,20 @@ async fn openssl_resumes_sessions_with_a_wassl_server() {
         let (res_tx, mut res_rx) = tokio::sync::mpsc::unbounded_channel();
         process::spawn(async move {
             let l = ssl::listen(0, opts).await.unwrap();
-            port_tx.send(ssl::sockname(&l).await.unwrap().port()).unwrap();
+            port_tx
+                .send(ssl::sockname(&l).await.unwrap().port())
+                .unwrap();
             for _ in 0..2 {
                 let t = ssl::transport_accept(&l, 20_000).await.unwrap();
                 let s = ssl::handshake(&t, 10_000).await.unwrap();
-                res_tx.send(ssl::connection_information(&s).await.unwrap().session_resumption).unwrap();
+                res_tx
+                    .send(
+                        ssl::connection_information(&s)
+                            .await
+                            .unwrap()
+                            .session_resumption,
+                    )
+                    .unwrap();
                 tokio::time::sleep(std::time::Duration::from_millis(300)).await;
                 ssl::close(&s).await.unwrap();
             }
@@ -317,7 +523,9 @@ async fn openssl_resumes_sessions_with_a_wassl_server() {
         let sess = pki.dir.join(format!("session{flag}{tickets:?}.pem"));
         let connect = format!("127.0.0.1:{port}");
         let ca = pki.ca.id.certfile.to_str().unwrap().to_string();
-        let mut args = vec!["s_client", "-connect", &connect, "-CAfile", &ca, flag, "-ign_eof"];
+        let mut args = vec![
+            "s_client", "-connect", &connect, "-CAfile", &ca, flag, "-ign_eof",
+        ];
         if flag == "-tls1_2" {
             args.push("-no_ticket");
         }
@@ -326,17 +534,34 @@ async fn openssl_resumes_sessions_with_a_wassl_server() {
         let mut first = Peer::start("openssl", &first_args, b"", true);
         first.expect("New, TLSv1", 10);
         first.finish(3);
-        assert!(!res_rx.recv().await.unwrap(), "{flag} {tickets:?}: the first handshake is full");
+        assert!(
+            !res_rx.recv().await.unwrap(),
+            "{flag} {tickets:?}: the first handshake is full"
+        );
         let mut second_args = args.clone();
         second_args.extend(["-sess_in", sess.to_str().unwrap()]);
         let mut second = Peer::start("openssl", &second_args, b"", true);
         second.expect(reused, 10);
-        assert!(res_rx.recv().await.unwrap(), "{flag} {tickets:?}: the server reports session_resumption");
+        assert!(
+            res_rx.recv().await.unwrap(),
+            "{flag} {tickets:?}: the server reports session_resumption"
+        );
     }
     // Client tickets are refused with the reason.
     let e = process::run(async {
-        ssl::connect("localhost", 1, vec![SslOption::SessionTickets(ssl::SessionTickets::Auto)], 1_000).await.unwrap_err()
+        ssl::connect(
+            "localhost",
+            1,
+            vec![SslOption::SessionTickets(ssl::SessionTickets::Auto)],
+            1_000,
+        )
+        .await
+        .unwrap_err()
     })
     .await;
-    assert!(ssl::format_error(&e).contains("sandbox"), "{}", ssl::format_error(&e));
+    assert!(
+        ssl::format_error(&e).contains("sandbox"),
+        "{}",
+        ssl::format_error(&e)
+    );
 }

@@ -18,30 +18,37 @@ fn server_opts(pki: &Pki) -> Vec<SslOption> {
 }
 
 /// Echo server for `n` connections; reports each handshake's result.
-async fn echo_server(pki: &Pki, n: usize) -> (u16, tokio::sync::mpsc::UnboundedReceiver<Result<(), Reason>>) {
+async fn echo_server(
+    pki: &Pki,
+    n: usize,
+) -> (
+    u16,
+    tokio::sync::mpsc::UnboundedReceiver<Result<(), Reason>>,
+) {
     let opts = server_opts(pki);
     let (port_tx, port_rx) = tokio::sync::oneshot::channel();
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     process::spawn(async move {
         let l = ssl::listen(0, opts).await.expect("listen");
-        port_tx.send(ssl::sockname(&l).await.unwrap().port()).unwrap();
+        port_tx
+            .send(ssl::sockname(&l).await.unwrap().port())
+            .unwrap();
         for _ in 0..n {
             let t = ssl::transport_accept(&l, 20_000).await.expect("accept");
             let tx = tx.clone();
             let w = process::spawn(async move {
-                let Message::Other(m) = process::receive().await else { return };
+                let Message::Other(m) = process::receive().await else {
+                    return;
+                };
                 let t = *m.downcast::<ssl::SslSocket>().unwrap();
                 let r = ssl::handshake(&t, 1_500).await.map(|_| ());
                 let ok = r.is_ok();
                 tx.send(r).unwrap();
-                while ok {
-                    match process::receive().await {
-                        Message::Ssl(s, d) => {
-                            if ssl::send(&s, d.as_bytes()).await.is_err() {
-                                break;
-                            }
+                if ok {
+                    while let Message::Ssl(s, d) = process::receive().await {
+                        if ssl::send(&s, d.as_bytes()).await.is_err() {
+                            break;
                         }
-                        _ => break,
                     }
                 }
             });
@@ -54,7 +61,10 @@ async fn echo_server(pki: &Pki, n: usize) -> (u16, tokio::sync::mpsc::UnboundedR
 }
 
 fn client_opts(pki: &Pki) -> Vec<SslOption> {
-    vec![SslOption::Cacertfile(pki.ca.id.certfile.clone()), SslOption::Mode(Mode::Binary)]
+    vec![
+        SslOption::Cacertfile(pki.ca.id.certfile.clone()),
+        SslOption::Mode(Mode::Binary),
+    ]
 }
 
 async fn echo_once(s: &ssl::SslSocket, payload: &[u8]) -> Vec<u8> {
@@ -74,16 +84,24 @@ async fn a_trap_ends_one_socket_only() {
     let pki = Pki::new();
     let (port, _results) = echo_server(&pki, 2).await;
     process::run(async {
-        let a = ssl::connect("localhost", port, client_opts(&pki), 10_000).await.unwrap();
-        let b = ssl::connect("localhost", port, client_opts(&pki), 10_000).await.unwrap();
+        let a = ssl::connect("localhost", port, client_opts(&pki), 10_000)
+            .await
+            .unwrap();
+        let b = ssl::connect("localhost", port, client_opts(&pki), 10_000)
+            .await
+            .unwrap();
         assert_eq!(echo_once(&a, b"a before").await, b"a before");
         // Freeze A's sandbox at its current size: the next growth traps it.
         let used = ssl::engine_memory(&a).await.unwrap();
         assert!(used > 0);
-        ssl::setopts(&a, vec![SslOption::EngineMemoryLimit(used)]).await.unwrap();
+        ssl::setopts(&a, vec![SslOption::EngineMemoryLimit(used)])
+            .await
+            .unwrap();
         let big = vec![7u8; 4 << 20];
         let err = ssl::send(&a, &big).await.unwrap_err();
-        let Reason::EngineTrap(text) = &err else { panic!("expected engine_trap, got {err}") };
+        let Reason::EngineTrap(text) = &err else {
+            panic!("expected engine_trap, got {err}")
+        };
         assert!(text.contains("memory limit"), "{text}");
         // The owner hears of it as {ssl_error, S, Reason}.
         match process::receive_match(|m| matches!(m, Message::SslError(..)), 5_000).await {
@@ -93,7 +111,11 @@ async fn a_trap_ends_one_socket_only() {
             }
             other => panic!("expected {{ssl_error, A, _}}, got {other:?}"),
         }
-        assert_eq!(ssl::send(&a, b"again").await, Err(Reason::Closed), "the trapped socket stays dead");
+        assert_eq!(
+            ssl::send(&a, b"again").await,
+            Err(Reason::Closed),
+            "the trapped socket stays dead"
+        );
         // B, in its own sandbox, carries on, and new connections work too.
         assert_eq!(echo_once(&b, &big).await, big);
         assert!(ssl::format_error(&err).contains("sandbox"));
@@ -106,23 +128,41 @@ async fn garbage_and_vanishing_peers_give_clear_errors() {
     let pki = Pki::new();
     let (port, mut results) = echo_server(&pki, 3).await;
     // 1. Plain garbage instead of a ClientHello: a decode alert goes back.
-    let mut tcp = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
-    tcp.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
+    let mut tcp = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    tcp.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
     let mut answer = Vec::new();
     let _ = tokio::time::timeout(Duration::from_secs(5), tcp.read_to_end(&mut answer)).await;
-    assert_eq!(answer.first(), Some(&21), "a TLS alert record comes back: {answer:?}");
+    assert_eq!(
+        answer.first(),
+        Some(&21),
+        "a TLS alert record comes back: {answer:?}"
+    );
     match results.recv().await.unwrap() {
         Err(Reason::TlsAlert { description, text }) => {
-            assert!(["unexpected_message", "decode_error", "protocol_version"].contains(&description.as_str()), "{description}");
+            assert!(
+                ["unexpected_message", "decode_error", "protocol_version"]
+                    .contains(&description.as_str()),
+                "{description}"
+            );
             assert!(text.starts_with("TLS server:"), "{text}");
         }
         other => panic!("expected a tls_alert, got {other:?}"),
     }
     // 2. A peer that connects and vanishes: {error, closed}.
-    drop(tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap());
+    drop(
+        tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .unwrap(),
+    );
     assert_eq!(results.recv().await.unwrap(), Err(Reason::Closed));
     // 3. A peer that says nothing: the handshake times out.
-    let _silent = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let _silent = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
     assert_eq!(results.recv().await.unwrap(), Err(Reason::Timeout));
 }
 
@@ -138,7 +178,13 @@ async fn a_server_that_vanishes_mid_handshake() {
         let _ = s.write_all(&[22, 3, 3, 0]).await;
     });
     process::run(async {
-        let r = ssl::connect("127.0.0.1", port, vec![SslOption::Verify(ssl::Verify::VerifyNone)], 5_000).await;
+        let r = ssl::connect(
+            "127.0.0.1",
+            port,
+            vec![SslOption::Verify(ssl::Verify::VerifyNone)],
+            5_000,
+        )
+        .await;
         assert_eq!(r.unwrap_err(), Reason::Closed);
     })
     .await;

@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex};
 
 use wassl::process;
 use wassl::ssl::{
-    self, BadCert, CrlCheck, MatchFun, Mode, PartialChain, Reason, SslOption, SslSocket, VerifyEvent, VerifyFun,
-    VerifyResult,
+    self, BadCert, CrlCheck, MatchFun, Mode, PartialChain, Reason, SslOption, SslSocket,
+    VerifyEvent, VerifyFun, VerifyResult,
 };
 use wassl_tests::{require, skip_interop, Ca, Extras, Identity, LeafSpec, Peer, Pki};
 
@@ -23,11 +23,25 @@ fn chain(custom_extension: Option<bool>) -> Chain {
     let pki = Pki::new();
     let inter = pki.ca.intermediate("wassl Intermediate");
     let leaf = inter.issue_with(
-        &LeafSpec { cn: "leaf.localhost", names: &["localhost", "127.0.0.1"], expired: false, server: true },
-        &Extras { serial: Some(4242), custom_extension, ..Default::default() },
+        &LeafSpec {
+            cn: "leaf.localhost",
+            names: &["localhost", "127.0.0.1"],
+            expired: false,
+            server: true,
+        },
+        &Extras {
+            serial: Some(4242),
+            custom_extension,
+            ..Default::default()
+        },
     );
     let chainfile = inter.chain_file(&leaf, "leaf-chain.pem");
-    Chain { pki, inter, leaf, chainfile }
+    Chain {
+        pki,
+        inter,
+        leaf,
+        chainfile,
+    }
 }
 
 /// A server presenting `certfile` (with its chain) that accepts connections
@@ -43,7 +57,9 @@ async fn server(certfile: &std::path::Path, keyfile: &std::path::Path) -> u16 {
         let l = ssl::listen(0, opts).await.unwrap();
         tx.send(ssl::sockname(&l).await.unwrap().port()).unwrap();
         loop {
-            let Ok(t) = ssl::transport_accept(&l, 30_000).await else { return };
+            let Ok(t) = ssl::transport_accept(&l, 30_000).await else {
+                return;
+            };
             let _ = ssl::handshake(&t, 10_000).await;
         }
     });
@@ -51,8 +67,16 @@ async fn server(certfile: &std::path::Path, keyfile: &std::path::Path) -> u16 {
 }
 
 fn cn(cert: &ssl::PeerCert) -> String {
-    let subject = cert.info.as_ref().map(|i| i.subject.clone()).unwrap_or_default();
-    subject.split(", ").find_map(|p| p.strip_prefix("CN=")).unwrap_or("?").to_string()
+    let subject = cert
+        .info
+        .as_ref()
+        .map(|i| i.subject.clone())
+        .unwrap_or_default();
+    subject
+        .split(", ")
+        .find_map(|p| p.strip_prefix("CN="))
+        .unwrap_or("?")
+        .to_string()
 }
 
 fn event_text(e: &VerifyEvent) -> String {
@@ -68,9 +92,15 @@ fn event_text(e: &VerifyEvent) -> String {
 fn logging_fun(log: Arc<Mutex<Vec<String>>>) -> VerifyFun {
     VerifyFun::new(
         move |cert, event, calls: u32| {
-            log.lock().unwrap().push(format!("EVENT {} {}", event_text(event), cn(cert)));
+            log.lock()
+                .unwrap()
+                .push(format!("EVENT {} {}", event_text(event), cn(cert)));
             // The state arrives as the previous call left it.
-            assert_eq!(calls as usize, log.lock().unwrap().len() - 1, "state threads through in order");
+            assert_eq!(
+                calls as usize,
+                log.lock().unwrap().len() - 1,
+                "state threads through in order"
+            );
             match event {
                 VerifyEvent::Extension(_) => VerifyResult::Unknown(calls + 1),
                 _ => VerifyResult::Valid(calls + 1),
@@ -96,28 +126,51 @@ async fn verify_fun_events_match_erlang() {
     let x = chain(Some(false));
     let expired = {
         let mut e = chain(None);
-        e.leaf = e.inter.issue(&LeafSpec { cn: "expired.localhost", names: &["localhost"], expired: true, server: true });
+        e.leaf = e.inter.issue(&LeafSpec {
+            cn: "expired.localhost",
+            names: &["localhost"],
+            expired: true,
+            server: true,
+        });
         e.chainfile = e.inter.chain_file(&e.leaf, "expired-chain.pem");
         e
     };
     let wrong_host = {
         let mut w = chain(None);
-        w.leaf = w.inter.issue(&LeafSpec { cn: "wrong.host", names: &["wrong.example"], expired: false, server: true });
+        w.leaf = w.inter.issue(&LeafSpec {
+            cn: "wrong.host",
+            names: &["wrong.example"],
+            expired: false,
+            server: true,
+        });
         w.chainfile = w.inter.chain_file(&w.leaf, "wrong-chain.pem");
         w
     };
     let future = {
         let mut f = chain(None);
         f.leaf = f.inter.issue_with(
-            &LeafSpec { cn: "future.localhost", names: &["localhost"], expired: false, server: true },
-            &Extras { not_yet_valid: true, ..Default::default() },
+            &LeafSpec {
+                cn: "future.localhost",
+                names: &["localhost"],
+                expired: false,
+                server: true,
+            },
+            &Extras {
+                not_yet_valid: true,
+                ..Default::default()
+            },
         );
         f.chainfile = f.inter.chain_file(&f.leaf, "future-chain.pem");
         f
     };
     let client_only = {
         let mut k = chain(None);
-        k.leaf = k.inter.issue(&LeafSpec { cn: "client.only", names: &["localhost"], expired: false, server: false });
+        k.leaf = k.inter.issue(&LeafSpec {
+            cn: "client.only",
+            names: &["localhost"],
+            expired: false,
+            server: false,
+        });
         k.chainfile = k.inter.chain_file(&k.leaf, "client-only-chain.pem");
         k
     };
@@ -132,25 +185,64 @@ async fn verify_fun_events_match_erlang() {
         s
     };
     let cases = [
-        (&future, future.pki.ca.id.certfile.clone(), "not yet valid leaf"),
-        (&client_only, client_only.pki.ca.id.certfile.clone(), "client-only key usage"),
-        (&selfsigned, selfsigned.pki.ca.id.certfile.clone(), "self-signed peer"),
+        (
+            &future,
+            future.pki.ca.id.certfile.clone(),
+            "not yet valid leaf",
+        ),
+        (
+            &client_only,
+            client_only.pki.ca.id.certfile.clone(),
+            "client-only key usage",
+        ),
+        (
+            &selfsigned,
+            selfsigned.pki.ca.id.certfile.clone(),
+            "self-signed peer",
+        ),
         (&c, c.pki.ca.id.certfile.clone(), "good chain"),
         (&c, c.pki.other_ca.id.certfile.clone(), "unknown CA"),
         (&x, x.pki.ca.id.certfile.clone(), "private extension"),
         (&expired, expired.pki.ca.id.certfile.clone(), "expired leaf"),
-        (&wrong_host, wrong_host.pki.ca.id.certfile.clone(), "wrong host"),
+        (
+            &wrong_host,
+            wrong_host.pki.ca.id.certfile.clone(),
+            "wrong host",
+        ),
     ];
     let script = wassl_tests::erlang_peer().replace("peer.escript", "verify_events.escript");
     for (chain, ca, what) in cases {
         let port = server(&chain.chainfile, &chain.leaf.keyfile).await;
-        let mut erl = Peer::start("escript", &[&script, &port.to_string(), ca.to_str().unwrap()], b"", true);
-        let erlang: Vec<String> = erl.finish(30).lines().filter(|l| l.starts_with("EVENT") || l.starts_with("RESULT")).map(str::to_string).collect();
+        let mut erl = Peer::start(
+            "escript",
+            &[&script, &port.to_string(), ca.to_str().unwrap()],
+            b"",
+            true,
+        );
+        let erlang: Vec<String> = erl
+            .finish(30)
+            .lines()
+            .filter(|l| l.starts_with("EVENT") || l.starts_with("RESULT"))
+            .map(str::to_string)
+            .collect();
         let log = Arc::new(Mutex::new(Vec::new()));
-        let r = connect(port, vec![SslOption::Cacertfile(ca.clone()), SslOption::VerifyFun(logging_fun(log.clone()))]).await;
+        let r = connect(
+            port,
+            vec![
+                SslOption::Cacertfile(ca.clone()),
+                SslOption::VerifyFun(logging_fun(log.clone())),
+            ],
+        )
+        .await;
         let mut ours = log.lock().unwrap().clone();
-        ours.push(if r.is_ok() { "RESULT ok".into() } else { format!("RESULT error {}", r.unwrap_err()) });
-        assert_eq!(ours, erlang, "{what}: wassl's verify_fun events differ from Erlang's");
+        ours.push(match &r {
+            Ok(_) => "RESULT ok".into(),
+            Err(e) => format!("RESULT error {e}"),
+        });
+        assert_eq!(
+            ours, erlang,
+            "{what}: wassl's verify_fun events differ from Erlang's"
+        );
         assert!(ours.len() >= 2, "{what}: {ours:?}");
     }
 }
@@ -167,9 +259,15 @@ async fn verify_fun_can_fail_and_accept() {
         },
         (),
     );
-    let err = connect(port, vec![SslOption::Cacertfile(c.pki.ca.id.certfile.clone()), SslOption::VerifyFun(refuse)])
-        .await
-        .unwrap_err();
+    let err = connect(
+        port,
+        vec![
+            SslOption::Cacertfile(c.pki.ca.id.certfile.clone()),
+            SslOption::VerifyFun(refuse),
+        ],
+    )
+    .await
+    .unwrap_err();
     match &err {
         Reason::TlsAlert { description, text } => {
             assert_eq!(description, "handshake_failure");
@@ -179,9 +277,15 @@ async fn verify_fun_can_fail_and_accept() {
     }
     // Accept an unknown CA on purpose.
     let accept_all = VerifyFun::new(|_, _, s: ()| VerifyResult::Valid(s), ());
-    connect(port, vec![SslOption::Cacertfile(c.pki.other_ca.id.certfile.clone()), SslOption::VerifyFun(accept_all)])
-        .await
-        .expect("verify_fun accepted the unknown CA");
+    connect(
+        port,
+        vec![
+            SslOption::Cacertfile(c.pki.other_ca.id.certfile.clone()),
+            SslOption::VerifyFun(accept_all),
+        ],
+    )
+    .await
+    .expect("verify_fun accepted the unknown CA");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -196,16 +300,35 @@ async fn partial_chain_trusts_an_intermediate() {
         chain.iter().find(|d| **d == inter_der).cloned()
     });
     // The client trusts only an unrelated CA, but claims the intermediate.
-    connect(port, vec![SslOption::Cacertfile(c.pki.other_ca.id.certfile.clone()), SslOption::PartialChain(pc)])
-        .await
-        .expect("partial_chain made the intermediate the anchor");
-    assert_eq!(*seen.lock().unwrap(), 2, "partial_chain saw leaf and intermediate");
+    connect(
+        port,
+        vec![
+            SslOption::Cacertfile(c.pki.other_ca.id.certfile.clone()),
+            SslOption::PartialChain(pc),
+        ],
+    )
+    .await
+    .expect("partial_chain made the intermediate the anchor");
+    assert_eq!(
+        *seen.lock().unwrap(),
+        2,
+        "partial_chain saw leaf and intermediate"
+    );
     // Answering unknown_ca keeps the failure.
     let none = PartialChain::new(|_: &[Vec<u8>]| None);
-    let err = connect(port, vec![SslOption::Cacertfile(c.pki.other_ca.id.certfile.clone()), SslOption::PartialChain(none)])
-        .await
-        .unwrap_err();
-    assert!(matches!(err, Reason::TlsAlert { ref description, .. } if description == "unknown_ca"), "{err}");
+    let err = connect(
+        port,
+        vec![
+            SslOption::Cacertfile(c.pki.other_ca.id.certfile.clone()),
+            SslOption::PartialChain(none),
+        ],
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(err, Reason::TlsAlert { ref description, .. } if description == "unknown_ca"),
+        "{err}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -213,12 +336,19 @@ async fn depth_limits_intermediates() {
     let c = chain(None);
     let port = server(&c.chainfile, &c.leaf.keyfile).await;
     let ca = SslOption::Cacertfile(c.pki.ca.id.certfile.clone());
-    connect(port, vec![ca.clone(), SslOption::Depth(1)]).await.expect("one intermediate is allowed by depth 1");
-    let err = connect(port, vec![ca, SslOption::Depth(0)]).await.unwrap_err();
+    connect(port, vec![ca.clone(), SslOption::Depth(1)])
+        .await
+        .expect("one intermediate is allowed by depth 1");
+    let err = connect(port, vec![ca, SslOption::Depth(0)])
+        .await
+        .unwrap_err();
     match &err {
         Reason::TlsAlert { description, text } => {
             assert_eq!(description, "handshake_failure");
-            assert!(text.contains("{bad_cert,max_path_length_reached}"), "{text}");
+            assert!(
+                text.contains("{bad_cert,max_path_length_reached}"),
+                "{text}"
+            );
         }
         other => panic!("{other}"),
     }
@@ -238,36 +368,97 @@ async fn crl_check_revoked_and_undetermined() {
         Ok(_) => ("connected".into(), String::new()),
     };
     // Revoked by its issuer's CRL.
-    let (d, t) = alert(connect(port, vec![ca.clone(), SslOption::CrlCheck(CrlCheck::True), SslOption::CrlCache(vec![revoking.clone(), clean_root.clone()])]).await);
+    let (d, t) = alert(
+        connect(
+            port,
+            vec![
+                ca.clone(),
+                SslOption::CrlCheck(CrlCheck::True),
+                SslOption::CrlCache(vec![revoking.clone(), clean_root.clone()]),
+            ],
+        )
+        .await,
+    );
     assert_eq!(d, "certificate_revoked", "{t}");
     // Peer-only checking needs only the leaf's issuer's CRL.
-    let (d, _) = alert(connect(port, vec![ca.clone(), SslOption::CrlCheck(CrlCheck::Peer), SslOption::CrlCache(vec![revoking])]).await);
+    let (d, _) = alert(
+        connect(
+            port,
+            vec![
+                ca.clone(),
+                SslOption::CrlCheck(CrlCheck::Peer),
+                SslOption::CrlCache(vec![revoking]),
+            ],
+        )
+        .await,
+    );
     assert_eq!(d, "certificate_revoked");
     // Not revoked: fine.
-    let (d, t) = alert(connect(port, vec![ca.clone(), SslOption::CrlCheck(CrlCheck::True), SslOption::CrlCache(vec![clean_inter.clone(), clean_root])]).await);
+    let (d, t) = alert(
+        connect(
+            port,
+            vec![
+                ca.clone(),
+                SslOption::CrlCheck(CrlCheck::True),
+                SslOption::CrlCache(vec![clean_inter.clone(), clean_root]),
+            ],
+        )
+        .await,
+    );
     assert_eq!(d, "connected", "{t}");
     // No CRL for the intermediate's issuer: undetermined fails with true, passes with best_effort.
-    let (d, t) = alert(connect(port, vec![ca.clone(), SslOption::CrlCheck(CrlCheck::True), SslOption::CrlCache(vec![clean_inter.clone()])]).await);
+    let (d, t) = alert(
+        connect(
+            port,
+            vec![
+                ca.clone(),
+                SslOption::CrlCheck(CrlCheck::True),
+                SslOption::CrlCache(vec![clean_inter.clone()]),
+            ],
+        )
+        .await,
+    );
     assert_eq!(d, "bad_certificate", "{t}");
     assert!(t.contains("revocation_status_undetermined"), "{t}");
-    let (d, t) = alert(connect(port, vec![ca, SslOption::CrlCheck(CrlCheck::BestEffort), SslOption::CrlCache(vec![clean_inter])]).await);
+    let (d, t) = alert(
+        connect(
+            port,
+            vec![
+                ca,
+                SslOption::CrlCheck(CrlCheck::BestEffort),
+                SslOption::CrlCache(vec![clean_inter]),
+            ],
+        )
+        .await,
+    );
     assert_eq!(d, "connected", "{t}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn customize_hostname_check_match_fun() {
     let pki = Pki::new();
-    let port = server(&pki.wrong_host_server.certfile, &pki.wrong_host_server.keyfile).await;
+    let port = server(
+        &pki.wrong_host_server.certfile,
+        &pki.wrong_host_server.keyfile,
+    )
+    .await;
     let ca = SslOption::Cacertfile(pki.ca.id.certfile.clone());
     let err = connect(port, vec![ca.clone()]).await.unwrap_err();
-    assert!(matches!(err, Reason::TlsAlert { ref text, .. } if text.contains("hostname_check_failed")), "{err}");
+    assert!(
+        matches!(err, Reason::TlsAlert { ref text, .. } if text.contains("hostname_check_failed")),
+        "{err}"
+    );
     let asked = Arc::new(Mutex::new(String::new()));
     let asked2 = asked.clone();
     let m = MatchFun::new(move |name, cert| {
         *asked2.lock().unwrap() = name.to_string();
-        cert.info.as_ref().is_some_and(|i| i.subject_alt_names.contains(&"wrong.example".to_string()))
+        cert.info
+            .as_ref()
+            .is_some_and(|i| i.subject_alt_names.contains(&"wrong.example".to_string()))
     });
-    connect(port, vec![ca, SslOption::CustomizeHostnameCheck(m)]).await.expect("match_fun accepted the name");
+    connect(port, vec![ca, SslOption::CustomizeHostnameCheck(m)])
+        .await
+        .expect("match_fun accepted the name");
     assert_eq!(*asked.lock().unwrap(), "localhost");
 }
 
@@ -280,7 +471,10 @@ async fn server_side_verify_fun_and_client_certificates() {
     let seen2 = seen.clone();
     let refuse_client = VerifyFun::new(
         move |cert, e, s: ()| {
-            seen2.lock().unwrap().push(format!("{} {}", event_text(e), cn(cert)));
+            seen2
+                .lock()
+                .unwrap()
+                .push(format!("{} {}", event_text(e), cn(cert)));
             match e {
                 VerifyEvent::ValidPeer => VerifyResult::Fail(BadCert::Other("not_welcome".into())),
                 _ => VerifyResult::Valid(s),
@@ -302,7 +496,9 @@ async fn server_side_verify_fun_and_client_certificates() {
         let l = ssl::listen(0, opts).await.unwrap();
         tx.send(ssl::sockname(&l).await.unwrap().port()).unwrap();
         let t = ssl::transport_accept(&l, 10_000).await.unwrap();
-        res_tx.send(ssl::handshake(&t, 10_000).await.map(|_| ())).unwrap();
+        res_tx
+            .send(ssl::handshake(&t, 10_000).await.map(|_| ()))
+            .unwrap();
     });
     let port = rx.await.unwrap();
     let client_err = process::run(async {
@@ -325,9 +521,24 @@ async fn server_side_verify_fun_and_client_certificates() {
     })
     .await;
     let server_err = res_rx.await.unwrap().unwrap_err();
-    assert_eq!(*seen.lock().unwrap(), vec!["extension 2.5.29.17 wassl client".to_string(), "valid_peer wassl client".to_string()]);
+    assert_eq!(
+        *seen.lock().unwrap(),
+        vec![
+            "extension 2.5.29.17 wassl client".to_string(),
+            "valid_peer wassl client".to_string()
+        ]
+    );
     match (&server_err, &client_err) {
-        (Reason::TlsAlert { description: d1, text: t1 }, Reason::TlsAlert { description: d2, text: t2 }) => {
+        (
+            Reason::TlsAlert {
+                description: d1,
+                text: t1,
+            },
+            Reason::TlsAlert {
+                description: d2,
+                text: t2,
+            },
+        ) => {
             assert_eq!(d1, "handshake_failure");
             assert_eq!(d2, "handshake_failure");
             assert!(t1.contains("{bad_cert,not_welcome}"), "{t1}");
@@ -351,9 +562,17 @@ async fn pem_cache_follows_file_changes() {
         let ca = pki.ca.id.certfile.clone();
         async move {
             process::run(async {
-                let s = ssl::connect("127.0.0.1", port, vec![SslOption::Cacertfile(ca), SslOption::Verify(ssl::Verify::VerifyNone)], 10_000)
-                    .await
-                    .unwrap();
+                let s = ssl::connect(
+                    "127.0.0.1",
+                    port,
+                    vec![
+                        SslOption::Cacertfile(ca),
+                        SslOption::Verify(ssl::Verify::VerifyNone),
+                    ],
+                    10_000,
+                )
+                .await
+                .unwrap();
                 ssl::peercert(&s).await.unwrap()
             })
             .await
@@ -381,10 +600,27 @@ async fn reasons_against_openssl_servers() {
     }
     let pki = Pki::new();
     let inter = pki.ca.intermediate("Matrix Intermediate");
-    let spec = |cn: &'static str, server: bool| LeafSpec { cn, names: &["localhost"], expired: false, server };
-    let future = inter.issue_with(&spec("future", true), &Extras { not_yet_valid: true, ..Default::default() });
+    let spec = |cn: &'static str, server: bool| LeafSpec {
+        cn,
+        names: &["localhost"],
+        expired: false,
+        server,
+    };
+    let future = inter.issue_with(
+        &spec("future", true),
+        &Extras {
+            not_yet_valid: true,
+            ..Default::default()
+        },
+    );
     let eku = inter.issue(&spec("client-eku", false));
-    let revoked = inter.issue_with(&spec("revoked", true), &Extras { serial: Some(777), ..Default::default() });
+    let revoked = inter.issue_with(
+        &spec("revoked", true),
+        &Extras {
+            serial: Some(777),
+            ..Default::default()
+        },
+    );
     let constrained = pki.ca.constrained("Constrained CA", "other.test");
     let outside = constrained.issue(&spec("outside", true));
     let not_ca = pki.ca.not_a_ca("Not A CA");
@@ -392,11 +628,46 @@ async fn reasons_against_openssl_servers() {
     let crl = SslOption::CrlCache(vec![inter.crl_pem(&[777]), pki.ca.crl(&[])]);
     // (leaf, its issuer, extra client options, alert, reason in the text, what OpenSSL prints)
     let cases: Vec<(&Identity, &Ca, Vec<SslOption>, &str, &str, &str)> = vec![
-        (&future, &inter, vec![], "certificate_expired", "", "certificate expired"),
-        (&eku, &inter, vec![], "handshake_failure", "{bad_cert,invalid_ext_key_usage}", "handshake failure"),
-        (&revoked, &inter, vec![SslOption::CrlCheck(CrlCheck::True), crl], "certificate_revoked", "{bad_cert,{revoked,unspecified}}", "certificate revoked"),
-        (&outside, &constrained, vec![], "bad_certificate", "{bad_cert,name_not_permitted}", "bad certificate"),
-        (&under_leaf, &not_ca, vec![], "handshake_failure", "{bad_cert,missing_basic_constraint}", "handshake failure"),
+        (
+            &future,
+            &inter,
+            vec![],
+            "certificate_expired",
+            "",
+            "certificate expired",
+        ),
+        (
+            &eku,
+            &inter,
+            vec![],
+            "handshake_failure",
+            "{bad_cert,invalid_ext_key_usage}",
+            "handshake failure",
+        ),
+        (
+            &revoked,
+            &inter,
+            vec![SslOption::CrlCheck(CrlCheck::True), crl],
+            "certificate_revoked",
+            "{bad_cert,{revoked,unspecified}}",
+            "certificate revoked",
+        ),
+        (
+            &outside,
+            &constrained,
+            vec![],
+            "bad_certificate",
+            "{bad_cert,name_not_permitted}",
+            "bad certificate",
+        ),
+        (
+            &under_leaf,
+            &not_ca,
+            vec![],
+            "handshake_failure",
+            "{bad_cert,missing_basic_constraint}",
+            "handshake failure",
+        ),
     ];
     for (leaf, issuer, extra, alert, reason, openssl_says) in cases {
         let chain = issuer.chain_file(leaf, "matrix-chain.pem");
@@ -404,8 +675,17 @@ async fn reasons_against_openssl_servers() {
         let mut server = Peer::start(
             "openssl",
             &[
-                "s_server", "-accept", &port.to_string(), "-cert", chain.to_str().unwrap(), "-cert_chain",
-                issuer.id.certfile.to_str().unwrap(), "-key", leaf.keyfile.to_str().unwrap(), "-naccept", "1",
+                "s_server",
+                "-accept",
+                &port.to_string(),
+                "-cert",
+                chain.to_str().unwrap(),
+                "-cert_chain",
+                issuer.id.certfile.to_str().unwrap(),
+                "-key",
+                leaf.keyfile.to_str().unwrap(),
+                "-naccept",
+                "1",
             ],
             b"",
             false,

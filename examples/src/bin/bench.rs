@@ -32,10 +32,17 @@ struct Cfg {
 
 // ------------------------------------------------------------------ native
 
-fn native_configs(id: &Identity, ca: &[u8], v: Version, suite: Option<&str>) -> (Arc<rustls::ClientConfig>, Arc<rustls::ServerConfig>) {
+fn native_configs(
+    id: &Identity,
+    ca: &[u8],
+    v: Version,
+    suite: Option<&str>,
+) -> (Arc<rustls::ClientConfig>, Arc<rustls::ServerConfig>) {
     let mut provider = rustls::crypto::ring::default_provider();
     if let Some(name) = suite {
-        provider.cipher_suites.retain(|s| s.suite().as_str().is_some_and(|n| n.ends_with(name)));
+        provider
+            .cipher_suites
+            .retain(|s| s.suite().as_str().is_some_and(|n| n.ends_with(name)));
     }
     let provider = Arc::new(provider);
     let versions: &[&rustls::SupportedProtocolVersion] = match v {
@@ -53,7 +60,10 @@ fn native_configs(id: &Identity, ca: &[u8], v: Version, suite: Option<&str>) -> 
         .with_protocol_versions(versions)
         .unwrap()
         .with_no_client_auth()
-        .with_single_cert(vec![CertificateDer::from(id.cert_der.clone())], PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(id.key_der.clone())))
+        .with_single_cert(
+            vec![CertificateDer::from(id.cert_der.clone())],
+            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(id.key_der.clone())),
+        )
         .unwrap();
     (Arc::new(client), Arc::new(server))
 }
@@ -86,10 +96,15 @@ fn pump(c: &mut rustls::ClientConnection, s: &mut rustls::ServerConnection) {
     }
 }
 
-fn native_handshakes(cc: &Arc<rustls::ClientConfig>, sc: &Arc<rustls::ServerConfig>, n: usize) -> f64 {
+fn native_handshakes(
+    cc: &Arc<rustls::ClientConfig>,
+    sc: &Arc<rustls::ServerConfig>,
+    n: usize,
+) -> f64 {
     let t = Instant::now();
     for _ in 0..n {
-        let mut c = rustls::ClientConnection::new(cc.clone(), "localhost".try_into().unwrap()).unwrap();
+        let mut c =
+            rustls::ClientConnection::new(cc.clone(), "localhost".try_into().unwrap()).unwrap();
         let mut s = rustls::ServerConnection::new(sc.clone()).unwrap();
         pump(&mut c, &mut s);
         assert!(!c.is_handshaking() && !s.is_handshaking());
@@ -131,15 +146,27 @@ fn native_bulk(cc: &Arc<rustls::ClientConfig>, sc: &Arc<rustls::ServerConfig>, m
 
 // ------------------------------------------------------------------ wassl
 
-fn opts_for(id: &Identity, ca: &Identity, v: Version, suite: Option<&str>) -> (Vec<SslOption>, Vec<SslOption>) {
+fn opts_for(
+    id: &Identity,
+    ca: &Identity,
+    v: Version,
+    suite: Option<&str>,
+) -> (Vec<SslOption>, Vec<SslOption>) {
     let mut common = vec![SslOption::Versions(vec![v])];
     if let Some(s) = suite {
-        let name = if v == Version::Tlsv1_3 { format!("TLS_{s}") } else { format!("TLS_ECDHE_ECDSA_WITH_{s}") };
+        let name = if v == Version::Tlsv1_3 {
+            format!("TLS_{s}")
+        } else {
+            format!("TLS_ECDHE_ECDSA_WITH_{s}")
+        };
         common.push(SslOption::ciphers_str(&name));
     }
     let mut client = vec![SslOption::Cacerts(vec![ca.cert_der.clone()])];
     client.extend(common.clone());
-    let mut server = vec![SslOption::Cert(vec![id.cert_der.clone()]), SslOption::Key(ssl::KeyType::PrivateKeyInfo, id.key_der.clone())];
+    let mut server = vec![
+        SslOption::Cert(vec![id.cert_der.clone()]),
+        SslOption::Key(ssl::KeyType::PrivateKeyInfo, id.key_der.clone()),
+    ];
     server.extend(common);
     (client, server)
 }
@@ -175,9 +202,13 @@ async fn tcp_server(pki: &Pki) -> u16 {
         let l = ssl::listen(0, opts).await.unwrap();
         tx.send(ssl::sockname(&l).await.unwrap().port()).unwrap();
         loop {
-            let Ok(t) = ssl::transport_accept(&l, ssl::Timeout::Infinity).await else { return };
+            let Ok(t) = ssl::transport_accept(&l, ssl::Timeout::Infinity).await else {
+                return;
+            };
             process::spawn(async move {
-                let Ok(s) = ssl::handshake(&t, 10_000).await else { return };
+                let Ok(s) = ssl::handshake(&t, 10_000).await else {
+                    return;
+                };
                 // Drain whatever comes, until the peer closes.
                 while ssl::recv(&s, 0, ssl::Timeout::Infinity).await.is_ok() {}
             });
@@ -187,21 +218,29 @@ async fn tcp_server(pki: &Pki) -> u16 {
 }
 
 fn client_tcp_opts(pki: &Pki) -> Vec<SslOption> {
-    vec![SslOption::Cacertfile(pki.ca.id.certfile.clone()), SslOption::Mode(Mode::Binary), SslOption::Active(Active::False)]
+    vec![
+        SslOption::Cacertfile(pki.ca.id.certfile.clone()),
+        SslOption::Mode(Mode::Binary),
+        SslOption::Active(Active::False),
+    ]
 }
 
 async fn tcp_handshakes(pki: &Pki, port: u16, n: usize) -> f64 {
     let opts = client_tcp_opts(pki);
     let t = Instant::now();
     for _ in 0..n {
-        let s = ssl::connect("127.0.0.1", port, opts.clone(), 10_000).await.unwrap();
+        let s = ssl::connect("127.0.0.1", port, opts.clone(), 10_000)
+            .await
+            .unwrap();
         ssl::close(&s).await.unwrap();
     }
     n as f64 / t.elapsed().as_secs_f64()
 }
 
 async fn tcp_bulk(pki: &Pki, port: u16, mib: usize) -> f64 {
-    let s = ssl::connect("127.0.0.1", port, client_tcp_opts(pki), 10_000).await.unwrap();
+    let s = ssl::connect("127.0.0.1", port, client_tcp_opts(pki), 10_000)
+        .await
+        .unwrap();
     let chunk = vec![0x42u8; 1 << 20];
     let t = Instant::now();
     for _ in 0..mib {
@@ -227,7 +266,11 @@ async fn idle_memory(pki: &Pki, port: u16, n: usize) -> (f64, f64) {
     let mut held = Vec::with_capacity(n);
     let opts = client_tcp_opts(pki);
     for _ in 0..n {
-        held.push(ssl::connect("127.0.0.1", port, opts.clone(), 10_000).await.unwrap());
+        held.push(
+            ssl::connect("127.0.0.1", port, opts.clone(), 10_000)
+                .await
+                .unwrap(),
+        );
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
     let after = rss_kib();
@@ -252,20 +295,29 @@ fn first_connection(cache: &std::path::Path) -> f64 {
         .env("WASSL_CACHE_DIR", cache)
         .output()
         .expect("spawn self");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     t.elapsed().as_secs_f64() * 1000.0
 }
 
 async fn first_child() {
     let pki = Pki::new();
     let port = tcp_server(&pki).await;
-    let s = ssl::connect("127.0.0.1", port, client_tcp_opts(&pki), 10_000).await.unwrap();
+    let s = ssl::connect("127.0.0.1", port, client_tcp_opts(&pki), 10_000)
+        .await
+        .unwrap();
     ssl::close(&s).await.unwrap();
 }
 
 fn row(name: &str, native: Option<f64>, wassl: f64, unit: &str) {
     match native {
-        Some(n) => println!("{name:<44} {n:>12.1} {wassl:>12.1} {unit:<13} {:>6.3}x", wassl / n),
+        Some(n) => println!(
+            "{name:<44} {n:>12.1} {wassl:>12.1} {unit:<13} {:>6.3}x",
+            wassl / n
+        ),
         None => println!("{name:<44} {:>12} {wassl:>12.1} {unit:<13}", "-"),
     }
 }
@@ -278,19 +330,42 @@ async fn main() {
     }
     let quick = std::env::args().any(|a| a == "--quick");
     let cfg = if quick {
-        Cfg { runs: 3, handshakes: 30, bulk_mib: 8, idle: 200 }
+        Cfg {
+            runs: 3,
+            handshakes: 30,
+            bulk_mib: 8,
+            idle: 200,
+        }
     } else {
-        Cfg { runs: 5, handshakes: 200, bulk_mib: 32, idle: 1000 }
+        Cfg {
+            runs: 5,
+            handshakes: 200,
+            bulk_mib: 32,
+            idle: 1000,
+        }
     };
-    wassl::runtime::configure(wassl::runtime::Limits { max_connections: 3 * cfg.idle as u32 + 64, ..Default::default() });
+    wassl::runtime::configure(wassl::runtime::Limits {
+        max_connections: 3 * cfg.idle as u32 + 64,
+        ..Default::default()
+    });
     process::run(async move {
         ssl::start().await.unwrap();
         let pki = Pki::new();
         let (ca, id) = (&pki.ca.id, &pki.server);
-        println!("wassl bench: {} runs per figure (median), release={}", cfg.runs, !cfg!(debug_assertions));
-        println!("{:<44} {:>12} {:>12} {:<13} {:>7}", "workload", "native", "wassl", "unit", "ratio");
+        println!(
+            "wassl bench: {} runs per figure (median), release={}",
+            cfg.runs,
+            !cfg!(debug_assertions)
+        );
+        println!(
+            "{:<44} {:>12} {:>12} {:<13} {:>7}",
+            "workload", "native", "wassl", "unit", "ratio"
+        );
 
-        for (label, v) in [("TLS 1.3 ECDSA P-256", Version::Tlsv1_3), ("TLS 1.2 ECDHE-ECDSA P-256", Version::Tlsv1_2)] {
+        for (label, v) in [
+            ("TLS 1.3 ECDSA P-256", Version::Tlsv1_3),
+            ("TLS 1.2 ECDHE-ECDSA P-256", Version::Tlsv1_2),
+        ] {
             let (cc, sc) = native_configs(id, &ca.cert_der, v, None);
             let (c, s) = opts_for(id, ca, v, None);
             let mut n = Vec::new();
@@ -299,9 +374,18 @@ async fn main() {
                 n.push(native_handshakes(&cc, &sc, cfg.handshakes));
                 w.push(wassl_handshakes(&c, &s, cfg.handshakes).await);
             }
-            row(&format!("full handshakes, in memory, {label}"), Some(median(n)), median(w), "handshakes/s");
+            row(
+                &format!("full handshakes, in memory, {label}"),
+                Some(median(n)),
+                median(w),
+                "handshakes/s",
+            );
         }
-        for (suite, name) in [("AES_128_GCM_SHA256", "AES-128-GCM"), ("AES_256_GCM_SHA384", "AES-256-GCM"), ("CHACHA20_POLY1305_SHA256", "ChaCha20-Poly1305")] {
+        for (suite, name) in [
+            ("AES_128_GCM_SHA256", "AES-128-GCM"),
+            ("AES_256_GCM_SHA384", "AES-256-GCM"),
+            ("CHACHA20_POLY1305_SHA256", "ChaCha20-Poly1305"),
+        ] {
             let (cc, sc) = native_configs(id, &ca.cert_der, Version::Tlsv1_3, Some(suite));
             let (c, s) = opts_for(id, ca, Version::Tlsv1_3, Some(suite));
             let mut n = Vec::new();
@@ -310,7 +394,12 @@ async fn main() {
                 n.push(native_bulk(&cc, &sc, cfg.bulk_mib * 4));
                 w.push(wassl_bulk(&c, &s, cfg.bulk_mib).await);
             }
-            row(&format!("bulk, in memory, TLS 1.3 {name}"), Some(median(n)), median(w), "MiB/s");
+            row(
+                &format!("bulk, in memory, TLS 1.3 {name}"),
+                Some(median(n)),
+                median(w),
+                "MiB/s",
+            );
         }
         let port = tcp_server(&pki).await;
         let mut h = Vec::new();
@@ -319,15 +408,35 @@ async fn main() {
             h.push(tcp_handshakes(&pki, port, cfg.handshakes / 2).await);
             b.push(tcp_bulk(&pki, port, cfg.bulk_mib).await);
         }
-        row("connect+handshake+close, loopback TCP, API", None, median(h), "conns/s");
-        row("bulk send, loopback TCP, API, default suite", None, median(b), "MiB/s");
+        row(
+            "connect+handshake+close, loopback TCP, API",
+            None,
+            median(h),
+            "conns/s",
+        );
+        row(
+            "bulk send, loopback TCP, API, default suite",
+            None,
+            median(b),
+            "MiB/s",
+        );
         let mut inst = Vec::new();
         for _ in 0..cfg.runs {
             inst.push(wassl::bench::instantiate(200).await.unwrap().as_secs_f64() * 1e6);
         }
-        row("instantiate one sandbox (pooling, no config)", None, median(inst), "µs");
+        row(
+            "instantiate one sandbox (pooling, no config)",
+            None,
+            median(inst),
+            "µs",
+        );
         let (rss, linear) = idle_memory(&pki, port, cfg.idle).await;
-        row(&format!("resident memory per idle socket ({} conns)", cfg.idle), None, rss, "KiB");
+        row(
+            &format!("resident memory per idle socket ({} conns)", cfg.idle),
+            None,
+            rss,
+            "KiB",
+        );
         row("linear memory per idle sandbox", None, linear, "KiB");
         let cold_dir = wassl_tests::scratch_dir("cold-cache");
         let mut cold = Vec::new();
@@ -337,8 +446,18 @@ async fn main() {
             cold.push(first_connection(&dir));
             warm.push(first_connection(&dir));
         }
-        row("new process to first handshake, cold cache", None, median(cold), "ms");
-        row("new process to first handshake, warm cache", None, median(warm), "ms");
+        row(
+            "new process to first handshake, cold cache",
+            None,
+            median(cold),
+            "ms",
+        );
+        row(
+            "new process to first handshake, warm cache",
+            None,
+            median(warm),
+            "ms",
+        );
     })
     .await;
 }

@@ -17,9 +17,16 @@ async fn main() {
 async fn run() -> Result<(), ssl::Reason> {
     let t0 = std::time::Instant::now();
     ssl::start().await?;
-    println!("engine   : wasm component ({} KiB) ready in {:?}", wassl::runtime::guest_component().len() / 1024, t0.elapsed());
+    println!(
+        "engine   : wasm component ({} KiB) ready in {:?}",
+        wassl::runtime::guest_component().len() / 1024,
+        t0.elapsed()
+    );
     let pki = Pki::new();
-    println!("pki      : throwaway CA and certificates in {}", pki.dir.display());
+    println!(
+        "pki      : throwaway CA and certificates in {}",
+        pki.dir.display()
+    );
 
     let listen = ssl::listen(
         0,
@@ -36,7 +43,9 @@ async fn run() -> Result<(), ssl::Reason> {
 
     // The server runs in a process of its own, as it would in Erlang.
     process::spawn(async move {
-        let Ok(t) = ssl::transport_accept(&listen, 10_000).await else { return };
+        let Ok(t) = ssl::transport_accept(&listen, 10_000).await else {
+            return;
+        };
         match ssl::handshake(&t, 10_000).await {
             Ok(s) => {
                 let info = ssl::connection_information(&s).await;
@@ -46,7 +55,8 @@ async fn run() -> Result<(), ssl::Reason> {
                         i.protocol.atom(),
                         i.selected_cipher_suite.iana_name,
                         i.sni_hostname.unwrap_or_default(),
-                        i.negotiated_protocol.map(|p| String::from_utf8_lossy(&p).into_owned())
+                        i.negotiated_protocol
+                            .map(|p| String::from_utf8_lossy(&p).into_owned())
                     );
                 }
                 while let Message::Ssl(s, data) = process::receive().await {
@@ -73,10 +83,19 @@ async fn run() -> Result<(), ssl::Reason> {
     let peer = wassl::cert::decode(&ssl::peercert(&s).await?)?;
     println!("client   : connected (verify_peer against the throwaway CA)");
     println!("client   : protocol {}", i.protocol.atom());
-    println!("client   : cipher   {} ({:?})", i.selected_cipher_suite.iana_name, i.selected_cipher_suite.cipher);
+    println!(
+        "client   : cipher   {} ({:?})",
+        i.selected_cipher_suite.iana_name, i.selected_cipher_suite.cipher
+    );
     println!("client   : group    {}", i.ecc.unwrap_or_default());
-    println!("client   : ALPN     {}", String::from_utf8_lossy(&ssl::negotiated_protocol(&s).await?));
-    println!("client   : peer     {} (issuer {})", peer.subject, peer.issuer);
+    println!(
+        "client   : ALPN     {}",
+        String::from_utf8_lossy(&ssl::negotiated_protocol(&s).await?)
+    );
+    println!(
+        "client   : peer     {} (issuer {})",
+        peer.subject, peer.issuer
+    );
 
     for line in ["hello from a wasm sandbox", "one instance per connection"] {
         ssl::send(&s, line).await?;

@@ -26,7 +26,10 @@ async fn hello(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallib
 #[tokio::main]
 async fn main() {
     let f = Flags::from_env();
-    let port: u16 = f.value("-accept").and_then(|p| p.parse().ok()).unwrap_or(8443);
+    let port: u16 = f
+        .value("-accept")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(8443);
     let pki = wassl_tests::Pki::new();
     let (cert, key) = match (f.value("-cert"), f.value("-key")) {
         (Some(c), Some(k)) => (c.into(), k.into()),
@@ -48,15 +51,24 @@ async fn main() {
         )
         .await
         .unwrap_or_else(|e| panic!("listen: {}", ssl::format_error(&e)));
-        eprintln!("listening on https://localhost:{}/", ssl::sockname(&l).await.map(|a| a.port()).unwrap_or(port));
+        eprintln!(
+            "listening on https://localhost:{}/",
+            ssl::sockname(&l).await.map(|a| a.port()).unwrap_or(port)
+        );
         loop {
-            let Ok(t) = ssl::transport_accept(&l, ssl::Timeout::Infinity).await else { continue };
+            let Ok(t) = ssl::transport_accept(&l, ssl::Timeout::Infinity).await else {
+                continue;
+            };
             // One process per connection, as an Erlang server would.
             let (tx, rx) = tokio::sync::oneshot::channel();
             let w = process::spawn(async move {
                 let Ok(t) = rx.await else { return };
-                let Ok(s) = ssl::handshake(&t, 10_000).await else { return };
-                let Ok(stream) = SslStream::new(s).await else { return };
+                let Ok(s) = ssl::handshake(&t, 10_000).await else {
+                    return;
+                };
+                let Ok(stream) = SslStream::new(s).await else {
+                    return;
+                };
                 let conn = hyper::server::conn::http1::Builder::new()
                     .serve_connection(TokioIo::new(stream), hyper::service::service_fn(hello));
                 if let Err(e) = conn.await {

@@ -13,15 +13,31 @@ use wassl::process::{self, Message};
 use wassl::ssl::{self, Mode, ServerNameIndication, SslOption, Verify, Version};
 use wassl_examples::{alpn_list, print_session, Flags};
 
-const USAGE: &str = "usage: s_client -connect HOST:PORT [-servername NAME|-noservername] [-CAfile FILE] \
+const USAGE: &str =
+    "usage: s_client -connect HOST:PORT [-servername NAME|-noservername] [-CAfile FILE] \
 [-cert FILE -key FILE] [-alpn LIST] [-tls1_2|-tls1_3] [-verify_none] [-quiet]";
 
 #[tokio::main]
 async fn main() {
     let f = Flags::from_env();
     let unknown = f.unknown(
-        &["-tls1_2", "-tls1_3", "-quiet", "-noservername", "-verify_none", "-help"],
-        &["-connect", "-servername", "-CAfile", "-cert", "-key", "-alpn", "-verify"],
+        &[
+            "-tls1_2",
+            "-tls1_3",
+            "-quiet",
+            "-noservername",
+            "-verify_none",
+            "-help",
+        ],
+        &[
+            "-connect",
+            "-servername",
+            "-CAfile",
+            "-cert",
+            "-key",
+            "-alpn",
+            "-verify",
+        ],
     );
     if f.has("-help") || !unknown.is_empty() {
         eprintln!("{USAGE}");
@@ -30,13 +46,20 @@ async fn main() {
         }
         std::process::exit(2);
     }
-    let target = f.value("-connect").unwrap_or_else(|| "localhost:4433".into());
-    let Some((host, port)) = target.rsplit_once(':').and_then(|(h, p)| Some((h.to_string(), p.parse::<u16>().ok()?)))
+    let target = f
+        .value("-connect")
+        .unwrap_or_else(|| "localhost:4433".into());
+    let Some((host, port)) = target
+        .rsplit_once(':')
+        .and_then(|(h, p)| Some((h.to_string(), p.parse::<u16>().ok()?)))
     else {
         eprintln!("s_client: -connect wants HOST:PORT\n{USAGE}");
         std::process::exit(2);
     };
-    let mut opts = vec![SslOption::Mode(Mode::Binary), SslOption::Active(ssl::Active::True)];
+    let mut opts = vec![
+        SslOption::Mode(Mode::Binary),
+        SslOption::Active(ssl::Active::True),
+    ];
     if let Some(ca) = f.value("-CAfile") {
         opts.push(SslOption::Cacertfile(ca.into()));
     }
@@ -44,9 +67,13 @@ async fn main() {
         opts.push(SslOption::Verify(Verify::VerifyNone));
     }
     if let Some(name) = f.value("-servername") {
-        opts.push(SslOption::ServerNameIndication(ServerNameIndication::Host(name)));
+        opts.push(SslOption::ServerNameIndication(ServerNameIndication::Host(
+            name,
+        )));
     } else if f.has("-noservername") {
-        opts.push(SslOption::ServerNameIndication(ServerNameIndication::Disable));
+        opts.push(SslOption::ServerNameIndication(
+            ServerNameIndication::Disable,
+        ));
     }
     if let Some(c) = f.value("-cert") {
         opts.push(SslOption::Certfile(c.into()));

@@ -11,7 +11,8 @@ use wassl::process::{self, Message};
 use wassl::ssl::{self, Mode, SslOption, Verify, Version};
 use wassl_examples::{alpn_list, print_session, Flags};
 
-const USAGE: &str = "usage: s_server -accept PORT -cert FILE -key FILE [-CAfile FILE] [-verify N|-Verify N] \
+const USAGE: &str =
+    "usage: s_server -accept PORT -cert FILE -key FILE [-CAfile FILE] [-verify N|-Verify N] \
 [-alpn LIST] [-tls1_2|-tls1_3] [-naccept N]";
 
 #[tokio::main]
@@ -19,7 +20,9 @@ async fn main() {
     let f = Flags::from_env();
     let unknown = f.unknown(
         &["-tls1_2", "-tls1_3", "-quiet", "-help"],
-        &["-accept", "-cert", "-key", "-CAfile", "-verify", "-Verify", "-alpn", "-naccept"],
+        &[
+            "-accept", "-cert", "-key", "-CAfile", "-verify", "-Verify", "-alpn", "-naccept",
+        ],
     );
     if f.has("-help") || !unknown.is_empty() {
         eprintln!("{USAGE}");
@@ -28,7 +31,10 @@ async fn main() {
         }
         std::process::exit(2);
     }
-    let port: u16 = f.value("-accept").and_then(|p| p.parse().ok()).unwrap_or(4433);
+    let port: u16 = f
+        .value("-accept")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(4433);
     let mut opts = vec![SslOption::Mode(Mode::Binary), SslOption::Reuseaddr(true)];
     match (f.value("-cert"), f.value("-key")) {
         (Some(c), k) => {
@@ -83,8 +89,12 @@ async fn main() {
             let (done_tx, done_rx) = tokio::sync::oneshot::channel::<()>();
             workers.push(done_rx);
             let worker = process::spawn(async move {
-                let Some(Message::Other(m)) = process::receive().await.into() else { return };
-                let Ok(t) = m.downcast::<ssl::SslSocket>() else { return };
+                let Some(Message::Other(m)) = process::receive().await.into() else {
+                    return;
+                };
+                let Ok(t) = m.downcast::<ssl::SslSocket>() else {
+                    return;
+                };
                 match ssl::handshake(&t, 30_000).await {
                     Ok(s) => {
                         if !quiet {

@@ -93,8 +93,18 @@ mod tests {
 
     #[test]
     fn text_has_erlang_shape() {
-        let t = text(Role::Client, "certify", true, Role::Client, Alert::UNKNOWN_CA, None);
-        assert_eq!(t, "TLS client: In state certify generated CLIENT ALERT: Fatal - Unknown CA\n");
+        let t = text(
+            Role::Client,
+            "certify",
+            true,
+            Role::Client,
+            Alert::UNKNOWN_CA,
+            None,
+        );
+        assert_eq!(
+            t,
+            "TLS client: In state certify generated CLIENT ALERT: Fatal - Unknown CA\n"
+        );
         let t = text(
             Role::Server,
             "wait_finished",

@@ -13,7 +13,9 @@ fn tlv(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
         if n == 0 || n > 4 || rest.len() < n {
             return None;
         }
-        let len = rest[..n].iter().fold(0usize, |acc, b| (acc << 8) | *b as usize);
+        let len = rest[..n]
+            .iter()
+            .fold(0usize, |acc, b| (acc << 8) | *b as usize);
         (len, &rest[n..])
     };
     if rest.len() < len {
@@ -62,8 +64,13 @@ mod tests {
         assert!(is_self_issued(ca.cert.der()));
         let key = rcgen::KeyPair::generate().unwrap();
         let mut params = rcgen::CertificateParams::new(vec!["leaf".into()]).unwrap();
-        params.distinguished_name.push(rcgen::DnType::CommonName, "leaf");
-        let issuer = rcgen::Issuer::new(rcgen::CertificateParams::new(vec!["ca".into()]).unwrap(), ca.signing_key);
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "leaf");
+        let issuer = rcgen::Issuer::new(
+            rcgen::CertificateParams::new(vec!["ca".into()]).unwrap(),
+            ca.signing_key,
+        );
         let leaf = params.signed_by(&key, &issuer).unwrap();
         assert!(!is_self_issued(leaf.der()));
     }

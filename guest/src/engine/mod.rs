@@ -7,12 +7,13 @@
 pub mod alert;
 mod der;
 pub mod options;
-mod tls;
 #[cfg(test)]
 mod pair_tests;
+mod tls;
 
 pub use options::{
-    CertKey, CrlCheck, OptionError, PrivateKeyKind, ServerNameIndication, ServerTickets, TlsOption, VerifyType,
+    CertKey, CrlCheck, OptionError, PrivateKeyKind, ServerNameIndication, ServerTickets, TlsOption,
+    VerifyType,
 };
 
 /// What `sni_fun` answers for a server name.
@@ -109,8 +110,12 @@ impl BadCert {
             | BadCert::InvalidSignature
             | BadCert::NameNotPermitted => Alert::BAD_CERTIFICATE,
             BadCert::Other(s) if s.starts_with("{revoked") => Alert::CERTIFICATE_REVOKED,
-            BadCert::Other(s) if s.starts_with("{revocation_status_undetermined") => Alert::BAD_CERTIFICATE,
-            BadCert::Other(s) if s == "unknown_critical_extension" => Alert::UNSUPPORTED_CERTIFICATE,
+            BadCert::Other(s) if s.starts_with("{revocation_status_undetermined") => {
+                Alert::BAD_CERTIFICATE
+            }
+            BadCert::Other(s) if s == "unknown_critical_extension" => {
+                Alert::UNSUPPORTED_CERTIFICATE
+            }
             // Everything else is handshake_failure with the reason in the text.
             BadCert::HostnameCheckFailed
             | BadCert::InvalidKeyUsage

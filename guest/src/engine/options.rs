@@ -173,7 +173,11 @@ pub struct OptionError {
 
 impl OptionError {
     pub(crate) fn new(option: &str, value: impl Into<String>, detail: impl Into<String>) -> Self {
-        OptionError { option: option.into(), value: value.into(), detail: detail.into() }
+        OptionError {
+            option: option.into(),
+            value: value.into(),
+            detail: detail.into(),
+        }
     }
 }
 
@@ -211,20 +215,34 @@ fn quote(s: &str) -> String {
     format!("{s:?}")
 }
 
-fn pem_certs(option: &str, path: &str, pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, OptionError> {
+fn pem_certs(
+    option: &str,
+    path: &str,
+    pem: &[u8],
+) -> Result<Vec<CertificateDer<'static>>, OptionError> {
     let certs: Result<Vec<_>, _> = CertificateDer::pem_slice_iter(pem).collect();
     match certs {
         Ok(c) if !c.is_empty() => Ok(c),
-        Ok(_) => Err(OptionError::new(option, quote(path), "the file holds no PEM CERTIFICATE block")),
-        Err(e) => Err(OptionError::new(option, quote(path), format!("the file is not valid PEM: {e}"))),
+        Ok(_) => Err(OptionError::new(
+            option,
+            quote(path),
+            "the file holds no PEM CERTIFICATE block",
+        )),
+        Err(e) => Err(OptionError::new(
+            option,
+            quote(path),
+            format!("the file is not valid PEM: {e}"),
+        )),
     }
 }
 
 fn check_alpn(option: &str, protos: &[Vec<u8>]) -> Result<(), OptionError> {
     // RFC 7301: each name is 1..=255 bytes; the manual forbids the empty binary.
     if protos.is_empty() || protos.iter().any(|p| p.is_empty() || p.len() > 255) {
-        let shown: Vec<String> =
-            protos.iter().map(|p| format!("<<{:?}>>", String::from_utf8_lossy(p))).collect();
+        let shown: Vec<String> = protos
+            .iter()
+            .map(|p| format!("<<{:?}>>", String::from_utf8_lossy(p)))
+            .collect();
         return Err(OptionError::new(
             option,
             format!("[{}]", shown.join(",")),
@@ -267,24 +285,39 @@ pub(crate) fn settings(role: super::Role, opts: Vec<TlsOption>) -> Result<Settin
                 if ders.is_empty() {
                     return Err(OptionError::new("cert", "[]", "no certificate given"));
                 }
-                cert = Some(ders.into_iter().map(CertificateDer::from).collect::<Vec<_>>())
+                cert = Some(
+                    ders.into_iter()
+                        .map(CertificateDer::from)
+                        .collect::<Vec<_>>(),
+                )
             }
             TlsOption::Certfile { path, contents } => {
                 certfile = Some(pem_certs("certfile", &path, &contents)?);
                 certfile_pem = Some((path, contents));
             }
             TlsOption::Key { kind, der } => {
-                key = Some((key_der(kind, der), ("key".to_string(), format!("{{{kind:?}, <<...>>}}"))));
+                key = Some((
+                    key_der(kind, der),
+                    ("key".to_string(), format!("{{{kind:?}, <<...>>}}")),
+                ));
             }
             TlsOption::Keyfile { path, contents } => {
                 let k = PrivateKeyDer::from_pem_slice(&contents).map_err(|e| {
-                    OptionError::new("keyfile", quote(&path), format!("no usable private key in the file: {e}"))
+                    OptionError::new(
+                        "keyfile",
+                        quote(&path),
+                        format!("no usable private key in the file: {e}"),
+                    )
                 })?;
                 keyfile = Some((k, ("keyfile".to_string(), quote(&path))));
             }
             TlsOption::Versions(v) => {
                 if v.is_empty() {
-                    return Err(OptionError::new("versions", "[]", "at least one version is needed"));
+                    return Err(OptionError::new(
+                        "versions",
+                        "[]",
+                        "at least one version is needed",
+                    ));
                 }
                 versions = v
             }
@@ -323,7 +356,11 @@ pub(crate) fn settings(role: super::Role, opts: Vec<TlsOption>) -> Result<Settin
             TlsOption::ReuseSessions(b) => reuse_sessions = b,
             TlsOption::TicketKey(k) => {
                 if k.len() != 32 {
-                    return Err(OptionError::new("ticket_key", "<<...>>", "the ticket key is 32 bytes"));
+                    return Err(OptionError::new(
+                        "ticket_key",
+                        "<<...>>",
+                        "the ticket key is 32 bytes",
+                    ));
                 }
                 ticket_key = Some(k)
             }
@@ -335,7 +372,9 @@ pub(crate) fn settings(role: super::Role, opts: Vec<TlsOption>) -> Result<Settin
     let cert_chain = cert.or(certfile).unwrap_or_default();
     // The manual: keyfile defaults to the certfile, which may hold the key too.
     let from_certfile = certfile_pem.and_then(|(path, pem)| {
-        PrivateKeyDer::from_pem_slice(&pem).ok().map(|k| (k, ("certfile".to_string(), quote(&path))))
+        PrivateKeyDer::from_pem_slice(&pem)
+            .ok()
+            .map(|k| (k, ("certfile".to_string(), quote(&path))))
     });
     let (key, key_origin) = match key.or(keyfile).or(from_certfile) {
         Some((k, origin)) => (Some(k), origin),

@@ -18,48 +18,71 @@ struct Certs {
 fn certs(names: &[&str]) -> Certs {
     let ca_key = rcgen::KeyPair::generate().unwrap();
     let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.distinguished_name.push(rcgen::DnType::CommonName, "pair CA");
+    ca_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "pair CA");
     ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
     let ca = ca_params.self_signed(&ca_key).unwrap();
     let other = rcgen::generate_simple_self_signed(vec!["other".to_string()]).unwrap();
     let leaf_key = rcgen::KeyPair::generate().unwrap();
-    let mut p = rcgen::CertificateParams::new(names.iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap();
-    p.distinguished_name.push(rcgen::DnType::CommonName, names[0]);
-    let leaf = p.signed_by(&leaf_key, &rcgen::Issuer::from_params(&ca_params, &ca_key)).unwrap();
-    Certs { ca: ca.der().to_vec(), other_ca: other.cert.der().to_vec(), leaf: leaf.der().to_vec(), leaf_key: leaf_key.serialize_der() }
+    let mut p =
+        rcgen::CertificateParams::new(names.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+            .unwrap();
+    p.distinguished_name
+        .push(rcgen::DnType::CommonName, names[0]);
+    let leaf = p
+        .signed_by(&leaf_key, &rcgen::Issuer::from_params(&ca_params, &ca_key))
+        .unwrap();
+    Certs {
+        ca: ca.der().to_vec(),
+        other_ca: other.cert.der().to_vec(),
+        leaf: leaf.der().to_vec(),
+        leaf_key: leaf_key.serialize_der(),
+    }
 }
 
 fn hook(v: VerifyType) -> Arc<dyn VerifyHook> {
     Arc::new(DefaultVerify(v))
 }
 
-fn native_server(c: &Certs, versions: &[&'static rustls::SupportedProtocolVersion]) -> rustls::ServerConnection {
-    let cfg = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_protocol_versions(versions)
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(
-            vec![CertificateDer::from(c.leaf.clone())],
-            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(c.leaf_key.clone())),
-        )
-        .unwrap();
+fn native_server(
+    c: &Certs,
+    versions: &[&'static rustls::SupportedProtocolVersion],
+) -> rustls::ServerConnection {
+    let cfg = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_protocol_versions(versions)
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(
+        vec![CertificateDer::from(c.leaf.clone())],
+        PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(c.leaf_key.clone())),
+    )
+    .unwrap();
     rustls::ServerConnection::new(Arc::new(cfg)).unwrap()
 }
 
 fn native_client(ca: &[u8], name: &str) -> rustls::ClientConnection {
     let mut roots = rustls::RootCertStore::empty();
     roots.add(CertificateDer::from(ca.to_vec())).unwrap();
-    let cfg = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
+    let cfg = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
     rustls::ClientConnection::new(Arc::new(cfg), name.to_string().try_into().unwrap()).unwrap()
 }
 
 /// Move bytes between the engine and a native peer until both are quiet.
 /// Returns the engine's plaintext and its first failure.
-fn pump<D>(engine: &mut Connection, peer: &mut rustls::ConnectionCommon<D>, byte_by_byte: bool) -> (Vec<u8>, Option<Failure>) {
+fn pump<D>(
+    engine: &mut Connection,
+    peer: &mut rustls::ConnectionCommon<D>,
+    byte_by_byte: bool,
+) -> (Vec<u8>, Option<Failure>) {
     let mut plaintext = Vec::new();
     let mut to_peer = match engine.feed(&[]) {
         Ok(p) => p.output,
@@ -81,8 +104,11 @@ fn pump<D>(engine: &mut Connection, peer: &mut rustls::ConnectionCommon<D>, byte
             break;
         }
         to_peer.clear();
-        let chunks: Vec<&[u8]> =
-            if byte_by_byte { to_engine.chunks(1).collect() } else { vec![&to_engine[..]] };
+        let chunks: Vec<&[u8]> = if byte_by_byte {
+            to_engine.chunks(1).collect()
+        } else {
+            vec![&to_engine[..]]
+        };
         for c in chunks {
             match engine.feed(c) {
                 Ok(mut p) => {
@@ -104,7 +130,10 @@ fn pump<D>(engine: &mut Connection, peer: &mut rustls::ConnectionCommon<D>, byte
 fn client_config(c: &Certs, ca: &[u8], versions: Vec<ProtocolVersion>) -> Config {
     Config::new(
         Role::Client,
-        vec![TlsOption::Cacerts(vec![ca.to_vec()]), TlsOption::Versions(versions)],
+        vec![
+            TlsOption::Cacerts(vec![ca.to_vec()]),
+            TlsOption::Versions(versions),
+        ],
         hook(VerifyType::VerifyPeer),
     )
     .unwrap_or_else(|e| panic!("{e:?} {}", c.leaf.len()))
@@ -113,7 +142,10 @@ fn client_config(c: &Certs, ca: &[u8], versions: Vec<ProtocolVersion>) -> Config
 #[test]
 fn engine_client_talks_to_native_server_both_versions() {
     let c = certs(&["localhost"]);
-    for (v, native) in [(ProtocolVersion::Tlsv1_2, &rustls::version::TLS12), (ProtocolVersion::Tlsv1_3, &rustls::version::TLS13)] {
+    for (v, native) in [
+        (ProtocolVersion::Tlsv1_2, &rustls::version::TLS12),
+        (ProtocolVersion::Tlsv1_3, &rustls::version::TLS13),
+    ] {
         for byte_by_byte in [false, true] {
             let cfg = client_config(&c, &c.ca, vec![v]);
             let mut engine = Connection::client(&cfg, "localhost").unwrap();
@@ -137,7 +169,11 @@ fn engine_client_talks_to_native_server_both_versions() {
     }
 }
 
-fn pump_records(engine: &mut Connection, peer: &mut rustls::ServerConnection, records: &[u8]) -> (Vec<u8>, Option<Failure>) {
+fn pump_records(
+    engine: &mut Connection,
+    peer: &mut rustls::ServerConnection,
+    records: &[u8],
+) -> (Vec<u8>, Option<Failure>) {
     let mut rd = records;
     while !rd.is_empty() {
         peer.read_tls(&mut rd).unwrap();
@@ -160,7 +196,10 @@ fn native_client_talks_to_engine_server() {
         Role::Server,
         vec![
             TlsOption::Cert(vec![c.leaf.clone()]),
-            TlsOption::Key { kind: PrivateKeyKind::PrivateKeyInfo, der: c.leaf_key.clone() },
+            TlsOption::Key {
+                kind: PrivateKeyKind::PrivateKeyInfo,
+                der: c.leaf_key.clone(),
+            },
             TlsOption::AlpnPreferredProtocols(vec![b"h2".to_vec()]),
         ],
         hook(VerifyType::VerifyNone),
@@ -168,7 +207,10 @@ fn native_client_talks_to_engine_server() {
     .unwrap();
     let mut engine = Connection::server(&cfg).unwrap();
     let mut client = native_client(&c.ca, "localhost");
-    client.writer().write_all(b"early app data after handshake").unwrap();
+    client
+        .writer()
+        .write_all(b"early app data after handshake")
+        .unwrap();
     let (plain, failure) = pump(&mut engine, &mut client, false);
     assert!(failure.is_none(), "{failure:?}");
     assert_eq!(plain, b"early app data after handshake");
@@ -185,17 +227,26 @@ fn wrong_ca_fails_with_unknown_ca_and_the_peer_hears_it() {
     let mut server = native_server(&c, &[&rustls::version::TLS13]);
     let (_, failure) = pump(&mut engine, &mut server, false);
     let f = failure.expect("must fail");
-    let TlsError::TlsAlert(a) = &f.error else { panic!("{f:?}") };
+    let TlsError::TlsAlert(a) = &f.error else {
+        panic!("{f:?}")
+    };
     assert_eq!(a.description, "unknown_ca");
     assert_eq!(a.origin, AlertOrigin::Local);
-    assert!(a.text.starts_with("TLS client: In state certify generated CLIENT ALERT: Fatal - Unknown CA"));
+    assert!(a
+        .text
+        .starts_with("TLS client: In state certify generated CLIENT ALERT: Fatal - Unknown CA"));
     assert!(!f.output.is_empty(), "the alert is sent");
     // Errors are sticky.
     let again = engine.feed(b"more").unwrap_err();
     assert_eq!(again.error, f.error);
     assert!(again.output.is_empty());
     // The native server received the alert.
-    assert!(matches!(server.process_new_packets(), Err(rustls::Error::AlertReceived(rustls::AlertDescription::UnknownCA))));
+    assert!(matches!(
+        server.process_new_packets(),
+        Err(rustls::Error::AlertReceived(
+            rustls::AlertDescription::UnknownCA
+        ))
+    ));
 }
 
 #[test]
@@ -205,9 +256,15 @@ fn hostname_mismatch_is_handshake_failure_with_erlang_reason() {
     let mut engine = Connection::client(&cfg, "other.example").unwrap();
     let mut server = native_server(&c, &[&rustls::version::TLS13]);
     let f = pump(&mut engine, &mut server, false).1.expect("must fail");
-    let TlsError::TlsAlert(a) = &f.error else { panic!("{f:?}") };
+    let TlsError::TlsAlert(a) = &f.error else {
+        panic!("{f:?}")
+    };
     assert_eq!(a.description, "handshake_failure");
-    assert!(a.text.ends_with("{bad_cert,hostname_check_failed}"), "{}", a.text);
+    assert!(
+        a.text.ends_with("{bad_cert,hostname_check_failed}"),
+        "{}",
+        a.text
+    );
 }
 
 #[test]
@@ -215,7 +272,10 @@ fn verify_none_accepts_an_unknown_ca() {
     let c = certs(&["localhost"]);
     let cfg = Config::new(
         Role::Client,
-        vec![TlsOption::Cacerts(vec![c.other_ca.clone()]), TlsOption::Verify(VerifyType::VerifyNone)],
+        vec![
+            TlsOption::Cacerts(vec![c.other_ca.clone()]),
+            TlsOption::Verify(VerifyType::VerifyNone),
+        ],
         hook(VerifyType::VerifyNone),
     )
     .unwrap();
@@ -230,15 +290,32 @@ fn garbage_is_a_fatal_alert_not_a_panic() {
     let c = certs(&["localhost"]);
     let cfg = Config::new(
         Role::Server,
-        vec![TlsOption::Cert(vec![c.leaf.clone()]), TlsOption::Key { kind: PrivateKeyKind::PrivateKeyInfo, der: c.leaf_key.clone() }],
+        vec![
+            TlsOption::Cert(vec![c.leaf.clone()]),
+            TlsOption::Key {
+                kind: PrivateKeyKind::PrivateKeyInfo,
+                der: c.leaf_key.clone(),
+            },
+        ],
         hook(VerifyType::VerifyNone),
     )
     .unwrap();
-    for garbage in [&b"\x16\x03\x01\x00\x05hello"[..], b"GET / HTTP/1.1\r\n\r\n", &[0xff; 300]] {
+    for garbage in [
+        &b"\x16\x03\x01\x00\x05hello"[..],
+        b"GET / HTTP/1.1\r\n\r\n",
+        &[0xff; 300],
+    ] {
         let mut engine = Connection::server(&cfg).unwrap();
         let f = engine.feed(garbage).unwrap_err();
-        assert!(matches!(f.error, TlsError::TlsAlert(ref a) if a.origin == AlertOrigin::Local), "{f:?}");
-        assert_eq!(f.output.first(), Some(&21), "an alert record goes out for {garbage:?}: {f:?}");
+        assert!(
+            matches!(f.error, TlsError::TlsAlert(ref a) if a.origin == AlertOrigin::Local),
+            "{f:?}"
+        );
+        assert_eq!(
+            f.output.first(),
+            Some(&21),
+            "an alert record goes out for {garbage:?}: {f:?}"
+        );
     }
 }
 
@@ -247,15 +324,27 @@ fn option_errors_name_the_option() {
     let c = certs(&["localhost"]);
     let e = Config::new(
         Role::Client,
-        vec![TlsOption::Cacertfile { path: "/x.pem".into(), contents: b"nothing".to_vec() }],
+        vec![TlsOption::Cacertfile {
+            path: "/x.pem".into(),
+            contents: b"nothing".to_vec(),
+        }],
         hook(VerifyType::VerifyPeer),
     )
     .unwrap_err();
-    assert_eq!((e.option.as_str(), e.value.as_str()), ("cacertfile", "\"/x.pem\""));
+    assert_eq!(
+        (e.option.as_str(), e.value.as_str()),
+        ("cacertfile", "\"/x.pem\"")
+    );
     let other = rcgen::KeyPair::generate().unwrap().serialize_der();
     let e = Config::new(
         Role::Server,
-        vec![TlsOption::Cert(vec![c.leaf.clone()]), TlsOption::Key { kind: PrivateKeyKind::PrivateKeyInfo, der: other }],
+        vec![
+            TlsOption::Cert(vec![c.leaf.clone()]),
+            TlsOption::Key {
+                kind: PrivateKeyKind::PrivateKeyInfo,
+                der: other,
+            },
+        ],
         hook(VerifyType::VerifyNone),
     )
     .unwrap_err();

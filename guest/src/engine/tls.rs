@@ -20,11 +20,12 @@ use rustls::{
 
 use super::alert::{self, Alert};
 use super::options::{
-    settings, CrlCheck, OptionError, ServerNameIndication, ServerTickets, Settings, TlsOption, VerifyType,
+    settings, CrlCheck, OptionError, ServerNameIndication, ServerTickets, Settings, TlsOption,
+    VerifyType,
 };
 use super::{
-    der, AlertOrigin, BadCert, CertKey, CipherSuiteInfo, ConnectionInfo, Failure, PeerChain, Progress,
-    ProtocolVersion, Role, SniAnswer, TlsAlert, TlsError, VerifyHook,
+    der, AlertOrigin, BadCert, CertKey, CipherSuiteInfo, ConnectionInfo, Failure, PeerChain,
+    Progress, ProtocolVersion, Role, SniAnswer, TlsAlert, TlsError, VerifyHook,
 };
 use rustls::client::ResolvesClientCert;
 use rustls::server::{ClientHello, ResolvesServerCert};
@@ -63,38 +64,65 @@ fn root_store(s: &Settings, role: Role) -> Result<RootCertStore, OptionError> {
             let mut roots = RootCertStore::empty();
             for (i, c) in certs.iter().enumerate() {
                 roots.add(c.clone()).map_err(|e| {
-                    OptionError::new("cacerts", format!("[...] (certificate {i})"), format!("not a usable CA certificate: {e}"))
+                    OptionError::new(
+                        "cacerts",
+                        format!("[...] (certificate {i})"),
+                        format!("not a usable CA certificate: {e}"),
+                    )
                 })?;
             }
             Ok(roots)
         }
         // The rule for clients: verify_peer without a CA option trusts webpki-roots.
-        None if role == Role::Client => {
-            Ok(RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() })
-        }
+        None if role == Role::Client => Ok(RootCertStore {
+            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+        }),
         None => Ok(RootCertStore::empty()),
     }
 }
 
 /// A chain and key checked to belong together; the key signs only with the
 /// schemes the provider verifies (`signature_algs`).
-fn certified(provider: &CryptoProvider, chain: Vec<CertificateDer<'static>>, key: rustls::pki_types::PrivateKeyDer<'static>) -> Result<Arc<CertifiedKey>, Error> {
+fn certified(
+    provider: &CryptoProvider,
+    chain: Vec<CertificateDer<'static>>,
+    key: rustls::pki_types::PrivateKeyDer<'static>,
+) -> Result<Arc<CertifiedKey>, Error> {
     let signing = provider.key_provider.load_private_key(key)?;
     let ck = CertifiedKey::new(chain, signing);
     ck.keys_match()?;
-    let allowed = provider.signature_verification_algorithms.supported_schemes();
-    Ok(Arc::new(CertifiedKey::new(ck.cert, Arc::new(LimitedKey { inner: ck.key, allowed }))))
+    let allowed = provider
+        .signature_verification_algorithms
+        .supported_schemes();
+    Ok(Arc::new(CertifiedKey::new(
+        ck.cert,
+        Arc::new(LimitedKey {
+            inner: ck.key,
+            allowed,
+        }),
+    )))
 }
 
-fn certified_all(provider: &CryptoProvider, list: &[CertKey]) -> Result<Vec<Arc<CertifiedKey>>, Error> {
+fn certified_all(
+    provider: &CryptoProvider,
+    list: &[CertKey],
+) -> Result<Vec<Arc<CertifiedKey>>, Error> {
     list.iter()
-        .map(|c| certified(provider, c.chain.iter().cloned().map(CertificateDer::from).collect(), c.key_der()))
+        .map(|c| {
+            certified(
+                provider,
+                c.chain.iter().cloned().map(CertificateDer::from).collect(),
+                c.key_der(),
+            )
+        })
         .collect()
 }
 
 /// The first key the peer's signature schemes allow.
 fn pick(keys: &[Arc<CertifiedKey>], schemes: &[SignatureScheme]) -> Option<Arc<CertifiedKey>> {
-    keys.iter().find(|k| k.key.choose_scheme(schemes).is_some()).cloned()
+    keys.iter()
+        .find(|k| k.key.choose_scheme(schemes).is_some())
+        .cloned()
 }
 
 /// A signing key limited to `signature_algs`.
@@ -106,7 +134,11 @@ struct LimitedKey {
 
 impl rustls::sign::SigningKey for LimitedKey {
     fn choose_scheme(&self, offered: &[SignatureScheme]) -> Option<Box<dyn rustls::sign::Signer>> {
-        let offered: Vec<SignatureScheme> = offered.iter().filter(|s| self.allowed.contains(s)).copied().collect();
+        let offered: Vec<SignatureScheme> = offered
+            .iter()
+            .filter(|s| self.allowed.contains(s))
+            .copied()
+            .collect();
         self.inner.choose_scheme(&offered)
     }
 
@@ -130,8 +162,14 @@ struct ErlangCertResolver {
 impl ResolvesServerCert for ErlangCertResolver {
     fn resolve(&self, hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
         let schemes = hello.signature_schemes().to_vec();
-        let Some(name) = hello.server_name() else { return pick(&self.default, &schemes) };
-        if let Some((_, keys)) = self.sni_hosts.iter().find(|(h, _)| h.eq_ignore_ascii_case(name)) {
+        let Some(name) = hello.server_name() else {
+            return pick(&self.default, &schemes);
+        };
+        if let Some((_, keys)) = self
+            .sni_hosts
+            .iter()
+            .find(|(h, _)| h.eq_ignore_ascii_case(name))
+        {
             return pick(keys, &schemes);
         }
         if !self.sni_fun {
@@ -141,7 +179,9 @@ impl ResolvesServerCert for ErlangCertResolver {
             SniAnswer::UseDefault => pick(&self.default, &schemes),
             // No certificate: the handshake fails (rustls sends handshake_failure).
             SniAnswer::Unrecognized => None,
-            SniAnswer::CertsKeys(list) => certified_all(&self.provider, &list).ok().and_then(|k| pick(&k, &schemes)),
+            SniAnswer::CertsKeys(list) => certified_all(&self.provider, &list)
+                .ok()
+                .and_then(|k| pick(&k, &schemes)),
         }
     }
 }
@@ -193,7 +233,12 @@ impl rustls::server::ProducesTickets for SharedTicketer {
         let mut nonce = [0u8; 12];
         getrandom::fill(&mut nonce).ok()?;
         let mut sealed = plain.to_vec();
-        key.seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::empty(), &mut sealed).ok()?;
+        key.seal_in_place_append_tag(
+            Nonce::assume_unique_for_key(nonce),
+            Aad::empty(),
+            &mut sealed,
+        )
+        .ok()?;
         Some([&nonce[..], &sealed].concat())
     }
 
@@ -261,7 +306,12 @@ fn provider_for(
     if let Some(schemes) = sigalgs {
         // What we accept from the peer, and so what we advertise.
         let mut algs = p.signature_verification_algorithms;
-        let mapping: Vec<_> = algs.mapping.iter().filter(|(s, _)| schemes.contains(s)).cloned().collect();
+        let mapping: Vec<_> = algs
+            .mapping
+            .iter()
+            .filter(|(s, _)| schemes.contains(s))
+            .cloned()
+            .collect();
         // rustls wants a 'static table: one small leak per configuration, which
         // dies with the connection's sandbox.
         algs.mapping = Box::leak(mapping.into_boxed_slice());
@@ -275,7 +325,11 @@ fn provider_for(
             }
         }
         if p.cipher_suites.is_empty() {
-            return Err(OptionError::new("ciphers", "[...]", "none of the requested cipher suites is supported"));
+            return Err(OptionError::new(
+                "ciphers",
+                "[...]",
+                "none of the requested cipher suites is supported",
+            ));
         }
     }
     Ok(Arc::new(p))
@@ -283,7 +337,11 @@ fn provider_for(
 
 impl Config {
     /// Validate `opts` for `role`; `hook` is consulted for every peer chain.
-    pub fn new(role: Role, opts: Vec<TlsOption>, hook: Arc<dyn VerifyHook>) -> Result<Config, OptionError> {
+    pub fn new(
+        role: Role,
+        opts: Vec<TlsOption>,
+        hook: Arc<dyn VerifyHook>,
+    ) -> Result<Config, OptionError> {
         let s = settings(role, opts)?;
         let provider = provider_for(&s.ciphers, &s.groups, &s.sigalgs)?;
         let versions = rustls_versions(&s.versions);
@@ -300,11 +358,20 @@ impl Config {
             // Parsing checks the CRL now: a bad one is an option error, not a
             // handshake failure later.
             webpki::OwnedCertRevocationList::from_der(c).map_err(|e| {
-                OptionError::new("crl_cache", format!("[...] (CRL {i})"), format!("not a usable DER CRL: {e:?}"))
+                OptionError::new(
+                    "crl_cache",
+                    format!("[...] (CRL {i})"),
+                    format!("not a usable DER CRL: {e:?}"),
+                )
             })?;
             crls.push(CertificateRevocationListDer::from(c.clone()));
         }
-        let trust = Trust { roots: root_store(&s, role)?, crls, crl_check: s.crl_check, provider: provider.clone() };
+        let trust = Trust {
+            roots: root_store(&s, role)?,
+            crls,
+            crl_check: s.crl_check,
+            provider: provider.clone(),
+        };
         let hook_for_log = hook.clone();
         let (client, server) = match role {
             Role::Client => {
@@ -326,8 +393,13 @@ impl Config {
                         .with_client_auth_cert(s.cert_chain.clone(), key.clone_key())
                         .map_err(|e| key_error(&s, e))?,
                     _ if !s.certs_keys.is_empty() => {
-                        let keys = certified_all(&provider, &s.certs_keys)
-                            .map_err(|e| OptionError::new("certs_keys", "[...]", format!("unusable certificate or key: {e}")))?;
+                        let keys = certified_all(&provider, &s.certs_keys).map_err(|e| {
+                            OptionError::new(
+                                "certs_keys",
+                                "[...]",
+                                format!("unusable certificate or key: {e}"),
+                            )
+                        })?;
                         builder.with_client_cert_resolver(Arc::new(ErlangClientCerts(keys)))
                     }
                     _ => builder.with_no_client_auth(),
@@ -345,16 +417,26 @@ impl Config {
             Role::Server => {
                 let mut default = Vec::new();
                 if let (Some(key), false) = (&s.key, s.cert_chain.is_empty()) {
-                    default.push(certified(&provider, s.cert_chain.clone(), key.clone_key()).map_err(|e| key_error(&s, e))?);
+                    default.push(
+                        certified(&provider, s.cert_chain.clone(), key.clone_key())
+                            .map_err(|e| key_error(&s, e))?,
+                    );
                 }
-                default.extend(
-                    certified_all(&provider, &s.certs_keys)
-                        .map_err(|e| OptionError::new("certs_keys", "[...]", format!("unusable certificate or key: {e}")))?,
-                );
+                default.extend(certified_all(&provider, &s.certs_keys).map_err(|e| {
+                    OptionError::new(
+                        "certs_keys",
+                        "[...]",
+                        format!("unusable certificate or key: {e}"),
+                    )
+                })?);
                 let mut sni_hosts = Vec::new();
                 for (host, list) in &s.sni_hosts {
                     let keys = certified_all(&provider, list).map_err(|e| {
-                        OptionError::new("sni_hosts", format!("[{{{host:?},...}}]"), format!("unusable certificate or key: {e}"))
+                        OptionError::new(
+                            "sni_hosts",
+                            format!("[{{{host:?},...}}]"),
+                            format!("unusable certificate or key: {e}"),
+                        )
                     })?;
                     sni_hosts.push((host.clone(), keys));
                 }
@@ -405,21 +487,37 @@ impl Config {
                     Arc::new(rustls::server::NoServerSessionStorage {})
                 };
                 match (s.tickets, &s.ticket_key) {
-                    (ServerTickets::Stateless, Some(key)) => cfg.ticketer = Arc::new(SharedTicketer { key: key.clone() }),
+                    (ServerTickets::Stateless, Some(key)) => {
+                        cfg.ticketer = Arc::new(SharedTicketer { key: key.clone() })
+                    }
                     (ServerTickets::Stateless, None) => {
-                        return Err(OptionError::new("session_tickets", "stateless", "stateless tickets need the host's ticket key"))
+                        return Err(OptionError::new(
+                            "session_tickets",
+                            "stateless",
+                            "stateless tickets need the host's ticket key",
+                        ))
                     }
                     _ => {}
                 }
                 // OTP sends three tickets when tickets are on, none when off.
-                cfg.send_tls13_tickets = if s.tickets == ServerTickets::Disabled { 0 } else { 3 };
+                cfg.send_tls13_tickets = if s.tickets == ServerTickets::Disabled {
+                    0
+                } else {
+                    3
+                };
                 if s.keylog {
                     cfg.key_log = Arc::new(HookKeyLog(hook_for_log.clone()));
                 }
                 (None, Some(Arc::new(cfg)))
             }
         };
-        Ok(Config { role, client, server, sni: s.sni, refusal })
+        Ok(Config {
+            role,
+            client,
+            server,
+            sni: s.sni,
+            refusal,
+        })
     }
 
     /// The role this configuration was built for.
@@ -450,7 +548,10 @@ impl Trust {
     }
 
     fn server_verifier(&self, anchor: Option<&[u8]>) -> Option<Arc<WebPkiServerVerifier>> {
-        let mut b = WebPkiServerVerifier::builder_with_provider(self.roots_with(anchor)?, self.provider.clone());
+        let mut b = WebPkiServerVerifier::builder_with_provider(
+            self.roots_with(anchor)?,
+            self.provider.clone(),
+        );
         if let Some(check) = self.crl_check {
             b = b.with_crls(self.crls.iter().cloned());
             if check == CrlCheck::Peer {
@@ -464,8 +565,11 @@ impl Trust {
     }
 
     fn client_verifier(&self, anchor: Option<&[u8]>) -> Option<Arc<dyn ClientCertVerifier>> {
-        let mut b = WebPkiClientVerifier::builder_with_provider(self.roots_with(anchor)?, self.provider.clone())
-            .allow_unauthenticated();
+        let mut b = WebPkiClientVerifier::builder_with_provider(
+            self.roots_with(anchor)?,
+            self.provider.clone(),
+        )
+        .allow_unauthenticated();
         if let Some(check) = self.crl_check {
             b = b.with_crls(self.crls.iter().cloned());
             if check == CrlCheck::Peer {
@@ -503,21 +607,30 @@ fn bad_cert_of(e: &Error, chain: &[CertificateDer<'_>]) -> BadCert {
     use CertificateError as C;
     match e {
         Error::InvalidCertificate(ce) => match ce {
-            C::UnknownIssuer if chain.len() == 1 && der::is_self_issued(&chain[0]) => BadCert::SelfsignedPeer,
-            C::UnknownIssuer => BadCert::UnknownCa,
-            C::Expired | C::ExpiredContext { .. } | C::NotValidYet | C::NotValidYetContext { .. } => {
-                BadCert::CertExpired
+            C::UnknownIssuer if chain.len() == 1 && der::is_self_issued(&chain[0]) => {
+                BadCert::SelfsignedPeer
             }
+            C::UnknownIssuer => BadCert::UnknownCa,
+            C::Expired
+            | C::ExpiredContext { .. }
+            | C::NotValidYet
+            | C::NotValidYetContext { .. } => BadCert::CertExpired,
             C::NotValidForName | C::NotValidForNameContext { .. } => BadCert::HostnameCheckFailed,
             #[allow(deprecated)]
             C::BadSignature
             | C::UnsupportedSignatureAlgorithm
             | C::UnsupportedSignatureAlgorithmContext { .. }
-            | C::UnsupportedSignatureAlgorithmForPublicKeyContext { .. } => BadCert::InvalidSignature,
+            | C::UnsupportedSignatureAlgorithmForPublicKeyContext { .. } => {
+                BadCert::InvalidSignature
+            }
             // webpki's purpose is the extended key usage: OTP's invalid_ext_key_usage.
-            C::InvalidPurpose | C::InvalidPurposeContext { .. } => BadCert::Other("invalid_ext_key_usage".into()),
+            C::InvalidPurpose | C::InvalidPurposeContext { .. } => {
+                BadCert::Other("invalid_ext_key_usage".into())
+            }
             C::Revoked => BadCert::Other("{revoked,unspecified}".into()),
-            C::UnknownRevocationStatus => BadCert::Other("{revocation_status_undetermined,no_crl}".into()),
+            C::UnknownRevocationStatus => {
+                BadCert::Other("{revocation_status_undetermined,no_crl}".into())
+            }
             C::ExpiredRevocationList | C::ExpiredRevocationListContext { .. } => {
                 BadCert::Other("{revocation_status_undetermined,expired_crl}".into())
             }
@@ -527,10 +640,13 @@ fn bad_cert_of(e: &Error, chain: &[CertificateDer<'_>]) -> BadCert {
             C::Other(o) => match o.0.downcast_ref::<webpki::Error>() {
                 Some(webpki::Error::NameConstraintViolation) => BadCert::NameNotPermitted,
                 Some(webpki::Error::EndEntityUsedAsCa) => BadCert::MissingBasicConstraint,
-                Some(webpki::Error::PathLenConstraintViolated | webpki::Error::MaximumPathDepthExceeded) => {
-                    BadCert::Other("max_path_length_reached".into())
+                Some(
+                    webpki::Error::PathLenConstraintViolated
+                    | webpki::Error::MaximumPathDepthExceeded,
+                ) => BadCert::Other("max_path_length_reached".into()),
+                Some(webpki::Error::CaUsedAsEndEntity) => {
+                    BadCert::Other("ca_used_as_end_entity".into())
                 }
-                Some(webpki::Error::CaUsedAsEndEntity) => BadCert::Other("ca_used_as_end_entity".into()),
                 Some(other) => BadCert::Other(format!("{other:?}")),
                 None => BadCert::Other(format!("{o:?}")),
             },
@@ -592,7 +708,12 @@ macro_rules! signature_checks {
             cert: &CertificateDer<'_>,
             dss: &DigitallySignedStruct,
         ) -> Result<HandshakeSignatureValid, Error> {
-            verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+            verify_tls12_signature(
+                message,
+                cert,
+                dss,
+                &self.provider.signature_verification_algorithms,
+            )
         }
 
         fn verify_tls13_signature(
@@ -601,11 +722,18 @@ macro_rules! signature_checks {
             cert: &CertificateDer<'_>,
             dss: &DigitallySignedStruct,
         ) -> Result<HandshakeSignatureValid, Error> {
-            verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+            verify_tls13_signature(
+                message,
+                cert,
+                dss,
+                &self.provider.signature_verification_algorithms,
+            )
         }
 
         fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-            self.provider.signature_verification_algorithms.supported_schemes()
+            self.provider
+                .signature_verification_algorithms
+                .supported_schemes()
         }
     };
 }
@@ -636,12 +764,22 @@ impl ServerCertVerifier for ErlangServerVerifier {
                 Some(a) => self.trust.server_verifier(Some(a)),
             };
             match v {
-                Some(v) => v.verify_server_cert(end_entity, intermediates, server_name, ocsp, now).map(|_| ()),
+                Some(v) => v
+                    .verify_server_cert(end_entity, intermediates, server_name, ocsp, now)
+                    .map(|_| ()),
                 None => Err(Error::InvalidCertificate(CertificateError::UnknownIssuer)),
             }
         });
         let name = Some(server_name.to_str().into_owned());
-        ask_hook(&*self.hook, &self.refusal, Role::Client, end_entity, intermediates, name, verdict)?;
+        ask_hook(
+            &*self.hook,
+            &self.refusal,
+            Role::Client,
+            end_entity,
+            intermediates,
+            name,
+            verdict,
+        )?;
         Ok(ServerCertVerified::assertion())
     }
 
@@ -670,7 +808,10 @@ impl ClientCertVerifier for ErlangClientVerifier {
     }
 
     fn root_hint_subjects(&self) -> &[DistinguishedName] {
-        self.webpki.as_ref().map(|v| v.root_hint_subjects()).unwrap_or(&[])
+        self.webpki
+            .as_ref()
+            .map(|v| v.root_hint_subjects())
+            .unwrap_or(&[])
     }
 
     fn verify_client_cert(
@@ -687,11 +828,21 @@ impl ClientCertVerifier for ErlangClientVerifier {
                 Some(a) => self.trust.client_verifier(Some(a)),
             };
             match v {
-                Some(v) => v.verify_client_cert(end_entity, intermediates, now).map(|_| ()),
+                Some(v) => v
+                    .verify_client_cert(end_entity, intermediates, now)
+                    .map(|_| ()),
                 None => Err(Error::InvalidCertificate(CertificateError::UnknownIssuer)),
             }
         });
-        ask_hook(&*self.hook, &self.refusal, Role::Server, end_entity, intermediates, None, verdict)?;
+        ask_hook(
+            &*self.hook,
+            &self.refusal,
+            Role::Server,
+            end_entity,
+            intermediates,
+            None,
+            verdict,
+        )?;
         Ok(ClientCertVerified::assertion())
     }
 
@@ -719,18 +870,23 @@ pub struct Connection {
 impl Connection {
     /// A client connecting to `server_name` (a DNS name or an IP address).
     pub fn client(cfg: &Config, server_name: &str) -> Result<Connection, TlsError> {
-        let cc = cfg.client.clone().ok_or_else(|| TlsError::Einval("config is for a server".into()))?;
+        let cc = cfg
+            .client
+            .clone()
+            .ok_or_else(|| TlsError::Einval("config is for a server".into()))?;
         let name = match &cfg.sni {
             Some(ServerNameIndication::Host(h)) => h.as_str(),
             _ => server_name,
         };
-        let sn = ServerName::try_from(name.to_string())
-            .map_err(|_| TlsError::Einval(format!("{name:?} is not a valid host name or IP address")))?;
+        let sn = ServerName::try_from(name.to_string()).map_err(|_| {
+            TlsError::Einval(format!("{name:?} is not a valid host name or IP address"))
+        })?;
         let sni_sent = match (&sn, cc.enable_sni) {
             (ServerName::DnsName(d), true) => Some(d.as_ref().to_string()),
             _ => None,
         };
-        let conn = rustls::ClientConnection::new(cc, sn).map_err(|e| TlsError::Einval(e.to_string()))?;
+        let conn =
+            rustls::ClientConnection::new(cc, sn).map_err(|e| TlsError::Einval(e.to_string()))?;
         Ok(Connection {
             role: Role::Client,
             conn: conn.into(),
@@ -744,8 +900,12 @@ impl Connection {
 
     /// A server.
     pub fn server(cfg: &Config) -> Result<Connection, TlsError> {
-        let sc = cfg.server.clone().ok_or_else(|| TlsError::Einval("config is for a client".into()))?;
-        let conn = rustls::ServerConnection::new(sc).map_err(|e| TlsError::Einval(e.to_string()))?;
+        let sc = cfg
+            .server
+            .clone()
+            .ok_or_else(|| TlsError::Einval("config is for a client".into()))?;
+        let conn =
+            rustls::ServerConnection::new(sc).map_err(|e| TlsError::Einval(e.to_string()))?;
         Ok(Connection {
             role: Role::Server,
             conn: conn.into(),
@@ -794,7 +954,10 @@ impl Connection {
 
     fn sticky(&self) -> Result<(), Failure> {
         match &self.failed {
-            Some(e) => Err(Failure { error: e.clone(), output: Vec::new() }),
+            Some(e) => Err(Failure {
+                error: e.clone(),
+                output: Vec::new(),
+            }),
             None => Ok(()),
         }
     }
@@ -888,7 +1051,10 @@ impl Connection {
         };
         if let Err(e) = r {
             // Not fatal: TLS 1.2, or the handshake is not done.
-            return Err(Failure { error: TlsError::Einval(e.to_string()), output: Vec::new() });
+            return Err(Failure {
+                error: TlsError::Einval(e.to_string()),
+                output: Vec::new(),
+            });
         }
         let mut out = Vec::new();
         self.drain_output(&mut out);
@@ -896,9 +1062,16 @@ impl Connection {
     }
 
     /// An RFC 5705 / 8446 exporter.
-    pub fn export_keying_material(&self, label: &[u8], context: Option<&[u8]>, length: usize) -> Result<Vec<u8>, TlsError> {
+    pub fn export_keying_material(
+        &self,
+        label: &[u8],
+        context: Option<&[u8]>,
+        length: usize,
+    ) -> Result<Vec<u8>, TlsError> {
         if length == 0 || length > 16 * 1024 * 1024 {
-            return Err(TlsError::Einval("the length must be between 1 and 16 MiB".into()));
+            return Err(TlsError::Einval(
+                "the length must be between 1 and 16 MiB".into(),
+            ));
         }
         self.conn
             .export_keying_material(vec![0u8; length], label, context)
@@ -907,7 +1080,10 @@ impl Connection {
 
     /// The peer's chain, leaf first.
     pub fn peer_certificates(&self) -> Vec<Vec<u8>> {
-        self.conn.peer_certificates().map(|c| c.iter().map(|c| c.to_vec()).collect()).unwrap_or_default()
+        self.conn
+            .peer_certificates()
+            .map(|c| c.iter().map(|c| c.to_vec()).collect())
+            .unwrap_or_default()
     }
 
     /// What `connection_information/1` reports.
@@ -925,7 +1101,10 @@ impl Connection {
             .negotiated_cipher_suite()
             .ok_or_else(|| TlsError::Einval("no cipher suite negotiated".into()))?;
         let selected_cipher_suite = suite_info(u16::from(suite.suite()));
-        let ecc = self.conn.negotiated_key_exchange_group().map(|g| group_name(g.name()));
+        let ecc = self
+            .conn
+            .negotiated_key_exchange_group()
+            .map(|g| group_name(g.name()));
         let sni_hostname = match &self.conn {
             rustls::Connection::Server(s) => s.server_name().map(str::to_string),
             rustls::Connection::Client(_) => self.sni_sent.clone(),
@@ -943,7 +1122,11 @@ impl Connection {
     /// Turn a rustls error into Erlang's `{tls_alert, {Desc, Text}}`.
     fn tls_error(&mut self, e: Error) -> TlsError {
         let state = if self.conn.is_handshaking() {
-            if matches!(e, Error::InvalidCertificate(_) | Error::General(_)) { "certify" } else { "hello" }
+            if matches!(e, Error::InvalidCertificate(_) | Error::General(_)) {
+                "certify"
+            } else {
+                "hello"
+            }
         } else {
             "connection"
         };
@@ -964,8 +1147,20 @@ impl Connection {
                 (local_alert(other), AlertOrigin::Local, self.role, detail)
             }
         };
-        let text = alert::text(self.role, state, origin == AlertOrigin::Local, sender, alert, detail.as_deref());
-        TlsError::TlsAlert(TlsAlert { description: alert.atom().into(), code: alert.0, origin, text })
+        let text = alert::text(
+            self.role,
+            state,
+            origin == AlertOrigin::Local,
+            sender,
+            alert,
+            detail.as_deref(),
+        );
+        TlsError::TlsAlert(TlsAlert {
+            description: alert.atom().into(),
+            code: alert.0,
+            origin,
+            text,
+        })
     }
 }
 
@@ -1022,15 +1217,78 @@ fn group_name(g: NamedGroup) -> String {
 /// (code, IANA name, OpenSSL name, key_exchange, cipher, prf) of every suite
 /// the ring provider implements, in rustls's default preference order.
 const SUITES: &[(u16, &str, &str, &str, &str, &str)] = &[
-    (0x1302, "TLS_AES_256_GCM_SHA384", "TLS_AES_256_GCM_SHA384", "any", "aes_256_gcm", "sha384"),
-    (0x1301, "TLS_AES_128_GCM_SHA256", "TLS_AES_128_GCM_SHA256", "any", "aes_128_gcm", "sha256"),
-    (0x1303, "TLS_CHACHA20_POLY1305_SHA256", "TLS_CHACHA20_POLY1305_SHA256", "any", "chacha20_poly1305", "sha256"),
-    (0xc02c, "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", "ECDHE-ECDSA-AES256-GCM-SHA384", "ecdhe_ecdsa", "aes_256_gcm", "sha384"),
-    (0xc02b, "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "ECDHE-ECDSA-AES128-GCM-SHA256", "ecdhe_ecdsa", "aes_128_gcm", "sha256"),
-    (0xcca9, "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256", "ECDHE-ECDSA-CHACHA20-POLY1305", "ecdhe_ecdsa", "chacha20_poly1305", "sha256"),
-    (0xc030, "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", "ECDHE-RSA-AES256-GCM-SHA384", "ecdhe_rsa", "aes_256_gcm", "sha384"),
-    (0xc02f, "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "ECDHE-RSA-AES128-GCM-SHA256", "ecdhe_rsa", "aes_128_gcm", "sha256"),
-    (0xcca8, "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256", "ECDHE-RSA-CHACHA20-POLY1305", "ecdhe_rsa", "chacha20_poly1305", "sha256"),
+    (
+        0x1302,
+        "TLS_AES_256_GCM_SHA384",
+        "TLS_AES_256_GCM_SHA384",
+        "any",
+        "aes_256_gcm",
+        "sha384",
+    ),
+    (
+        0x1301,
+        "TLS_AES_128_GCM_SHA256",
+        "TLS_AES_128_GCM_SHA256",
+        "any",
+        "aes_128_gcm",
+        "sha256",
+    ),
+    (
+        0x1303,
+        "TLS_CHACHA20_POLY1305_SHA256",
+        "TLS_CHACHA20_POLY1305_SHA256",
+        "any",
+        "chacha20_poly1305",
+        "sha256",
+    ),
+    (
+        0xc02c,
+        "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+        "ECDHE-ECDSA-AES256-GCM-SHA384",
+        "ecdhe_ecdsa",
+        "aes_256_gcm",
+        "sha384",
+    ),
+    (
+        0xc02b,
+        "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+        "ECDHE-ECDSA-AES128-GCM-SHA256",
+        "ecdhe_ecdsa",
+        "aes_128_gcm",
+        "sha256",
+    ),
+    (
+        0xcca9,
+        "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+        "ECDHE-ECDSA-CHACHA20-POLY1305",
+        "ecdhe_ecdsa",
+        "chacha20_poly1305",
+        "sha256",
+    ),
+    (
+        0xc030,
+        "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+        "ECDHE-RSA-AES256-GCM-SHA384",
+        "ecdhe_rsa",
+        "aes_256_gcm",
+        "sha384",
+    ),
+    (
+        0xc02f,
+        "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+        "ECDHE-RSA-AES128-GCM-SHA256",
+        "ecdhe_rsa",
+        "aes_128_gcm",
+        "sha256",
+    ),
+    (
+        0xcca8,
+        "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
+        "ECDHE-RSA-CHACHA20-POLY1305",
+        "ecdhe_rsa",
+        "chacha20_poly1305",
+        "sha256",
+    ),
 ];
 
 /// Words in suite names that mark families rustls does not implement.
@@ -1067,9 +1325,18 @@ const GROUPS: &[(&str, NamedGroup)] = &[
 const SIGALGS: &[(&str, SignatureScheme)] = &[
     ("eddsa_ed25519", SignatureScheme::ED25519),
     ("eddsa_ed448", SignatureScheme::ED448),
-    ("ecdsa_secp256r1_sha256", SignatureScheme::ECDSA_NISTP256_SHA256),
-    ("ecdsa_secp384r1_sha384", SignatureScheme::ECDSA_NISTP384_SHA384),
-    ("ecdsa_secp521r1_sha512", SignatureScheme::ECDSA_NISTP521_SHA512),
+    (
+        "ecdsa_secp256r1_sha256",
+        SignatureScheme::ECDSA_NISTP256_SHA256,
+    ),
+    (
+        "ecdsa_secp384r1_sha384",
+        SignatureScheme::ECDSA_NISTP384_SHA384,
+    ),
+    (
+        "ecdsa_secp521r1_sha512",
+        SignatureScheme::ECDSA_NISTP521_SHA512,
+    ),
     ("rsa_pss_rsae_sha256", SignatureScheme::RSA_PSS_SHA256),
     ("rsa_pss_rsae_sha384", SignatureScheme::RSA_PSS_SHA384),
     ("rsa_pss_rsae_sha512", SignatureScheme::RSA_PSS_SHA512),
@@ -1090,7 +1357,11 @@ const SIGALGS: &[(&str, SignatureScheme)] = &[
 
 /// `supported_groups`: the groups ring implements, in the order given.
 pub(crate) fn resolve_groups(names: &[String]) -> Result<Vec<NamedGroup>, OptionError> {
-    let have: Vec<NamedGroup> = rustls::crypto::ring::default_provider().kx_groups.iter().map(|g| g.name()).collect();
+    let have: Vec<NamedGroup> = rustls::crypto::ring::default_provider()
+        .kx_groups
+        .iter()
+        .map(|g| g.name())
+        .collect();
     let mut out = Vec::new();
     let mut missing = Vec::new();
     for n in names {
@@ -1101,14 +1372,20 @@ pub(crate) fn resolve_groups(names: &[String]) -> Result<Vec<NamedGroup>, Option
         }
     }
     if out.is_empty() {
-        return Err(OptionError::new("supported_groups", format!("{names:?}"), format!("no usable group: {}", missing.join("; "))));
+        return Err(OptionError::new(
+            "supported_groups",
+            format!("{names:?}"),
+            format!("no usable group: {}", missing.join("; ")),
+        ));
     }
     Ok(out)
 }
 
 /// `signature_algs`: the schemes ring implements, in the order given.
 pub(crate) fn resolve_sigalgs(names: &[String]) -> Result<Vec<SignatureScheme>, OptionError> {
-    let have = rustls::crypto::ring::default_provider().signature_verification_algorithms.supported_schemes();
+    let have = rustls::crypto::ring::default_provider()
+        .signature_verification_algorithms
+        .supported_schemes();
     let mut out = Vec::new();
     let mut missing = Vec::new();
     for n in names {
@@ -1124,23 +1401,41 @@ pub(crate) fn resolve_sigalgs(names: &[String]) -> Result<Vec<SignatureScheme>, 
         }
     }
     if out.is_empty() {
-        return Err(OptionError::new("signature_algs", format!("{names:?}"), format!("no usable scheme: {}", missing.join("; "))));
+        return Err(OptionError::new(
+            "signature_algs",
+            format!("{names:?}"),
+            format!("no usable scheme: {}", missing.join("; ")),
+        ));
     }
     Ok(out)
 }
 
 /// `ssl:groups/0`: Erlang names of the groups the engine implements.
 pub fn group_names() -> Vec<String> {
-    let have: Vec<NamedGroup> = rustls::crypto::ring::default_provider().kx_groups.iter().map(|g| g.name()).collect();
-    GROUPS.iter().filter(|(_, g)| have.contains(g)).map(|(n, _)| n.to_string()).collect()
+    let have: Vec<NamedGroup> = rustls::crypto::ring::default_provider()
+        .kx_groups
+        .iter()
+        .map(|g| g.name())
+        .collect();
+    GROUPS
+        .iter()
+        .filter(|(_, g)| have.contains(g))
+        .map(|(n, _)| n.to_string())
+        .collect()
 }
 
 /// `ssl:signature_algs/2`: Erlang names of the schemes, TLS 1.3 or 1.2 form.
 pub fn sigalg_names(tls13: bool) -> Vec<String> {
-    let have = rustls::crypto::ring::default_provider().signature_verification_algorithms.supported_schemes();
+    let have = rustls::crypto::ring::default_provider()
+        .signature_verification_algorithms
+        .supported_schemes();
     SIGALGS
         .iter()
-        .filter(|(n, s)| have.contains(s) && (n.starts_with('{') != tls13) && !(tls13 && n.starts_with("rsa_pkcs1")))
+        .filter(|(n, s)| {
+            have.contains(s)
+                && (n.starts_with('{') != tls13)
+                && !(tls13 && n.starts_with("rsa_pkcs1"))
+        })
         .map(|(n, _)| n.to_string())
         .collect()
 }
@@ -1148,23 +1443,39 @@ pub fn sigalg_names(tls13: bool) -> Vec<String> {
 /// One suite name (IANA, OpenSSL, or `kex,cipher,mac[,prf]`) to its code.
 fn resolve_suite(name: &str) -> Result<u16, String> {
     let n = name.trim();
-    if let Some(row) = SUITES.iter().find(|s| s.1.eq_ignore_ascii_case(n) || s.2.eq_ignore_ascii_case(n)) {
+    if let Some(row) = SUITES
+        .iter()
+        .find(|s| s.1.eq_ignore_ascii_case(n) || s.2.eq_ignore_ascii_case(n))
+    {
         return Ok(row.0);
     }
     let parts: Vec<&str> = n.split(',').map(str::trim).collect();
     if parts.len() >= 3 {
-        let prf_ok = |want: &str, have: &str| parts.get(3).is_none_or(|p| *p == have || *p == "default_prf") && !want.is_empty();
-        if let Some(row) = SUITES.iter().find(|s| s.3 == parts[0] && s.4 == parts[1] && parts[2] == "aead" && prf_ok(parts[1], s.5)) {
+        let prf_ok = |want: &str, have: &str| {
+            parts
+                .get(3)
+                .is_none_or(|p| *p == have || *p == "default_prf")
+                && !want.is_empty()
+        };
+        if let Some(row) = SUITES.iter().find(|s| {
+            s.3 == parts[0] && s.4 == parts[1] && parts[2] == "aead" && prf_ok(parts[1], s.5)
+        }) {
             return Ok(row.0);
         }
     }
     let upper = n.to_ascii_uppercase().replace(['-', '_'], " ");
     let words: Vec<&str> = upper.split([' ', ',']).collect();
-    let family = MISSING_FAMILIES.iter().find(|(w, _)| words.contains(w)).map(|(_, f)| *f);
-    let rsa_kex = !upper.contains("ECDHE") && !upper.contains("TLS AES") && !upper.contains("TLS CHACHA20");
+    let family = MISSING_FAMILIES
+        .iter()
+        .find(|(w, _)| words.contains(w))
+        .map(|(_, f)| *f);
+    let rsa_kex =
+        !upper.contains("ECDHE") && !upper.contains("TLS AES") && !upper.contains("TLS CHACHA20");
     Err(match family {
         Some(f) => format!("{name} ({f} suites are not implemented by rustls)"),
-        None if upper.contains("DHE") || rsa_kex && (upper.contains("RSA") || upper.contains("AES")) => {
+        None if upper.contains("DHE")
+            || rsa_kex && (upper.contains("RSA") || upper.contains("AES")) =>
+        {
             format!("{name} (RSA key exchange and finite-field DHE suites are not implemented by rustls)")
         }
         None => format!("{name} (not a known suite)"),
@@ -1217,8 +1528,11 @@ fn suite_info(code: u16) -> CipherSuiteInfo {
 /// Every suite this engine can negotiate, in default preference order, with
 /// its OpenSSL name: the data behind `ssl:cipher_suites/2`.
 pub fn cipher_suite_names() -> Vec<(CipherSuiteInfo, &'static str)> {
-    let offered: Vec<u16> =
-        provider().cipher_suites.iter().map(|s| u16::from(s.suite())).collect();
+    let offered: Vec<u16> = provider()
+        .cipher_suites
+        .iter()
+        .map(|s| u16::from(s.suite()))
+        .collect();
     SUITES
         .iter()
         .filter(|s| offered.contains(&s.0))

@@ -103,5 +103,9 @@ pub(crate) fn key_kind(k: wit::KeyKind) -> engine::PrivateKeyKind {
 }
 
 pub(crate) fn cert_key(c: wit::CertKey) -> engine::CertKey {
-    engine::CertKey { chain: c.chain, kind: key_kind(c.key.kind), der: c.key.der }
+    engine::CertKey {
+        chain: c.chain,
+        kind: key_kind(c.key.kind),
+        der: c.key.der,
+    }
 }

@@ -3,7 +3,7 @@
 use std::cell::RefCell;
 
 use crate::bindings::exports::wassl::tls::handshake::{
-    Connection, ConfigBorrow, Failure, Guest, GuestConnection, Progress,
+    ConfigBorrow, Connection, Failure, Guest, GuestConnection, Progress,
 };
 use crate::bindings::wassl::tls::types::TlsError;
 use crate::engine;
@@ -14,7 +14,10 @@ use super::{convert, options::ConfigResource, Component};
 pub(crate) struct ConnectionResource(pub(crate) RefCell<engine::Connection>);
 
 pub(crate) fn failure_out(f: engine::Failure) -> Failure {
-    Failure { error: convert::error_out(f.error), output: f.output }
+    Failure {
+        error: convert::error_out(f.error),
+        output: f.output,
+    }
 }
 
 impl GuestConnection for ConnectionResource {

@@ -16,12 +16,26 @@ fn option_in(o: wit::TlsOption) -> engine::TlsOption {
             wit::VerifyType::VerifyPeer => engine::VerifyType::VerifyPeer,
         }),
         wit::TlsOption::Cacerts(c) => E::Cacerts(c),
-        wit::TlsOption::Cacertfile(f) => E::Cacertfile { path: f.path, contents: f.contents },
+        wit::TlsOption::Cacertfile(f) => E::Cacertfile {
+            path: f.path,
+            contents: f.contents,
+        },
         wit::TlsOption::Cert(c) => E::Cert(c),
-        wit::TlsOption::Certfile(f) => E::Certfile { path: f.path, contents: f.contents },
-        wit::TlsOption::Key(k) => E::Key { kind: convert::key_kind(k.kind), der: k.der },
-        wit::TlsOption::Keyfile(f) => E::Keyfile { path: f.path, contents: f.contents },
-        wit::TlsOption::Versions(v) => E::Versions(v.into_iter().map(convert::version_in).collect()),
+        wit::TlsOption::Certfile(f) => E::Certfile {
+            path: f.path,
+            contents: f.contents,
+        },
+        wit::TlsOption::Key(k) => E::Key {
+            kind: convert::key_kind(k.kind),
+            der: k.der,
+        },
+        wit::TlsOption::Keyfile(f) => E::Keyfile {
+            path: f.path,
+            contents: f.contents,
+        },
+        wit::TlsOption::Versions(v) => {
+            E::Versions(v.into_iter().map(convert::version_in).collect())
+        }
         wit::TlsOption::ServerNameIndication(s) => E::ServerNameIndication(match s {
             wit::ServerNameIndication::Disable => engine::ServerNameIndication::Disable,
             wit::ServerNameIndication::Host(h) => engine::ServerNameIndication::Host(h),
@@ -35,10 +49,14 @@ fn option_in(o: wit::TlsOption) -> engine::TlsOption {
             wit::CrlCheck::BestEffort => engine::CrlCheck::BestEffort,
         }),
         wit::TlsOption::Crls(c) => E::Crls(c),
-        wit::TlsOption::CertsKeys(c) => E::CertsKeys(c.into_iter().map(convert::cert_key).collect()),
-        wit::TlsOption::SniHosts(h) => {
-            E::SniHosts(h.into_iter().map(|(n, c)| (n, c.into_iter().map(convert::cert_key).collect())).collect())
+        wit::TlsOption::CertsKeys(c) => {
+            E::CertsKeys(c.into_iter().map(convert::cert_key).collect())
         }
+        wit::TlsOption::SniHosts(h) => E::SniHosts(
+            h.into_iter()
+                .map(|(n, c)| (n, c.into_iter().map(convert::cert_key).collect()))
+                .collect(),
+        ),
         wit::TlsOption::SniFun(b) => E::SniFun(b),
         wit::TlsOption::Keylog(b) => E::Keylog(b),
         wit::TlsOption::Ciphers(c) => E::Ciphers(c),
@@ -63,7 +81,11 @@ impl GuestConfig for ConfigResource {
         let opts = opts.into_iter().map(option_in).collect();
         engine::Config::new(convert::role(role), opts, Arc::new(HostVerify))
             .map(|c| wit::Config::new(ConfigResource(c)))
-            .map_err(|e| wit::OptionError { name: e.option, value: e.value, detail: e.detail })
+            .map_err(|e| wit::OptionError {
+                name: e.option,
+                value: e.value,
+                detail: e.detail,
+            })
     }
 }
 

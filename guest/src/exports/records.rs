@@ -8,11 +8,18 @@ use super::{convert, handshake::failure_out, handshake::ConnectionResource, Comp
 
 impl Guest for Component {
     fn send(conn: ConnectionBorrow<'_>, data: Vec<u8>) -> Result<Vec<u8>, Failure> {
-        conn.get::<ConnectionResource>().0.borrow_mut().send(&data).map_err(failure_out)
+        conn.get::<ConnectionResource>()
+            .0
+            .borrow_mut()
+            .send(&data)
+            .map_err(failure_out)
     }
 
     fn close_notify(conn: ConnectionBorrow<'_>) -> Vec<u8> {
-        conn.get::<ConnectionResource>().0.borrow_mut().close_notify()
+        conn.get::<ConnectionResource>()
+            .0
+            .borrow_mut()
+            .close_notify()
     }
 
     fn connection_information(conn: ConnectionBorrow<'_>) -> Result<ConnectionInfo, TlsError> {
@@ -25,11 +32,18 @@ impl Guest for Component {
     }
 
     fn peer_certificates(conn: ConnectionBorrow<'_>) -> Vec<Vec<u8>> {
-        conn.get::<ConnectionResource>().0.borrow().peer_certificates()
+        conn.get::<ConnectionResource>()
+            .0
+            .borrow()
+            .peer_certificates()
     }
 
     fn update_keys(conn: ConnectionBorrow<'_>) -> Result<Vec<u8>, Failure> {
-        conn.get::<ConnectionResource>().0.borrow_mut().update_keys().map_err(failure_out)
+        conn.get::<ConnectionResource>()
+            .0
+            .borrow_mut()
+            .update_keys()
+            .map_err(failure_out)
     }
 
     fn export_keying_material(

@@ -48,7 +48,9 @@ impl VerifyHook for HostVerify {
         match verify::sni_fun(server_name) {
             wit::SniAnswer::UseDefault => SniAnswer::UseDefault,
             wit::SniAnswer::Unrecognized => SniAnswer::Unrecognized,
-            wit::SniAnswer::CertsKeys(list) => SniAnswer::CertsKeys(list.into_iter().map(convert::cert_key).collect()),
+            wit::SniAnswer::CertsKeys(list) => {
+                SniAnswer::CertsKeys(list.into_iter().map(convert::cert_key).collect())
+            }
         }
     }
 }

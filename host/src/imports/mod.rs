@@ -20,8 +20,18 @@ pub(crate) struct HostState {
 }
 
 impl HostState {
-    pub(crate) fn new(limits: MemoryLimiter, verify: VerifyPolicy, keylog: KeylogSink) -> HostState {
-        HostState { wasi: WasiCtx::builder().build(), table: ResourceTable::new(), limits, verify, keylog }
+    pub(crate) fn new(
+        limits: MemoryLimiter,
+        verify: VerifyPolicy,
+        keylog: KeylogSink,
+    ) -> HostState {
+        HostState {
+            wasi: WasiCtx::builder().build(),
+            table: ResourceTable::new(),
+            limits,
+            verify,
+            keylog,
+        }
     }
 }
 
@@ -37,8 +47,14 @@ pub(crate) struct KeylogSink {
 impl KeylogSink {
     /// For a socket: `keep_secrets`, and the environment's `SSLKEYLOGFILE`.
     pub(crate) fn new(keep: bool) -> KeylogSink {
-        let file = std::env::var_os("SSLKEYLOGFILE").filter(|f| !f.is_empty()).map(Into::into);
-        KeylogSink { keep, file, lines: Vec::new() }
+        let file = std::env::var_os("SSLKEYLOGFILE")
+            .filter(|f| !f.is_empty())
+            .map(Into::into);
+        KeylogSink {
+            keep,
+            file,
+            lines: Vec::new(),
+        }
     }
 
     pub(crate) fn enabled(&self) -> bool {
@@ -51,7 +67,11 @@ impl KeylogSink {
         if let Some(path) = &self.file {
             use std::io::Write;
             // Best effort, as OpenSSL and browsers do: a key log never breaks a connection.
-            if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+            if let Ok(mut f) = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+            {
                 let _ = writeln!(f, "{line}");
             }
         }
@@ -63,7 +83,10 @@ impl KeylogSink {
 
 impl WasiView for HostState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
     }
 }
 
@@ -75,7 +98,12 @@ pub(crate) struct MemoryLimiter {
 }
 
 impl wasmtime::ResourceLimiter for MemoryLimiter {
-    fn memory_growing(&mut self, current: usize, desired: usize, _max: Option<usize>) -> wasmtime::Result<bool> {
+    fn memory_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        _max: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         if desired > self.limit {
             // An error here traps the guest: the socket ends, with this text.
             return Err(wasmtime::format_err!(
@@ -87,7 +115,12 @@ impl wasmtime::ResourceLimiter for MemoryLimiter {
         Ok(true)
     }
 
-    fn table_growing(&mut self, _current: usize, desired: usize, _max: Option<usize>) -> wasmtime::Result<bool> {
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _max: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         Ok(desired <= 100_000)
     }
 }

@@ -47,12 +47,20 @@ impl Host for HostState {
     fn verify_peer(&mut self, chain: PeerChain) -> Result<(), WitBadCert> {
         self.verify
             .0
-            .decide(&chain.chain, chain.server_name.as_deref(), chain.problem.map(from_wit))
+            .decide(
+                &chain.chain,
+                chain.server_name.as_deref(),
+                chain.problem.map(from_wit),
+            )
             .map_err(to_wit)
     }
 
     fn partial_chain(&mut self, chain: Vec<Vec<u8>>) -> Option<Vec<u8>> {
-        self.verify.0.partial_chain.as_ref().and_then(|f| (f.0)(&chain))
+        self.verify
+            .0
+            .partial_chain
+            .as_ref()
+            .and_then(|f| (f.0)(&chain))
     }
 
     fn session_put(&mut self, key: Vec<u8>, value: Vec<u8>) -> bool {
@@ -74,7 +82,9 @@ impl Host for HostState {
     fn sni_fun(&mut self, server_name: String) -> crate::bindings::wassl::tls::types::SniAnswer {
         use crate::bindings::wassl::tls::types::SniAnswer as W;
         use crate::ssl::SniAnswer;
-        let Some(f) = &self.verify.0.sni_fun else { return W::UseDefault };
+        let Some(f) = &self.verify.0.sni_fun else {
+            return W::UseDefault;
+        };
         match (f.0)(&server_name) {
             SniAnswer::Undefined => W::UseDefault,
             SniAnswer::Unrecognized => W::Unrecognized,
@@ -97,7 +107,10 @@ pub(crate) mod sessions {
     /// Sessions kept at most.
     const CAPACITY: usize = 20_000;
 
-    static STORE: Mutex<Option<(HashMap<Vec<u8>, Vec<u8>>, VecDeque<Vec<u8>>)>> = Mutex::new(None);
+    /// Sessions by key, and the keys in the order they came.
+    type Store = (HashMap<Vec<u8>, Vec<u8>>, VecDeque<Vec<u8>>);
+
+    static STORE: Mutex<Option<Store>> = Mutex::new(None);
 
     fn with<T>(f: impl FnOnce(&mut HashMap<Vec<u8>, Vec<u8>>, &mut VecDeque<Vec<u8>>) -> T) -> T {
         let mut g = STORE.lock().unwrap_or_else(|e| e.into_inner());
@@ -138,7 +151,9 @@ pub(crate) fn ticket_key() -> Vec<u8> {
     KEY.get_or_init(|| {
         use std::io::Read;
         let mut k = vec![0u8; 32];
-        std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut k)).expect("read /dev/urandom");
+        std::fs::File::open("/dev/urandom")
+            .and_then(|mut f| f.read_exact(&mut k))
+            .expect("read /dev/urandom");
         k
     })
     .clone()

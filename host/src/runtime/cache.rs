@@ -19,7 +19,11 @@ use wasmtime::Engine;
 /// `$XDG_CACHE_HOME/wassl`, else `$HOME/.cache/wassl`. `None` disables the cache.
 pub fn cache_dir() -> Option<PathBuf> {
     if let Some(d) = std::env::var_os("WASSL_CACHE_DIR") {
-        return if d.is_empty() { None } else { Some(PathBuf::from(d)) };
+        return if d.is_empty() {
+            None
+        } else {
+            Some(PathBuf::from(d))
+        };
     }
     if let Some(d) = std::env::var_os("XDG_CACHE_HOME") {
         return Some(PathBuf::from(d).join("wassl"));
@@ -55,7 +59,11 @@ pub(crate) fn load_or_compile(engine: &Engine, wasm: &[u8]) -> wasmtime::Result<
     if let Ok(bytes) = component.serialize() {
         // The cache is an optimisation: failing to write it is not an error.
         let _ = std::fs::create_dir_all(&dir).and_then(|_| {
-            let tmp = dir.join(format!(".{}.{}.tmp", artefact_name(engine, wasm), std::process::id()));
+            let tmp = dir.join(format!(
+                ".{}.{}.tmp",
+                artefact_name(engine, wasm),
+                std::process::id()
+            ));
             std::fs::write(&tmp, bytes)?;
             std::fs::rename(&tmp, &path)
         });

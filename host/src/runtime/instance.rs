@@ -22,20 +22,29 @@ pub(crate) struct EngineFailure {
 
 impl From<Reason> for EngineFailure {
     fn from(reason: Reason) -> Self {
-        EngineFailure { reason, output: Vec::new() }
+        EngineFailure {
+            reason,
+            output: Vec::new(),
+        }
     }
 }
 
 pub(crate) fn tls_error(e: wit::TlsError) -> Reason {
     match e {
-        wit::TlsError::TlsAlert(a) => Reason::TlsAlert { description: a.description, text: a.text },
+        wit::TlsError::TlsAlert(a) => Reason::TlsAlert {
+            description: a.description,
+            text: a.text,
+        },
         wit::TlsError::Closed => Reason::Closed,
         wit::TlsError::Einval(_) => Reason::Einval,
     }
 }
 
 fn failure(f: Failure) -> EngineFailure {
-    EngineFailure { reason: tls_error(f.error), output: f.output }
+    EngineFailure {
+        reason: tls_error(f.error),
+        output: f.output,
+    }
 }
 
 /// A connection's sandbox.
@@ -51,8 +60,15 @@ pub(crate) struct Instance {
 
 impl Instance {
     /// A fresh instance from the pool.
-    pub(crate) async fn new(rt: &Runtime, verify: VerifyPolicy, keylog: KeylogSink) -> Result<Instance, Reason> {
-        let limits = MemoryLimiter { limit: rt.limits.max_memory, current: 0 };
+    pub(crate) async fn new(
+        rt: &Runtime,
+        verify: VerifyPolicy,
+        keylog: KeylogSink,
+    ) -> Result<Instance, Reason> {
+        let limits = MemoryLimiter {
+            limit: rt.limits.max_memory,
+            current: 0,
+        };
         let mut store = Store::new(&rt.engine, HostState::new(limits, verify, keylog));
         store.limiter(|s| &mut s.limits);
         store.epoch_deadline_trap();
@@ -90,7 +106,9 @@ impl Instance {
     /// Map a wasmtime error (a trap, a limit, a deadline) to the sticky reason.
     fn trapped(&mut self, e: wasmtime::Error) -> Reason {
         let text = match e.downcast_ref::<wasmtime::Trap>() {
-            Some(wasmtime::Trap::Interrupt) => "deadline: a call into the engine ran too long".to_string(),
+            Some(wasmtime::Trap::Interrupt) => {
+                "deadline: a call into the engine ran too long".to_string()
+            }
             Some(trap) => format!("{trap}"),
             // The cause, not wasmtime's "error while executing at wasm backtrace" header.
             None => e.root_cause().to_string(),
@@ -115,7 +133,11 @@ impl Instance {
     }
 
     /// Validate options and keep the config (`{options, ...}` errors come from here).
-    pub(crate) async fn configure(&mut self, role: Role, opts: Vec<TlsOption>) -> Result<(), Reason> {
+    pub(crate) async fn configure(
+        &mut self,
+        role: Role,
+        opts: Vec<TlsOption>,
+    ) -> Result<(), Reason> {
         self.alive()?;
         let cfg = self.world.wassl_tls_options().config();
         match cfg.call_create(&mut self.store, role, &opts).await {
@@ -123,7 +145,11 @@ impl Instance {
                 self.config = Some(c);
                 Ok(())
             }
-            Ok(Err(e)) => Err(Reason::Options { option: e.name, value: e.value, detail: e.detail }),
+            Ok(Err(e)) => Err(Reason::Options {
+                option: e.name,
+                value: e.value,
+                detail: e.detail,
+            }),
             Err(e) => Err(self.trapped(e)),
         }
     }
@@ -173,7 +199,12 @@ impl Instance {
     pub(crate) async fn send(&mut self, data: &[u8]) -> Result<Vec<u8>, EngineFailure> {
         self.alive()?;
         let conn = self.conn()?;
-        match self.world.wassl_tls_records().call_send(&mut self.store, conn, data).await {
+        match self
+            .world
+            .wassl_tls_records()
+            .call_send(&mut self.store, conn, data)
+            .await
+        {
             Ok(r) => r.map_err(failure),
             Err(e) => Err(self.trapped(e).into()),
         }
@@ -181,8 +212,15 @@ impl Instance {
 
     /// The close_notify record (empty when the engine is gone).
     pub(crate) async fn close_notify(&mut self) -> Vec<u8> {
-        let (Ok(()), Ok(conn)) = (self.alive(), self.conn()) else { return Vec::new() };
-        match self.world.wassl_tls_records().call_close_notify(&mut self.store, conn).await {
+        let (Ok(()), Ok(conn)) = (self.alive(), self.conn()) else {
+            return Vec::new();
+        };
+        match self
+            .world
+            .wassl_tls_records()
+            .call_close_notify(&mut self.store, conn)
+            .await
+        {
             Ok(out) => out,
             Err(e) => {
                 self.trapped(e);
@@ -195,7 +233,12 @@ impl Instance {
     pub(crate) async fn info(&mut self) -> Result<ConnectionInfo, Reason> {
         self.alive()?;
         let conn = self.conn()?;
-        match self.world.wassl_tls_records().call_connection_information(&mut self.store, conn).await {
+        match self
+            .world
+            .wassl_tls_records()
+            .call_connection_information(&mut self.store, conn)
+            .await
+        {
             Ok(r) => r.map_err(tls_error),
             Err(e) => Err(self.trapped(e)),
         }
@@ -205,7 +248,12 @@ impl Instance {
     pub(crate) async fn peer_certificates(&mut self) -> Result<Vec<Vec<u8>>, Reason> {
         self.alive()?;
         let conn = self.conn()?;
-        match self.world.wassl_tls_records().call_peer_certificates(&mut self.store, conn).await {
+        match self
+            .world
+            .wassl_tls_records()
+            .call_peer_certificates(&mut self.store, conn)
+            .await
+        {
             Ok(r) => Ok(r),
             Err(e) => Err(self.trapped(e)),
         }
@@ -215,17 +263,33 @@ impl Instance {
     pub(crate) async fn update_keys(&mut self) -> Result<Vec<u8>, EngineFailure> {
         self.alive()?;
         let conn = self.conn()?;
-        match self.world.wassl_tls_records().call_update_keys(&mut self.store, conn).await {
+        match self
+            .world
+            .wassl_tls_records()
+            .call_update_keys(&mut self.store, conn)
+            .await
+        {
             Ok(r) => r.map_err(failure),
             Err(e) => Err(self.trapped(e).into()),
         }
     }
 
     /// An exporter.
-    pub(crate) async fn export(&mut self, label: &[u8], context: Option<&[u8]>, length: u32) -> Result<Vec<u8>, Reason> {
+    pub(crate) async fn export(
+        &mut self,
+        label: &[u8],
+        context: Option<&[u8]>,
+        length: u32,
+    ) -> Result<Vec<u8>, Reason> {
         self.alive()?;
         let conn = self.conn()?;
-        let r = self.world.wassl_tls_records().call_export_keying_material(&mut self.store, conn, label, context, length);
+        let r = self.world.wassl_tls_records().call_export_keying_material(
+            &mut self.store,
+            conn,
+            label,
+            context,
+            length,
+        );
         match r.await {
             Ok(r) => r.map_err(tls_error),
             Err(e) => Err(self.trapped(e)),
@@ -238,7 +302,9 @@ impl Instance {
     }
 
     /// `ssl:groups/0` and `ssl:signature_algs/2` from the engine.
-    pub(crate) async fn groups_and_sigalgs(&mut self) -> Result<(Vec<String>, Vec<String>, Vec<String>), Reason> {
+    pub(crate) async fn groups_and_sigalgs(
+        &mut self,
+    ) -> Result<(Vec<String>, Vec<String>, Vec<String>), Reason> {
         self.alive()?;
         let o = self.world.wassl_tls_options();
         let groups = o.call_groups(&mut self.store).await;
@@ -258,9 +324,16 @@ impl Instance {
     }
 
     /// The suites the engine offers, with OpenSSL names.
-    pub(crate) async fn cipher_suites(&mut self) -> Result<Vec<(wit::CipherSuite, String)>, Reason> {
+    pub(crate) async fn cipher_suites(
+        &mut self,
+    ) -> Result<Vec<(wit::CipherSuite, String)>, Reason> {
         self.alive()?;
-        match self.world.wassl_tls_options().call_cipher_suites(&mut self.store).await {
+        match self
+            .world
+            .wassl_tls_options()
+            .call_cipher_suites(&mut self.store)
+            .await
+        {
             Ok(r) => Ok(r),
             Err(e) => Err(self.trapped(e)),
         }

@@ -41,7 +41,11 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_connections: 1000, max_memory: 32 << 20, call_deadline: Duration::from_secs(5) }
+        Limits {
+            max_connections: 1000,
+            max_memory: 32 << 20,
+            call_deadline: Duration::from_secs(5),
+        }
     }
 }
 
@@ -68,12 +72,18 @@ pub(crate) struct Runtime {
 /// The runtime, built on first use: compiling the component takes about a
 /// second (or a few milliseconds from the on-disk cache).
 pub(crate) fn get() -> Result<Arc<Runtime>, String> {
-    RUNTIME.get_or_init(|| Runtime::new().map(Arc::new).map_err(|e| format!("{e:#}"))).clone()
+    RUNTIME
+        .get_or_init(|| Runtime::new().map(Arc::new).map_err(|e| format!("{e:#}")))
+        .clone()
 }
 
 impl Runtime {
     fn new() -> wasmtime::Result<Runtime> {
-        let limits = LIMITS.lock().unwrap_or_else(|e| e.into_inner()).clone().unwrap_or_default();
+        let limits = LIMITS
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+            .unwrap_or_default();
         let mut pool = PoolingAllocationConfig::default();
         let n = limits.max_connections.max(1);
         // A wasip2 component holds a few core instances (the program plus
@@ -98,7 +108,11 @@ impl Runtime {
         bindings::Engine::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)?;
         let pre = bindings::EnginePre::new(linker.instantiate_pre(&component)?)?;
         start_epoch_ticker(engine.weak());
-        Ok(Runtime { engine, pre, limits })
+        Ok(Runtime {
+            engine,
+            pre,
+            limits,
+        })
     }
 
     /// Epoch ticks in one call deadline.

@@ -8,27 +8,39 @@ use md5::{Digest, Md5};
 use rustls_pki_types::pem::{PemObject, SectionKind};
 
 use super::options::KeyType;
-use crate::bindings::wassl::tls::types as wit;
 use super::Reason;
+use crate::bindings::wassl::tls::types as wit;
 
 /// One `certs_keys` entry (or the cert/key options of an `sni_hosts` entry)
 /// as the engine takes it: DER chain and plain key.
-pub(crate) fn cert_key(entry: &super::CertKey, fallback_password: Option<&str>) -> Result<wit::CertKey, Reason> {
+pub(crate) fn cert_key(
+    entry: &super::CertKey,
+    fallback_password: Option<&str>,
+) -> Result<wit::CertKey, Reason> {
     let password = entry.password.as_deref().or(fallback_password);
     let mut chain = entry.cert.clone();
     let mut certfile_pem = None;
     if chain.is_empty() {
         let Some(path) = &entry.certfile else {
-            return Err(Reason::options("certs_keys", "[#{...}]", "each entry needs cert or certfile"));
+            return Err(Reason::options(
+                "certs_keys",
+                "[#{...}]",
+                "each entry needs cert or certfile",
+            ));
         };
         let shown = path.display().to_string();
-        let pem = super::pem_cache::read(path).map_err(|e| err("certfile", &shown, format!("cannot read: {e}")))?;
+        let pem = super::pem_cache::read(path)
+            .map_err(|e| err("certfile", &shown, format!("cannot read: {e}")))?;
         chain = rustls_pki_types::CertificateDer::pem_slice_iter(&pem)
             .filter_map(Result::ok)
             .map(|c| c.to_vec())
             .collect();
         if chain.is_empty() {
-            return Err(err("certfile", &shown, "the file holds no PEM CERTIFICATE block"));
+            return Err(err(
+                "certfile",
+                &shown,
+                "the file holds no PEM CERTIFICATE block",
+            ));
         }
         certfile_pem = Some((shown, pem));
     }
@@ -36,15 +48,28 @@ pub(crate) fn cert_key(entry: &super::CertKey, fallback_password: Option<&str>) 
         (Some((t, der)), _, _) => (*t, der.clone()),
         (None, Some(path), _) => {
             let shown = path.display().to_string();
-            let pem = super::pem_cache::read(path).map_err(|e| err("keyfile", &shown, format!("cannot read: {e}")))?;
-            from_pem("keyfile", &shown, &pem, password)?.ok_or_else(|| err("keyfile", &shown, "no private key in the file"))?
+            let pem = super::pem_cache::read(path)
+                .map_err(|e| err("keyfile", &shown, format!("cannot read: {e}")))?;
+            from_pem("keyfile", &shown, &pem, password)?
+                .ok_or_else(|| err("keyfile", &shown, "no private key in the file"))?
         }
-        (None, None, Some((shown, pem))) => {
-            from_pem("certfile", &shown, &pem, password)?.ok_or_else(|| err("keyfile", &shown, "no key given and none in the certfile"))?
+        (None, None, Some((shown, pem))) => from_pem("certfile", &shown, &pem, password)?
+            .ok_or_else(|| err("keyfile", &shown, "no key given and none in the certfile"))?,
+        (None, None, None) => {
+            return Err(Reason::options(
+                "certs_keys",
+                "[#{...}]",
+                "each entry needs key or keyfile",
+            ))
         }
-        (None, None, None) => return Err(Reason::options("certs_keys", "[#{...}]", "each entry needs key or keyfile")),
     };
-    Ok(wit::CertKey { chain, key: wit::PrivateKey { kind: key_kind(kind), der } })
+    Ok(wit::CertKey {
+        chain,
+        key: wit::PrivateKey {
+            kind: key_kind(kind),
+            der,
+        },
+    })
 }
 
 pub(crate) fn key_kind(t: KeyType) -> wit::KeyKind {
@@ -61,25 +86,54 @@ fn err(option: &str, path: &str, detail: impl Into<String>) -> Reason {
 
 /// The key in a PEM file, decrypted with `password` when it is encrypted.
 /// `Ok(None)`: the file holds no private key (e.g. a certfile without one).
-pub(crate) fn from_pem(option: &str, path: &str, pem: &[u8], password: Option<&str>) -> Result<Option<(KeyType, Vec<u8>)>, Reason> {
+pub(crate) fn from_pem(
+    option: &str,
+    path: &str,
+    pem: &[u8],
+    password: Option<&str>,
+) -> Result<Option<(KeyType, Vec<u8>)>, Reason> {
     let text = String::from_utf8_lossy(pem);
     if text.contains("-----BEGIN ENCRYPTED PRIVATE KEY-----") {
         let Some(password) = password else {
-            return Err(err(option, path, "the private key is encrypted: give the password option"));
+            return Err(err(
+                option,
+                path,
+                "the private key is encrypted: give the password option",
+            ));
         };
-        let start = text.find("-----BEGIN ENCRYPTED PRIVATE KEY-----").unwrap_or(0);
-        let (_, doc) = pkcs8::SecretDocument::from_pem(&text[start..])
-            .map_err(|e| err(option, path, format!("unreadable encrypted PKCS#8 key: {e}")))?;
-        let info = pkcs8::EncryptedPrivateKeyInfo::try_from(doc.as_bytes())
-            .map_err(|e| err(option, path, format!("unreadable encrypted PKCS#8 key: {e}")))?;
-        let plain = info
-            .decrypt(password)
-            .map_err(|_| err(option, path, "cannot decrypt the private key: wrong password?"))?;
+        let start = text
+            .find("-----BEGIN ENCRYPTED PRIVATE KEY-----")
+            .unwrap_or(0);
+        let (_, doc) = pkcs8::SecretDocument::from_pem(&text[start..]).map_err(|e| {
+            err(
+                option,
+                path,
+                format!("unreadable encrypted PKCS#8 key: {e}"),
+            )
+        })?;
+        let info = pkcs8::EncryptedPrivateKeyInfo::try_from(doc.as_bytes()).map_err(|e| {
+            err(
+                option,
+                path,
+                format!("unreadable encrypted PKCS#8 key: {e}"),
+            )
+        })?;
+        let plain = info.decrypt(password).map_err(|_| {
+            err(
+                option,
+                path,
+                "cannot decrypt the private key: wrong password?",
+            )
+        })?;
         return Ok(Some((KeyType::PrivateKeyInfo, plain.as_bytes().to_vec())));
     }
     if text.contains("Proc-Type: 4,ENCRYPTED") {
         let Some(password) = password else {
-            return Err(err(option, path, "the private key is encrypted: give the password option"));
+            return Err(err(
+                option,
+                path,
+                "the private key is encrypted: give the password option",
+            ));
         };
         return legacy(option, path, &text, password).map(Some);
     }
@@ -119,7 +173,10 @@ fn b64(s: &str) -> Option<Vec<u8>> {
 }
 
 fn hex(s: &str) -> Option<Vec<u8>> {
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect()
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
 }
 
 /// OpenSSL's EVP_BytesToKey with MD5 and one round, as legacy PEM uses.
@@ -138,20 +195,38 @@ fn bytes_to_key(password: &[u8], salt: &[u8], len: usize) -> Vec<u8> {
     key
 }
 
-fn legacy(option: &str, path: &str, text: &str, password: &str) -> Result<(KeyType, Vec<u8>), Reason> {
-    let begin = text.find("-----BEGIN ").ok_or_else(|| err(option, path, "no PEM block"))?;
-    let label_end = text[begin + 11..].find("-----").ok_or_else(|| err(option, path, "bad PEM header"))?;
+fn legacy(
+    option: &str,
+    path: &str,
+    text: &str,
+    password: &str,
+) -> Result<(KeyType, Vec<u8>), Reason> {
+    let begin = text
+        .find("-----BEGIN ")
+        .ok_or_else(|| err(option, path, "no PEM block"))?;
+    let label_end = text[begin + 11..]
+        .find("-----")
+        .ok_or_else(|| err(option, path, "bad PEM header"))?;
     let label = &text[begin + 11..begin + 11 + label_end];
     let kind = match label {
         "RSA PRIVATE KEY" => KeyType::RsaPrivateKey,
         "EC PRIVATE KEY" => KeyType::EcPrivateKey,
-        other => return Err(err(option, path, format!("unsupported encrypted PEM block {other:?}"))),
+        other => {
+            return Err(err(
+                option,
+                path,
+                format!("unsupported encrypted PEM block {other:?}"),
+            ))
+        }
     };
     let dek = text
         .lines()
         .find_map(|l| l.strip_prefix("DEK-Info: "))
         .ok_or_else(|| err(option, path, "encrypted PEM without DEK-Info"))?;
-    let (alg, iv_hex) = dek.trim().split_once(',').ok_or_else(|| err(option, path, "bad DEK-Info"))?;
+    let (alg, iv_hex) = dek
+        .trim()
+        .split_once(',')
+        .ok_or_else(|| err(option, path, "bad DEK-Info"))?;
     let iv = hex(iv_hex).ok_or_else(|| err(option, path, "bad DEK-Info IV"))?;
     let body: String = text[begin..]
         .lines()
@@ -160,8 +235,16 @@ fn legacy(option: &str, path: &str, text: &str, password: &str) -> Result<(KeyTy
         .filter(|l| !l.contains(':') && !l.trim().is_empty())
         .collect();
     let mut data = b64(&body).ok_or_else(|| err(option, path, "bad base64 in the PEM block"))?;
-    let salt = iv.get(..8).ok_or_else(|| err(option, path, "IV too short"))?;
-    let bad_password = || err(option, path, "cannot decrypt the private key: wrong password?");
+    let salt = iv
+        .get(..8)
+        .ok_or_else(|| err(option, path, "IV too short"))?;
+    let bad_password = || {
+        err(
+            option,
+            path,
+            "cannot decrypt the private key: wrong password?",
+        )
+    };
     let plain = match alg {
         "AES-128-CBC" | "AES-192-CBC" | "AES-256-CBC" => {
             let n = match alg {
@@ -171,9 +254,18 @@ fn legacy(option: &str, path: &str, text: &str, password: &str) -> Result<(KeyTy
             };
             let key = bytes_to_key(password.as_bytes(), salt, n);
             match n {
-                16 => cbc::Decryptor::<aes::Aes128>::new_from_slices(&key, &iv).map_err(|_| bad_password())?.decrypt_padded_mut::<cbc::cipher::block_padding::Pkcs7>(&mut data).map(<[u8]>::to_vec),
-                24 => cbc::Decryptor::<aes::Aes192>::new_from_slices(&key, &iv).map_err(|_| bad_password())?.decrypt_padded_mut::<cbc::cipher::block_padding::Pkcs7>(&mut data).map(<[u8]>::to_vec),
-                _ => cbc::Decryptor::<aes::Aes256>::new_from_slices(&key, &iv).map_err(|_| bad_password())?.decrypt_padded_mut::<cbc::cipher::block_padding::Pkcs7>(&mut data).map(<[u8]>::to_vec),
+                16 => cbc::Decryptor::<aes::Aes128>::new_from_slices(&key, &iv)
+                    .map_err(|_| bad_password())?
+                    .decrypt_padded_mut::<cbc::cipher::block_padding::Pkcs7>(&mut data)
+                    .map(<[u8]>::to_vec),
+                24 => cbc::Decryptor::<aes::Aes192>::new_from_slices(&key, &iv)
+                    .map_err(|_| bad_password())?
+                    .decrypt_padded_mut::<cbc::cipher::block_padding::Pkcs7>(&mut data)
+                    .map(<[u8]>::to_vec),
+                _ => cbc::Decryptor::<aes::Aes256>::new_from_slices(&key, &iv)
+                    .map_err(|_| bad_password())?
+                    .decrypt_padded_mut::<cbc::cipher::block_padding::Pkcs7>(&mut data)
+                    .map(<[u8]>::to_vec),
             }
             .map_err(|_| bad_password())?
         }
@@ -185,7 +277,13 @@ fn legacy(option: &str, path: &str, text: &str, password: &str) -> Result<(KeyTy
                 .map(<[u8]>::to_vec)
                 .map_err(|_| bad_password())?
         }
-        other => return Err(err(option, path, format!("unsupported PEM encryption {other}"))),
+        other => {
+            return Err(err(
+                option,
+                path,
+                format!("unsupported PEM encryption {other}"),
+            ))
+        }
     };
     // A wrong password can still unpad by chance: the result must be a DER SEQUENCE.
     if plain.first() != Some(&0x30) {
@@ -212,7 +310,8 @@ mod tests {
 
     #[test]
     fn encrypted_without_password_is_an_option_error() {
-        let pem = b"-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n";
+        let pem =
+            b"-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n";
         let e = from_pem("keyfile", "/k.pem", pem, None).unwrap_err();
         assert!(crate::ssl::format_error(&e).contains("password"));
     }

@@ -22,7 +22,12 @@ pub(crate) struct ListenSocket {
 }
 
 impl ListenSocket {
-    pub(crate) fn new(listener: TcpListener, opts: Vec<SslOption>, socket_opts: SocketOpts, owner: Pid) -> Arc<Self> {
+    pub(crate) fn new(
+        listener: TcpListener,
+        opts: Vec<SslOption>,
+        socket_opts: SocketOpts,
+        owner: Pid,
+    ) -> Arc<Self> {
         let (closed, _) = watch::channel(false);
         let ls = Arc::new(ListenSocket {
             listener: Mutex::new(Some(Arc::new(listener))),
@@ -71,18 +76,32 @@ impl ListenSocket {
     }
 
     pub(crate) fn close(&self) {
-        self.listener.lock().unwrap_or_else(|e| e.into_inner()).take();
+        self.listener
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
         self.closed.send_replace(true);
     }
 
     pub(crate) fn local_addr(&self) -> Result<SocketAddr, Reason> {
-        let l = self.listener.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        l.ok_or(Reason::Closed)?.local_addr().map_err(|e| Reason::from_io(&e))
+        let l = self
+            .listener
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        l.ok_or(Reason::Closed)?
+            .local_addr()
+            .map_err(|e| Reason::from_io(&e))
     }
 
     /// transport_accept/2: a TCP connection, not yet a TLS one.
     pub(crate) async fn accept(&self, timeout: Timeout, owner: Pid) -> Result<SslSocket, Reason> {
-        let listener = self.listener.lock().unwrap_or_else(|e| e.into_inner()).clone().ok_or(Reason::Closed)?;
+        let listener = self
+            .listener
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+            .ok_or(Reason::Closed)?;
         let mut closed = self.closed.subscribe();
         let deadline = timeout.deadline();
         let accepted = tokio::select! {

@@ -25,11 +25,14 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
 pub use options::{
-    Active, CrlCheck, KeyType, Mode, OptName, Packet, ServerNameIndication, SessionTickets, SslOption, Verify, Version,
+    Active, CrlCheck, KeyType, Mode, OptName, Packet, ServerNameIndication, SessionTickets,
+    SslOption, Verify, Version,
 };
-pub use verify::{BadCert, Extension, MatchFun, PartialChain, PeerCert, VerifyEvent, VerifyFun, VerifyResult};
 pub use packet::{decode_packet_term, HttpName, HttpPacket, HttpUri};
 pub use reason::{format_error, Reason};
+pub use verify::{
+    BadCert, Extension, MatchFun, PartialChain, PeerCert, VerifyEvent, VerifyFun, VerifyResult,
+};
 
 use crate::bindings::wassl::tls::types as wit;
 use crate::owner::{self_pid, Pid};
@@ -119,7 +122,12 @@ impl fmt::Debug for Data {
             Data::Binary(_) => write!(f, "<<{text:?}>>"),
             Data::Header(n, b) => {
                 let head: Vec<String> = b[..*n].iter().map(|x| x.to_string()).collect();
-                write!(f, "[{}|<<{:?}>>]", head.join(","), String::from_utf8_lossy(&b[*n..]))
+                write!(
+                    f,
+                    "[{}|<<{:?}>>]",
+                    head.join(","),
+                    String::from_utf8_lossy(&b[*n..])
+                )
             }
             Data::Http(h) => write!(f, "{h}"),
         }
@@ -199,18 +207,27 @@ impl Eq for SslSocket {}
 
 impl fmt::Debug for SslSocket {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let kind = if matches!(self.inner, Inner::Listen(_)) { "listen" } else { "tls" };
+        let kind = if matches!(self.inner, Inner::Listen(_)) {
+            "listen"
+        } else {
+            "tls"
+        };
         write!(f, "#sslsocket<{kind}.{}>", self.id)
     }
 }
 
 impl SslSocket {
     fn conn(id: u64, tx: mpsc::UnboundedSender<Request>) -> SslSocket {
-        SslSocket { id, inner: Inner::Conn(tx) }
+        SslSocket {
+            id,
+            inner: Inner::Conn(tx),
+        }
     }
 
     async fn call<T>(&self, make: impl FnOnce(socket::Reply<T>) -> Request) -> Result<T, Reason> {
-        let Inner::Conn(tx) = &self.inner else { return Err(Reason::Einval) };
+        let Inner::Conn(tx) = &self.inner else {
+            return Err(Reason::Einval);
+        };
         let (reply, rx) = oneshot::channel();
         tx.send(make(reply)).map_err(|_| Reason::Closed)?;
         rx.await.map_err(|_| Reason::Closed)?
@@ -278,7 +295,10 @@ impl Eq for SniFun {}
 /// `public_key:cacerts_get/0`: the operating system's trusted CAs, from
 /// `$SSL_CERT_FILE` or the usual bundle locations.
 pub fn cacerts_get() -> Result<Vec<Vec<u8>>, Reason> {
-    let mut candidates: Vec<std::path::PathBuf> = std::env::var_os("SSL_CERT_FILE").map(Into::into).into_iter().collect();
+    let mut candidates: Vec<std::path::PathBuf> = std::env::var_os("SSL_CERT_FILE")
+        .map(Into::into)
+        .into_iter()
+        .collect();
     for p in [
         "/etc/ssl/certs/ca-certificates.crt",
         "/etc/pki/tls/certs/ca-bundle.crt",
@@ -299,7 +319,11 @@ pub fn cacerts_get() -> Result<Vec<Vec<u8>>, Reason> {
             }
         }
     }
-    Err(Reason::options("cacerts", "os", "no CA bundle found (set SSL_CERT_FILE)"))
+    Err(Reason::options(
+        "cacerts",
+        "os",
+        "no CA bundle found (set SSL_CERT_FILE)",
+    ))
 }
 
 /// A cipher suite in the map form of the manual.
@@ -394,7 +418,10 @@ impl ConnectionInformation {
 }
 
 /// A configured sandbox (for [`crate::bench`]).
-pub(crate) async fn new_instance_for_bench(role: wit::Role, opts: &[SslOption]) -> Result<crate::runtime::Instance, Reason> {
+pub(crate) async fn new_instance_for_bench(
+    role: wit::Role,
+    opts: &[SslOption],
+) -> Result<crate::runtime::Instance, Reason> {
     socket::new_instance(role, opts).await
 }
 
@@ -424,25 +451,45 @@ pub async fn listen(port: u16, opts: Vec<SslOption>) -> Result<SslSocket, Reason
     let split = options::split(wit::Role::Server, &opts)?;
     // Validate the TLS options in a throwaway sandbox.
     drop(socket::new_instance(wit::Role::Server, &opts).await?);
-    let ip = split.socket.ip.unwrap_or(std::net::IpAddr::from([0, 0, 0, 0]));
+    let ip = split
+        .socket
+        .ip
+        .unwrap_or(std::net::IpAddr::from([0, 0, 0, 0]));
     let addr = SocketAddr::new(ip, port);
-    let sock = if ip.is_ipv4() { TcpSocket::new_v4() } else { TcpSocket::new_v6() }.map_err(|e| Reason::from_io(&e))?;
-    sock.set_reuseaddr(split.socket.reuseaddr).map_err(|e| Reason::from_io(&e))?;
+    let sock = if ip.is_ipv4() {
+        TcpSocket::new_v4()
+    } else {
+        TcpSocket::new_v6()
+    }
+    .map_err(|e| Reason::from_io(&e))?;
+    sock.set_reuseaddr(split.socket.reuseaddr)
+        .map_err(|e| Reason::from_io(&e))?;
     sock.bind(addr).map_err(|e| Reason::from_io(&e))?;
-    let listener = sock.listen(split.socket.backlog).map_err(|e| Reason::from_io(&e))?;
+    let listener = sock
+        .listen(split.socket.backlog)
+        .map_err(|e| Reason::from_io(&e))?;
     let ls = listen::ListenSocket::new(listener, opts, split.socket, owner);
-    Ok(SslSocket { id: next_id(), inner: Inner::Listen(ls) })
+    Ok(SslSocket {
+        id: next_id(),
+        inner: Inner::Listen(ls),
+    })
 }
 
 /// `ssl:transport_accept/1,2`: accept a TCP connection on a listen socket.
 /// The new socket allows only [`handshake`] and [`controlling_process`]
 /// until the handshake is done.
-pub async fn transport_accept(listen: &SslSocket, timeout: impl Into<Timeout>) -> Result<SslSocket, Reason> {
+pub async fn transport_accept(
+    listen: &SslSocket,
+    timeout: impl Into<Timeout>,
+) -> Result<SslSocket, Reason> {
     listen.listener()?.accept(timeout.into(), self_pid()).await
 }
 
 /// `ssl:handshake/1,2`: the server side of the TLS handshake.
-pub async fn handshake(socket: &SslSocket, timeout: impl Into<Timeout>) -> Result<SslSocket, Reason> {
+pub async fn handshake(
+    socket: &SslSocket,
+    timeout: impl Into<Timeout>,
+) -> Result<SslSocket, Reason> {
     handshake_with(socket, Vec::new(), timeout).await
 }
 
@@ -453,7 +500,13 @@ pub async fn handshake_with(
     timeout: impl Into<Timeout>,
 ) -> Result<SslSocket, Reason> {
     let deadline = timeout.into().deadline();
-    socket.call(|reply| Request::Handshake { extra: opts, deadline, reply }).await?;
+    socket
+        .call(|reply| Request::Handshake {
+            extra: opts,
+            deadline,
+            reply,
+        })
+        .await?;
     Ok(socket.clone())
 }
 
@@ -464,7 +517,11 @@ pub async fn ssl_accept(socket: &SslSocket, timeout: impl Into<Timeout>) -> Resu
 
 /// `ssl:handshake(TcpSocket, Opts, Timeout)`: upgrade an accepted TCP stream
 /// to a TLS server connection.
-pub async fn handshake_tcp(tcp: TcpStream, opts: Vec<SslOption>, timeout: impl Into<Timeout>) -> Result<SslSocket, Reason> {
+pub async fn handshake_tcp(
+    tcp: TcpStream,
+    opts: Vec<SslOption>,
+    timeout: impl Into<Timeout>,
+) -> Result<SslSocket, Reason> {
     let s = socket::spawn(socket::Setup {
         tcp,
         role: wit::Role::Server,
@@ -477,22 +534,38 @@ pub async fn handshake_tcp(tcp: TcpStream, opts: Vec<SslOption>, timeout: impl I
 
 /// `ssl:connect/3,4`: a TLS connection to `host:port`. The server's
 /// certificate is checked against `host` (or `server_name_indication`).
-pub async fn connect(host: &str, port: u16, opts: Vec<SslOption>, timeout: impl Into<Timeout>) -> Result<SslSocket, Reason> {
+pub async fn connect(
+    host: &str,
+    port: u16,
+    opts: Vec<SslOption>,
+    timeout: impl Into<Timeout>,
+) -> Result<SslSocket, Reason> {
     let deadline = timeout.into().deadline();
     // Options first: a bad option is reported even when the peer is down.
     let split = options::split(wit::Role::Client, &opts)?;
     drop(socket::new_instance(wit::Role::Client, &opts).await?);
     let (local_ip, local_port) = (split.socket.ip, split.socket.port);
     let tcp = async {
-        let mut addrs = tokio::net::lookup_host((host, port)).await.map_err(|_| Reason::Posix("nxdomain".into()))?;
+        let mut addrs = tokio::net::lookup_host((host, port))
+            .await
+            .map_err(|_| Reason::Posix("nxdomain".into()))?;
         let mut last = Reason::Posix("nxdomain".into());
         for addr in addrs.by_ref() {
-            let sock = if addr.is_ipv4() { TcpSocket::new_v4() } else { TcpSocket::new_v6() };
+            let sock = if addr.is_ipv4() {
+                TcpSocket::new_v4()
+            } else {
+                TcpSocket::new_v6()
+            };
             let sock = sock.map_err(|e| Reason::from_io(&e))?;
             // {ip, A} and {port, P}: where to connect from.
             if local_ip.is_some() || local_port != 0 {
-                let any = if addr.is_ipv4() { [0u8; 4].into() } else { [0u16; 8].into() };
-                sock.bind(SocketAddr::new(local_ip.unwrap_or(any), local_port)).map_err(|e| Reason::from_io(&e))?;
+                let any = if addr.is_ipv4() {
+                    [0u8; 4].into()
+                } else {
+                    [0u16; 8].into()
+                };
+                sock.bind(SocketAddr::new(local_ip.unwrap_or(any), local_port))
+                    .map_err(|e| Reason::from_io(&e))?;
             }
             match sock.connect(addr).await {
                 Ok(s) => return Ok(s),
@@ -502,7 +575,9 @@ pub async fn connect(host: &str, port: u16, opts: Vec<SslOption>, timeout: impl 
         Err(last)
     };
     let tcp = match deadline {
-        Some(d) => tokio::time::timeout_at(d, tcp).await.map_err(|_| Reason::Timeout)??,
+        Some(d) => tokio::time::timeout_at(d, tcp)
+            .await
+            .map_err(|_| Reason::Timeout)??,
         None => tcp.await?,
     };
     connect_stream(tcp, host, opts, deadline).await
@@ -519,7 +594,12 @@ pub async fn connect_tcp(
     connect_stream(tcp, server_name, opts, timeout.into().deadline()).await
 }
 
-async fn connect_stream(tcp: TcpStream, host: &str, opts: Vec<SslOption>, deadline: Option<Instant>) -> Result<SslSocket, Reason> {
+async fn connect_stream(
+    tcp: TcpStream,
+    host: &str,
+    opts: Vec<SslOption>,
+    deadline: Option<Instant>,
+) -> Result<SslSocket, Reason> {
     let s = socket::spawn(socket::Setup {
         tcp,
         role: wit::Role::Client,
@@ -527,7 +607,12 @@ async fn connect_stream(tcp: TcpStream, host: &str, opts: Vec<SslOption>, deadli
         opts,
         owner: self_pid(),
     })?;
-    s.call(|reply| Request::Handshake { extra: Vec::new(), deadline, reply }).await?;
+    s.call(|reply| Request::Handshake {
+        extra: Vec::new(),
+        deadline,
+        reply,
+    })
+    .await?;
     Ok(s)
 }
 
@@ -539,9 +624,19 @@ pub async fn send(socket: &SslSocket, data: impl AsRef<[u8]>) -> Result<(), Reas
 
 /// `ssl:recv/2,3`: passive mode only. `len` 0 returns what is available;
 /// N > 0 (raw packet mode) returns exactly N bytes.
-pub async fn recv(socket: &SslSocket, len: usize, timeout: impl Into<Timeout>) -> Result<Data, Reason> {
+pub async fn recv(
+    socket: &SslSocket,
+    len: usize,
+    timeout: impl Into<Timeout>,
+) -> Result<Data, Reason> {
     let deadline = timeout.into().deadline();
-    socket.call(|reply| Request::Recv { len, deadline, reply }).await
+    socket
+        .call(|reply| Request::Recv {
+            len,
+            deadline,
+            reply,
+        })
+        .await
 }
 
 /// `ssl:setopts/2`: socket options (`active`, `mode`, `packet`, `nodelay`).
@@ -565,7 +660,9 @@ pub async fn controlling_process(socket: &SslSocket, new_owner: &Pid) -> Result<
         return l.set_owner(&caller, new_owner.clone());
     }
     let new = new_owner.clone();
-    socket.call(|reply| Request::ControllingProcess { caller, new, reply }).await
+    socket
+        .call(|reply| Request::ControllingProcess { caller, new, reply })
+        .await
 }
 
 /// `ssl:close/1`: close_notify, then the connection is gone. Closing a listen
@@ -576,7 +673,13 @@ pub async fn close(socket: &SslSocket) -> Result<(), Reason> {
             l.close();
             Ok(())
         }
-        Inner::Conn(_) => match socket.call(|reply| Request::Close { deadline: None, reply }).await {
+        Inner::Conn(_) => match socket
+            .call(|reply| Request::Close {
+                deadline: None,
+                reply,
+            })
+            .await
+        {
             Err(Reason::Closed) => Ok(()),
             other => other,
         },
@@ -591,7 +694,10 @@ pub async fn close_with(socket: &SslSocket, timeout: impl Into<Timeout>) -> Resu
         return Ok(());
     }
     let deadline = timeout.into().deadline();
-    match socket.call(|reply| Request::Close { deadline, reply }).await {
+    match socket
+        .call(|reply| Request::Close { deadline, reply })
+        .await
+    {
         Err(Reason::Closed) => Ok(()),
         other => other,
     }
@@ -609,7 +715,13 @@ pub async fn close_downgrade(
     let _ = new_owner; // The stream is handed over with the call; Rust has no port owners.
     let caller = self_pid();
     let deadline = timeout.into().deadline();
-    socket.call(|reply| Request::Downgrade { caller, deadline, reply }).await
+    socket
+        .call(|reply| Request::Downgrade {
+            caller,
+            deadline,
+            reply,
+        })
+        .await
 }
 
 /// `ssl:getstat/1,2`: counts of the TCP traffic under the socket.
@@ -648,7 +760,10 @@ pub async fn connection_information(socket: &SslSocket) -> Result<ConnectionInfo
 
 /// `ssl:negotiated_protocol/1`: the ALPN protocol.
 pub async fn negotiated_protocol(socket: &SslSocket) -> Result<Vec<u8>, Reason> {
-    connection_information(socket).await?.negotiated_protocol.ok_or(Reason::ProtocolNotNegotiated)
+    connection_information(socket)
+        .await?
+        .negotiated_protocol
+        .ok_or(Reason::ProtocolNotNegotiated)
 }
 
 /// wassl extension: the linear memory this socket's sandbox uses, in bytes.
@@ -672,7 +787,12 @@ pub struct Versions {
 /// `ssl:versions/0`.
 pub fn versions() -> Versions {
     let v = vec![Version::Tlsv1_3, Version::Tlsv1_2];
-    Versions { ssl_app: env!("CARGO_PKG_VERSION").into(), supported: v.clone(), available: v.clone(), implemented: v }
+    Versions {
+        ssl_app: env!("CARGO_PKG_VERSION").into(),
+        supported: v.clone(),
+        available: v.clone(),
+        implemented: v,
+    }
 }
 
 /// `Description` of `cipher_suites/2`.
@@ -687,7 +807,10 @@ pub enum SuiteDescription {
 }
 
 /// `ssl:cipher_suites/2`: the suites for `version`, in preference order.
-pub async fn cipher_suites(description: SuiteDescription, version: Version) -> Result<Vec<CipherSuite>, Reason> {
+pub async fn cipher_suites(
+    description: SuiteDescription,
+    version: Version,
+) -> Result<Vec<CipherSuite>, Reason> {
     let all = all_suites().await?;
     let tls13 = |s: &CipherSuite| s.key_exchange == "any";
     Ok(all
@@ -706,28 +829,42 @@ pub async fn cipher_suites(description: SuiteDescription, version: Version) -> R
 
 /// Every suite the engine knows, with its OpenSSL name (asked once).
 async fn all_suites() -> Result<&'static Vec<(CipherSuite, String)>, Reason> {
-    static ALL: tokio::sync::OnceCell<Vec<(CipherSuite, String)>> = tokio::sync::OnceCell::const_new();
-    ALL
-        .get_or_try_init(|| async {
-            let rt = crate::runtime::get().map_err(Reason::EngineTrap)?;
-            let policy = options::split(wit::Role::Client, &[SslOption::Verify(Verify::VerifyNone)])?.policy;
-            let mut inst =
-                crate::runtime::Instance::new(&rt, crate::imports::VerifyPolicy(policy), Default::default()).await?;
-            Ok::<_, Reason>(
-                inst.cipher_suites().await?.into_iter().map(|(s, o)| (CipherSuite::from_wit(s), o)).collect(),
-            )
-        })
-        .await
+    static ALL: tokio::sync::OnceCell<Vec<(CipherSuite, String)>> =
+        tokio::sync::OnceCell::const_new();
+    ALL.get_or_try_init(|| async {
+        let rt = crate::runtime::get().map_err(Reason::EngineTrap)?;
+        let policy =
+            options::split(wit::Role::Client, &[SslOption::Verify(Verify::VerifyNone)])?.policy;
+        let mut inst = crate::runtime::Instance::new(
+            &rt,
+            crate::imports::VerifyPolicy(policy),
+            Default::default(),
+        )
+        .await?;
+        Ok::<_, Reason>(
+            inst.cipher_suites()
+                .await?
+                .into_iter()
+                .map(|(s, o)| (CipherSuite::from_wit(s), o))
+                .collect(),
+        )
+    })
+    .await
 }
 
 async fn engine_lists() -> Result<&'static (Vec<String>, Vec<String>, Vec<String>), Reason> {
-    static LISTS: tokio::sync::OnceCell<(Vec<String>, Vec<String>, Vec<String>)> = tokio::sync::OnceCell::const_new();
+    static LISTS: tokio::sync::OnceCell<(Vec<String>, Vec<String>, Vec<String>)> =
+        tokio::sync::OnceCell::const_new();
     LISTS
         .get_or_try_init(|| async {
             let rt = crate::runtime::get().map_err(Reason::EngineTrap)?;
             let policy = options::split(wit::Role::Client, &[])?.policy;
-            let mut inst =
-                crate::runtime::Instance::new(&rt, crate::imports::VerifyPolicy(policy), Default::default()).await?;
+            let mut inst = crate::runtime::Instance::new(
+                &rt,
+                crate::imports::VerifyPolicy(policy),
+                Default::default(),
+            )
+            .await?;
             inst.groups_and_sigalgs().await
         })
         .await
@@ -742,7 +879,11 @@ pub async fn groups() -> Result<Vec<String>, Reason> {
 /// TLS 1.3 names or TLS 1.2 `{Hash, Sign}` tuples.
 pub async fn signature_algs(version: Version) -> Result<Vec<String>, Reason> {
     let l = engine_lists().await?;
-    Ok(if version == Version::Tlsv1_3 { l.1.clone() } else { l.2.clone() })
+    Ok(if version == Version::Tlsv1_3 {
+        l.1.clone()
+    } else {
+        l.2.clone()
+    })
 }
 
 /// `ssl:suite_to_str/1`: the IANA (RFC) name.
@@ -757,7 +898,13 @@ pub async fn suite_to_openssl_str(suite: &CipherSuite) -> Result<String, Reason>
         .iter()
         .find(|(s, _)| s.code == suite.code)
         .map(|(_, o)| o.clone())
-        .ok_or_else(|| Reason::options("cipher_suite", suite.iana_name.clone(), "not a suite wassl knows"))
+        .ok_or_else(|| {
+            Reason::options(
+                "cipher_suite",
+                suite.iana_name.clone(),
+                "not a suite wassl knows",
+            )
+        })
 }
 
 /// `ssl:str_to_suite/1`: an IANA or OpenSSL name to the map form.
@@ -767,7 +914,13 @@ pub async fn str_to_suite(name: &str) -> Result<CipherSuite, Reason> {
         .iter()
         .find(|(s, o)| s.iana_name.eq_ignore_ascii_case(name) || o.eq_ignore_ascii_case(name))
         .map(|(s, _)| s.clone())
-        .ok_or_else(|| Reason::options("cipher_suite", format!("{name:?}"), "not a suite wassl knows"))
+        .ok_or_else(|| {
+            Reason::options(
+                "cipher_suite",
+                format!("{name:?}"),
+                "not a suite wassl knows",
+            )
+        })
 }
 
 /// A filter of `filter_cipher_suites/2`: which part of a suite, and the test.
@@ -799,7 +952,10 @@ pub fn filter_cipher_suites(suites: &[CipherSuite], filters: &[SuiteFilter]) -> 
 }
 
 /// `ssl:prepend_cipher_suites/2`: `preferred` first, then the rest of `suites`.
-pub fn prepend_cipher_suites(preferred: &[CipherSuite], suites: &[CipherSuite]) -> Vec<CipherSuite> {
+pub fn prepend_cipher_suites(
+    preferred: &[CipherSuite],
+    suites: &[CipherSuite],
+) -> Vec<CipherSuite> {
     let mut out = preferred.to_vec();
     out.extend(suites.iter().filter(|s| !preferred.contains(s)).cloned());
     out
@@ -807,7 +963,11 @@ pub fn prepend_cipher_suites(preferred: &[CipherSuite], suites: &[CipherSuite]) 
 
 /// `ssl:append_cipher_suites/2`: `suites` without `deferred`, then `deferred`.
 pub fn append_cipher_suites(deferred: &[CipherSuite], suites: &[CipherSuite]) -> Vec<CipherSuite> {
-    let mut out: Vec<CipherSuite> = suites.iter().filter(|s| !deferred.contains(s)).cloned().collect();
+    let mut out: Vec<CipherSuite> = suites
+        .iter()
+        .filter(|s| !deferred.contains(s))
+        .cloned()
+        .collect();
     out.extend(deferred.iter().cloned());
     out
 }

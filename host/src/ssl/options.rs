@@ -350,7 +350,10 @@ impl SslOption {
     /// IANA names separated by `:`).
     pub fn ciphers_str(s: &str) -> SslOption {
         SslOption::Ciphers(
-            s.split(':').filter(|n| !n.is_empty()).map(|n| crate::ssl::CipherSpec::Name(n.to_string())).collect(),
+            s.split(':')
+                .filter(|n| !n.is_empty())
+                .map(|n| crate::ssl::CipherSpec::Name(n.to_string()))
+                .collect(),
         )
     }
 
@@ -371,7 +374,10 @@ impl SslOption {
     /// The option roughly as Erlang prints it, `{Name,Value}`.
     pub fn to_erlang(&self) -> String {
         let debug = format!("{self:?}");
-        let value = debug.split_once('(').map(|(_, v)| v.trim_end_matches(')')).unwrap_or("true");
+        let value = debug
+            .split_once('(')
+            .map(|(_, v)| v.trim_end_matches(')'))
+            .unwrap_or("true");
         let value = match value {
             "VerifyPeer" => "verify_peer".to_string(),
             "VerifyNone" => "verify_none".to_string(),
@@ -601,10 +607,13 @@ pub(crate) struct Split {
     pub(crate) keep_secrets: bool,
 }
 
-fn read_file(option: &str, path: &PathBuf) -> Result<wit::PemFile, Reason> {
+fn read_file(option: &str, path: &std::path::Path) -> Result<wit::PemFile, Reason> {
     let shown = format!("{:?}", path.display().to_string());
     super::pem_cache::read(path)
-        .map(|contents| wit::PemFile { path: path.display().to_string(), contents })
+        .map(|contents| wit::PemFile {
+            path: path.display().to_string(),
+            contents,
+        })
         .map_err(|e| {
             let atom = match Reason::from_io(&e) {
                 Reason::Posix(a) => a,
@@ -615,7 +624,11 @@ fn read_file(option: &str, path: &PathBuf) -> Result<wit::PemFile, Reason> {
                 "certfile" => "certificate file",
                 _ => "private key file",
             };
-            Reason::options(option, format!("{shown},{{error,{atom}}}"), format!("cannot read the {what}: {e}"))
+            Reason::options(
+                option,
+                format!("{shown},{{error,{atom}}}"),
+                format!("cannot read the {what}: {e}"),
+            )
         })
 }
 
@@ -667,20 +680,33 @@ pub(crate) fn split(role: Role, opts: &[SslOption]) -> Result<Split, Reason> {
             }
             SslOption::Key(t, der) => {
                 has_key = true;
-                wit::TlsOption::Key(types::PrivateKey { kind: super::keys::key_kind(*t), der: der.clone() })
+                wit::TlsOption::Key(types::PrivateKey {
+                    kind: super::keys::key_kind(*t),
+                    der: der.clone(),
+                })
             }
             SslOption::Keyfile(p) => {
                 has_key = true;
                 // Read and, with a password, decrypted here: the engine gets a plain key.
                 let file = read_file("keyfile", p)?;
-                match super::keys::from_pem("keyfile", &file.path, &file.contents, password.as_deref())? {
-                    Some((t, der)) => wit::TlsOption::Key(types::PrivateKey { kind: super::keys::key_kind(t), der }),
+                match super::keys::from_pem(
+                    "keyfile",
+                    &file.path,
+                    &file.contents,
+                    password.as_deref(),
+                )? {
+                    Some((t, der)) => wit::TlsOption::Key(types::PrivateKey {
+                        kind: super::keys::key_kind(t),
+                        der,
+                    }),
                     None => wit::TlsOption::Keyfile(file),
                 }
             }
             SslOption::Password(_) => continue,
             SslOption::CertsKeys(list) => wit::TlsOption::CertsKeys(
-                list.iter().map(|e| super::keys::cert_key(e, password.as_deref())).collect::<Result<_, _>>()?,
+                list.iter()
+                    .map(|e| super::keys::cert_key(e, password.as_deref()))
+                    .collect::<Result<_, _>>()?,
             ),
             SslOption::SniHosts(hosts) => {
                 let mut out = Vec::new();
@@ -697,12 +723,16 @@ pub(crate) fn split(role: Role, opts: &[SslOption]) -> Result<Split, Reason> {
                 keep_secrets = *b;
                 continue;
             }
-            SslOption::Ciphers(specs) => wit::TlsOption::Ciphers(specs.iter().map(|s| s.engine_name()).collect()),
+            SslOption::Ciphers(specs) => {
+                wit::TlsOption::Ciphers(specs.iter().map(|s| s.engine_name()).collect())
+            }
             SslOption::HonorCipherOrder(b) => wit::TlsOption::HonorCipherOrder(*b),
             SslOption::SupportedGroups(g) => wit::TlsOption::SupportedGroups(g.clone()),
             SslOption::SignatureAlgs(s) => wit::TlsOption::SignatureAlgs(s.clone()),
             SslOption::SignatureAlgsCert(_) => continue,
-            SslOption::SessionTickets(SessionTickets::Auto | SessionTickets::Manual) if role == Role::Client => {
+            SslOption::SessionTickets(SessionTickets::Auto | SessionTickets::Manual)
+                if role == Role::Client =>
+            {
                 return Err(Reason::options(
                     "session_tickets",
                     if matches!(o, SslOption::SessionTickets(SessionTickets::Auto)) { "auto" } else { "manual" },
@@ -713,7 +743,9 @@ pub(crate) fn split(role: Role, opts: &[SslOption]) -> Result<Split, Reason> {
             SslOption::SessionTickets(t) if role == Role::Server => {
                 let t = match t {
                     SessionTickets::Stateless => {
-                        tls.push(wit::TlsOption::TicketKey(crate::imports::verify::ticket_key()));
+                        tls.push(wit::TlsOption::TicketKey(
+                            crate::imports::verify::ticket_key(),
+                        ));
                         wit::ServerTickets::Stateless
                     }
                     SessionTickets::Stateful => wit::ServerTickets::Stateful,
@@ -722,26 +754,36 @@ pub(crate) fn split(role: Role, opts: &[SslOption]) -> Result<Split, Reason> {
                 wit::TlsOption::SessionTickets(t)
             }
             SslOption::SessionTickets(_) => continue,
-            SslOption::ReuseSessions(b) if role == Role::Server => wit::TlsOption::ReuseSessions(*b),
+            SslOption::ReuseSessions(b) if role == Role::Server => {
+                wit::TlsOption::ReuseSessions(*b)
+            }
             SslOption::ReuseSessions(_) => continue,
-            SslOption::Versions(vs) => wit::TlsOption::Versions(vs.iter().filter_map(|v| version(*v)).collect()),
+            SslOption::Versions(vs) => {
+                wit::TlsOption::Versions(vs.iter().filter_map(|v| version(*v)).collect())
+            }
             // A client option on a server is ignored, as OTP does.
             SslOption::ServerNameIndication(_) if role == Role::Server => continue,
-            SslOption::ServerNameIndication(s) => {
-                wit::TlsOption::ServerNameIndication(match s {
-                    ServerNameIndication::Disable => wit::ServerNameIndication::Disable,
-                    ServerNameIndication::Host(h) => wit::ServerNameIndication::Host(h.clone()),
-                })
-            }
+            SslOption::ServerNameIndication(s) => wit::TlsOption::ServerNameIndication(match s {
+                ServerNameIndication::Disable => wit::ServerNameIndication::Disable,
+                ServerNameIndication::Host(h) => wit::ServerNameIndication::Host(h.clone()),
+            }),
             // Options of the other side are ignored, as OTP does.
             SslOption::AlpnAdvertisedProtocols(_) if role == Role::Server => continue,
             SslOption::AlpnPreferredProtocols(_) if role == Role::Client => continue,
-            SslOption::AlpnAdvertisedProtocols(p) => wit::TlsOption::AlpnAdvertisedProtocols(p.clone()),
-            SslOption::AlpnPreferredProtocols(p) => wit::TlsOption::AlpnPreferredProtocols(p.clone()),
+            SslOption::AlpnAdvertisedProtocols(p) => {
+                wit::TlsOption::AlpnAdvertisedProtocols(p.clone())
+            }
+            SslOption::AlpnPreferredProtocols(p) => {
+                wit::TlsOption::AlpnPreferredProtocols(p.clone())
+            }
             SslOption::FailIfNoPeerCert(b) => {
                 if role == Role::Client && *b {
                     // OTP: {options, incompatible, {verify, V}, {fail_if_no_peer_cert, true}}.
-                    let v = if verify == Verify::VerifyPeer { "verify_peer" } else { "verify_none" };
+                    let v = if verify == Verify::VerifyPeer {
+                        "verify_peer"
+                    } else {
+                        "verify_none"
+                    };
                     return Err(Reason::options(
                         "incompatible",
                         format!("{{verify,{v}}},{{fail_if_no_peer_cert,true}}"),
@@ -784,8 +826,13 @@ pub(crate) fn split(role: Role, opts: &[SslOption]) -> Result<Split, Reason> {
     // The key may be in the certfile (the manual's default keyfile), encrypted.
     if let (false, Some(path)) = (has_key, &certfile_path) {
         let file = read_file("certfile", path)?;
-        if let Some((t, der)) = super::keys::from_pem("certfile", &file.path, &file.contents, password.as_deref())? {
-            tls.push(wit::TlsOption::Key(types::PrivateKey { kind: super::keys::key_kind(t), der }));
+        if let Some((t, der)) =
+            super::keys::from_pem("certfile", &file.path, &file.contents, password.as_deref())?
+        {
+            tls.push(wit::TlsOption::Key(types::PrivateKey {
+                kind: super::keys::key_kind(t),
+                der,
+            }));
         }
     }
     use crate::ssl::verify::{Policy, VerifyFun};
@@ -796,7 +843,18 @@ pub(crate) fn split(role: Role, opts: &[SslOption]) -> Result<Split, Reason> {
     if crate::imports::KeylogSink::new(keep_secrets).enabled() {
         tls.push(wit::TlsOption::Keylog(true));
     }
-    Ok(Split { socket, tls, policy: Policy { fun, partial_chain, depth, match_fun, sni_fun }, keep_secrets })
+    Ok(Split {
+        socket,
+        tls,
+        policy: Policy {
+            fun,
+            partial_chain,
+            depth,
+            match_fun,
+            sni_fun,
+        },
+        keep_secrets,
+    })
 }
 
 /// The certificates and keys that one `sni_hosts` entry (or an `sni_fun`

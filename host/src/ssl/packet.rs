@@ -108,7 +108,9 @@ fn framed(buf: &[u8], hlen: usize, total: impl Fn(&[u8]) -> Option<usize>, max: 
     if buf.len() < hlen {
         return Step::More(None);
     }
-    let Some(total) = total(&buf[..hlen]) else { return Step::Invalid };
+    let Some(total) = total(&buf[..hlen]) else {
+        return Step::Invalid;
+    };
     if max > 0 && total > max {
         return Step::Invalid;
     }
@@ -126,14 +128,18 @@ fn asn1_len(buf: &[u8]) -> Step {
     }
     if buf[0] & 0x1f == 0x1f {
         loop {
-            let Some(b) = buf.get(i) else { return Step::More(None) };
+            let Some(b) = buf.get(i) else {
+                return Step::More(None);
+            };
             i += 1;
             if b & 0x80 == 0 {
                 break;
             }
         }
     }
-    let Some(&first) = buf.get(i) else { return Step::More(None) };
+    let Some(&first) = buf.get(i) else {
+        return Step::More(None);
+    };
     i += 1;
     let len = if first < 0x80 {
         first as usize
@@ -186,7 +192,9 @@ pub(crate) fn decode(packet: Packet, buf: &[u8], max: usize, http_line: bool) ->
             Step::Packet(Decoded::Bytes(buf[n..n + len].to_vec()), n + len)
         }
         Packet::Line => match buf.iter().position(|b| *b == b'\n') {
-            Some(end) if max == 0 || end < max => Step::Packet(Decoded::Bytes(buf[..=end].to_vec()), end + 1),
+            Some(end) if max == 0 || end < max => {
+                Step::Packet(Decoded::Bytes(buf[..=end].to_vec()), end + 1)
+            }
             Some(_) => Step::Invalid,
             None if max > 0 && buf.len() >= max => Step::Invalid,
             None => Step::More(None),
@@ -196,11 +204,27 @@ pub(crate) fn decode(packet: Packet, buf: &[u8], max: usize, http_line: bool) ->
             s => s,
         },
         Packet::Sunrm => framed(buf, 4, |h| Some(4 + (be(h) & 0x7fff_ffff)), max),
-        Packet::Tpkt => framed(buf, 4, |h| if h[0] == 3 { Some(be(&h[2..4])) } else { None }, max),
+        Packet::Tpkt => framed(
+            buf,
+            4,
+            |h| if h[0] == 3 { Some(be(&h[2..4])) } else { None },
+            max,
+        ),
         Packet::Fcgi => {
             // erts waits for the padding too, then drops it: the packet is the
             // header and content, the padding is consumed (checked against OTP).
-            match framed(buf, 8, |h| if h[0] == 1 { Some(8 + be(&h[4..6]) + h[6] as usize) } else { None }, max) {
+            match framed(
+                buf,
+                8,
+                |h| {
+                    if h[0] == 1 {
+                        Some(8 + be(&h[4..6]) + h[6] as usize)
+                    } else {
+                        None
+                    }
+                },
+                max,
+            ) {
                 Step::Packet(Decoded::Bytes(mut b), used) => {
                     b.truncate(8 + be(&b[4..6]));
                     Step::Packet(Decoded::Bytes(b), used)
@@ -259,14 +283,58 @@ const METHODS: &[&str] = &["OPTIONS", "GET", "HEAD", "POST", "PUT", "DELETE", "T
 
 /// erts's table of known headers; a header's bit is its index plus one.
 const HEADERS: &[&str] = &[
-    "Cache-Control", "Connection", "Date", "Pragma", "Transfer-Encoding", "Upgrade", "Via", "Accept",
-    "Accept-Charset", "Accept-Encoding", "Accept-Language", "Authorization", "From", "Host",
-    "If-Modified-Since", "If-Match", "If-None-Match", "If-Range", "If-Unmodified-Since", "Max-Forwards",
-    "Proxy-Authorization", "Range", "Referer", "User-Agent", "Age", "Location", "Proxy-Authenticate",
-    "Public", "Retry-After", "Server", "Vary", "Warning", "Www-Authenticate", "Allow", "Content-Base",
-    "Content-Encoding", "Content-Language", "Content-Length", "Content-Location", "Content-Md5",
-    "Content-Range", "Content-Type", "Etag", "Expires", "Last-Modified", "Accept-Ranges", "Set-Cookie",
-    "Set-Cookie2", "X-Forwarded-For", "Cookie", "Keep-Alive", "Proxy-Connection",
+    "Cache-Control",
+    "Connection",
+    "Date",
+    "Pragma",
+    "Transfer-Encoding",
+    "Upgrade",
+    "Via",
+    "Accept",
+    "Accept-Charset",
+    "Accept-Encoding",
+    "Accept-Language",
+    "Authorization",
+    "From",
+    "Host",
+    "If-Modified-Since",
+    "If-Match",
+    "If-None-Match",
+    "If-Range",
+    "If-Unmodified-Since",
+    "Max-Forwards",
+    "Proxy-Authorization",
+    "Range",
+    "Referer",
+    "User-Agent",
+    "Age",
+    "Location",
+    "Proxy-Authenticate",
+    "Public",
+    "Retry-After",
+    "Server",
+    "Vary",
+    "Warning",
+    "Www-Authenticate",
+    "Allow",
+    "Content-Base",
+    "Content-Encoding",
+    "Content-Language",
+    "Content-Length",
+    "Content-Location",
+    "Content-Md5",
+    "Content-Range",
+    "Content-Type",
+    "Etag",
+    "Expires",
+    "Last-Modified",
+    "Accept-Ranges",
+    "Set-Cookie",
+    "Set-Cookie2",
+    "X-Forwarded-For",
+    "Cookie",
+    "Keep-Alive",
+    "Proxy-Connection",
 ];
 
 fn version(v: &[u8]) -> Option<(u32, u32)> {
@@ -296,18 +364,34 @@ fn uri(u: &[u8]) -> HttpUri {
             let slash = rest.iter().position(|b| *b == b'/').unwrap_or(rest.len());
             let (hostport, path) = (&rest[..slash], &rest[slash..]);
             let (host, port) = match hostport.iter().rposition(|b| *b == b':') {
-                Some(c) => match std::str::from_utf8(&hostport[c + 1..]).ok().and_then(|p| p.parse().ok()) {
+                Some(c) => match std::str::from_utf8(&hostport[c + 1..])
+                    .ok()
+                    .and_then(|p| p.parse().ok())
+                {
                     Some(p) => (&hostport[..c], Some(p)),
                     None => (hostport, None),
                 },
                 None => (hostport, None),
             };
-            let path = if path.is_empty() { "/".to_string() } else { s(path) };
-            return HttpUri::AbsoluteUri { scheme, host: s(host), port, path };
+            let path = if path.is_empty() {
+                "/".to_string()
+            } else {
+                s(path)
+            };
+            return HttpUri::AbsoluteUri {
+                scheme,
+                host: s(host),
+                port,
+                path,
+            };
         }
     }
     if let Some(c) = u.iter().position(|b| *b == b':') {
-        if c > 0 && u[..c].iter().all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(b)) {
+        if c > 0
+            && u[..c]
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(b))
+        {
             return HttpUri::Scheme(s(&u[..c]), s(&u[c + 1..]));
         }
     }
@@ -320,17 +404,32 @@ fn http_line_packet(buf: &[u8], max: usize) -> Step {
         Err(step) => return step,
     };
     let error = || Step::Packet(Decoded::Http(HttpPacket::Error(s(&buf[..used]))), used);
-    let parts: Vec<&[u8]> = text.split(|b| *b == b' ').filter(|p| !p.is_empty()).collect();
+    let parts: Vec<&[u8]> = text
+        .split(|b| *b == b' ')
+        .filter(|p| !p.is_empty())
+        .collect();
     if text.starts_with(b"HTTP/") {
         // Status line: version, code, reason (the rest of the line).
-        let Some(v) = parts.first().and_then(|p| version(p)) else { return error() };
-        let Some(code) = parts.get(1).filter(|c| c.len() == 3 && c.iter().all(u8::is_ascii_digit)) else {
+        let Some(v) = parts.first().and_then(|p| version(p)) else {
+            return error();
+        };
+        let Some(code) = parts
+            .get(1)
+            .filter(|c| c.len() == 3 && c.iter().all(u8::is_ascii_digit))
+        else {
             return error();
         };
         let status = be_digits(code);
         let after = text.len().min(parts[0].len() + 1 + 3 + 1);
         let reason = s(text.get(after..).unwrap_or(b""));
-        return Step::Packet(Decoded::Http(HttpPacket::Response { version: v, status, reason }), used);
+        return Step::Packet(
+            Decoded::Http(HttpPacket::Response {
+                version: v,
+                status,
+                reason,
+            }),
+            used,
+        );
     }
     // Words after the version are ignored, as erts does.
     let (method, target, v) = match parts.as_slice() {
@@ -349,7 +448,14 @@ fn http_line_packet(buf: &[u8], max: usize) -> Step {
         Some(m) => HttpName::Known(m),
         None => HttpName::Other(s(method)),
     };
-    Step::Packet(Decoded::Http(HttpPacket::Request { method, uri: uri(target), version: v }), used)
+    Step::Packet(
+        Decoded::Http(HttpPacket::Request {
+            method,
+            uri: uri(target),
+            version: v,
+        }),
+        used,
+    )
 }
 
 fn be_digits(d: &[u8]) -> u32 {
@@ -362,7 +468,11 @@ fn normalise(name: &[u8]) -> String {
     let mut upper = true;
     for &b in name {
         let c = b as char;
-        out.push(if upper { c.to_ascii_uppercase() } else { c.to_ascii_lowercase() });
+        out.push(if upper {
+            c.to_ascii_uppercase()
+        } else {
+            c.to_ascii_lowercase()
+        });
         upper = b == b'-';
     }
     out
@@ -415,7 +525,15 @@ fn http_header(buf: &[u8], max: usize) -> Step {
         Some(i) => (i as u32 + 1, HttpName::Known(HEADERS[i])),
         None => (0, HttpName::Other(norm)),
     };
-    Step::Packet(Decoded::Http(HttpPacket::Header { bit, field, unmodified: s(name), value }), used)
+    Step::Packet(
+        Decoded::Http(HttpPacket::Header {
+            bit,
+            field,
+            unmodified: s(name),
+            value,
+        }),
+        used,
+    )
 }
 
 /// Frame data for `send`: length-prefixed modes get their header; the
@@ -440,7 +558,8 @@ pub(crate) fn encode(data: &[u8], packet: Packet) -> Result<Vec<u8>, Reason> {
 
 fn atom(out: &mut String, a: &str) {
     let plain = a.chars().next().is_some_and(|c| c.is_ascii_lowercase())
-        && a.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '@');
+        && a.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '@');
     if plain {
         out.push_str(a);
     } else {
@@ -472,7 +591,11 @@ impl HttpPacket {
     pub fn to_erlang(&self, bin: bool) -> String {
         let mut o = String::new();
         match self {
-            HttpPacket::Request { method, uri: u, version: (a, b) } => {
+            HttpPacket::Request {
+                method,
+                uri: u,
+                version: (a, b),
+            } => {
                 o.push_str("{http_request,");
                 name(&mut o, method, bin);
                 o.push(',');
@@ -483,7 +606,12 @@ impl HttpPacket {
                         string(&mut o, p, bin);
                         o.push('}');
                     }
-                    HttpUri::AbsoluteUri { scheme, host, port, path } => {
+                    HttpUri::AbsoluteUri {
+                        scheme,
+                        host,
+                        port,
+                        path,
+                    } => {
                         let _ = write!(o, "{{absoluteURI,{scheme},");
                         string(&mut o, host, bin);
                         match port {
@@ -506,12 +634,21 @@ impl HttpPacket {
                 }
                 let _ = write!(o, ",{{{a},{b}}}}}");
             }
-            HttpPacket::Response { version: (a, b), status, reason } => {
+            HttpPacket::Response {
+                version: (a, b),
+                status,
+                reason,
+            } => {
                 let _ = write!(o, "{{http_response,{{{a},{b}}},{status},");
                 string(&mut o, reason, bin);
                 o.push('}');
             }
-            HttpPacket::Header { bit, field, unmodified, value } => {
+            HttpPacket::Header {
+                bit,
+                field,
+                unmodified,
+                value,
+            } => {
                 let _ = write!(o, "{{http_header,{bit},");
                 name(&mut o, field, bin);
                 o.push(',');
@@ -540,10 +677,27 @@ impl fmt::Display for HttpPacket {
 /// `erlang:decode_packet/3`'s result as `~w` prints it (for conformance tests).
 pub fn decode_packet_term(packet: Packet, buf: &[u8], packet_size: usize) -> String {
     let bin = matches!(packet, Packet::HttpBin | Packet::HttphBin);
-    let bytes = |b: &[u8]| format!("<<{}>>", b.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(","));
-    match decode(packet, buf, packet_size, matches!(packet, Packet::Http | Packet::HttpBin)) {
-        Step::Packet(Decoded::Bytes(b), used) => format!("{{ok,{},{}}}", bytes(&b), bytes(&buf[used..])),
-        Step::Packet(Decoded::Http(h), used) => format!("{{ok,{},{}}}", h.to_erlang(bin), bytes(&buf[used..])),
+    let bytes = |b: &[u8]| {
+        format!(
+            "<<{}>>",
+            b.iter()
+                .map(|x| x.to_string())
+                .collect::<Vec<_>>()
+                .join(",")
+        )
+    };
+    match decode(
+        packet,
+        buf,
+        packet_size,
+        matches!(packet, Packet::Http | Packet::HttpBin),
+    ) {
+        Step::Packet(Decoded::Bytes(b), used) => {
+            format!("{{ok,{},{}}}", bytes(&b), bytes(&buf[used..]))
+        }
+        Step::Packet(Decoded::Http(h), used) => {
+            format!("{{ok,{},{}}}", h.to_erlang(bin), bytes(&buf[used..]))
+        }
         Step::More(Some(n)) => format!("{{more,{n}}}"),
         Step::More(None) => "{more,undefined}".into(),
         Step::Invalid => "{error,invalid}".into(),
@@ -559,11 +713,24 @@ mod tests {
         for n in [1u8, 2, 4] {
             let framed = encode(b"hello", Packet::Len(n)).unwrap();
             assert_eq!(framed.len(), n as usize + 5);
-            assert_eq!(decode(Packet::Len(n), &framed[..framed.len() - 1], 0, false), Step::More(Some(framed.len())));
-            assert_eq!(decode(Packet::Len(n), &framed, 0, false), Step::Packet(Decoded::Bytes(b"hello".to_vec()), framed.len()));
-            assert_eq!(decode(Packet::Len(n), &framed, 3, false), Step::Invalid, "over packet_size");
+            assert_eq!(
+                decode(Packet::Len(n), &framed[..framed.len() - 1], 0, false),
+                Step::More(Some(framed.len()))
+            );
+            assert_eq!(
+                decode(Packet::Len(n), &framed, 0, false),
+                Step::Packet(Decoded::Bytes(b"hello".to_vec()), framed.len())
+            );
+            assert_eq!(
+                decode(Packet::Len(n), &framed, 3, false),
+                Step::Invalid,
+                "over packet_size"
+            );
         }
-        assert_eq!(encode(&[0; 256], Packet::Len(1)), Err(Reason::PacketTooLarge(256, 255)));
+        assert_eq!(
+            encode(&[0; 256], Packet::Len(1)),
+            Err(Reason::PacketTooLarge(256, 255))
+        );
     }
 
     #[test]
@@ -572,7 +739,13 @@ mod tests {
             decode_packet_term(Packet::Http, b"GET /x HTTP/1.1\r\n", 0),
             "{ok,{http_request,'GET',{abs_path,[47,120]},{1,1}},<<>>}"
         );
-        assert_eq!(decode_packet_term(Packet::Httph, b"\r\n", 0), "{ok,http_eoh,<<>>}");
-        assert_eq!(decode_packet_term(Packet::Httph, b"Host: a\r\n", 0), "{more,undefined}");
+        assert_eq!(
+            decode_packet_term(Packet::Httph, b"\r\n", 0),
+            "{ok,http_eoh,<<>>}"
+        );
+        assert_eq!(
+            decode_packet_term(Packet::Httph, b"Host: a\r\n", 0),
+            "{more,undefined}"
+        );
     }
 }

@@ -54,8 +54,16 @@ pub enum Reason {
 }
 
 impl Reason {
-    pub(crate) fn options(option: &str, value: impl Into<String>, detail: impl Into<String>) -> Reason {
-        Reason::Options { option: option.into(), value: value.into(), detail: detail.into() }
+    pub(crate) fn options(
+        option: &str,
+        value: impl Into<String>,
+        detail: impl Into<String>,
+    ) -> Reason {
+        Reason::Options {
+            option: option.into(),
+            value: value.into(),
+            detail: detail.into(),
+        }
     }
 
     pub(crate) fn from_io(e: &std::io::Error) -> Reason {
@@ -166,8 +174,10 @@ fn posix_text(atom: &str) -> String {
         "eacces" => "permission denied",
         "epipe" => "broken pipe",
         "nxdomain" => "non-existing domain",
-        "notsup" => "operation not supported (renegotiation does not exist in wassl: rustls has none, \
-                     and TLS 1.3 replaced it by update_keys)",
+        "notsup" => {
+            "operation not supported (renegotiation does not exist in wassl: rustls has none, \
+                     and TLS 1.3 replaced it by update_keys)"
+        }
         "enetunreach" => "network is unreachable",
         "ehostunreach" => "host is unreachable",
         _ => "I/O error",
@@ -181,16 +191,29 @@ mod tests {
 
     #[test]
     fn terms_print_like_erlang() {
-        let r = Reason::TlsAlert { description: "unknown_ca".into(), text: "TLS client: x\n".into() };
-        assert_eq!(r.to_string(), r#"{tls_alert,{unknown_ca,"TLS client: x\n"}}"#);
-        assert_eq!(Reason::options("verify", "bogus", "x").to_string(), "{options,{verify,bogus}}");
+        let r = Reason::TlsAlert {
+            description: "unknown_ca".into(),
+            text: "TLS client: x\n".into(),
+        };
+        assert_eq!(
+            r.to_string(),
+            r#"{tls_alert,{unknown_ca,"TLS client: x\n"}}"#
+        );
+        assert_eq!(
+            Reason::options("verify", "bogus", "x").to_string(),
+            "{options,{verify,bogus}}"
+        );
         assert_eq!(Reason::Closed.to_string(), "closed");
     }
 
     #[test]
     fn format_error_is_a_sentence() {
         assert_eq!(format_error(&Reason::Closed), "TLS connection is closed");
-        let t = format_error(&Reason::options("verify", "bogus", "expected verify_none or verify_peer"));
+        let t = format_error(&Reason::options(
+            "verify",
+            "bogus",
+            "expected verify_none or verify_peer",
+        ));
         assert!(t.starts_with("Invalid TLS option: {verify,bogus}"), "{t}");
         assert!(format_error(&Reason::Posix("econnrefused".into())).contains("refused"));
     }

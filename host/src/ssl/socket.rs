@@ -26,23 +26,72 @@ const SEND_CHUNK: usize = 64 * 1024;
 
 /// A call on a connection socket.
 pub(crate) enum Request {
-    Handshake { extra: Vec<SslOption>, deadline: Option<Instant>, reply: Reply<()> },
-    Send { data: Vec<u8>, reply: Reply<()> },
-    Recv { len: usize, deadline: Option<Instant>, reply: Reply<Data> },
-    Setopts { opts: Vec<SslOption>, reply: Reply<()> },
-    Getopts { names: Vec<OptName>, reply: Reply<Vec<SslOption>> },
-    Getstat { stats: Vec<Stat>, reply: Reply<Vec<(Stat, u64)>> },
-    ControllingProcess { caller: Pid, new: Pid, reply: Reply<()> },
-    Close { deadline: Option<Instant>, reply: Reply<()> },
-    Downgrade { caller: Pid, deadline: Option<Instant>, reply: Reply<(TcpStream, Vec<u8>)> },
-    Shutdown { how: How, reply: Reply<()> },
-    Peername { reply: Reply<SocketAddr> },
-    Sockname { reply: Reply<SocketAddr> },
-    Peercert { reply: Reply<Vec<u8>> },
-    Info { reply: Reply<ConnectionInformation> },
-    EngineMemory { reply: Reply<usize> },
-    UpdateKeys { reply: Reply<()> },
-    Export { items: Vec<(Vec<u8>, Option<Vec<u8>>, usize)>, reply: Reply<Vec<Vec<u8>>> },
+    Handshake {
+        extra: Vec<SslOption>,
+        deadline: Option<Instant>,
+        reply: Reply<()>,
+    },
+    Send {
+        data: Vec<u8>,
+        reply: Reply<()>,
+    },
+    Recv {
+        len: usize,
+        deadline: Option<Instant>,
+        reply: Reply<Data>,
+    },
+    Setopts {
+        opts: Vec<SslOption>,
+        reply: Reply<()>,
+    },
+    Getopts {
+        names: Vec<OptName>,
+        reply: Reply<Vec<SslOption>>,
+    },
+    Getstat {
+        stats: Vec<Stat>,
+        reply: Reply<Vec<(Stat, u64)>>,
+    },
+    ControllingProcess {
+        caller: Pid,
+        new: Pid,
+        reply: Reply<()>,
+    },
+    Close {
+        deadline: Option<Instant>,
+        reply: Reply<()>,
+    },
+    Downgrade {
+        caller: Pid,
+        deadline: Option<Instant>,
+        reply: Reply<(TcpStream, Vec<u8>)>,
+    },
+    Shutdown {
+        how: How,
+        reply: Reply<()>,
+    },
+    Peername {
+        reply: Reply<SocketAddr>,
+    },
+    Sockname {
+        reply: Reply<SocketAddr>,
+    },
+    Peercert {
+        reply: Reply<Vec<u8>>,
+    },
+    Info {
+        reply: Reply<ConnectionInformation>,
+    },
+    EngineMemory {
+        reply: Reply<usize>,
+    },
+    UpdateKeys {
+        reply: Reply<()>,
+    },
+    Export {
+        items: Vec<(Vec<u8>, Option<Vec<u8>>, usize)>,
+        reply: Reply<Vec<Vec<u8>>>,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -161,7 +210,11 @@ fn apply_kernel_options(tcp: &TcpStream, o: &SocketOpts) {
     if let Some(n) = o.recbuf {
         let _ = sock.set_recv_buffer_size(n);
     }
-    let _ = sock.set_linger(o.linger.0.then(|| std::time::Duration::from_secs(o.linger.1 as u64)));
+    let _ = sock.set_linger(
+        o.linger
+            .0
+            .then(|| std::time::Duration::from_secs(o.linger.1 as u64)),
+    );
 }
 
 /// Build and configure a sandbox for `role` with `opts`: the single place
@@ -237,7 +290,11 @@ impl Conn {
     /// Handle one call.
     async fn request(&mut self, req: Request) -> Next {
         match req {
-            Request::Handshake { extra, deadline, reply } => {
+            Request::Handshake {
+                extra,
+                deadline,
+                reply,
+            } => {
                 let r = self.handshake(extra, deadline).await;
                 let ok = r.is_ok();
                 let _ = reply.send(r);
@@ -265,7 +322,11 @@ impl Conn {
                 let _ = reply.send(Ok(()));
                 return Next::Stop;
             }
-            Request::Downgrade { caller, deadline, reply } => {
+            Request::Downgrade {
+                caller,
+                deadline,
+                reply,
+            } => {
                 if caller != self.owner {
                     let _ = reply.send(Err(Reason::NotOwner));
                     return Next::Continue;
@@ -312,14 +373,26 @@ impl Conn {
             Request::Send { data, reply } => {
                 let _ = reply.send(self.send(&data).await);
             }
-            Request::Recv { len, deadline, reply } => {
+            Request::Recv {
+                len,
+                deadline,
+                reply,
+            } => {
                 if self.opts.active != Active::False || self.pending.is_some() {
                     // Erlang: recv on an active socket is einval.
                     let _ = reply.send(Err(Reason::Einval));
                 } else {
                     // Erlang: a length is only meaningful in raw mode; elsewhere it is ignored.
-                    let len = if self.opts.packet == Packet::Raw { len } else { 0 };
-                    self.pending = Some(PendingRecv { len, deadline, reply });
+                    let len = if self.opts.packet == Packet::Raw {
+                        len
+                    } else {
+                        0
+                    };
+                    self.pending = Some(PendingRecv {
+                        len,
+                        deadline,
+                        reply,
+                    });
                     self.deliver();
                 }
             }
@@ -337,7 +410,12 @@ impl Conn {
                 let _ = reply.send(r);
             }
             Request::EngineMemory { reply } => {
-                let _ = reply.send(self.inst.as_ref().map(Instance::memory).ok_or(Reason::Einval));
+                let _ = reply.send(
+                    self.inst
+                        .as_ref()
+                        .map(Instance::memory)
+                        .ok_or(Reason::Einval),
+                );
             }
             Request::Info { reply } => {
                 let r = match self.inst.as_mut() {
@@ -392,7 +470,7 @@ impl Conn {
 
     fn getstat(&self, stats: &[Stat]) -> Vec<(Stat, u64)> {
         let c = &self.stats;
-        let avg = |oct: u64, cnt: u64| if cnt == 0 { 0 } else { oct / cnt };
+        let avg = |oct: u64, cnt: u64| oct.checked_div(cnt).unwrap_or(0);
         stats
             .iter()
             .map(|s| {
@@ -418,7 +496,10 @@ impl Conn {
         next.apply(opts)?;
         // {active, N} adds to a running count, as in Erlang.
         if let (Active::N(old), Active::N(add)) = (before, next.active) {
-            if opts.iter().any(|o| matches!(o, SslOption::Active(Active::N(_)))) {
+            if opts
+                .iter()
+                .any(|o| matches!(o, SslOption::Active(Active::N(_))))
+            {
                 next.active = Active::N(old.saturating_add(add));
             }
         }
@@ -461,7 +542,11 @@ impl Conn {
         Ok(())
     }
 
-    async fn handshake(&mut self, extra: Vec<SslOption>, deadline: Option<Instant>) -> Result<(), Reason> {
+    async fn handshake(
+        &mut self,
+        extra: Vec<SslOption>,
+        deadline: Option<Instant>,
+    ) -> Result<(), Reason> {
         if self.state != State::Accepted {
             return Err(Reason::Einval);
         }
@@ -494,7 +579,11 @@ impl Conn {
         let mut progress = self.feed(&[]).await?;
         let mut rbuf = vec![0u8; self.opts.buffer];
         while !progress.handshake_done {
-            let n = self.tcp.read(&mut rbuf).await.map_err(|e| Reason::from_io(&e))?;
+            let n = self
+                .tcp
+                .read(&mut rbuf)
+                .await
+                .map_err(|e| Reason::from_io(&e))?;
             if n == 0 {
                 // The peer vanished mid-handshake.
                 return Err(Reason::Closed);
@@ -546,7 +635,8 @@ impl Conn {
             }
             Err(e) => self.fail(Reason::from_io(&e)),
         }
-        if self.read_closed && self.error.is_none() && !self.write_closed && self.opts.exit_on_close {
+        if self.read_closed && self.error.is_none() && !self.write_closed && self.opts.exit_on_close
+        {
             // Answer close_notify: the TLS connection is over. With
             // {exit_on_close, false} the owner may still write (half-close).
             // The TCP stream stays whole until the socket goes, so close/2
@@ -591,7 +681,12 @@ impl Conn {
 
     /// The next packet off the buffer, or why there is none.
     fn next_packet(&mut self) -> Option<Result<Data, Reason>> {
-        match packet::decode(self.opts.packet, &self.buf, self.opts.packet_size, self.http_line) {
+        match packet::decode(
+            self.opts.packet,
+            &self.buf,
+            self.opts.packet_size,
+            self.http_line,
+        ) {
             Step::Packet(d, used) => {
                 self.buf.drain(..used);
                 if let Decoded::Http(h) = &d {
@@ -599,7 +694,9 @@ impl Conn {
                     // and back after the end of the headers.
                     if matches!(self.opts.packet, Packet::Http | Packet::HttpBin) {
                         match h {
-                            HttpPacket::Request { .. } | HttpPacket::Response { .. } => self.http_line = false,
+                            HttpPacket::Request { .. } | HttpPacket::Response { .. } => {
+                                self.http_line = false
+                            }
                             HttpPacket::Eoh => self.http_line = true,
                             _ => {}
                         }
@@ -637,7 +734,12 @@ impl Conn {
         }
         if let Some(p) = self.pending.take() {
             let got = if p.len > 0 {
-                (self.buf.len() >= p.len).then(|| Ok(Data::from_mode(self.opts.mode, self.buf.drain(..p.len).collect())))
+                (self.buf.len() >= p.len).then(|| {
+                    Ok(Data::from_mode(
+                        self.opts.mode,
+                        self.buf.drain(..p.len).collect(),
+                    ))
+                })
             } else {
                 self.next_packet()
             };
@@ -706,7 +808,9 @@ impl Conn {
             match inst.send(chunk).await {
                 Ok(out) => match self.write(&out).await {
                     Ok(()) => {}
-                    Err(Reason::Timeout) if !self.opts.send_timeout_close => return Err(Reason::Timeout),
+                    Err(Reason::Timeout) if !self.opts.send_timeout_close => {
+                        return Err(Reason::Timeout)
+                    }
                     Err(e) => {
                         let _ = self.tcp.shutdown().await;
                         self.fail(e.clone());
@@ -761,7 +865,9 @@ impl Conn {
         while !self.read_closed {
             let read = self.tcp.read(&mut rbuf);
             let n = match deadline {
-                Some(d) => tokio::time::timeout_at(d, read).await.map_err(|_| Reason::Timeout)?,
+                Some(d) => tokio::time::timeout_at(d, read)
+                    .await
+                    .map_err(|_| Reason::Timeout)?,
                 None => read.await,
             }
             .map_err(|e| Reason::from_io(&e))?;

@@ -65,7 +65,9 @@ impl fmt::Display for BadCert {
             BadCert::UnknownCriticalExtension => write!(f, "unknown_critical_extension"),
             BadCert::MaxPathLengthReached => write!(f, "max_path_length_reached"),
             BadCert::Revoked(r) => write!(f, "{{revoked,{r}}}"),
-            BadCert::RevocationStatusUndetermined(r) => write!(f, "{{revocation_status_undetermined,{r}}}"),
+            BadCert::RevocationStatusUndetermined(r) => {
+                write!(f, "{{revocation_status_undetermined,{r}}}")
+            }
             BadCert::Other(t) => write!(f, "{t}"),
         }
     }
@@ -74,7 +76,11 @@ impl fmt::Display for BadCert {
 impl BadCert {
     /// Parse the engine's term text back.
     pub(crate) fn from_term(t: &str) -> BadCert {
-        let inner = |p: &str| t.strip_prefix(p).and_then(|r| r.strip_suffix('}')).map(str::to_string);
+        let inner = |p: &str| {
+            t.strip_prefix(p)
+                .and_then(|r| r.strip_suffix('}'))
+                .map(str::to_string)
+        };
         match t {
             "unknown_ca" => BadCert::UnknownCa,
             "selfsigned_peer" => BadCert::SelfsignedPeer,
@@ -159,13 +165,25 @@ impl PeerCert {
             .map(|c| {
                 c.extensions()
                     .iter()
-                    .map(|e| Extension { oid: e.oid.to_id_string(), critical: e.critical, value: e.value.to_vec() })
+                    .map(|e| Extension {
+                        oid: e.oid.to_id_string(),
+                        critical: e.critical,
+                        value: e.value.to_vec(),
+                    })
                     .collect()
             })
             .unwrap_or_default();
         let valid_now = parsed.as_ref().is_none_or(|c| c.validity().is_valid());
-        let self_issued = parsed.as_ref().is_some_and(|c| c.subject().as_raw() == c.issuer().as_raw());
-        PeerCert { der: der.to_vec(), info: cert::decode(der).ok(), extensions, valid_now, self_issued }
+        let self_issued = parsed
+            .as_ref()
+            .is_some_and(|c| c.subject().as_raw() == c.issuer().as_raw());
+        PeerCert {
+            der: der.to_vec(),
+            info: cert::decode(der).ok(),
+            extensions,
+            valid_now,
+            self_issued,
+        }
     }
 }
 
@@ -183,8 +201,16 @@ struct Typed<S, F> {
 /// subjectAltName included, checked against Erlang's own verify_fun):
 /// basicConstraints, keyUsage, extKeyUsage, nameConstraints and the policy
 /// extensions.
-const KNOWN_EXTENSIONS: &[&str] =
-    &["2.5.29.19", "2.5.29.15", "2.5.29.37", "2.5.29.30", "2.5.29.32", "2.5.29.33", "2.5.29.36", "2.5.29.54"];
+const KNOWN_EXTENSIONS: &[&str] = &[
+    "2.5.29.19",
+    "2.5.29.15",
+    "2.5.29.37",
+    "2.5.29.30",
+    "2.5.29.32",
+    "2.5.29.33",
+    "2.5.29.36",
+    "2.5.29.54",
+];
 
 impl<S, F> RunVerify for Typed<S, F>
 where
@@ -202,8 +228,15 @@ where
         let last = path.len().saturating_sub(1);
         let call = |cert: &PeerCert, event: VerifyEvent, state: S| (self.fun)(cert, &event, state);
         for (i, cert) in path.iter().enumerate() {
-            let here = problem.as_ref().filter(|(at, _)| *at == i).map(|(_, r)| r.clone());
-            let bad = |state: S, reason: &BadCert| match call(cert, VerifyEvent::BadCert(reason.clone()), state) {
+            let here = problem
+                .as_ref()
+                .filter(|(at, _)| *at == i)
+                .map(|(_, r)| r.clone());
+            let bad = |state: S, reason: &BadCert| match call(
+                cert,
+                VerifyEvent::BadCert(reason.clone()),
+                state,
+            ) {
                 VerifyResult::Valid(s) | VerifyResult::ValidPeer(s) => Ok(s),
                 VerifyResult::Unknown(_) => Err(reason.clone()),
                 VerifyResult::Fail(r) => Err(r),
@@ -212,12 +245,18 @@ where
                 state = bad(state, r)?;
                 continue;
             }
-            for ext in cert.extensions.iter().filter(|e| !KNOWN_EXTENSIONS.contains(&e.oid.as_str())) {
+            for ext in cert
+                .extensions
+                .iter()
+                .filter(|e| !KNOWN_EXTENSIONS.contains(&e.oid.as_str()))
+            {
                 match call(cert, VerifyEvent::Extension(ext.clone()), state.clone()) {
                     VerifyResult::Valid(s) | VerifyResult::ValidPeer(s) => {
                         state = s;
                         // The user knows this critical extension: not a problem after all.
-                        if ext.critical && matches!(problem, Some((_, BadCert::UnknownCriticalExtension))) {
+                        if ext.critical
+                            && matches!(problem, Some((_, BadCert::UnknownCriticalExtension)))
+                        {
                             problem = None;
                         }
                     }
@@ -233,9 +272,15 @@ where
                 Some(r) => state = bad(state, r)?,
                 None => {}
             }
-            let event = if i == last { VerifyEvent::ValidPeer } else { VerifyEvent::Valid };
+            let event = if i == last {
+                VerifyEvent::ValidPeer
+            } else {
+                VerifyEvent::Valid
+            };
             match call(cert, event, state.clone()) {
-                VerifyResult::Valid(s) | VerifyResult::ValidPeer(s) | VerifyResult::Unknown(s) => state = s,
+                VerifyResult::Valid(s) | VerifyResult::ValidPeer(s) | VerifyResult::Unknown(s) => {
+                    state = s
+                }
                 VerifyResult::Fail(r) => return Err(r),
             }
         }
@@ -289,7 +334,9 @@ impl VerifyFun {
 /// when it leads to no trusted CA, name a certificate of it to trust as
 /// the anchor (`{trusted_ca, Der}`), or `None` (`unknown_ca`).
 #[derive(Clone)]
-pub struct PartialChain(pub(crate) Arc<dyn Fn(&[Vec<u8>]) -> Option<Vec<u8>> + Send + Sync>);
+pub struct PartialChain(pub(crate) Arc<PartialChainFn>);
+
+type PartialChainFn = dyn Fn(&[Vec<u8>]) -> Option<Vec<u8>> + Send + Sync;
 
 impl PartialChain {
     /// Wrap the function.
@@ -302,7 +349,9 @@ impl PartialChain {
 /// expected host name and the peer certificate when the standard check
 /// (with wildcards) fails; `true` accepts the name.
 #[derive(Clone)]
-pub struct MatchFun(pub(crate) Arc<dyn Fn(&str, &PeerCert) -> bool + Send + Sync>);
+pub struct MatchFun(pub(crate) Arc<MatchFn>);
+
+type MatchFn = dyn Fn(&str, &PeerCert) -> bool + Send + Sync;
 
 impl MatchFun {
     /// Wrap the function.
@@ -341,18 +390,32 @@ pub(crate) struct Policy {
 
 impl Policy {
     /// Decide on a chain (leaf first) and the engine's first problem.
-    pub(crate) fn decide(&self, chain: &[Vec<u8>], server_name: Option<&str>, problem: Option<BadCert>) -> Result<(), BadCert> {
+    pub(crate) fn decide(
+        &self,
+        chain: &[Vec<u8>],
+        server_name: Option<&str>,
+        problem: Option<BadCert>,
+    ) -> Result<(), BadCert> {
         let certs: Vec<PeerCert> = chain.iter().map(|d| PeerCert::new(d)).collect();
-        let Some(leaf) = certs.first() else { return Err(BadCert::Other("no_peer_certificate".into())) };
+        let Some(leaf) = certs.first() else {
+            return Err(BadCert::Other("no_peer_certificate".into()));
+        };
         let mut problem = problem;
-        if let (Some(BadCert::HostnameCheckFailed), Some(m), Some(name)) = (&problem, &self.match_fun, server_name) {
+        if let (Some(BadCert::HostnameCheckFailed), Some(m), Some(name)) =
+            (&problem, &self.match_fun, server_name)
+        {
             if (m.0)(name, leaf) {
                 problem = None;
             }
         }
         // The path, root side first: the intermediates the peer sent (not a
         // self-issued root it may have included), then the peer.
-        let mut path: Vec<PeerCert> = certs[1..].iter().rev().filter(|c| !c.self_issued).cloned().collect();
+        let mut path: Vec<PeerCert> = certs[1..]
+            .iter()
+            .rev()
+            .filter(|c| !c.self_issued)
+            .cloned()
+            .collect();
         let intermediates = path.len();
         path.push(leaf.clone());
         if problem.is_none() && intermediates > self.depth {
@@ -360,8 +423,14 @@ impl Policy {
         }
         let located = problem.map(|p| {
             let at = match p {
-                BadCert::UnknownCa | BadCert::SelfsignedPeer | BadCert::InvalidIssuer | BadCert::MaxPathLengthReached => 0,
-                BadCert::CertExpired => path.iter().position(|c| !c.valid_now).unwrap_or(path.len() - 1),
+                BadCert::UnknownCa
+                | BadCert::SelfsignedPeer
+                | BadCert::InvalidIssuer
+                | BadCert::MaxPathLengthReached => 0,
+                BadCert::CertExpired => path
+                    .iter()
+                    .position(|c| !c.valid_now)
+                    .unwrap_or(path.len() - 1),
                 _ => path.len() - 1,
             };
             (at, p)
