@@ -8,7 +8,7 @@ mod instance;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use wasmtime::component::{Component, HasSelf, Linker};
+use wasmtime::component::{HasSelf, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 use crate::bindings;
@@ -144,10 +144,4 @@ pub(crate) fn warm() -> Result<(), String> {
 /// The component the host embeds, for tools that want it (jco, inspection).
 pub fn guest_component() -> &'static [u8] {
     GUEST_WASM
-}
-
-#[allow(dead_code)]
-fn _assert_send() {
-    fn is_send<T: Send + Sync>() {}
-    is_send::<Component>();
 }

@@ -827,20 +827,24 @@ pub async fn cipher_suites(
         .collect())
 }
 
+/// An unconfigured sandbox, to ask the engine what it implements.
+async fn scratch_instance() -> Result<crate::runtime::Instance, Reason> {
+    let rt = crate::runtime::get().map_err(Reason::EngineTrap)?;
+    let policy = options::split(wit::Role::Client, &[])?.policy;
+    crate::runtime::Instance::new(
+        &rt,
+        crate::imports::VerifyPolicy(policy),
+        Default::default(),
+    )
+    .await
+}
+
 /// Every suite the engine knows, with its OpenSSL name (asked once).
 async fn all_suites() -> Result<&'static Vec<(CipherSuite, String)>, Reason> {
     static ALL: tokio::sync::OnceCell<Vec<(CipherSuite, String)>> =
         tokio::sync::OnceCell::const_new();
     ALL.get_or_try_init(|| async {
-        let rt = crate::runtime::get().map_err(Reason::EngineTrap)?;
-        let policy =
-            options::split(wit::Role::Client, &[SslOption::Verify(Verify::VerifyNone)])?.policy;
-        let mut inst = crate::runtime::Instance::new(
-            &rt,
-            crate::imports::VerifyPolicy(policy),
-            Default::default(),
-        )
-        .await?;
+        let mut inst = scratch_instance().await?;
         Ok::<_, Reason>(
             inst.cipher_suites()
                 .await?
@@ -856,17 +860,7 @@ async fn engine_lists() -> Result<&'static (Vec<String>, Vec<String>, Vec<String
     static LISTS: tokio::sync::OnceCell<(Vec<String>, Vec<String>, Vec<String>)> =
         tokio::sync::OnceCell::const_new();
     LISTS
-        .get_or_try_init(|| async {
-            let rt = crate::runtime::get().map_err(Reason::EngineTrap)?;
-            let policy = options::split(wit::Role::Client, &[])?.policy;
-            let mut inst = crate::runtime::Instance::new(
-                &rt,
-                crate::imports::VerifyPolicy(policy),
-                Default::default(),
-            )
-            .await?;
-            inst.groups_and_sigalgs().await
-        })
+        .get_or_try_init(|| async { scratch_instance().await?.groups_and_sigalgs().await })
         .await
 }
 

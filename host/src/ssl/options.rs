@@ -649,10 +649,7 @@ pub(crate) fn split(role: Role, opts: &[SslOption]) -> Result<Split, Reason> {
         Role::Server => Verify::VerifyNone,
     };
     let (mut fun, mut partial_chain, mut depth, mut match_fun) = (None, None, 10, None);
-    let password = opts.iter().rev().find_map(|o| match o {
-        SslOption::Password(p) => Some(p.clone()),
-        _ => None,
-    });
+    let password = password_of(opts);
     let mut has_key = false;
     let mut certfile_path = None;
     let mut sni_fun = None;
@@ -862,10 +859,7 @@ pub(crate) fn split(role: Role, opts: &[SslOption]) -> Result<Split, Reason> {
 pub(crate) fn sni_cert_keys(opts: &[SslOption]) -> Result<Vec<types::CertKey>, Reason> {
     let mut entry = crate::ssl::CertKey::default();
     let mut out = Vec::new();
-    let password = opts.iter().rev().find_map(|o| match o {
-        SslOption::Password(p) => Some(p.clone()),
-        _ => None,
-    });
+    let password = password_of(opts);
     for o in opts {
         match o {
             SslOption::Cert(c) => entry.cert = c.clone(),
@@ -902,4 +896,12 @@ fn crls_der(entries: &[Vec<u8>]) -> Vec<Vec<u8>> {
         }
     }
     out
+}
+
+/// The last `{password, _}` of `opts` (later options override earlier ones).
+fn password_of(opts: &[SslOption]) -> Option<String> {
+    opts.iter().rev().find_map(|o| match o {
+        SslOption::Password(p) => Some(p.clone()),
+        _ => None,
+    })
 }

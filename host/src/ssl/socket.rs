@@ -641,10 +641,7 @@ impl Conn {
             // {exit_on_close, false} the owner may still write (half-close).
             // The TCP stream stays whole until the socket goes, so close/2
             // can still downgrade it when the peer's close_notify came first.
-            if let Some(inst) = self.inst.as_mut() {
-                let out = inst.close_notify().await;
-                let _ = self.write(&out).await;
-            }
+            let _ = self.send_close_notify().await;
             self.write_closed = true;
         }
         self.deliver();
@@ -833,10 +830,7 @@ impl Conn {
             return Err(Reason::Einval);
         }
         if matches!(how, How::Write | How::ReadWrite) && !self.write_closed {
-            if let Some(inst) = self.inst.as_mut() {
-                let out = inst.close_notify().await;
-                self.write(&out).await?;
-            }
+            self.send_close_notify().await?;
             let _ = self.tcp.shutdown().await;
             self.write_closed = true;
         }
@@ -855,10 +849,7 @@ impl Conn {
             return Err(Reason::Einval);
         }
         if !self.write_closed {
-            if let Some(inst) = self.inst.as_mut() {
-                let out = inst.close_notify().await;
-                self.write(&out).await?;
-            }
+            self.send_close_notify().await?;
             self.write_closed = true;
         }
         let mut rbuf = vec![0u8; self.opts.buffer];
@@ -881,13 +872,21 @@ impl Conn {
         Ok(())
     }
 
+    /// Write the engine's close_notify record (nothing when there is no engine).
+    async fn send_close_notify(&mut self) -> Result<(), Reason> {
+        match self.inst.as_mut() {
+            Some(inst) => {
+                let out = inst.close_notify().await;
+                self.write(&out).await
+            }
+            None => Ok(()),
+        }
+    }
+
     /// close/1: close_notify, then the TCP socket goes.
     async fn close_quietly(&mut self) {
         if self.state == State::Connected && !self.write_closed {
-            if let Some(inst) = self.inst.as_mut() {
-                let out = inst.close_notify().await;
-                let _ = self.write(&out).await;
-            }
+            let _ = self.send_close_notify().await;
         }
         let _ = self.tcp.shutdown().await;
         self.write_closed = true;
