@@ -69,6 +69,13 @@ impl EnginePair {
         Ok(got)
     }
 
+    /// Whether the host's record layer carries each side's records
+    /// (client, server): true after a TLS 1.3 handshake unless
+    /// `{record_offload, false}`.
+    pub fn offloaded(&self) -> (bool, bool) {
+        (self.client.offloaded(), self.server.offloaded())
+    }
+
     /// Linear memory of the two sandboxes, in bytes.
     pub fn memory(&self) -> (usize, usize) {
         (self.client.memory(), self.server.memory())

@@ -24,6 +24,7 @@ mod bindings;
 pub mod cert;
 mod imports;
 mod owner;
+mod record_layer;
 pub mod runtime;
 pub mod ssl;
 pub mod stream;

@@ -375,6 +375,7 @@ pub fn free_port() -> u16 {
 /// stderr read line by line in the background. Killed when dropped.
 pub struct Peer {
     child: std::process::Child,
+    input: Option<std::process::ChildStdin>,
     lines: std::sync::mpsc::Receiver<String>,
     /// Every line seen so far, for failure messages.
     pub seen: Vec<String>,
@@ -415,15 +416,23 @@ impl Peer {
         }
         let mut input = child.stdin.take().expect("stdin");
         input.write_all(stdin).expect("write stdin");
-        if !close_stdin {
-            // Keep stdin open for the life of the peer (openssl exits on EOF).
-            std::mem::forget(input);
-        }
+        // Unless closed, stdin stays open for the life of the peer (openssl
+        // exits on EOF), and `send` can write more.
+        let input = (!close_stdin).then_some(input);
         Peer {
             child,
+            input,
             lines: rx,
             seen: Vec::new(),
         }
+    }
+
+    /// Write more to the peer's stdin (started with `close_stdin` false).
+    pub fn send(&mut self, bytes: &[u8]) {
+        use std::io::Write;
+        let input = self.input.as_mut().expect("stdin was closed at start");
+        input.write_all(bytes).expect("write stdin");
+        input.flush().expect("flush stdin");
     }
 
     /// Wait for a line containing `needle`; panics with everything seen after `secs`.

@@ -7,6 +7,9 @@
 //! ```
 //! Each wassl connection is a fresh sandbox (instantiate + configure +
 //! handshake), as in production; native rustls shares one config.
+//! wassl runs twice where it matters: with every key kept in the sandbox
+//! (`{record_offload, false}`, guest-only crypto) and with TLS 1.3 records
+//! protected by the host after the handshake (the default).
 
 use std::process::Command;
 use std::sync::Arc;
@@ -180,23 +183,26 @@ async fn wassl_handshakes(client: &[SslOption], server: &[SslOption], n: usize) 
     n as f64 / t.elapsed().as_secs_f64()
 }
 
-async fn wassl_bulk(client: &[SslOption], server: &[SslOption], mib: usize) -> f64 {
+async fn wassl_bulk(client: &[SslOption], server: &[SslOption], mib: usize, host: bool) -> f64 {
     let mut p = EnginePair::new(client, server, "localhost").await.unwrap();
     p.handshake().await.unwrap();
+    // The figure must be of the path it is labelled with.
+    assert_eq!(p.offloaded(), (host, host));
     let t = Instant::now();
     let got = p.transfer(mib << 20, 64 * 1024).await.unwrap();
     assert_eq!(got, mib << 20);
     mib as f64 / t.elapsed().as_secs_f64()
 }
 
-async fn tcp_server(pki: &Pki) -> u16 {
-    let opts = vec![
+async fn tcp_server(pki: &Pki, extra: &[SslOption]) -> u16 {
+    let mut opts = vec![
         SslOption::Certfile(pki.server.certfile.clone()),
         SslOption::Keyfile(pki.server.keyfile.clone()),
         SslOption::Mode(Mode::Binary),
         SslOption::Active(Active::False),
         SslOption::Backlog(1024),
     ];
+    opts.extend_from_slice(extra);
     let (tx, rx) = tokio::sync::oneshot::channel();
     process::spawn(async move {
         let l = ssl::listen(0, opts).await.unwrap();
@@ -225,8 +231,14 @@ fn client_tcp_opts(pki: &Pki) -> Vec<SslOption> {
     ]
 }
 
-async fn tcp_handshakes(pki: &Pki, port: u16, n: usize) -> f64 {
-    let opts = client_tcp_opts(pki);
+fn client_opts(pki: &Pki, host: bool) -> Vec<SslOption> {
+    let mut o = client_tcp_opts(pki);
+    o.push(SslOption::RecordOffload(host));
+    o
+}
+
+async fn tcp_handshakes(pki: &Pki, port: u16, host: bool, n: usize) -> f64 {
+    let opts = client_opts(pki, host);
     let t = Instant::now();
     for _ in 0..n {
         let s = ssl::connect("127.0.0.1", port, opts.clone(), 10_000)
@@ -237,8 +249,8 @@ async fn tcp_handshakes(pki: &Pki, port: u16, n: usize) -> f64 {
     n as f64 / t.elapsed().as_secs_f64()
 }
 
-async fn tcp_bulk(pki: &Pki, port: u16, mib: usize) -> f64 {
-    let s = ssl::connect("127.0.0.1", port, client_tcp_opts(pki), 10_000)
+async fn tcp_bulk(pki: &Pki, port: u16, host: bool, mib: usize) -> f64 {
+    let s = ssl::connect("127.0.0.1", port, client_opts(pki, host), 10_000)
         .await
         .unwrap();
     let chunk = vec![0x42u8; 1 << 20];
@@ -305,21 +317,36 @@ fn first_connection(cache: &std::path::Path) -> f64 {
 
 async fn first_child() {
     let pki = Pki::new();
-    let port = tcp_server(&pki).await;
+    let port = tcp_server(&pki, &[]).await;
     let s = ssl::connect("127.0.0.1", port, client_tcp_opts(&pki), 10_000)
         .await
         .unwrap();
     ssl::close(&s).await.unwrap();
 }
 
-fn row(name: &str, native: Option<f64>, wassl: f64, unit: &str) {
-    match native {
-        Some(n) => println!(
-            "{name:<44} {n:>12.1} {wassl:>12.1} {unit:<13} {:>6.3}x",
-            wassl / n
-        ),
-        None => println!("{name:<44} {:>12} {wassl:>12.1} {unit:<13}", "-"),
-    }
+/// One line of the table: native, wassl with guest-only crypto (when
+/// measured apart), wassl as it runs by default, and the ratios to native.
+fn row(name: &str, native: Option<f64>, guest: Option<f64>, wassl: f64, unit: &str) {
+    let cell = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.1}"));
+    let ratio = |v: Option<f64>| match (v, native) {
+        (Some(v), Some(n)) => format!("{:.3}x", v / n),
+        _ => "-".into(),
+    };
+    println!(
+        "{name:<46} {:>10} {:>11} {:>11} {unit:<13} {:>7} {:>7}",
+        cell(native),
+        cell(guest),
+        cell(Some(wassl)),
+        ratio(guest),
+        ratio(Some(wassl)),
+    );
+}
+
+/// The same options with the record layer kept in the sandbox.
+fn guest_only(opts: &[SslOption]) -> Vec<SslOption> {
+    let mut o = opts.to_vec();
+    o.push(SslOption::RecordOffload(false));
+    o
 }
 
 #[tokio::main]
@@ -358,8 +385,8 @@ async fn main() {
             !cfg!(debug_assertions)
         );
         println!(
-            "{:<44} {:>12} {:>12} {:<13} {:>7}",
-            "workload", "native", "wassl", "unit", "ratio"
+            "{:<46} {:>10} {:>11} {:>11} {:<13} {:>7} {:>7}",
+            "workload", "native", "wassl-guest", "wassl", "unit", "guest/n", "wassl/n"
         );
 
         for (label, v) in [
@@ -368,15 +395,19 @@ async fn main() {
         ] {
             let (cc, sc) = native_configs(id, &ca.cert_der, v, None);
             let (c, s) = opts_for(id, ca, v, None);
+            let (gc, gs) = (guest_only(&c), guest_only(&s));
             let mut n = Vec::new();
+            let mut g = Vec::new();
             let mut w = Vec::new();
             for _ in 0..cfg.runs {
                 n.push(native_handshakes(&cc, &sc, cfg.handshakes));
+                g.push(wassl_handshakes(&gc, &gs, cfg.handshakes).await);
                 w.push(wassl_handshakes(&c, &s, cfg.handshakes).await);
             }
             row(
                 &format!("full handshakes, in memory, {label}"),
                 Some(median(n)),
+                Some(median(g)),
                 median(w),
                 "handshakes/s",
             );
@@ -388,35 +419,44 @@ async fn main() {
         ] {
             let (cc, sc) = native_configs(id, &ca.cert_der, Version::Tlsv1_3, Some(suite));
             let (c, s) = opts_for(id, ca, Version::Tlsv1_3, Some(suite));
+            let (gc, gs) = (guest_only(&c), guest_only(&s));
             let mut n = Vec::new();
+            let mut g = Vec::new();
             let mut w = Vec::new();
             for _ in 0..cfg.runs {
                 n.push(native_bulk(&cc, &sc, cfg.bulk_mib * 4));
-                w.push(wassl_bulk(&c, &s, cfg.bulk_mib).await);
+                g.push(wassl_bulk(&gc, &gs, cfg.bulk_mib, false).await);
+                w.push(wassl_bulk(&c, &s, cfg.bulk_mib * 4, true).await);
             }
             row(
                 &format!("bulk, in memory, TLS 1.3 {name}"),
                 Some(median(n)),
+                Some(median(g)),
                 median(w),
                 "MiB/s",
             );
         }
-        let port = tcp_server(&pki).await;
-        let mut h = Vec::new();
-        let mut b = Vec::new();
+        let port = tcp_server(&pki, &[]).await;
+        let guest_port = tcp_server(&pki, &[SslOption::RecordOffload(false)]).await;
+        let (mut h, mut gh) = (Vec::new(), Vec::new());
+        let (mut b, mut gb) = (Vec::new(), Vec::new());
         for _ in 0..cfg.runs {
-            h.push(tcp_handshakes(&pki, port, cfg.handshakes / 2).await);
-            b.push(tcp_bulk(&pki, port, cfg.bulk_mib).await);
+            gh.push(tcp_handshakes(&pki, guest_port, false, cfg.handshakes / 2).await);
+            h.push(tcp_handshakes(&pki, port, true, cfg.handshakes / 2).await);
+            gb.push(tcp_bulk(&pki, guest_port, false, cfg.bulk_mib).await);
+            b.push(tcp_bulk(&pki, port, true, cfg.bulk_mib * 4).await);
         }
         row(
             "connect+handshake+close, loopback TCP, API",
             None,
+            Some(median(gh)),
             median(h),
             "conns/s",
         );
         row(
             "bulk send, loopback TCP, API, default suite",
             None,
+            Some(median(gb)),
             median(b),
             "MiB/s",
         );
@@ -427,6 +467,7 @@ async fn main() {
         row(
             "instantiate one sandbox (pooling, no config)",
             None,
+            None,
             median(inst),
             "µs",
         );
@@ -434,10 +475,11 @@ async fn main() {
         row(
             &format!("resident memory per idle socket ({} conns)", cfg.idle),
             None,
+            None,
             rss,
             "KiB",
         );
-        row("linear memory per idle sandbox", None, linear, "KiB");
+        row("linear memory per idle sandbox", None, None, linear, "KiB");
         let cold_dir = wassl_tests::scratch_dir("cold-cache");
         let mut cold = Vec::new();
         let mut warm = Vec::new();
@@ -449,11 +491,13 @@ async fn main() {
         row(
             "new process to first handshake, cold cache",
             None,
+            None,
             median(cold),
             "ms",
         );
         row(
             "new process to first handshake, warm cache",
+            None,
             None,
             median(warm),
             "ms",

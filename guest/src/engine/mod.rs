@@ -10,6 +10,7 @@ pub mod options;
 #[cfg(test)]
 mod pair_tests;
 mod tls;
+mod wire;
 
 pub use options::{
     CertKey, CrlCheck, OptionError, PrivateKeyKind, ServerNameIndication, ServerTickets, TlsOption,
@@ -26,7 +27,7 @@ pub enum SniAnswer {
     /// These chains and keys.
     CertsKeys(Vec<CertKey>),
 }
-pub use tls::{cipher_suite_names, group_names, sigalg_names, Config, Connection};
+pub use tls::{cipher_suite_names, group_names, sigalg_names, Config, Connection, PausedServer};
 
 /// Which end of the connection this engine plays.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -284,4 +285,114 @@ impl VerifyHook for DefaultVerify {
             _ => Ok(()),
         }
     }
+}
+
+/// What an engine that gave its record layer away still answers.
+#[derive(Clone, Debug)]
+pub struct Snapshot {
+    /// Which end this was.
+    pub role: Role,
+    /// `connection_information/1` at the hand-off.
+    pub info: ConnectionInfo,
+    /// The peer's chain, leaf first.
+    pub peer_certificates: Vec<Vec<u8>>,
+}
+
+/// The secrets of a TLS 1.3 connection's record layer (see `hand_off`).
+#[derive(Clone, Debug)]
+pub struct TrafficSecrets {
+    /// IANA code of the suite.
+    pub suite: u16,
+    /// Records sent so far under `tx_secret`.
+    pub tx_seq: u64,
+    /// This end's application traffic secret.
+    pub tx_secret: Vec<u8>,
+    /// Records received so far under `rx_secret`.
+    pub rx_seq: u64,
+    /// The peer's application traffic secret.
+    pub rx_secret: Vec<u8>,
+    /// The exporter master secret.
+    pub exporter_secret: Vec<u8>,
+    /// The start of a record not yet complete.
+    pub pending: Vec<u8>,
+}
+
+/// `{tls_alert, ...}` for an alert a record layer outside the engine sent
+/// (`local`) or received, worded as Erlang words it.
+pub fn alert_error(role: Role, code: u8, local: bool, detail: Option<&str>) -> TlsError {
+    let a = alert::Alert(code);
+    let peer = match role {
+        Role::Client => Role::Server,
+        Role::Server => Role::Client,
+    };
+    let sender = if local { role } else { peer };
+    TlsError::TlsAlert(TlsAlert {
+        description: a.atom().into(),
+        code,
+        origin: if local {
+            AlertOrigin::Local
+        } else {
+            AlertOrigin::Peer
+        },
+        text: alert::text(role, "connection", local, sender, a, detail),
+    })
+}
+
+/// What a paused server read in the ClientHello (`{handshake, hello}`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ClientHelloInfo {
+    /// server_name.
+    pub sni: Option<String>,
+    /// ALPN protocols offered.
+    pub alpn: Vec<Vec<u8>>,
+    /// Versions offered that wassl knows.
+    pub versions: Vec<ProtocolVersion>,
+    /// IANA codes, in the client's order.
+    pub cipher_suites: Vec<u16>,
+    /// Erlang names.
+    pub signature_algs: Vec<String>,
+    /// Erlang names.
+    pub groups: Vec<String>,
+}
+
+/// The versions a ClientHello offers: its supported_versions extension, or
+/// TLS 1.2 alone without one (RFC 8446, 4.2.1). `bytes` are the records as
+/// received; `None` if they do not hold a whole ClientHello.
+pub fn hello_versions(bytes: &[u8]) -> Option<Vec<ProtocolVersion>> {
+    // The handshake message may span records: join their bodies.
+    let mut msg = Vec::new();
+    let mut rest = bytes;
+    while rest.len() >= 5 && rest[0] == 22 {
+        let len = usize::from(u16::from_be_bytes([rest[3], rest[4]]));
+        msg.extend_from_slice(rest.get(5..5 + len)?);
+        rest = &rest[5 + len..];
+    }
+    let mut r = wire::Reader::new(msg.get(4..)?);
+    r.skip(2 + 32)?; // legacy_version, random
+    let n = usize::from(r.u8()?);
+    r.skip(n)?; // session id
+    let n = usize::from(r.u16()?);
+    r.skip(n)?; // cipher suites
+    let n = usize::from(r.u8()?);
+    r.skip(n)?; // compression methods
+    let mut versions = vec![ProtocolVersion::Tlsv1_2];
+    let Some(n) = r.u16() else {
+        return Some(versions);
+    };
+    let mut ext = wire::Reader::new(r.take(usize::from(n))?);
+    while let (Some(typ), Some(len)) = (ext.u16(), ext.u16()) {
+        let body = ext.take(usize::from(len))?;
+        if typ == 43 {
+            let mut v = wire::Reader::new(body.get(1..)?);
+            versions.clear();
+            while let Some(code) = v.u16() {
+                match code {
+                    0x0304 => versions.push(ProtocolVersion::Tlsv1_3),
+                    0x0303 => versions.push(ProtocolVersion::Tlsv1_2),
+                    _ => {}
+                }
+            }
+        }
+    }
+    Some(versions)
 }

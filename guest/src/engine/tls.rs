@@ -24,8 +24,9 @@ use super::options::{
     VerifyType,
 };
 use super::{
-    der, AlertOrigin, BadCert, CertKey, CipherSuiteInfo, ConnectionInfo, Failure, PeerChain,
-    Progress, ProtocolVersion, Role, SniAnswer, TlsAlert, TlsError, VerifyHook,
+    der, AlertOrigin, BadCert, CertKey, CipherSuiteInfo, ClientHelloInfo, ConnectionInfo, Failure,
+    PeerChain, Progress, ProtocolVersion, Role, Snapshot, SniAnswer, TlsAlert, TlsError,
+    TrafficSecrets, VerifyHook,
 };
 use rustls::client::ResolvesClientCert;
 use rustls::server::{ClientHello, ResolvesServerCert};
@@ -43,6 +44,7 @@ pub struct Config {
     server: Option<Arc<ServerConfig>>,
     sni: Option<ServerNameIndication>,
     refusal: Refusal,
+    secrets: Secrets,
 }
 
 fn provider() -> Arc<CryptoProvider> {
@@ -277,13 +279,40 @@ impl rustls::server::StoresServerSessions for HostSessions {
     }
 }
 
-/// Secrets go to the host's key log.
-#[derive(Debug)]
-struct HookKeyLog(Arc<dyn VerifyHook>);
+/// TLS 1.3 secrets kept for a hand-off of the record layer, by label.
+/// One configuration serves one connection in a sandbox, so labels are enough.
+type Secrets = Arc<Mutex<Vec<(&'static str, Vec<u8>)>>>;
 
-impl rustls::KeyLog for HookKeyLog {
+/// The labels a record layer outside the sandbox needs.
+const HAND_OFF_LABELS: [&str; 3] = [
+    "CLIENT_TRAFFIC_SECRET_0",
+    "SERVER_TRAFFIC_SECRET_0",
+    "EXPORTER_SECRET",
+];
+
+/// Keeps the secrets a hand-off needs, and sends every secret to the
+/// host's key log when `keep_secrets` asked for it.
+#[derive(Debug)]
+struct SecretLog {
+    forward: Option<Arc<dyn VerifyHook>>,
+    kept: Secrets,
+}
+
+impl rustls::KeyLog for SecretLog {
+    fn will_log(&self, label: &str) -> bool {
+        self.forward.is_some() || HAND_OFF_LABELS.contains(&label)
+    }
+
     fn log(&self, label: &str, client_random: &[u8], secret: &[u8]) {
-        self.0.keylog(label, client_random, secret);
+        if let Some(hook) = &self.forward {
+            hook.keylog(label, client_random, secret);
+        }
+        if let Some(l) = HAND_OFF_LABELS.iter().find(|l| **l == label) {
+            if let Ok(mut kept) = self.kept.lock() {
+                kept.retain(|(k, _)| k != l);
+                kept.push((l, secret.to_vec()));
+            }
+        }
     }
 }
 
@@ -373,6 +402,11 @@ impl Config {
             provider: provider.clone(),
         };
         let hook_for_log = hook.clone();
+        let secrets: Secrets = Arc::default();
+        let key_log = Arc::new(SecretLog {
+            forward: s.keylog.then(|| hook.clone()),
+            kept: secrets.clone(),
+        });
         let (client, server) = match role {
             Role::Client => {
                 let webpki = trust.server_verifier(None);
@@ -406,9 +440,8 @@ impl Config {
                 };
                 cfg.alpn_protocols = s.alpn.clone();
                 cfg.enable_sni = s.sni != Some(ServerNameIndication::Disable);
-                if s.keylog {
-                    cfg.key_log = Arc::new(HookKeyLog(hook_for_log.clone()));
-                }
+                cfg.key_log = key_log;
+                cfg.enable_secret_extraction = true;
                 // One engine instance per connection: a session cache would never be
                 // hit again. Resumption across instances is a host-side feature to come.
                 cfg.resumption = rustls::client::Resumption::disabled();
@@ -505,9 +538,8 @@ impl Config {
                 } else {
                     3
                 };
-                if s.keylog {
-                    cfg.key_log = Arc::new(HookKeyLog(hook_for_log.clone()));
-                }
+                cfg.key_log = key_log;
+                cfg.enable_secret_extraction = true;
                 (None, Some(Arc::new(cfg)))
             }
         };
@@ -517,6 +549,7 @@ impl Config {
             server,
             sni: s.sni,
             refusal,
+            secrets,
         })
     }
 
@@ -865,6 +898,11 @@ pub struct Connection {
     /// alert may need encryption, so only rustls may write one.
     emitted: bool,
     accepted: bool,
+    /// The start of a record not yet complete: rustls only ever sees whole
+    /// records, so a hand-off loses nothing.
+    pending: Vec<u8>,
+    peer_closed: bool,
+    secrets: Secrets,
 }
 
 impl Connection {
@@ -895,6 +933,9 @@ impl Connection {
             refusal: cfg.refusal.clone(),
             emitted: false,
             accepted: false,
+            pending: Vec::new(),
+            peer_closed: false,
+            secrets: cfg.secrets.clone(),
         })
     }
 
@@ -914,12 +955,20 @@ impl Connection {
             refusal: cfg.refusal.clone(),
             emitted: false,
             accepted: false,
+            pending: Vec::new(),
+            peer_closed: false,
+            secrets: cfg.secrets.clone(),
         })
     }
 
     /// True until the handshake has completed.
     pub fn is_handshaking(&self) -> bool {
         self.conn.is_handshaking()
+    }
+
+    /// Which end this is.
+    pub fn role(&self) -> Role {
+        self.role
     }
 
     fn drain_output(&mut self, out: &mut Vec<u8>) {
@@ -963,11 +1012,23 @@ impl Connection {
     }
 
     /// Feed bytes from the peer; see the `handshake` WIT interface.
-    pub fn feed(&mut self, mut data: &[u8]) -> Result<Progress, Failure> {
+    pub fn feed(&mut self, input: &[u8]) -> Result<Progress, Failure> {
         self.sticky()?;
-        let had_data = !data.is_empty();
+        let had_data = !input.is_empty();
+        let joined;
+        let mut data = if self.pending.is_empty() {
+            input
+        } else {
+            self.pending.extend_from_slice(input);
+            joined = std::mem::take(&mut self.pending);
+            &joined[..]
+        };
         let mut p = Progress::default();
         loop {
+            if !data.is_empty() && !self.peer_closed && record_incomplete(data) {
+                self.pending = data.to_vec();
+                data = &[];
+            }
             if !data.is_empty() {
                 // One record at a time, so that whatever follows close_notify
                 // (plain TCP after a downgrade) stays with the caller.
@@ -997,6 +1058,7 @@ impl Connection {
                     }
                     if state.peer_has_closed() && !p.peer_closed {
                         p.peer_closed = true;
+                        self.peer_closed = true;
                         p.rest = data.to_vec();
                         data = &[];
                     }
@@ -1119,6 +1181,65 @@ impl Connection {
         })
     }
 
+    /// Give up the record layer of an established TLS 1.3 connection: the
+    /// snapshot answers `connection_information` and `peer_certificates`
+    /// from now on; the secrets let the host protect records. `Err(self)`
+    /// when it cannot be done (TLS 1.2, closed, failed, output pending).
+    #[allow(deprecated)] // kernel connections are for the unbuffered API only
+    pub fn hand_off(self) -> Result<(Snapshot, TrafficSecrets), Box<Connection>> {
+        let tls13 = self.conn.protocol_version() == Some(rustls::ProtocolVersion::TLSv1_3);
+        if !tls13 || self.failed.is_some() || self.peer_closed || self.conn.wants_write() {
+            return Err(Box::new(self));
+        }
+        let Ok(info) = self.info() else {
+            return Err(Box::new(self));
+        };
+        let kept = self.secrets.lock().map(|k| k.clone()).unwrap_or_default();
+        let secret = |label: &str| {
+            kept.iter()
+                .find(|(l, _)| *l == label)
+                .map(|(_, s)| s.clone())
+        };
+        let (Some(client), Some(server), Some(exporter)) = (
+            secret("CLIENT_TRAFFIC_SECRET_0"),
+            secret("SERVER_TRAFFIC_SECRET_0"),
+            secret("EXPORTER_SECRET"),
+        ) else {
+            return Err(Box::new(self));
+        };
+        let snapshot = Snapshot {
+            role: self.role,
+            info,
+            peer_certificates: self.peer_certificates(),
+        };
+        let (tx_secret, rx_secret) = match self.role {
+            Role::Client => (client, server),
+            Role::Server => (server, client),
+        };
+        let suite = snapshot.info.selected_cipher_suite.code;
+        let pending = self.pending;
+        let extracted = match self.conn {
+            rustls::Connection::Client(c) => c.dangerous_extract_secrets(),
+            rustls::Connection::Server(s) => s.dangerous_extract_secrets(),
+        };
+        // Checked above: TLS 1.3, handshake done, extraction on, nothing to send.
+        let Ok(x) = extracted else {
+            unreachable!("rustls refused a hand-off that met its conditions")
+        };
+        Ok((
+            snapshot,
+            TrafficSecrets {
+                suite,
+                tx_seq: x.tx.0,
+                tx_secret,
+                rx_seq: x.rx.0,
+                rx_secret,
+                exporter_secret: exporter,
+                pending,
+            },
+        ))
+    }
+
     /// Turn a rustls error into Erlang's `{tls_alert, {Desc, Text}}`.
     fn tls_error(&mut self, e: Error) -> TlsError {
         let state = if self.conn.is_handshaking() {
@@ -1162,6 +1283,167 @@ impl Connection {
             text,
         })
     }
+}
+
+/// A server stopped at the ClientHello (`{handshake, hello}`): rustls's
+/// `Acceptor` reads it before any configuration applies.
+pub struct PausedServer {
+    acceptor: rustls::server::Acceptor,
+    accepted: Option<rustls::server::Accepted>,
+    /// The hello's records as received, for supported_versions (which
+    /// rustls does not show).
+    raw: Vec<u8>,
+    failed: Option<TlsError>,
+}
+
+impl std::fmt::Debug for PausedServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PausedServer")
+            .field("hello_read", &self.accepted.is_some())
+            .finish()
+    }
+}
+
+impl Default for PausedServer {
+    fn default() -> Self {
+        PausedServer {
+            acceptor: rustls::server::Acceptor::default(),
+            accepted: None,
+            raw: Vec::new(),
+            failed: None,
+        }
+    }
+}
+
+/// A ClientHello larger than this is refused (rustls caps it lower still).
+const MAX_HELLO: usize = 64 * 1024;
+
+impl PausedServer {
+    /// Fail with rustls's alert, or (none given) a plaintext one of ours:
+    /// no keys exist before the ServerHello.
+    fn fail(&mut self, e: Error, alert: Option<rustls::server::AcceptedAlert>) -> Failure {
+        let code = local_alert(&e).0;
+        let mut output = Vec::new();
+        match alert {
+            Some(mut a) => {
+                let _ = a.write_all(&mut output);
+            }
+            None => output.extend_from_slice(&[21, 3, 3, 0, 2, 2, code]),
+        }
+        let error = super::alert_error(Role::Server, code, true, Some(&e.to_string()));
+        self.failed = Some(error.clone());
+        Failure { error, output }
+    }
+
+    /// Bytes from the client, until its hello is whole.
+    pub fn feed(&mut self, data: &[u8]) -> Result<Progress, Failure> {
+        if let Some(e) = &self.failed {
+            return Err(Failure {
+                error: e.clone(),
+                output: Vec::new(),
+            });
+        }
+        if self.accepted.is_some() {
+            // Nothing more is read until `resume`: the client waits for us.
+            self.raw.extend_from_slice(data);
+            return Ok(Progress::default());
+        }
+        if self.raw.len() + data.len() > MAX_HELLO {
+            let e = Error::General("ClientHello too large".into());
+            return Err(self.fail(e, None));
+        }
+        self.raw.extend_from_slice(data);
+        let mut rd = data;
+        while !rd.is_empty() {
+            if let Err(e) = self.acceptor.read_tls(&mut rd) {
+                let e = Error::General(format!("read_tls: {e}"));
+                return Err(self.fail(e, None));
+            }
+        }
+        match self.acceptor.accept() {
+            Ok(Some(a)) => self.accepted = Some(a),
+            Ok(None) => {}
+            Err((e, alert)) => return Err(self.fail(e, Some(alert))),
+        }
+        Ok(Progress::default())
+    }
+
+    /// The hello, once read.
+    pub fn client_hello(&self) -> Option<ClientHelloInfo> {
+        let ch = self.accepted.as_ref()?.client_hello();
+        Some(ClientHelloInfo {
+            sni: ch.server_name().map(str::to_string),
+            alpn: ch
+                .alpn()
+                .map(|i| i.map(<[u8]>::to_vec).collect())
+                .unwrap_or_default(),
+            versions: super::hello_versions(&self.raw).unwrap_or_default(),
+            cipher_suites: ch.cipher_suites().iter().map(|c| u16::from(*c)).collect(),
+            signature_algs: ch
+                .signature_schemes()
+                .iter()
+                .map(|s| {
+                    SIGALGS
+                        .iter()
+                        .find(|(_, x)| x == s)
+                        .map_or_else(|| format!("{s:?}").to_lowercase(), |(n, _)| n.to_string())
+                })
+                .collect(),
+            groups: ch
+                .named_groups()
+                .unwrap_or_default()
+                .iter()
+                .map(|g| group_name(*g))
+                .collect(),
+        })
+    }
+
+    /// `handshake_continue`: the server under `cfg`, and its first flight.
+    pub fn resume(mut self, cfg: &Config) -> Result<(Connection, Progress), Failure> {
+        let sc = cfg.server.clone().ok_or_else(|| Failure {
+            error: TlsError::Einval("config is for a client".into()),
+            output: Vec::new(),
+        })?;
+        let Some(accepted) = self.accepted.take() else {
+            return Err(Failure {
+                error: TlsError::Einval("the ClientHello has not been read".into()),
+                output: Vec::new(),
+            });
+        };
+        let conn = match accepted.into_connection(sc) {
+            Ok(c) => c,
+            Err((e, alert)) => return Err(self.fail(e, Some(alert))),
+        };
+        let mut c = Connection {
+            role: Role::Server,
+            conn: conn.into(),
+            failed: None,
+            sni_sent: None,
+            refusal: cfg.refusal.clone(),
+            emitted: false,
+            accepted: true,
+            pending: Vec::new(),
+            peer_closed: false,
+            secrets: cfg.secrets.clone(),
+        };
+        let p = c.feed(&[])?;
+        Ok((c, p))
+    }
+}
+
+/// True when `data` starts with a record that is not all there yet. A
+/// header that cannot be TLS (content type, version, length) goes to rustls
+/// at once, which refuses it with the right alert.
+fn record_incomplete(data: &[u8]) -> bool {
+    let plausible = matches!(data.first(), Some(20..=24)) && data.get(1).is_none_or(|v| *v == 3);
+    if !plausible {
+        return false;
+    }
+    if data.len() < 5 {
+        return true;
+    }
+    let len = 5 + ((data[3] as usize) << 8 | data[4] as usize);
+    data.len() < len && len <= 5 + 16384 + 2048
 }
 
 /// How much of `data` to hand rustls at once: one whole record when its

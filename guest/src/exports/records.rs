@@ -1,47 +1,52 @@
 //! `wassl:tls/records`: application data on an established connection.
 
 use crate::bindings::exports::wassl::tls::handshake::{ConnectionBorrow, Failure};
-use crate::bindings::exports::wassl::tls::records::Guest;
+use crate::bindings::exports::wassl::tls::records::{Guest, TrafficSecrets};
 use crate::bindings::wassl::tls::types::{ConnectionInfo, TlsError};
+use crate::engine;
 
-use super::{convert, handshake::failure_out, handshake::ConnectionResource, Component};
+use super::handshake::{failure_out, refused, ConnectionResource, Slot};
+use super::{convert, Component};
 
 impl Guest for Component {
     fn send(conn: ConnectionBorrow<'_>, data: Vec<u8>) -> Result<Vec<u8>, Failure> {
-        conn.get::<ConnectionResource>()
-            .0
-            .borrow_mut()
+        let mut slot = conn.get::<ConnectionResource>().0.borrow_mut();
+        slot.live()
+            .map_err(refused)?
             .send(&data)
             .map_err(failure_out)
     }
 
     fn close_notify(conn: ConnectionBorrow<'_>) -> Vec<u8> {
-        conn.get::<ConnectionResource>()
-            .0
-            .borrow_mut()
-            .close_notify()
+        let mut slot = conn.get::<ConnectionResource>().0.borrow_mut();
+        slot.live().map(|c| c.close_notify()).unwrap_or_default()
     }
 
     fn connection_information(conn: ConnectionBorrow<'_>) -> Result<ConnectionInfo, TlsError> {
-        conn.get::<ConnectionResource>()
-            .0
-            .borrow()
-            .info()
-            .map(convert::info_out)
-            .map_err(convert::error_out)
+        match &*conn.get::<ConnectionResource>().0.borrow() {
+            Slot::Live(c) => c.info(),
+            Slot::HandedOff(s) => Ok(s.info.clone()),
+            Slot::Paused(_) => Err(engine::TlsError::Einval(
+                "the handshake has not completed".into(),
+            )),
+            Slot::Moving => Err(engine::TlsError::Closed),
+        }
+        .map(convert::info_out)
+        .map_err(convert::error_out)
     }
 
     fn peer_certificates(conn: ConnectionBorrow<'_>) -> Vec<Vec<u8>> {
-        conn.get::<ConnectionResource>()
-            .0
-            .borrow()
-            .peer_certificates()
+        match &*conn.get::<ConnectionResource>().0.borrow() {
+            Slot::Live(c) => c.peer_certificates(),
+            Slot::HandedOff(s) => s.peer_certificates.clone(),
+            Slot::Paused(_) | Slot::Moving => Vec::new(),
+        }
     }
 
     fn update_keys(conn: ConnectionBorrow<'_>) -> Result<Vec<u8>, Failure> {
-        conn.get::<ConnectionResource>()
-            .0
-            .borrow_mut()
+        let mut slot = conn.get::<ConnectionResource>().0.borrow_mut();
+        slot.live()
+            .map_err(refused)?
             .update_keys()
             .map_err(failure_out)
     }
@@ -52,10 +57,49 @@ impl Guest for Component {
         context: Option<Vec<u8>>,
         length: u32,
     ) -> Result<Vec<u8>, TlsError> {
-        conn.get::<ConnectionResource>()
-            .0
-            .borrow()
-            .export_keying_material(&label, context.as_deref(), length as usize)
+        let mut slot = conn.get::<ConnectionResource>().0.borrow_mut();
+        slot.live()
+            .and_then(|c| c.export_keying_material(&label, context.as_deref(), length as usize))
             .map_err(convert::error_out)
+    }
+
+    fn hand_off(conn: ConnectionBorrow<'_>) -> Option<TrafficSecrets> {
+        let mut slot = conn.get::<ConnectionResource>().0.borrow_mut();
+        let Slot::Live(c) = std::mem::replace(&mut *slot, Slot::Moving) else {
+            return None;
+        };
+        match c.hand_off() {
+            Ok((snapshot, t)) => {
+                *slot = Slot::HandedOff(snapshot);
+                Some(TrafficSecrets {
+                    suite: t.suite,
+                    tx_seq: t.tx_seq,
+                    tx_secret: t.tx_secret,
+                    rx_seq: t.rx_seq,
+                    rx_secret: t.rx_secret,
+                    exporter_secret: t.exporter_secret,
+                    pending: t.pending,
+                })
+            }
+            Err(c) => {
+                *slot = Slot::Live(*c);
+                None
+            }
+        }
+    }
+
+    fn alert_error(
+        conn: ConnectionBorrow<'_>,
+        code: u8,
+        local: bool,
+        detail: Option<String>,
+    ) -> TlsError {
+        let role = match &*conn.get::<ConnectionResource>().0.borrow() {
+            Slot::Live(c) => c.role(),
+            Slot::HandedOff(s) => s.role,
+            Slot::Paused(_) => engine::Role::Server,
+            Slot::Moving => engine::Role::Client,
+        };
+        convert::error_out(engine::alert_error(role, code, local, detail.as_deref()))
     }
 }

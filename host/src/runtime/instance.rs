@@ -6,11 +6,12 @@ use wasmtime::component::ResourceAny;
 use wasmtime::Store;
 
 use super::Runtime;
-use crate::bindings::exports::wassl::tls::handshake::{Failure, Progress};
+use crate::bindings::exports::wassl::tls::handshake::{ClientHello, Failure, Progress};
 use crate::bindings::exports::wassl::tls::options::TlsOption;
 use crate::bindings::wassl::tls::types::{self as wit, ConnectionInfo, Role};
 use crate::bindings::Engine as World;
 use crate::imports::{HostState, KeylogSink, MemoryLimiter, VerifyPolicy};
+use crate::record_layer::{Handover, RecordError, RecordLayer};
 use crate::ssl::Reason;
 
 /// A fatal engine error with the alert bytes still to send to the peer.
@@ -56,6 +57,10 @@ pub(crate) struct Instance {
     config: Option<ResourceAny>,
     conn: Option<ResourceAny>,
     dead: Option<String>,
+    /// Take TLS 1.3 records out of the sandbox after the handshake.
+    offload: bool,
+    /// The host's record layer, once the engine handed it over.
+    records: Option<RecordLayer>,
 }
 
 impl Instance {
@@ -90,7 +95,78 @@ impl Instance {
             config: None,
             conn: None,
             dead: None,
+            offload: true,
+            records: None,
         })
+    }
+
+    /// Whether TLS 1.3 records leave the sandbox after the handshake (on by
+    /// default; `{record_offload, false}` keeps every byte in the engine).
+    pub(crate) fn set_offload(&mut self, on: bool) {
+        self.offload = on;
+    }
+
+    /// True once the host's record layer protects this connection's records.
+    pub(crate) fn offloaded(&self) -> bool {
+        self.records.is_some()
+    }
+
+    /// The engine's words for an alert of the host's record layer.
+    async fn record_failure(&mut self, e: RecordError) -> EngineFailure {
+        let reason = match self.conn() {
+            Ok(conn) => {
+                let r = self.world.wassl_tls_records().call_alert_error(
+                    &mut self.store,
+                    conn,
+                    e.code,
+                    e.local,
+                    e.detail.as_deref(),
+                );
+                match r.await {
+                    Ok(err) => tls_error(err),
+                    Err(t) => self.trapped(t),
+                }
+            }
+            Err(r) => r,
+        };
+        EngineFailure {
+            reason,
+            output: e.output,
+        }
+    }
+
+    /// After the handshake, ask the engine for its record layer.
+    async fn hand_off(&mut self) -> Result<(), EngineFailure> {
+        self.offload = false; // one try: a TLS 1.2 engine keeps its records
+        let conn = self.conn()?;
+        let r = self
+            .world
+            .wassl_tls_records()
+            .call_hand_off(&mut self.store, conn)
+            .await;
+        let secrets = match r {
+            Ok(s) => s,
+            Err(e) => return Err(self.trapped(e).into()),
+        };
+        if let Some(t) = secrets {
+            self.records = RecordLayer::new(Handover {
+                suite: t.suite,
+                tx_seq: t.tx_seq,
+                tx_secret: t.tx_secret,
+                rx_seq: t.rx_seq,
+                rx_secret: t.rx_secret,
+                exporter_secret: t.exporter_secret,
+                pending: t.pending,
+            });
+            if self.records.is_none() {
+                // Secrets given away, and no layer for them: nothing can
+                // protect this connection's records any more.
+                return Err(
+                    Reason::EngineTrap("record hand-off of an unknown suite".into()).into(),
+                );
+            }
+        }
+        Ok(())
     }
 
     /// Lower (or raise, up to the runtime's limit) this sandbox's memory cap.
@@ -184,20 +260,83 @@ impl Instance {
         }
     }
 
-    /// Feed bytes read from the peer.
-    pub(crate) async fn feed(&mut self, data: &[u8]) -> Result<Progress, EngineFailure> {
+    /// Start a server that stops at the ClientHello (`{handshake, hello}`).
+    pub(crate) async fn server_paused(&mut self) -> Result<(), Reason> {
+        self.alive()?;
+        let c = self.world.wassl_tls_handshake().connection();
+        match c.call_server_paused(&mut self.store).await {
+            Ok(conn) => {
+                self.conn = Some(conn);
+                Ok(())
+            }
+            Err(e) => Err(self.trapped(e)),
+        }
+    }
+
+    /// The ClientHello a paused server has read, once whole.
+    pub(crate) async fn client_hello(&mut self) -> Result<Option<ClientHello>, Reason> {
         self.alive()?;
         let conn = self.conn()?;
         let c = self.world.wassl_tls_handshake().connection();
-        match c.call_feed(&mut self.store, conn, data).await {
+        match c.call_client_hello(&mut self.store, conn).await {
+            Ok(h) => Ok(h),
+            Err(e) => Err(self.trapped(e)),
+        }
+    }
+
+    /// `handshake_continue`: options for the rest of the handshake (a new
+    /// config and verify policy), then the server's first flight.
+    pub(crate) async fn resume(
+        &mut self,
+        opts: Vec<TlsOption>,
+        verify: VerifyPolicy,
+        keylog: KeylogSink,
+    ) -> Result<Progress, EngineFailure> {
+        self.configure(Role::Server, opts).await?;
+        self.store.data_mut().verify = verify;
+        self.store.data_mut().keylog = keylog;
+        let conn = self.conn()?;
+        let cfg = self.config.ok_or(Reason::Einval)?;
+        let c = self.world.wassl_tls_handshake().connection();
+        match c.call_resume(&mut self.store, conn, cfg).await {
             Ok(r) => r.map_err(failure),
             Err(e) => Err(self.trapped(e).into()),
         }
     }
 
+    /// Feed bytes read from the peer.
+    pub(crate) async fn feed(&mut self, data: &[u8]) -> Result<Progress, EngineFailure> {
+        self.alive()?;
+        if let Some(rl) = self.records.as_mut() {
+            return match rl.open(data) {
+                Ok(o) => Ok(Progress {
+                    output: o.output,
+                    plaintext: o.plaintext,
+                    handshake_done: true,
+                    peer_closed: o.peer_closed,
+                    rest: o.rest,
+                }),
+                Err(e) => Err(self.record_failure(e).await),
+            };
+        }
+        let conn = self.conn()?;
+        let c = self.world.wassl_tls_handshake().connection();
+        let p = match c.call_feed(&mut self.store, conn, data).await {
+            Ok(r) => r.map_err(failure)?,
+            Err(e) => return Err(self.trapped(e).into()),
+        };
+        if self.offload && p.handshake_done && !p.peer_closed {
+            self.hand_off().await?;
+        }
+        Ok(p)
+    }
+
     /// Encrypt application data.
     pub(crate) async fn send(&mut self, data: &[u8]) -> Result<Vec<u8>, EngineFailure> {
         self.alive()?;
+        if let Some(rl) = self.records.as_mut() {
+            return Ok(rl.seal(data));
+        }
         let conn = self.conn()?;
         match self
             .world
@@ -212,6 +351,9 @@ impl Instance {
 
     /// The close_notify record (empty when the engine is gone).
     pub(crate) async fn close_notify(&mut self) -> Vec<u8> {
+        if let (None, Some(rl)) = (&self.dead, self.records.as_mut()) {
+            return rl.close_notify();
+        }
         let (Ok(()), Ok(conn)) = (self.alive(), self.conn()) else {
             return Vec::new();
         };
@@ -259,9 +401,16 @@ impl Instance {
         }
     }
 
-    /// `update_keys`: the KeyUpdate record.
-    pub(crate) async fn update_keys(&mut self) -> Result<Vec<u8>, EngineFailure> {
+    /// `update_keys`: the KeyUpdate record; `request_peer` asks the peer to
+    /// update too (`read_write`). The engine always asks.
+    pub(crate) async fn update_keys(
+        &mut self,
+        request_peer: bool,
+    ) -> Result<Vec<u8>, EngineFailure> {
         self.alive()?;
+        if let Some(rl) = self.records.as_mut() {
+            return Ok(rl.update_keys(request_peer));
+        }
         let conn = self.conn()?;
         match self
             .world
@@ -282,6 +431,13 @@ impl Instance {
         length: u32,
     ) -> Result<Vec<u8>, Reason> {
         self.alive()?;
+        if let Some(rl) = self.records.as_ref() {
+            // The engine's bounds, so both paths answer alike.
+            if length == 0 || length > 16 << 20 {
+                return Err(Reason::Einval);
+            }
+            return Ok(rl.export(label, context, length as usize));
+        }
         let conn = self.conn()?;
         let r = self.world.wassl_tls_records().call_export_keying_material(
             &mut self.store,

@@ -25,8 +25,8 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
 pub use options::{
-    Active, CrlCheck, KeyType, Mode, OptName, Packet, ServerNameIndication, SessionTickets,
-    SslOption, Verify, Version,
+    Active, CrlCheck, HandshakeMode, KeyType, Mode, OptName, Packet, ServerNameIndication,
+    SessionTickets, SslOption, Verify, Version,
 };
 pub use packet::{decode_packet_term, HttpName, HttpPacket, HttpUri};
 pub use reason::{format_error, Reason};
@@ -500,6 +500,7 @@ pub async fn handshake_with(
     timeout: impl Into<Timeout>,
 ) -> Result<SslSocket, Reason> {
     let deadline = timeout.into().deadline();
+    // With `{handshake, hello}` this pauses too; `handshake_hello` returns `Ext`.
     socket
         .call(|reply| Request::Handshake {
             extra: opts,
@@ -508,6 +509,73 @@ pub async fn handshake_with(
         })
         .await?;
     Ok(socket.clone())
+}
+
+/// What a server paused by `{handshake, hello}` read in the ClientHello:
+/// Erlang's `Ext` in `{ok, S, Ext}`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HelloExt {
+    /// The server_name the client asked for.
+    pub sni: Option<String>,
+    /// ALPN protocols offered, in the client's order.
+    pub alpn: Vec<Vec<u8>>,
+    /// The versions offered that wassl knows (supported_versions, or
+    /// `'tlsv1.2'` alone when the client sent none).
+    pub versions: Vec<Version>,
+    /// Cipher suites offered, as IANA codes in the client's order (see
+    /// [`suite_to_str`] for those wassl knows).
+    pub cipher_suites: Vec<u16>,
+    /// Signature schemes offered, Erlang names.
+    pub signature_algs: Vec<String>,
+    /// Key exchange groups offered, Erlang names.
+    pub groups: Vec<String>,
+}
+
+/// `ssl:handshake/2,3` with `{handshake, hello}`: read the ClientHello and
+/// stop, returning `{ok, S, Ext}`. Choose options from `Ext`, then call
+/// [`handshake_continue`] or [`handshake_cancel`]. Servers only.
+pub async fn handshake_hello(
+    socket: &SslSocket,
+    mut opts: Vec<SslOption>,
+    timeout: impl Into<Timeout>,
+) -> Result<(SslSocket, HelloExt), Reason> {
+    opts.push(SslOption::Handshake(HandshakeMode::Hello));
+    let deadline = timeout.into().deadline();
+    let hello = socket
+        .call(|reply| Request::Handshake {
+            extra: opts,
+            deadline,
+            reply,
+        })
+        .await?;
+    let ext = hello.ok_or(Reason::Einval)?;
+    Ok((socket.clone(), ext))
+}
+
+/// `ssl:handshake_continue/2,3`: finish a handshake paused at the
+/// ClientHello, with `opts` added to those given so far.
+pub async fn handshake_continue(
+    socket: &SslSocket,
+    opts: Vec<SslOption>,
+    timeout: impl Into<Timeout>,
+) -> Result<SslSocket, Reason> {
+    let deadline = timeout.into().deadline();
+    socket
+        .call(|reply| Request::HandshakeContinue {
+            extra: opts,
+            deadline,
+            reply,
+        })
+        .await?;
+    Ok(socket.clone())
+}
+
+/// `ssl:handshake_cancel/1`: refuse a paused handshake with a
+/// `user_canceled` alert and close the socket.
+pub async fn handshake_cancel(socket: &SslSocket) -> Result<(), Reason> {
+    socket
+        .call(|reply| Request::HandshakeCancel { reply })
+        .await
 }
 
 /// `ssl:ssl_accept/1,2`: the old name of [`handshake`].
@@ -969,7 +1037,9 @@ pub fn append_cipher_suites(deferred: &[CipherSuite], suites: &[CipherSuite]) ->
 /// `update_keys/2`'s `Type`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum KeyUpdate {
-    /// `write`: wassl also asks the peer to update (rustls always does).
+    /// `write`: new sending keys only. Where the engine still holds the
+    /// records (`{record_offload, false}`) it also asks the peer to update,
+    /// since rustls always does.
     Write,
     /// `read_write`.
     ReadWrite,
@@ -978,8 +1048,13 @@ pub enum KeyUpdate {
 /// `ssl:update_keys/2` (TLS 1.3): new traffic keys. On TLS 1.2 it is
 /// `{error, notsup}`.
 pub async fn update_keys(socket: &SslSocket, how: KeyUpdate) -> Result<(), Reason> {
-    let _ = how;
-    socket.call(|reply| Request::UpdateKeys { reply }).await
+    let request_peer = how == KeyUpdate::ReadWrite;
+    socket
+        .call(|reply| Request::UpdateKeys {
+            request_peer,
+            reply,
+        })
+        .await
 }
 
 /// `ssl:export_key_materials/4`: RFC 5705 / RFC 8446 exporters, one output

@@ -89,6 +89,15 @@ pub enum Mode {
     Binary,
 }
 
+/// `{handshake, Mode}`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HandshakeMode {
+    /// Stop a server once the ClientHello is read.
+    Hello,
+    /// The whole handshake at once (the default).
+    Full,
+}
+
 /// `{packet, Type}`: framing of application data, as `erlang:decode_packet/3`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Packet {
@@ -264,6 +273,16 @@ pub enum SslOption {
     /// Growing past it traps the engine: the socket ends with `{engine_trap, _}`.
     /// Can be lowered with `setopts`.
     EngineMemoryLimit(usize),
+    /// wassl extension: `{record_offload, boolean()}`. After a TLS 1.3
+    /// handshake the engine hands its traffic secrets to the host, which
+    /// protects records natively (default `true`: AES-GCM in wasm has no
+    /// hardware help and runs near 1% of native speed). `false` keeps every
+    /// key inside the sandbox.
+    RecordOffload(bool),
+    /// `{handshake, hello | full}`: `hello` pauses a server after the
+    /// ClientHello ([`handshake_hello`](crate::ssl::handshake_hello), then
+    /// `handshake_continue` or `handshake_cancel`). Refused on a client.
+    Handshake(HandshakeMode),
     /// `{secure_renegotiate, boolean()}`: recognised; renegotiation does not exist in wassl.
     SecureRenegotiate(bool),
     /// `{client_preferred_next_protocols, ...}`: NPN, refused (use ALPN).
@@ -462,6 +481,8 @@ impl SslOption {
                 | SslOption::Nodelay(_)
                 | SslOption::Backlog(_)
                 | SslOption::EngineMemoryLimit(_)
+                | SslOption::RecordOffload(_)
+                | SslOption::Handshake(_)
                 | SslOption::PacketSize(_)
                 | SslOption::Header(_)
                 | SslOption::ExitOnClose(_)
@@ -490,6 +511,8 @@ pub(crate) struct SocketOpts {
     pub(crate) nodelay: bool,
     pub(crate) backlog: u32,
     pub(crate) engine_memory_limit: Option<usize>,
+    pub(crate) record_offload: bool,
+    pub(crate) hello: bool,
     pub(crate) packet_size: usize,
     pub(crate) header: usize,
     pub(crate) exit_on_close: bool,
@@ -516,6 +539,8 @@ impl Default for SocketOpts {
             nodelay: false,
             backlog: 5,
             engine_memory_limit: None,
+            record_offload: true,
+            hello: false,
             packet_size: 0,
             header: 0,
             exit_on_close: true,
@@ -546,6 +571,8 @@ impl SocketOpts {
                 SslOption::Nodelay(b) => self.nodelay = *b,
                 SslOption::Backlog(n) => self.backlog = *n,
                 SslOption::EngineMemoryLimit(n) => self.engine_memory_limit = Some(*n),
+                SslOption::RecordOffload(b) => self.record_offload = *b,
+                SslOption::Handshake(m) => self.hello = *m == HandshakeMode::Hello,
                 SslOption::PacketSize(n) => self.packet_size = *n,
                 SslOption::Header(n) => self.header = *n,
                 SslOption::ExitOnClose(b) => self.exit_on_close = *b,
@@ -656,6 +683,14 @@ pub(crate) fn split(role: Role, opts: &[SslOption]) -> Result<Split, Reason> {
     let mut keep_secrets = false;
     for o in opts {
         o.check_supported()?;
+        if let (Role::Client, SslOption::Handshake(HandshakeMode::Hello)) = (role, o) {
+            return Err(Reason::options(
+                "handshake",
+                "{handshake,hello}",
+                "a wassl client cannot pause after the ServerHello: rustls runs the client \
+                 handshake in one go (servers can pause, see handshake_continue/3)",
+            ));
+        }
         if o.is_socket_option() {
             socket.apply(std::slice::from_ref(o))?;
             continue;

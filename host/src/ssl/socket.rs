@@ -12,12 +12,12 @@ use tokio::time::Instant;
 
 use super::options::{self, Active, OptName, Packet, SocketOpts, SslOption};
 use super::packet::{self, Decoded, HttpPacket, Step};
-use super::{ConnectionInformation, Data, How, Reason, SslSocket, Stat, Timeout};
-use crate::bindings::exports::wassl::tls::handshake::Progress;
-use crate::bindings::wassl::tls::types::Role;
+use super::{ConnectionInformation, Data, HelloExt, How, Reason, SslSocket, Stat, Timeout};
+use crate::bindings::exports::wassl::tls::handshake::{ClientHello, Progress};
+use crate::bindings::wassl::tls::types::{ProtocolVersion, Role};
 use crate::imports::VerifyPolicy;
 use crate::owner::{Message, Pid};
-use crate::runtime::{self, Instance};
+use crate::runtime::{self, EngineFailure, Instance};
 
 pub(crate) type Reply<T> = oneshot::Sender<Result<T, Reason>>;
 
@@ -26,9 +26,18 @@ const SEND_CHUNK: usize = 64 * 1024;
 
 /// A call on a connection socket.
 pub(crate) enum Request {
+    /// `Some(Ext)` when `{handshake, hello}` paused it at the ClientHello.
     Handshake {
         extra: Vec<SslOption>,
         deadline: Option<Instant>,
+        reply: Reply<Option<HelloExt>>,
+    },
+    HandshakeContinue {
+        extra: Vec<SslOption>,
+        deadline: Option<Instant>,
+        reply: Reply<()>,
+    },
+    HandshakeCancel {
         reply: Reply<()>,
     },
     Send {
@@ -86,6 +95,7 @@ pub(crate) enum Request {
         reply: Reply<usize>,
     },
     UpdateKeys {
+        request_peer: bool,
         reply: Reply<()>,
     },
     Export {
@@ -98,6 +108,8 @@ pub(crate) enum Request {
 enum State {
     /// From transport_accept (or before connect's handshake): no TLS yet.
     Accepted,
+    /// `{handshake, hello}`: the ClientHello is read, the server waits.
+    Paused,
     /// Handshake done: data flows.
     Connected,
 }
@@ -227,8 +239,41 @@ pub(crate) async fn new_instance(role: Role, opts: &[SslOption]) -> Result<Insta
     if let Some(limit) = split.socket.engine_memory_limit {
         inst.set_memory_limit(limit);
     }
+    inst.set_offload(split.socket.record_offload);
     inst.configure(role, split.tls).await?;
     Ok(inst)
+}
+
+/// `fut` under a handshake deadline (`None`: no limit).
+async fn timed<T>(
+    deadline: Option<Instant>,
+    fut: impl std::future::Future<Output = Result<T, Reason>>,
+) -> Result<T, Reason> {
+    match deadline {
+        Some(d) => tokio::time::timeout_at(d, fut)
+            .await
+            .unwrap_or(Err(Reason::Timeout)),
+        None => fut.await,
+    }
+}
+
+/// The engine's ClientHello record as the API shows it.
+fn hello_ext(h: ClientHello) -> HelloExt {
+    HelloExt {
+        sni: h.sni,
+        alpn: h.alpn,
+        versions: h
+            .versions
+            .into_iter()
+            .map(|v| match v {
+                ProtocolVersion::Tlsv12 => options::Version::Tlsv1_2,
+                ProtocolVersion::Tlsv13 => options::Version::Tlsv1_3,
+            })
+            .collect(),
+        cipher_suites: h.cipher_suites,
+        signature_algs: h.signature_algs,
+        groups: h.groups,
+    }
 }
 
 async fn sleep_until(deadline: Option<Instant>) {
@@ -295,14 +340,48 @@ impl Conn {
                 deadline,
                 reply,
             } => {
-                let r = self.handshake(extra, deadline).await;
+                if self.state != State::Accepted {
+                    let _ = reply.send(Err(Reason::Einval));
+                    return Next::Continue;
+                }
+                let r = timed(deadline, self.handshake_steps(extra)).await;
+                let (ok, paused) = (r.is_ok(), matches!(r, Ok(Some(_))));
+                let _ = reply.send(r);
+                if !ok {
+                    return Next::Stop;
+                }
+                if !paused {
+                    // Application data may have come with the peer's last flight.
+                    self.deliver();
+                }
+            }
+            Request::HandshakeContinue {
+                extra,
+                deadline,
+                reply,
+            } => {
+                if self.state != State::Paused {
+                    let _ = reply.send(Err(Reason::Einval));
+                    return Next::Continue;
+                }
+                let r = timed(deadline, self.handshake_continue(extra)).await;
                 let ok = r.is_ok();
                 let _ = reply.send(r);
                 if !ok {
                     return Next::Stop;
                 }
-                // Application data may have come with the peer's last flight.
                 self.deliver();
+            }
+            Request::HandshakeCancel { reply } => {
+                if self.state != State::Paused {
+                    let _ = reply.send(Err(Reason::Einval));
+                    return Next::Continue;
+                }
+                // No keys exist yet: a plaintext fatal user_canceled, as OTP sends.
+                let _ = self.write(&[21, 3, 3, 0, 2, 2, 90]).await;
+                let _ = self.tcp.shutdown().await;
+                let _ = reply.send(Ok(()));
+                return Next::Stop;
             }
             Request::ControllingProcess { caller, new, reply } => {
                 let r = if caller != self.owner {
@@ -428,8 +507,11 @@ impl Conn {
                 };
                 let _ = reply.send(r);
             }
-            Request::UpdateKeys { reply } => {
-                let _ = reply.send(self.update_keys().await);
+            Request::UpdateKeys {
+                request_peer,
+                reply,
+            } => {
+                let _ = reply.send(self.update_keys(request_peer).await);
             }
             Request::Export { items, reply } => {
                 let r = match self.inst.as_mut() {
@@ -542,28 +624,15 @@ impl Conn {
         Ok(())
     }
 
-    async fn handshake(
-        &mut self,
-        extra: Vec<SslOption>,
-        deadline: Option<Instant>,
-    ) -> Result<(), Reason> {
-        if self.state != State::Accepted {
-            return Err(Reason::Einval);
-        }
-        let r = match deadline {
-            Some(d) => match tokio::time::timeout_at(d, self.handshake_steps(extra)).await {
-                Ok(r) => r,
-                Err(_) => Err(Reason::Timeout),
-            },
-            None => self.handshake_steps(extra).await,
-        };
+    async fn handshake_steps(&mut self, extra: Vec<SslOption>) -> Result<Option<HelloExt>, Reason> {
+        let r = self.handshake_start(extra).await;
         if r.is_err() {
             let _ = self.tcp.shutdown().await;
         }
         r
     }
 
-    async fn handshake_steps(&mut self, extra: Vec<SslOption>) -> Result<(), Reason> {
+    async fn handshake_start(&mut self, extra: Vec<SslOption>) -> Result<Option<HelloExt>, Reason> {
         let mut opts = std::mem::take(&mut self.tls_opts);
         opts.extend(extra.iter().cloned());
         if !extra.is_empty() {
@@ -571,28 +640,79 @@ impl Conn {
             apply_kernel_options(&self.tcp, &self.opts);
         }
         let mut inst = new_instance(self.role, &opts).await?;
+        let paused = self.role == Role::Server && self.opts.hello;
         match self.role {
             Role::Client => inst.client(&self.server_name).await?,
+            Role::Server if paused => inst.server_paused().await?,
             Role::Server => inst.server().await?,
         }
         self.inst = Some(inst);
-        let mut progress = self.feed(&[]).await?;
+        self.tls_opts = opts;
+        if paused {
+            return self.read_hello().await.map(Some);
+        }
+        let first = self.feed(&[]).await?;
+        self.finish_handshake(first).await.map(|()| None)
+    }
+
+    /// Read until the paused engine has the whole ClientHello.
+    async fn read_hello(&mut self) -> Result<HelloExt, Reason> {
+        let mut rbuf = vec![0u8; self.opts.buffer];
+        loop {
+            let inst = self.inst.as_mut().ok_or(Reason::Einval)?;
+            if let Some(h) = inst.client_hello().await? {
+                self.state = State::Paused;
+                return Ok(hello_ext(h));
+            }
+            let n = self.read_some(&mut rbuf).await?;
+            self.feed(&rbuf[..n]).await?;
+        }
+    }
+
+    async fn handshake_continue(&mut self, extra: Vec<SslOption>) -> Result<(), Reason> {
+        let r = self.continue_steps(extra).await;
+        if r.is_err() {
+            let _ = self.tcp.shutdown().await;
+        }
+        r
+    }
+
+    async fn continue_steps(&mut self, extra: Vec<SslOption>) -> Result<(), Reason> {
+        let mut opts = self.tls_opts.clone();
+        opts.extend(extra);
+        let split = options::split(self.role, &opts)?;
+        self.opts = split.socket.clone();
+        apply_kernel_options(&self.tcp, &self.opts);
+        let keylog = crate::imports::KeylogSink::new(split.keep_secrets);
+        let inst = self.inst.as_mut().ok_or(Reason::Einval)?;
+        inst.set_offload(split.socket.record_offload);
+        let r = inst
+            .resume(split.tls, VerifyPolicy(split.policy), keylog)
+            .await;
+        self.tls_opts = opts;
+        let first = self.absorb(r).await?;
+        self.finish_handshake(first).await
+    }
+
+    /// Read and feed until the handshake is done.
+    async fn finish_handshake(&mut self, mut progress: Progress) -> Result<(), Reason> {
         let mut rbuf = vec![0u8; self.opts.buffer];
         while !progress.handshake_done {
-            let n = self
-                .tcp
-                .read(&mut rbuf)
-                .await
-                .map_err(|e| Reason::from_io(&e))?;
-            if n == 0 {
-                // The peer vanished mid-handshake.
-                return Err(Reason::Closed);
-            }
-            self.count_read(n);
+            let n = self.read_some(&mut rbuf).await?;
             progress = self.feed(&rbuf[..n]).await?;
         }
         self.state = State::Connected;
         Ok(())
+    }
+
+    /// One read during the handshake; the peer vanishing is `closed`.
+    async fn read_some(&mut self, rbuf: &mut [u8]) -> Result<usize, Reason> {
+        let n = self.tcp.read(rbuf).await.map_err(|e| Reason::from_io(&e))?;
+        if n == 0 {
+            return Err(Reason::Closed);
+        }
+        self.count_read(n);
+        Ok(n)
     }
 
     fn count_read(&mut self, n: usize) {
@@ -604,7 +724,14 @@ impl Conn {
     /// Feed bytes to the engine, write what it answers, keep its plaintext.
     async fn feed(&mut self, data: &[u8]) -> Result<Progress, Reason> {
         let inst = self.inst.as_mut().ok_or(Reason::Einval)?;
-        match inst.feed(data).await {
+        let r = inst.feed(data).await;
+        self.absorb(r).await
+    }
+
+    /// Write what the engine answered and keep its plaintext; on failure,
+    /// send the alert before giving up, so the peer learns why.
+    async fn absorb(&mut self, r: Result<Progress, EngineFailure>) -> Result<Progress, Reason> {
+        match r {
             Ok(mut p) => {
                 let out = std::mem::take(&mut p.output);
                 self.write(&out).await?;
@@ -616,7 +743,6 @@ impl Conn {
                 Ok(p)
             }
             Err(f) => {
-                // Send the alert before giving up, so the peer learns why.
                 let _ = self.write(&f.output).await;
                 let _ = self.tcp.shutdown().await;
                 Err(f.reason)
@@ -765,7 +891,7 @@ impl Conn {
         }
     }
 
-    async fn update_keys(&mut self) -> Result<(), Reason> {
+    async fn update_keys(&mut self, request_peer: bool) -> Result<(), Reason> {
         if self.state != State::Connected {
             return Err(Reason::NotsupOnTransportAcceptSocket);
         }
@@ -773,7 +899,7 @@ impl Conn {
             return Err(Reason::Closed);
         }
         let inst = self.inst.as_mut().ok_or(Reason::Einval)?;
-        match inst.update_keys().await {
+        match inst.update_keys(request_peer).await {
             Ok(out) => {
                 self.since_update = 0;
                 self.write(&out).await
@@ -795,7 +921,7 @@ impl Conn {
             self.since_update += data.len() as u64;
             if self.since_update >= limit {
                 // Best effort: on TLS 1.2 there is nothing to update.
-                let _ = self.update_keys().await;
+                let _ = self.update_keys(false).await;
             }
         }
         let framed = packet::encode(data, self.opts.packet)?;
