@@ -1032,16 +1032,26 @@ impl Connection {
             if !data.is_empty() {
                 // One record at a time, so that whatever follows close_notify
                 // (plain TCP after a downgrade) stays with the caller.
+                // The whole record, though rustls reads at most 4 KiB a call:
+                // `data` must start on a record boundary at every turn, so
+                // that what is kept in `pending` (and handed off) is whole.
                 let take = record_span(data);
                 let mut record = &data[..take];
-                match self.conn.read_tls(&mut record) {
-                    // Nothing more is accepted after close_notify: hand it back.
-                    Ok(0) => {
-                        p.rest = data.to_vec();
-                        data = &[];
+                while !record.is_empty() {
+                    match self.conn.read_tls(&mut record) {
+                        // Nothing more is accepted after close_notify.
+                        Ok(0) => break,
+                        Ok(_) => {}
+                        Err(e) => return Err(self.fail(TlsError::Einval(format!("read_tls: {e}")))),
                     }
-                    Ok(n) => data = &data[n..],
-                    Err(e) => return Err(self.fail(TlsError::Einval(format!("read_tls: {e}")))),
+                }
+                let consumed = take - record.len();
+                if consumed < take {
+                    // Hand back what follows close_notify (plain TCP after a downgrade).
+                    p.rest = data[consumed..].to_vec();
+                    data = &[];
+                } else {
+                    data = &data[take..];
                 }
             }
             match self.conn.process_new_packets() {
