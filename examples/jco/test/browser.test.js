@@ -32,6 +32,8 @@ test('the page runs a TLS 1.3 handshake in the page and through the relay', asyn
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
   await page.goto(`http://127.0.0.1:${server.address().port}/`);
+  // The engine compiles before the buttons work.
+  await page.waitForSelector('body[data-ready="yes"]', { timeout: 30000 });
 
   await page.click('#run-inpage');
   await page.waitForFunction(() => document.querySelector('#inpage-status').textContent !== 'running…' && document.querySelector('#inpage-status').textContent !== 'not run', null, { timeout: 30000 });
@@ -44,7 +46,11 @@ test('the page runs a TLS 1.3 handshake in the page and through the relay', asyn
   assert.equal(await page.textContent('#inpage-echo'), 'hello from the page');
   assert.match(await page.textContent('#inpage-verify'), /1 certificate\(s\) for localhost: valid → accept/);
   const log = await page.textContent('#inpage-log');
-  for (const m of ['ClientHello', 'ServerHello', 'application_data']) assert.ok(log.includes(m), `${m} in ${log}`);
+  // The encrypted handshake messages too, read with the logged secrets.
+  for (const m of ['ClientHello', 'ServerHello', 'EncryptedExtensions', 'Certificate (', 'CertificateVerify', 'Finished', 'application data']) {
+    assert.ok(log.includes(m), `${m} in ${log}`);
+  }
+  assert.ok((await page.textContent('#relay-log')) !== null);
 
   await page.click('#run-relay');
   await page.waitForFunction(() => !['running…', 'not run'].includes(document.querySelector('#relay-status').textContent), null, { timeout: 30000 });
@@ -52,6 +58,10 @@ test('the page runs a TLS 1.3 handshake in the page and through the relay', asyn
   assert.equal(await page.textContent('#relay-version'), 'tlsv1.3');
   assert.equal(await page.textContent('#relay-alpn'), 'http/1.1');
   assert.equal(await page.textContent('#relay-suite'), 'TLS_CHACHA20_POLY1305_SHA256');
+  const relayLog = await page.textContent('#relay-log');
+  for (const m of ['ClientHello', 'ServerHello', 'EncryptedExtensions', 'CertificateVerify', 'Finished', 'NewSessionTicket', 'application data (24)']) {
+    assert.ok(relayLog.includes(m), `${m} in ${relayLog}`);
+  }
   // openssl s_server -rev reversed our line: a real server answered.
   assert.equal(await page.textContent('#relay-echo'), 'yaler eht hguorht olleh');
 
