@@ -3,6 +3,8 @@
 
 use wassl::ssl::{self, SslSocket};
 
+pub mod edge;
+
 /// Flags in OpenSSL's style: `-name value` or `-name` alone.
 pub struct Flags {
     args: Vec<String>,

@@ -25,8 +25,8 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
 pub use options::{
-    Active, CrlCheck, HandshakeMode, KeyType, Mode, OptName, Packet, ServerNameIndication,
-    SessionTickets, SslOption, Verify, Version,
+    Active, CrlCheck, HandshakeMode, KeyType, LogLevel, Mode, OptName, Packet,
+    ServerNameIndication, SessionTickets, SslOption, Verify, Version,
 };
 pub use packet::{decode_packet_term, HttpName, HttpPacket, HttpUri};
 pub use reason::{format_error, Reason};

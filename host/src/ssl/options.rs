@@ -89,6 +89,31 @@ pub enum Mode {
     Binary,
 }
 
+/// `{log_level, Level}`: Erlang's logger levels, most severe first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum LogLevel {
+    /// Nothing at all.
+    None,
+    /// `emergency`.
+    Emergency,
+    /// `alert`.
+    Alert,
+    /// `critical`.
+    Critical,
+    /// `error`.
+    Error,
+    /// `warning`.
+    Warning,
+    /// `notice`.
+    Notice,
+    /// `info`.
+    Info,
+    /// `debug`.
+    Debug,
+    /// Everything (the default: the `tracing` subscriber's filter decides).
+    All,
+}
+
 /// `{handshake, Mode}`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum HandshakeMode {
@@ -279,6 +304,12 @@ pub enum SslOption {
     /// hardware help and runs near 1% of native speed). `false` keeps every
     /// key inside the sandbox.
     RecordOffload(bool),
+    /// `{log_alert, boolean()}`: alerts sent and received are logged (as
+    /// `tracing` events at WARN) when true, the default; at DEBUG when false.
+    LogAlert(bool),
+    /// `{log_level, Level}`: the least severe of this socket's `tracing`
+    /// events to emit (Erlang's levels: `emergency` ... `debug`, `none`, `all`).
+    LogLevel(LogLevel),
     /// `{handshake, hello | full}`: `hello` pauses a server after the
     /// ClientHello ([`handshake_hello`](crate::ssl::handshake_hello), then
     /// `handshake_continue` or `handshake_cancel`). Refused on a client.
@@ -483,6 +514,8 @@ impl SslOption {
                 | SslOption::EngineMemoryLimit(_)
                 | SslOption::RecordOffload(_)
                 | SslOption::Handshake(_)
+                | SslOption::LogAlert(_)
+                | SslOption::LogLevel(_)
                 | SslOption::PacketSize(_)
                 | SslOption::Header(_)
                 | SslOption::ExitOnClose(_)
@@ -513,6 +546,8 @@ pub(crate) struct SocketOpts {
     pub(crate) engine_memory_limit: Option<usize>,
     pub(crate) record_offload: bool,
     pub(crate) hello: bool,
+    pub(crate) log_alert: bool,
+    pub(crate) log_level: LogLevel,
     pub(crate) packet_size: usize,
     pub(crate) header: usize,
     pub(crate) exit_on_close: bool,
@@ -541,6 +576,9 @@ impl Default for SocketOpts {
             engine_memory_limit: None,
             record_offload: true,
             hello: false,
+            log_alert: true,
+            // No gate of our own unless asked: the tracing subscriber filters.
+            log_level: LogLevel::All,
             packet_size: 0,
             header: 0,
             exit_on_close: true,
@@ -573,6 +611,8 @@ impl SocketOpts {
                 SslOption::EngineMemoryLimit(n) => self.engine_memory_limit = Some(*n),
                 SslOption::RecordOffload(b) => self.record_offload = *b,
                 SslOption::Handshake(m) => self.hello = *m == HandshakeMode::Hello,
+                SslOption::LogAlert(b) => self.log_alert = *b,
+                SslOption::LogLevel(l) => self.log_level = *l,
                 SslOption::PacketSize(n) => self.packet_size = *n,
                 SslOption::Header(n) => self.header = *n,
                 SslOption::ExitOnClose(b) => self.exit_on_close = *b,

@@ -10,7 +10,7 @@ use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
-use super::options::{self, Active, OptName, Packet, SocketOpts, SslOption};
+use super::options::{self, Active, LogLevel, OptName, Packet, SocketOpts, SslOption};
 use super::packet::{self, Decoded, HttpPacket, Step};
 use super::{ConnectionInformation, Data, HelloExt, How, Reason, SslSocket, Stat, Timeout};
 use crate::bindings::exports::wassl::tls::handshake::{ClientHello, Progress};
@@ -207,7 +207,17 @@ pub(crate) fn spawn(setup: Setup) -> Result<SslSocket, Reason> {
         since_update: 0,
     };
     apply_kernel_options(&conn.tcp, &conn.opts);
-    tokio::spawn(conn.run(rx));
+    // Every event of this socket carries its id, role and peer.
+    let peer = conn
+        .tcp
+        .peer_addr()
+        .map_or_else(|_| "-".to_string(), |a| a.to_string());
+    let role = match conn.role {
+        Role::Client => "client",
+        Role::Server => "server",
+    };
+    let span = tracing::info_span!("ssl", id, role, peer = %peer);
+    tokio::spawn(tracing::Instrument::instrument(conn.run(rx), span));
     Ok(SslSocket::conn(id, tx))
 }
 
@@ -329,6 +339,61 @@ impl Conn {
                     }
                 }
             }
+        }
+        if self.logs(LogLevel::Debug) {
+            match &self.error {
+                Some(r) => tracing::debug!(reason = %r, "socket closed"),
+                None => tracing::debug!("socket closed"),
+            }
+        }
+    }
+
+    /// True when this socket's `log_level` lets events of `level` through.
+    fn logs(&self, level: LogLevel) -> bool {
+        self.opts.log_level >= level
+    }
+
+    /// An alert sent or received: WARN with `log_alert` (the default), DEBUG
+    /// without.
+    fn log_alert(&self, reason: &Reason) {
+        let Reason::TlsAlert { description, text } = reason else {
+            return;
+        };
+        let text = text.trim();
+        if self.opts.log_alert && self.logs(LogLevel::Warning) {
+            tracing::warn!(alert = %description, text, "TLS alert");
+        } else if self.logs(LogLevel::Debug) {
+            tracing::debug!(alert = %description, text, "TLS alert");
+        }
+    }
+
+    /// What was negotiated, once the handshake is done.
+    async fn log_established(&mut self) {
+        if !self.logs(LogLevel::Info) || !tracing::enabled!(tracing::Level::INFO) {
+            return;
+        }
+        let Some(inst) = self.inst.as_mut() else {
+            return;
+        };
+        let records = if inst.offloaded() { "host" } else { "engine" };
+        if let Ok(i) = inst.info().await {
+            let alpn = i
+                .negotiated_protocol
+                .map(|p| String::from_utf8_lossy(&p).into_owned());
+            let version = match i.protocol {
+                ProtocolVersion::Tlsv12 => "tlsv1.2",
+                ProtocolVersion::Tlsv13 => "tlsv1.3",
+            };
+            tracing::info!(
+                version,
+                suite = %i.selected_cipher_suite.iana_name,
+                group = i.ecc.as_deref().unwrap_or("-"),
+                sni = i.sni_hostname.as_deref().unwrap_or("-"),
+                alpn = alpn.as_deref().unwrap_or("-"),
+                resumed = i.session_resumption,
+                records,
+                "handshake done"
+            );
         }
     }
 
@@ -625,9 +690,24 @@ impl Conn {
     }
 
     async fn handshake_steps(&mut self, extra: Vec<SslOption>) -> Result<Option<HelloExt>, Reason> {
+        if self.logs(LogLevel::Debug) {
+            tracing::debug!("handshake started");
+        }
         let r = self.handshake_start(extra).await;
-        if r.is_err() {
-            let _ = self.tcp.shutdown().await;
+        match &r {
+            Err(e) => {
+                if self.logs(LogLevel::Info) {
+                    tracing::info!(reason = %e, "handshake failed");
+                }
+                let _ = self.tcp.shutdown().await;
+            }
+            Ok(Some(h)) if self.logs(LogLevel::Info) => {
+                tracing::info!(
+                    sni = h.sni.as_deref().unwrap_or("-"),
+                    "paused at the ClientHello"
+                );
+            }
+            Ok(_) => {}
         }
         r
     }
@@ -671,7 +751,10 @@ impl Conn {
 
     async fn handshake_continue(&mut self, extra: Vec<SslOption>) -> Result<(), Reason> {
         let r = self.continue_steps(extra).await;
-        if r.is_err() {
+        if let Err(e) = &r {
+            if self.logs(LogLevel::Info) {
+                tracing::info!(reason = %e, "handshake failed");
+            }
             let _ = self.tcp.shutdown().await;
         }
         r
@@ -702,6 +785,7 @@ impl Conn {
             progress = self.feed(&rbuf[..n]).await?;
         }
         self.state = State::Connected;
+        self.log_established().await;
         Ok(())
     }
 
@@ -743,6 +827,7 @@ impl Conn {
                 Ok(p)
             }
             Err(f) => {
+                self.log_alert(&f.reason);
                 let _ = self.write(&f.output).await;
                 let _ = self.tcp.shutdown().await;
                 Err(f.reason)
@@ -775,6 +860,9 @@ impl Conn {
 
     /// A fatal error: the owner hears of it as Erlang's owner would.
     fn fail(&mut self, reason: Reason) {
+        if self.logs(LogLevel::Info) {
+            tracing::info!(reason = %reason, "connection error");
+        }
         self.read_closed = true;
         self.write_closed = true;
         self.error = Some(reason.clone());

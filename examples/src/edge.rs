@@ -1,0 +1,295 @@
+//! A TLS-terminating reverse proxy on wassl's public API: one listen
+//! address, certificates per host name (`sni_hosts`), ALPN, optional client
+//! certificates, plain-TCP backends chosen by SNI, a line of access log per
+//! connection and a graceful shutdown. Configured by a small TOML file:
+//!
+//! ```toml
+//! listen = "127.0.0.1:8443"
+//! alpn = ["http/1.1"]            # alpn_preferred_protocols
+//! # client_cacertfile = "ca.pem" # set it to require client certificates
+//! access_log = "access.log"      # absent: standard output
+//! shutdown_grace_ms = 5000
+//!
+//! [default]                      # for clients without SNI or another name
+//! certfile = "server.pem"
+//! keyfile = "server.key"
+//! backend = "127.0.0.1:8080"
+//!
+//! [[hosts]]
+//! name = "api.example"
+//! certfile = "api.pem"
+//! keyfile = "api.key"
+//! backend = "127.0.0.1:8081"
+//! ```
+
+use std::future::Future;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+use tokio::net::TcpStream;
+use wassl::process;
+use wassl::ssl::{self, SslOption, Timeout, Verify};
+use wassl::stream::SslStream;
+
+/// The proxy's configuration (see the module docs for the TOML form).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// `host:port` to listen on.
+    pub listen: String,
+    /// ALPN protocols, in the server's order of preference.
+    #[serde(default)]
+    pub alpn: Vec<String>,
+    /// When set, clients must present a certificate issued by these CAs.
+    pub client_cacertfile: Option<PathBuf>,
+    /// Where access log lines go (standard output when absent).
+    pub access_log: Option<PathBuf>,
+    /// How long a shutdown waits for open connections, in milliseconds.
+    #[serde(default = "default_grace")]
+    pub shutdown_grace_ms: u64,
+    /// The certificate and backend for any other name.
+    pub default: Site,
+    /// Certificates and backends per server name.
+    #[serde(default)]
+    pub hosts: Vec<Host>,
+}
+
+fn default_grace() -> u64 {
+    5000
+}
+
+/// A certificate, its key and the backend behind them.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Site {
+    /// PEM certificate (chain).
+    pub certfile: PathBuf,
+    /// PEM private key.
+    pub keyfile: PathBuf,
+    /// `host:port` of the plain-TCP backend.
+    pub backend: String,
+}
+
+/// A [`Site`] for one server name.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Host {
+    /// The SNI name.
+    pub name: String,
+    /// PEM certificate (chain).
+    pub certfile: PathBuf,
+    /// PEM private key.
+    pub keyfile: PathBuf,
+    /// `host:port` of the plain-TCP backend.
+    pub backend: String,
+}
+
+impl Config {
+    /// Parse the TOML text of a configuration.
+    pub fn from_toml(text: &str) -> Result<Config, String> {
+        toml::from_str(text).map_err(|e| format!("config: {e}"))
+    }
+
+    /// The listen socket's options: `sni_hosts`, ALPN, client certificates.
+    fn options(&self) -> Vec<SslOption> {
+        let mut o = vec![
+            SslOption::Certfile(self.default.certfile.clone()),
+            SslOption::Keyfile(self.default.keyfile.clone()),
+            SslOption::Reuseaddr(true),
+            SslOption::Backlog(1024),
+        ];
+        if !self.hosts.is_empty() {
+            o.push(SslOption::SniHosts(
+                self.hosts
+                    .iter()
+                    .map(|h| {
+                        (
+                            h.name.clone(),
+                            vec![
+                                SslOption::Certfile(h.certfile.clone()),
+                                SslOption::Keyfile(h.keyfile.clone()),
+                            ],
+                        )
+                    })
+                    .collect(),
+            ));
+        }
+        if !self.alpn.is_empty() {
+            o.push(SslOption::AlpnPreferredProtocols(
+                self.alpn.iter().map(|p| p.as_bytes().to_vec()).collect(),
+            ));
+        }
+        if let Some(ca) = &self.client_cacertfile {
+            o.push(SslOption::Verify(Verify::VerifyPeer));
+            o.push(SslOption::FailIfNoPeerCert(true));
+            o.push(SslOption::Cacertfile(ca.clone()));
+        }
+        o
+    }
+
+    fn backend_for(&self, sni: Option<&str>) -> &str {
+        sni.and_then(|n| self.hosts.iter().find(|h| h.name.eq_ignore_ascii_case(n)))
+            .map_or(&self.default.backend, |h| &h.backend)
+    }
+}
+
+/// Where access log lines go.
+#[derive(Clone)]
+struct AccessLog(Arc<Mutex<Box<dyn Write + Send>>>);
+
+impl AccessLog {
+    fn open(path: &Option<PathBuf>) -> Result<AccessLog, String> {
+        let w: Box<dyn Write + Send> = match path {
+            Some(p) => Box::new(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(p)
+                    .map_err(|e| format!("access_log {}: {e}", p.display()))?,
+            ),
+            None => Box::new(std::io::stdout()),
+        };
+        Ok(AccessLog(Arc::new(Mutex::new(w))))
+    }
+
+    fn line(&self, text: &str) {
+        if let Ok(mut w) = self.0.lock() {
+            let _ = writeln!(w, "{text}");
+            let _ = w.flush();
+        }
+    }
+}
+
+/// What one connection did, for its access log line.
+#[derive(Default)]
+struct Entry {
+    sni: Option<String>,
+    alpn: Option<String>,
+    version: Option<String>,
+    client_cert: bool,
+    backend: Option<String>,
+    bytes_in: u64,
+    bytes_out: u64,
+}
+
+impl Entry {
+    fn text(&self, peer: &str, started: Instant, result: &str) -> String {
+        let dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+        format!(
+            "peer={peer} sni={} alpn={} version={} client_cert={} backend={} in={} out={} ms={} result={result}",
+            dash(&self.sni),
+            dash(&self.alpn),
+            dash(&self.version),
+            self.client_cert,
+            dash(&self.backend),
+            self.bytes_in,
+            self.bytes_out,
+            started.elapsed().as_millis(),
+        )
+    }
+}
+
+/// Serve until `shutdown` completes, then stop accepting and give open
+/// connections `shutdown_grace_ms` to finish. Must run inside
+/// [`process::run`]. `ready` gets the bound port.
+pub async fn serve(
+    cfg: Config,
+    ready: tokio::sync::oneshot::Sender<u16>,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), String> {
+    let (host, port) = cfg
+        .listen
+        .rsplit_once(':')
+        .ok_or_else(|| format!("listen {:?}: not host:port", cfg.listen))?;
+    let port: u16 = port
+        .parse()
+        .map_err(|_| format!("listen {:?}: bad port", cfg.listen))?;
+    let mut opts = cfg.options();
+    opts.push(SslOption::Ip(host.parse().map_err(|_| {
+        format!("listen {:?}: not an IP address", cfg.listen)
+    })?));
+    let l = ssl::listen(port, opts)
+        .await
+        .map_err(|e| format!("listen: {}", ssl::format_error(&e)))?;
+    let bound = ssl::sockname(&l).await.map_err(|e| e.to_string())?.port();
+    let _ = ready.send(bound);
+    let log = AccessLog::open(&cfg.access_log)?;
+    let cfg = Arc::new(cfg);
+    let open = Arc::new(AtomicUsize::new(0));
+    tokio::pin!(shutdown);
+    loop {
+        let t = tokio::select! {
+            t = ssl::transport_accept(&l, Timeout::Infinity) => t,
+            () = &mut shutdown => break,
+        };
+        let Ok(t) = t else { continue };
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let (cfg, log, open2) = (cfg.clone(), log.clone(), open.clone());
+        open.fetch_add(1, Ordering::SeqCst);
+        let w = process::spawn(async move {
+            if let Ok(t) = rx.await {
+                proxy(t, &cfg, &log).await;
+            }
+            open2.fetch_sub(1, Ordering::SeqCst);
+        });
+        if ssl::controlling_process(&t, &w).await.is_ok() {
+            let _ = tx.send(t);
+        }
+    }
+    // Graceful: no new connections; the open ones get the grace period.
+    let _ = ssl::close(&l).await;
+    let deadline = Instant::now() + Duration::from_millis(cfg.shutdown_grace_ms);
+    while open.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let left = open.load(Ordering::SeqCst);
+    log.line(&format!("shutdown: {left} connection(s) still open"));
+    Ok(())
+}
+
+async fn proxy(t: ssl::SslSocket, cfg: &Config, log: &AccessLog) {
+    let started = Instant::now();
+    let peer = ssl::peername(&t)
+        .await
+        .map_or_else(|_| "-".into(), |a| a.to_string());
+    let mut e = Entry::default();
+    let result = match relay(t, cfg, &mut e).await {
+        Ok(()) => "ok".to_string(),
+        Err(r) => r,
+    };
+    log.line(&e.text(&peer, started, &result));
+}
+
+async fn relay(t: ssl::SslSocket, cfg: &Config, e: &mut Entry) -> Result<(), String> {
+    let s = ssl::handshake(&t, 10_000)
+        .await
+        .map_err(|r| format!("handshake:{r}"))?;
+    if let Ok(info) = ssl::connection_information(&s).await {
+        e.sni = info.sni_hostname.clone();
+        e.alpn = info
+            .negotiated_protocol
+            .as_ref()
+            .map(|p| String::from_utf8_lossy(p).into_owned());
+        e.version = Some(info.protocol.atom().trim_matches('\'').to_string());
+    }
+    e.client_cert = ssl::peercert(&s).await.is_ok();
+    let backend = cfg.backend_for(e.sni.as_deref()).to_string();
+    e.backend = Some(backend.clone());
+    let mut up = TcpStream::connect(&backend)
+        .await
+        .map_err(|err| format!("backend:{err}"))?;
+    let _ = up.set_nodelay(true);
+    let mut down = SslStream::new(s).await.map_err(|r| format!("stream:{r}"))?;
+    match tokio::io::copy_bidirectional(&mut down, &mut up).await {
+        Ok((i, o)) => {
+            e.bytes_in = i;
+            e.bytes_out = o;
+            Ok(())
+        }
+        Err(err) => Err(format!("relay:{}", err.kind())),
+    }
+}
