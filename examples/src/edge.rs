@@ -90,6 +90,18 @@ pub struct Host {
 
 impl Config {
     /// Parse the TOML text of a configuration.
+    ///
+    /// ```
+    /// let cfg = wassl_examples::edge::Config::from_toml(r#"
+    ///     listen = "127.0.0.1:8443"
+    ///     [default]
+    ///     certfile = "server.pem"
+    ///     keyfile = "server.key"
+    ///     backend = "127.0.0.1:8080"
+    /// "#).unwrap();
+    /// assert_eq!(cfg.shutdown_grace_ms, 5000);
+    /// assert!(wassl_examples::edge::Config::from_toml("listen = 1").is_err());
+    /// ```
     pub fn from_toml(text: &str) -> Result<Config, String> {
         toml::from_str(text).map_err(|e| format!("config: {e}"))
     }

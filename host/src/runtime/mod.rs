@@ -1,5 +1,5 @@
 //! The wasmtime side of wassl: one [`Engine`], the guest component compiled
-//! once per process (and cached on disk), and one [`Instance`] per connection,
+//! once per process (and cached on disk), and one `Instance` per connection,
 //! each in its own `Store` with a memory limit and a per-call epoch deadline.
 
 mod cache;

@@ -970,6 +970,15 @@ pub async fn suite_to_openssl_str(suite: &CipherSuite) -> Result<String, Reason>
 }
 
 /// `ssl:str_to_suite/1`: an IANA or OpenSSL name to the map form.
+///
+/// ```
+/// # #[tokio::main] async fn main() {
+/// use wassl::ssl;
+/// let s = ssl::str_to_suite("ECDHE-ECDSA-AES128-GCM-SHA256").await.unwrap();
+/// assert_eq!((s.key_exchange.as_str(), s.cipher.as_str()), ("ecdhe_ecdsa", "aes_128_gcm"));
+/// assert_eq!(ssl::suite_to_str(&s), "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256");
+/// # }
+/// ```
 pub async fn str_to_suite(name: &str) -> Result<CipherSuite, Reason> {
     all_suites()
         .await?

@@ -675,6 +675,15 @@ impl fmt::Display for HttpPacket {
 }
 
 /// `erlang:decode_packet/3`'s result as `~w` prints it (for conformance tests).
+///
+/// ```
+/// use wassl::ssl::{decode_packet_term, Packet};
+/// // A 2-byte length header, a whole packet, and the start of the next.
+/// assert_eq!(
+///     decode_packet_term(Packet::Len(2), &[0, 3, b'a', b'b', b'c', 0], 0),
+///     "{ok,<<97,98,99>>,<<0>>}"
+/// );
+/// ```
 pub fn decode_packet_term(packet: Packet, buf: &[u8], packet_size: usize) -> String {
     let bin = matches!(packet, Packet::HttpBin | Packet::HttphBin);
     let bytes = |b: &[u8]| {

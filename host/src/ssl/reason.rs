@@ -127,6 +127,13 @@ impl fmt::Display for Reason {
 impl std::error::Error for Reason {}
 
 /// `ssl:format_error/1`: a sentence a person understands.
+///
+/// ```
+/// use wassl::ssl::{format_error, Reason};
+/// // The Erlang term, and the sentence for a person.
+/// assert_eq!(Reason::NotOwner.to_string(), "not_owner");
+/// assert!(format_error(&Reason::NotOwner).contains("controlling process"));
+/// ```
 pub fn format_error(reason: &Reason) -> String {
     match reason {
         Reason::Closed => "TLS connection is closed".into(),
