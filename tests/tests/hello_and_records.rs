@@ -203,3 +203,79 @@ async fn key_updates_both_ways_with_openssl() {
         assert!(line.contains("four"), "offload={offload}");
     }
 }
+
+/// 0-RTT: `openssl s_client` keeps a ticket from a first connection, then
+/// sends early data on resumption; a wassl server with `{early_data,
+/// enabled}` and stateful tickets accepts it and its owner gets the bytes
+/// as ordinary data, before anything sent after the handshake.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openssl_sends_early_data_to_a_wassl_server() {
+    if skip_interop() {
+        return;
+    }
+    let pki = Pki::new();
+    let (tx, mut got) = tokio::sync::mpsc::unbounded_channel();
+    let port = wassl_tests::scripted_server(
+        &pki,
+        vec![
+            SslOption::SessionTickets(ssl::SessionTickets::Stateful),
+            SslOption::EarlyData(ssl::EarlyData::Enabled),
+            SslOption::AntiReplay("10k".into()),
+        ],
+        move |s| {
+            let tx = tx.clone();
+            async move {
+                let resumed = ssl::connection_information(&s).await.unwrap().session_resumption;
+                let mut data = Vec::new();
+                while let Some(Message::Ssl(_, d)) = process::receive_timeout(1_500).await {
+                    data.extend_from_slice(d.as_bytes());
+                }
+                let _ = tx.send((resumed, String::from_utf8_lossy(&data).into_owned()));
+            }
+        },
+    )
+    .await;
+    let dir = wassl_tests::scratch_dir("early");
+    let (sess, early) = (dir.join("sess.pem"), dir.join("early.txt"));
+    std::fs::write(&early, "zero round trips\n").unwrap();
+    let connect = format!("127.0.0.1:{port}");
+    let ca = pki.ca.id.certfile.to_str().unwrap().to_string();
+    let base = ["s_client", "-connect", &connect, "-CAfile", &ca, "-tls1_3", "-ign_eof"];
+    let mut first = base.to_vec();
+    first.extend(["-sess_out", sess.to_str().unwrap()]);
+    let mut p = Peer::start("openssl", &first, b"first\n", true);
+    p.expect("New, TLSv1.3", 10);
+    p.finish(2);
+    assert_eq!(got.recv().await.unwrap(), (false, "first\n".into()));
+    let mut second = base.to_vec();
+    second.extend(["-sess_in", sess.to_str().unwrap(), "-early_data", early.to_str().unwrap()]);
+    let mut p = Peer::start("openssl", &second, b"after the handshake\n", true);
+    p.expect("Reused, TLSv1.3", 10);
+    p.expect("Early data was accepted", 10);
+    let (resumed, data) = got.recv().await.unwrap();
+    assert!(resumed);
+    assert_eq!(data, "zero round trips\nafter the handshake\n");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn early_data_needs_stateful_tickets_and_a_server() {
+    let e = process::run(ssl::listen(
+        0,
+        vec![
+            SslOption::EarlyData(ssl::EarlyData::Enabled),
+            SslOption::SessionTickets(ssl::SessionTickets::Stateless),
+        ],
+    ))
+    .await
+    .unwrap_err();
+    assert!(ssl::format_error(&e).contains("stateful"), "{}", ssl::format_error(&e));
+    let e = process::run(ssl::connect(
+        "localhost",
+        1,
+        vec![SslOption::EarlyData(ssl::EarlyData::Send(b"hi".to_vec()))],
+        1_000,
+    ))
+    .await
+    .unwrap_err();
+    assert!(ssl::format_error(&e).contains("tickets"), "{}", ssl::format_error(&e));
+}

@@ -107,6 +107,8 @@ pub enum TlsOption {
     SignatureAlgs(Vec<String>),
     /// `session_tickets` (server).
     SessionTickets(ServerTickets),
+    /// `{early_data, enabled}` (server): the most 0-RTT bytes accepted.
+    EarlyData(u32),
     /// `reuse_sessions` (server).
     ReuseSessions(bool),
     /// The key of stateless tickets.
@@ -207,6 +209,7 @@ pub(crate) struct Settings {
     pub(crate) groups: Option<Vec<rustls::NamedGroup>>,
     pub(crate) sigalgs: Option<Vec<rustls::SignatureScheme>>,
     pub(crate) tickets: ServerTickets,
+    pub(crate) early_data: u32,
     pub(crate) reuse_sessions: bool,
     pub(crate) ticket_key: Option<Vec<u8>>,
 }
@@ -273,6 +276,7 @@ pub(crate) fn settings(role: super::Role, opts: Vec<TlsOption>) -> Result<Settin
     let (mut keylog, mut ciphers, mut honor_cipher_order) = (false, None, false);
     let (mut groups, mut sigalgs) = (None, None);
     let (mut tickets, mut reuse_sessions, mut ticket_key) = (ServerTickets::Disabled, true, None);
+    let mut early_data = 0;
     let mut certfile_pem: Option<(String, Vec<u8>)> = None;
     for opt in opts {
         match opt {
@@ -353,6 +357,7 @@ pub(crate) fn settings(role: super::Role, opts: Vec<TlsOption>) -> Result<Settin
             TlsOption::SupportedGroups(names) => groups = Some(super::tls::resolve_groups(&names)?),
             TlsOption::SignatureAlgs(names) => sigalgs = Some(super::tls::resolve_sigalgs(&names)?),
             TlsOption::SessionTickets(t) => tickets = t,
+            TlsOption::EarlyData(n) => early_data = n,
             TlsOption::ReuseSessions(b) => reuse_sessions = b,
             TlsOption::TicketKey(k) => {
                 if k.len() != 32 {
@@ -401,6 +406,7 @@ pub(crate) fn settings(role: super::Role, opts: Vec<TlsOption>) -> Result<Settin
         groups,
         sigalgs,
         tickets,
+        early_data,
         reuse_sessions,
         ticket_key,
     })

@@ -532,6 +532,9 @@ impl Config {
                     }
                     _ => {}
                 }
+                // 0-RTT: rustls takes it with stateful (single-use) tickets only,
+                // which is also what keeps a replayed ClientHello out.
+                cfg.max_early_data_size = s.early_data;
                 // OTP sends three tickets when tickets are on, none when off.
                 cfg.send_tls13_tickets = if s.tickets == ServerTickets::Disabled {
                     0
@@ -1056,6 +1059,13 @@ impl Connection {
             }
             match self.conn.process_new_packets() {
                 Ok(state) => {
+                    // 0-RTT data comes before the handshake is done; the owner
+                    // gets it as ordinary data, as in OTP.
+                    if let rustls::Connection::Server(sc) = &mut self.conn {
+                        if let Some(mut early) = sc.early_data() {
+                            let _ = early.read_to_end(&mut p.plaintext);
+                        }
+                    }
                     if state.plaintext_bytes_to_read() > 0 {
                         let mut reader = self.conn.reader();
                         let mut buf = [0u8; 16384];

@@ -70,6 +70,7 @@ fn option_in(o: wit::TlsOption) -> engine::TlsOption {
         }),
         wit::TlsOption::ReuseSessions(b) => E::ReuseSessions(b),
         wit::TlsOption::TicketKey(k) => E::TicketKey(k),
+        wit::TlsOption::EarlyData(n) => E::EarlyData(n),
     }
 }
 

@@ -25,7 +25,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
 pub use options::{
-    Active, CrlCheck, HandshakeMode, KeyType, LogLevel, Mode, OptName, Packet,
+    Active, CrlCheck, EarlyData, HandshakeMode, KeyType, LogLevel, Mode, OptName, Packet,
     ServerNameIndication, SessionTickets, SslOption, Verify, Version,
 };
 pub use packet::{decode_packet_term, HttpName, HttpPacket, HttpUri};

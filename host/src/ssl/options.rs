@@ -89,6 +89,20 @@ pub enum Mode {
     Binary,
 }
 
+/// `{early_data, ...}`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EarlyData {
+    /// Server: accept 0-RTT data.
+    Enabled,
+    /// Server: refuse it (the default).
+    Disabled,
+    /// Client: data to send as 0-RTT (refused: no client tickets yet).
+    Send(Vec<u8>),
+}
+
+/// The most 0-RTT bytes a wassl server takes (as OTP's default).
+const MAX_EARLY_DATA: u32 = 16384;
+
 /// `{log_level, Level}`: Erlang's logger levels, most severe first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum LogLevel {
@@ -304,6 +318,17 @@ pub enum SslOption {
     /// hardware help and runs near 1% of native speed). `false` keeps every
     /// key inside the sandbox.
     RecordOffload(bool),
+    /// `{early_data, enabled | disabled}` on a server: accept 0-RTT data
+    /// (up to 16 KiB) from clients resuming with a ticket; it reaches the
+    /// owner as ordinary data. Needs `{session_tickets, stateful}`: rustls
+    /// takes 0-RTT only with single-use tickets, which is what refuses a
+    /// replayed ClientHello. `{early_data, Data}` on a client is refused:
+    /// client tickets are not kept (see `session_tickets`).
+    EarlyData(EarlyData),
+    /// `{anti_replay, '10k' | '100k' | {Window, K, M}}` (server): recognised;
+    /// wassl's 0-RTT uses single-use stateful tickets, which refuse replays
+    /// without a Bloom filter, so there is nothing to tune.
+    AntiReplay(String),
     /// `{log_alert, boolean()}`: alerts sent and received are logged (as
     /// `tracing` events at WARN) when true, the default; at DEBUG when false.
     LogAlert(bool),
@@ -721,6 +746,10 @@ pub(crate) fn split(role: Role, opts: &[SslOption]) -> Result<Split, Reason> {
     let mut certfile_path = None;
     let mut sni_fun = None;
     let mut keep_secrets = false;
+    let mut early_data = false;
+    let stateful = opts
+        .iter()
+        .any(|o| matches!(o, SslOption::SessionTickets(SessionTickets::Stateful)));
     for o in opts {
         o.check_supported()?;
         if let (Role::Client, SslOption::Handshake(HandshakeMode::Hello)) = (role, o) {
@@ -826,6 +855,19 @@ pub(crate) fn split(role: Role, opts: &[SslOption]) -> Result<Split, Reason> {
                 wit::TlsOption::SessionTickets(t)
             }
             SslOption::SessionTickets(_) => continue,
+            SslOption::EarlyData(EarlyData::Send(d)) if role == Role::Client => {
+                return Err(Reason::options(
+                    "early_data",
+                    format!("<<{} bytes>>", d.len()),
+                    "0-RTT from a wassl client needs a ticket from an earlier connection, and client \
+                     tickets are not kept yet (rustls keeps client sessions opaque)",
+                ));
+            }
+            SslOption::EarlyData(EarlyData::Enabled) if role == Role::Server => {
+                early_data = true;
+                wit::TlsOption::EarlyData(MAX_EARLY_DATA)
+            }
+            SslOption::EarlyData(_) | SslOption::AntiReplay(_) => continue,
             SslOption::ReuseSessions(b) if role == Role::Server => {
                 wit::TlsOption::ReuseSessions(*b)
             }
@@ -914,6 +956,14 @@ pub(crate) fn split(role: Role, opts: &[SslOption]) -> Result<Split, Reason> {
     });
     if crate::imports::KeylogSink::new(keep_secrets).enabled() {
         tls.push(wit::TlsOption::Keylog(true));
+    }
+    if early_data && !stateful {
+        return Err(Reason::options(
+            "incompatible",
+            "{early_data,enabled},{session_tickets,...}",
+            "early_data needs {session_tickets, stateful}: rustls takes 0-RTT only with single-use \
+             tickets, which is how replayed early data is refused",
+        ));
     }
     Ok(Split {
         socket,
