@@ -225,7 +225,10 @@ async fn openssl_sends_early_data_to_a_wassl_server() {
         move |s| {
             let tx = tx.clone();
             async move {
-                let resumed = ssl::connection_information(&s).await.unwrap().session_resumption;
+                let resumed = ssl::connection_information(&s)
+                    .await
+                    .unwrap()
+                    .session_resumption;
                 let mut data = Vec::new();
                 while let Some(Message::Ssl(_, d)) = process::receive_timeout(1_500).await {
                     data.extend_from_slice(d.as_bytes());
@@ -240,7 +243,9 @@ async fn openssl_sends_early_data_to_a_wassl_server() {
     std::fs::write(&early, "zero round trips\n").unwrap();
     let connect = format!("127.0.0.1:{port}");
     let ca = pki.ca.id.certfile.to_str().unwrap().to_string();
-    let base = ["s_client", "-connect", &connect, "-CAfile", &ca, "-tls1_3", "-ign_eof"];
+    let base = [
+        "s_client", "-connect", &connect, "-CAfile", &ca, "-tls1_3", "-ign_eof",
+    ];
     let mut first = base.to_vec();
     first.extend(["-sess_out", sess.to_str().unwrap()]);
     let mut p = Peer::start("openssl", &first, b"first\n", true);
@@ -248,7 +253,12 @@ async fn openssl_sends_early_data_to_a_wassl_server() {
     p.finish(2);
     assert_eq!(got.recv().await.unwrap(), (false, "first\n".into()));
     let mut second = base.to_vec();
-    second.extend(["-sess_in", sess.to_str().unwrap(), "-early_data", early.to_str().unwrap()]);
+    second.extend([
+        "-sess_in",
+        sess.to_str().unwrap(),
+        "-early_data",
+        early.to_str().unwrap(),
+    ]);
     let mut p = Peer::start("openssl", &second, b"after the handshake\n", true);
     p.expect("Reused, TLSv1.3", 10);
     p.expect("Early data was accepted", 10);
@@ -268,7 +278,11 @@ async fn early_data_needs_stateful_tickets_and_a_server() {
     ))
     .await
     .unwrap_err();
-    assert!(ssl::format_error(&e).contains("stateful"), "{}", ssl::format_error(&e));
+    assert!(
+        ssl::format_error(&e).contains("stateful"),
+        "{}",
+        ssl::format_error(&e)
+    );
     let e = process::run(ssl::connect(
         "localhost",
         1,
@@ -277,5 +291,48 @@ async fn early_data_needs_stateful_tickets_and_a_server() {
     ))
     .await
     .unwrap_err();
-    assert!(ssl::format_error(&e).contains("tickets"), "{}", ssl::format_error(&e));
+    assert!(
+        ssl::format_error(&e).contains("tickets"),
+        "{}",
+        ssl::format_error(&e)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn max_handshake_size_bounds_what_a_peer_may_send() {
+    let pki = Pki::new();
+    for (max, ok) in [(100usize, false), (64 * 1024, true)] {
+        let opts = vec![
+            SslOption::Certfile(pki.server.certfile.clone()),
+            SslOption::Keyfile(pki.server.keyfile.clone()),
+            SslOption::MaxHandshakeSize(max),
+        ];
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let (port_tx, port_rx) = tokio::sync::oneshot::channel();
+        process::spawn(async move {
+            let l = ssl::listen(0, opts).await.unwrap();
+            port_tx.send(ssl::sockname(&l).await.unwrap().port()).unwrap();
+            let t = ssl::transport_accept(&l, 10_000).await.unwrap();
+            let _ = tx.send(ssl::handshake(&t, 10_000).await.map(|_| ()));
+        });
+        let port = port_rx.await.unwrap();
+        let client = process::run(ssl::connect(
+            "localhost",
+            port,
+            vec![SslOption::Cacertfile(pki.ca.id.certfile.clone())],
+            10_000,
+        ))
+        .await;
+        let server = rx.await.unwrap();
+        assert_eq!(client.is_ok(), ok, "{max}: {client:?}");
+        match server {
+            Ok(()) => assert!(ok),
+            Err(Reason::TlsAlert { description, text }) => {
+                assert!(!ok);
+                assert_eq!(description, "handshake_failure");
+                assert!(text.contains("{max_handshake_size,100}"), "{text}");
+            }
+            Err(e) => panic!("{max}: {e}"),
+        }
+    }
 }

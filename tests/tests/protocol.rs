@@ -191,13 +191,41 @@ async fn keep_secrets_logs_what_openssl_logs() {
             port,
             &["-rev", flag, "-keylogfile", theirs.to_str().unwrap()],
         );
-        let lines = process::run(async {
+        let (lines, items) = process::run(async {
             let mut opts = client_opts(&pki);
             opts.push(SslOption::KeepSecrets(true));
             let s = ssl::connect("localhost", port, opts, 10_000).await.unwrap();
-            ssl::connection_information(&s).await.unwrap().keylog
+            let items = ssl::connection_information_items(
+                &s,
+                &[
+                    ssl::InfoItem::ServerRandom,
+                    ssl::InfoItem::ClientRandom,
+                    ssl::InfoItem::MasterSecret,
+                    ssl::InfoItem::SessionResumption,
+                ],
+            )
+            .await
+            .unwrap();
+            (ssl::connection_information(&s).await.unwrap().keylog, items)
         })
         .await;
+        // connection_information/2: the client random is the one OpenSSL
+        // logged; the master secret exists in TLS 1.2 only; no server_random.
+        let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+        let ssl::InfoValue::ClientRandom(random) = &items[0] else {
+            panic!("{flag}: {items:?}")
+        };
+        assert!(
+            lines[0].contains(&hex(random)),
+            "{flag}: {items:?} {lines:?}"
+        );
+        match (flag, &items[1]) {
+            ("-tls1_2", ssl::InfoValue::MasterSecret(m)) => {
+                assert!(lines.iter().any(|l| l.ends_with(&hex(m))), "{lines:?}")
+            }
+            ("-tls1_3", ssl::InfoValue::SessionResumption(false)) => {}
+            other => panic!("{other:?} in {items:?}"),
+        }
         std::thread::sleep(std::time::Duration::from_millis(200));
         let theirs = std::fs::read_to_string(&theirs).unwrap();
         let theirs: Vec<&str> = theirs.lines().filter(|l| !l.starts_with('#')).collect();

@@ -111,24 +111,36 @@ impl Instance {
         self.records.is_some()
     }
 
+    /// `{tls_alert, ...}` in the engine's words, for an alert the host
+    /// decided on (`local`) or received.
+    pub(crate) async fn alert_reason(
+        &mut self,
+        code: u8,
+        local: bool,
+        detail: Option<&str>,
+    ) -> Reason {
+        let conn = match self.conn() {
+            Ok(c) => c,
+            Err(r) => return r,
+        };
+        let r = self.world.wassl_tls_records().call_alert_error(
+            &mut self.store,
+            conn,
+            code,
+            local,
+            detail,
+        );
+        match r.await {
+            Ok(err) => tls_error(err),
+            Err(t) => self.trapped(t),
+        }
+    }
+
     /// The engine's words for an alert of the host's record layer.
     async fn record_failure(&mut self, e: RecordError) -> EngineFailure {
-        let reason = match self.conn() {
-            Ok(conn) => {
-                let r = self.world.wassl_tls_records().call_alert_error(
-                    &mut self.store,
-                    conn,
-                    e.code,
-                    e.local,
-                    e.detail.as_deref(),
-                );
-                match r.await {
-                    Ok(err) => tls_error(err),
-                    Err(t) => self.trapped(t),
-                }
-            }
-            Err(r) => r,
-        };
+        let reason = self
+            .alert_reason(e.code, e.local, e.detail.as_deref())
+            .await;
         EngineFailure {
             reason,
             output: e.output,

@@ -826,6 +826,101 @@ pub async fn connection_information(socket: &SslSocket) -> Result<ConnectionInfo
     socket.call(|reply| Request::Info { reply }).await
 }
 
+/// An item of `ssl:connection_information/2`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InfoItem {
+    /// `protocol`.
+    Protocol,
+    /// `selected_cipher_suite`.
+    SelectedCipherSuite,
+    /// `ecc`.
+    Ecc,
+    /// `sni_hostname`.
+    SniHostname,
+    /// `negotiated_protocol`.
+    NegotiatedProtocol,
+    /// `session_resumption`.
+    SessionResumption,
+    /// `keylog` (with `keep_secrets`).
+    Keylog,
+    /// `client_random` (with `keep_secrets`, as OTP: read from the key log).
+    ClientRandom,
+    /// `master_secret` (TLS 1.2, with `keep_secrets`).
+    MasterSecret,
+    /// `server_random`: rustls does not expose it, so it is never returned.
+    ServerRandom,
+}
+
+/// A value of `ssl:connection_information/2`, tagged with its item.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum InfoValue {
+    /// `{protocol, V}`.
+    Protocol(Version),
+    /// `{selected_cipher_suite, Suite}`.
+    SelectedCipherSuite(CipherSuite),
+    /// `{ecc, Group}`.
+    Ecc(String),
+    /// `{sni_hostname, Name}`.
+    SniHostname(String),
+    /// `{negotiated_protocol, Proto}`.
+    NegotiatedProtocol(Vec<u8>),
+    /// `{session_resumption, Bool}`.
+    SessionResumption(bool),
+    /// `{keylog, Lines}`.
+    Keylog(Vec<String>),
+    /// `{client_random, Bytes}`.
+    ClientRandom(Vec<u8>),
+    /// `{master_secret, Bytes}`.
+    MasterSecret(Vec<u8>),
+}
+
+fn unhex(h: &str) -> Option<Vec<u8>> {
+    (0..h.len())
+        .step_by(2)
+        .map(|i| h.get(i..i + 2).and_then(|b| u8::from_str_radix(b, 16).ok()))
+        .collect()
+}
+
+/// `ssl:connection_information/2`: the items asked for, in that order;
+/// an item with no value (no ALPN, no secrets kept, `server_random`) is
+/// left out, as OTP leaves it out.
+pub async fn connection_information_items(
+    socket: &SslSocket,
+    items: &[InfoItem],
+) -> Result<Vec<InfoValue>, Reason> {
+    let i = connection_information(socket).await?;
+    // Key log lines are `LABEL CLIENT_RANDOM SECRET` in hex.
+    let field = |label: Option<&str>, n: usize| {
+        i.keylog
+            .iter()
+            .find(|l| label.is_none_or(|lb| l.starts_with(&format!("{lb} "))))
+            .and_then(|l| l.split(' ').nth(n))
+            .and_then(unhex)
+    };
+    let mut out = Vec::new();
+    for item in items {
+        let v = match item {
+            InfoItem::Protocol => Some(InfoValue::Protocol(i.protocol)),
+            InfoItem::SelectedCipherSuite => Some(InfoValue::SelectedCipherSuite(
+                i.selected_cipher_suite.clone(),
+            )),
+            InfoItem::Ecc => i.ecc.clone().map(InfoValue::Ecc),
+            InfoItem::SniHostname => i.sni_hostname.clone().map(InfoValue::SniHostname),
+            InfoItem::NegotiatedProtocol => i
+                .negotiated_protocol
+                .clone()
+                .map(InfoValue::NegotiatedProtocol),
+            InfoItem::SessionResumption => Some(InfoValue::SessionResumption(i.session_resumption)),
+            InfoItem::Keylog => (!i.keylog.is_empty()).then(|| InfoValue::Keylog(i.keylog.clone())),
+            InfoItem::ClientRandom => field(None, 1).map(InfoValue::ClientRandom),
+            InfoItem::MasterSecret => field(Some("CLIENT_RANDOM"), 2).map(InfoValue::MasterSecret),
+            InfoItem::ServerRandom => None,
+        };
+        out.extend(v);
+    }
+    Ok(out)
+}
+
 /// `ssl:negotiated_protocol/1`: the ALPN protocol.
 pub async fn negotiated_protocol(socket: &SslSocket) -> Result<Vec<u8>, Reason> {
     connection_information(socket)

@@ -329,6 +329,11 @@ pub enum SslOption {
     /// wassl's 0-RTT uses single-use stateful tickets, which refuse replays
     /// without a Bloom filter, so there is nothing to tune.
     AntiReplay(String),
+    /// `{max_handshake_size, Bytes}`: the most a peer may send before the
+    /// handshake is done (default 256 KiB, as OTP). OTP bounds each handshake
+    /// message; wassl bounds them all together, which is stricter (rustls
+    /// refuses any single message over 64 KiB on its own).
+    MaxHandshakeSize(usize),
     /// `{log_alert, boolean()}`: alerts sent and received are logged (as
     /// `tracing` events at WARN) when true, the default; at DEBUG when false.
     LogAlert(bool),
@@ -540,6 +545,7 @@ impl SslOption {
                 | SslOption::RecordOffload(_)
                 | SslOption::Handshake(_)
                 | SslOption::LogAlert(_)
+                | SslOption::MaxHandshakeSize(_)
                 | SslOption::LogLevel(_)
                 | SslOption::PacketSize(_)
                 | SslOption::Header(_)
@@ -572,6 +578,7 @@ pub(crate) struct SocketOpts {
     pub(crate) record_offload: bool,
     pub(crate) hello: bool,
     pub(crate) log_alert: bool,
+    pub(crate) max_handshake_size: usize,
     pub(crate) log_level: LogLevel,
     pub(crate) packet_size: usize,
     pub(crate) header: usize,
@@ -602,6 +609,7 @@ impl Default for SocketOpts {
             record_offload: true,
             hello: false,
             log_alert: true,
+            max_handshake_size: 256 * 1024,
             // No gate of our own unless asked: the tracing subscriber filters.
             log_level: LogLevel::All,
             packet_size: 0,
@@ -637,6 +645,7 @@ impl SocketOpts {
                 SslOption::RecordOffload(b) => self.record_offload = *b,
                 SslOption::Handshake(m) => self.hello = *m == HandshakeMode::Hello,
                 SslOption::LogAlert(b) => self.log_alert = *b,
+                SslOption::MaxHandshakeSize(n) => self.max_handshake_size = *n,
                 SslOption::LogLevel(l) => self.log_level = *l,
                 SslOption::PacketSize(n) => self.packet_size = *n,
                 SslOption::Header(n) => self.header = *n,

@@ -789,13 +789,21 @@ impl Conn {
         Ok(())
     }
 
-    /// One read during the handshake; the peer vanishing is `closed`.
+    /// One read during the handshake; the peer vanishing is `closed`, and
+    /// more than `max_handshake_size` in all is a handshake_failure.
     async fn read_some(&mut self, rbuf: &mut [u8]) -> Result<usize, Reason> {
         let n = self.tcp.read(rbuf).await.map_err(|e| Reason::from_io(&e))?;
         if n == 0 {
             return Err(Reason::Closed);
         }
         self.count_read(n);
+        if self.stats.recv_oct > self.opts.max_handshake_size as u64 {
+            let detail = format!("{{max_handshake_size,{}}}", self.opts.max_handshake_size);
+            let inst = self.inst.as_mut().ok_or(Reason::Einval)?;
+            let r = inst.alert_reason(40, true, Some(&detail)).await;
+            self.log_alert(&r);
+            return Err(r);
+        }
         Ok(n)
     }
 
