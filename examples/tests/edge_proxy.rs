@@ -215,7 +215,15 @@ async fn client_certificates_when_configured() {
     );
     assert!(with.0, "{}", with.2);
     assert_eq!(with.1, "backend A\n");
-    let lines = std::fs::read_to_string(&log).unwrap();
+    // A line is written when its connection ends, just after curl's.
+    let mut lines = String::new();
+    for _ in 0..100 {
+        lines = std::fs::read_to_string(&log).unwrap_or_default();
+        if lines.lines().count() >= 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     assert!(
         lines.contains("client_cert=false") && lines.contains("result=handshake:"),
         "{lines}"
