@@ -237,6 +237,11 @@ impl RecordLayer {
         self.tx.seq += 1;
     }
 
+    /// Idle: give back the input buffer's spare capacity.
+    pub(crate) fn hibernate(&mut self) {
+        self.inbuf.shrink_to_fit();
+    }
+
     /// Application data into records.
     pub(crate) fn seal(&mut self, data: &[u8]) -> Vec<u8> {
         let records = data.len().div_ceil(MAX_FRAGMENT).max(1);

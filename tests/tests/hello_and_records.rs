@@ -311,7 +311,9 @@ async fn max_handshake_size_bounds_what_a_peer_may_send() {
         let (port_tx, port_rx) = tokio::sync::oneshot::channel();
         process::spawn(async move {
             let l = ssl::listen(0, opts).await.unwrap();
-            port_tx.send(ssl::sockname(&l).await.unwrap().port()).unwrap();
+            port_tx
+                .send(ssl::sockname(&l).await.unwrap().port())
+                .unwrap();
             let t = ssl::transport_accept(&l, 10_000).await.unwrap();
             let _ = tx.send(ssl::handshake(&t, 10_000).await.map(|_| ()));
         });

@@ -546,3 +546,53 @@ async fn ip_port_and_send_timeouts() {
     })
     .await;
 }
+
+/// `hibernate_after`: idle sockets free their buffers and wake on the next
+/// byte (active) or call (passive), losing nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hibernating_sockets_wake_and_lose_nothing() {
+    let pki = Pki::new();
+    let port = wassl_tests::scripted_server(
+        &pki,
+        vec![SslOption::HibernateAfter(20)],
+        |s| async move {
+            // Echo, but late: both ends hibernate in between.
+            while let Some(Message::Ssl(_, d)) = process::receive_timeout(5_000).await {
+                tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+                if ssl::send(&s, d.as_bytes()).await.is_err() {
+                    return;
+                }
+            }
+        },
+    )
+    .await;
+    process::run(async {
+        for active in [Active::True, Active::False] {
+            let s = wassl_tests::pki_client(
+                &pki,
+                port,
+                vec![SslOption::HibernateAfter(20), SslOption::Active(active)],
+            )
+            .await;
+            for round in 0..3u8 {
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                let msg = vec![round; 40_000];
+                ssl::send(&s, &msg).await.unwrap();
+                let mut got = Vec::new();
+                while got.len() < msg.len() {
+                    if active == Active::False {
+                        got.extend(ssl::recv(&s, 0, 5_000).await.unwrap().into_bytes());
+                    } else {
+                        match process::receive_timeout(5_000).await {
+                            Some(Message::Ssl(_, d)) => got.extend_from_slice(d.as_bytes()),
+                            other => panic!("{active:?} round {round}: {other:?}"),
+                        }
+                    }
+                }
+                assert_eq!(got, msg, "{active:?} round {round}");
+            }
+            ssl::close(&s).await.unwrap();
+        }
+    })
+    .await;
+}

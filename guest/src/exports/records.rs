@@ -2,7 +2,7 @@
 
 use crate::bindings::exports::wassl::tls::handshake::{ConnectionBorrow, Failure};
 use crate::bindings::exports::wassl::tls::records::{Guest, TrafficSecrets};
-use crate::bindings::wassl::tls::types::{ConnectionInfo, TlsError};
+use crate::bindings::wassl::tls::types::{ConnectionInfo, Role, TlsError};
 use crate::engine;
 
 use super::handshake::{failure_out, refused, ConnectionResource, Slot};
@@ -88,17 +88,10 @@ impl Guest for Component {
         }
     }
 
-    fn alert_error(
-        conn: ConnectionBorrow<'_>,
-        code: u8,
-        local: bool,
-        detail: Option<String>,
-    ) -> TlsError {
-        let role = match &*conn.get::<ConnectionResource>().0.borrow() {
-            Slot::Live(c) => c.role(),
-            Slot::HandedOff(s) => s.role,
-            Slot::Paused(_) => engine::Role::Server,
-            Slot::Moving => engine::Role::Client,
+    fn alert_error(role: Role, code: u8, local: bool, detail: Option<String>) -> TlsError {
+        let role = match role {
+            Role::Client => engine::Role::Client,
+            Role::Server => engine::Role::Server,
         };
         convert::error_out(engine::alert_error(role, code, local, detail.as_deref()))
     }

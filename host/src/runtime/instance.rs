@@ -48,8 +48,17 @@ fn failure(f: Failure) -> EngineFailure {
     }
 }
 
+/// What a released sandbox still answers for (see `release`).
+struct Released {
+    info: ConnectionInfo,
+    peer_certificates: Vec<Vec<u8>>,
+    keylog: Vec<String>,
+}
+
 /// A connection's sandbox.
 pub(crate) struct Instance {
+    engine: wasmtime::Engine,
+    role: Role,
     store: Store<HostState>,
     world: World,
     ticks: u64,
@@ -61,6 +70,8 @@ pub(crate) struct Instance {
     offload: bool,
     /// The host's record layer, once the engine handed it over.
     records: Option<RecordLayer>,
+    /// Set once the sandbox is gone: what it knew, kept on the host.
+    released: Option<Released>,
 }
 
 impl Instance {
@@ -88,6 +99,8 @@ impl Instance {
             }
         })?;
         Ok(Instance {
+            engine: rt.engine.clone(),
+            role: Role::Client,
             store,
             world,
             ticks: rt.deadline_ticks(),
@@ -97,6 +110,7 @@ impl Instance {
             dead: None,
             offload: true,
             records: None,
+            released: None,
         })
     }
 
@@ -106,26 +120,46 @@ impl Instance {
         self.offload = on;
     }
 
+    /// Idle: shrink the host record layer's buffers.
+    pub(crate) fn hibernate(&mut self) {
+        if let Some(rl) = self.records.as_mut() {
+            rl.hibernate();
+        }
+    }
+
     /// True once the host's record layer protects this connection's records.
     pub(crate) fn offloaded(&self) -> bool {
         self.records.is_some()
     }
 
     /// `{tls_alert, ...}` in the engine's words, for an alert the host
-    /// decided on (`local`) or received.
+    /// decided on (`local`) or received. A released sandbox borrows a
+    /// fresh one for the wording (a rare path: the connection is ending).
     pub(crate) async fn alert_reason(
         &mut self,
         code: u8,
         local: bool,
         detail: Option<&str>,
     ) -> Reason {
-        let conn = match self.conn() {
-            Ok(c) => c,
-            Err(r) => return r,
-        };
+        if self.released.is_some() {
+            let rt = match super::get() {
+                Ok(rt) => rt,
+                Err(e) => return Reason::EngineTrap(e),
+            };
+            let verify = self.store.data().verify.clone();
+            let mut scratch = match Instance::new(&rt, verify, KeylogSink::default()).await {
+                Ok(i) => i,
+                Err(r) => return r,
+            };
+            scratch.role = self.role;
+            return Box::pin(scratch.alert_reason(code, local, detail)).await;
+        }
+        if let Err(r) = self.alive() {
+            return r;
+        }
         let r = self.world.wassl_tls_records().call_alert_error(
             &mut self.store,
-            conn,
+            self.role,
             code,
             local,
             detail,
@@ -177,7 +211,36 @@ impl Instance {
                     Reason::EngineTrap("record hand-off of an unknown suite".into()).into(),
                 );
             }
+            self.release().await?;
         }
+        Ok(())
+    }
+
+    /// After the hand-off the sandbox has nothing left to do: keep what it
+    /// knows about the connection on the host and drop it, so that its
+    /// memory goes back to the pool. An established TLS 1.3 connection then
+    /// costs only the host's record layer.
+    async fn release(&mut self) -> Result<(), Reason> {
+        let info = self.info().await?;
+        let peer_certificates = self.peer_certificates().await?;
+        let keylog = self.keylog();
+        let state = HostState::new(
+            MemoryLimiter {
+                limit: 0,
+                current: 0,
+            },
+            self.store.data().verify.clone(),
+            KeylogSink::default(),
+        );
+        // The old store (instance, linear memory, pool slot) goes here.
+        self.store = Store::new(&self.engine, state);
+        self.config = None;
+        self.conn = None;
+        self.released = Some(Released {
+            info,
+            peer_certificates,
+            keylog,
+        });
         Ok(())
     }
 
@@ -207,6 +270,10 @@ impl Instance {
     }
 
     fn alive(&mut self) -> Result<(), Reason> {
+        if self.released.is_some() {
+            // Nothing may call into a store that holds no instance.
+            return Err(Reason::Closed);
+        }
         match &self.dead {
             Some(t) => Err(Reason::EngineTrap(t.clone())),
             None => {
@@ -227,6 +294,7 @@ impl Instance {
         opts: Vec<TlsOption>,
     ) -> Result<(), Reason> {
         self.alive()?;
+        self.role = role;
         let cfg = self.world.wassl_tls_options().config();
         match cfg.call_create(&mut self.store, role, &opts).await {
             Ok(Ok(c)) => {
@@ -318,7 +386,6 @@ impl Instance {
 
     /// Feed bytes read from the peer.
     pub(crate) async fn feed(&mut self, data: &[u8]) -> Result<Progress, EngineFailure> {
-        self.alive()?;
         if let Some(rl) = self.records.as_mut() {
             return match rl.open(data) {
                 Ok(o) => Ok(Progress {
@@ -331,6 +398,7 @@ impl Instance {
                 Err(e) => Err(self.record_failure(e).await),
             };
         }
+        self.alive()?;
         let conn = self.conn()?;
         let c = self.world.wassl_tls_handshake().connection();
         let p = match c.call_feed(&mut self.store, conn, data).await {
@@ -345,10 +413,10 @@ impl Instance {
 
     /// Encrypt application data.
     pub(crate) async fn send(&mut self, data: &[u8]) -> Result<Vec<u8>, EngineFailure> {
-        self.alive()?;
         if let Some(rl) = self.records.as_mut() {
             return Ok(rl.seal(data));
         }
+        self.alive()?;
         let conn = self.conn()?;
         match self
             .world
@@ -385,6 +453,9 @@ impl Instance {
 
     /// `connection_information/1`.
     pub(crate) async fn info(&mut self) -> Result<ConnectionInfo, Reason> {
+        if let Some(r) = &self.released {
+            return Ok(r.info.clone());
+        }
         self.alive()?;
         let conn = self.conn()?;
         match self
@@ -400,6 +471,9 @@ impl Instance {
 
     /// The peer's chain, leaf first.
     pub(crate) async fn peer_certificates(&mut self) -> Result<Vec<Vec<u8>>, Reason> {
+        if let Some(r) = &self.released {
+            return Ok(r.peer_certificates.clone());
+        }
         self.alive()?;
         let conn = self.conn()?;
         match self
@@ -419,10 +493,10 @@ impl Instance {
         &mut self,
         request_peer: bool,
     ) -> Result<Vec<u8>, EngineFailure> {
-        self.alive()?;
         if let Some(rl) = self.records.as_mut() {
             return Ok(rl.update_keys(request_peer));
         }
+        self.alive()?;
         let conn = self.conn()?;
         match self
             .world
@@ -442,7 +516,6 @@ impl Instance {
         context: Option<&[u8]>,
         length: u32,
     ) -> Result<Vec<u8>, Reason> {
-        self.alive()?;
         if let Some(rl) = self.records.as_ref() {
             // The engine's bounds, so both paths answer alike.
             if length == 0 || length > 16 << 20 {
@@ -450,6 +523,7 @@ impl Instance {
             }
             return Ok(rl.export(label, context, length as usize));
         }
+        self.alive()?;
         let conn = self.conn()?;
         let r = self.world.wassl_tls_records().call_export_keying_material(
             &mut self.store,
@@ -466,6 +540,9 @@ impl Instance {
 
     /// Key log lines kept by `keep_secrets`.
     pub(crate) fn keylog(&self) -> Vec<String> {
+        if let Some(r) = &self.released {
+            return r.keylog.clone();
+        }
         self.store.data().keylog.lines.clone()
     }
 

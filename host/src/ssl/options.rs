@@ -329,6 +329,10 @@ pub enum SslOption {
     /// wassl's 0-RTT uses single-use stateful tickets, which refuse replays
     /// without a Bloom filter, so there is nothing to tune.
     AntiReplay(String),
+    /// `{hibernate_after, Ms}`: after this long with no traffic and no
+    /// call, the socket frees its buffers (the read buffer, delivered-data
+    /// and record buffers); they come back with the next byte or call.
+    HibernateAfter(u64),
     /// `{max_handshake_size, Bytes}`: the most a peer may send before the
     /// handshake is done (default 256 KiB, as OTP). OTP bounds each handshake
     /// message; wassl bounds them all together, which is stricter (rustls
@@ -546,6 +550,7 @@ impl SslOption {
                 | SslOption::Handshake(_)
                 | SslOption::LogAlert(_)
                 | SslOption::MaxHandshakeSize(_)
+                | SslOption::HibernateAfter(_)
                 | SslOption::LogLevel(_)
                 | SslOption::PacketSize(_)
                 | SslOption::Header(_)
@@ -579,6 +584,7 @@ pub(crate) struct SocketOpts {
     pub(crate) hello: bool,
     pub(crate) log_alert: bool,
     pub(crate) max_handshake_size: usize,
+    pub(crate) hibernate_after: Option<std::time::Duration>,
     pub(crate) log_level: LogLevel,
     pub(crate) packet_size: usize,
     pub(crate) header: usize,
@@ -610,6 +616,7 @@ impl Default for SocketOpts {
             hello: false,
             log_alert: true,
             max_handshake_size: 256 * 1024,
+            hibernate_after: None,
             // No gate of our own unless asked: the tracing subscriber filters.
             log_level: LogLevel::All,
             packet_size: 0,
@@ -646,6 +653,9 @@ impl SocketOpts {
                 SslOption::Handshake(m) => self.hello = *m == HandshakeMode::Hello,
                 SslOption::LogAlert(b) => self.log_alert = *b,
                 SslOption::MaxHandshakeSize(n) => self.max_handshake_size = *n,
+                SslOption::HibernateAfter(ms) => {
+                    self.hibernate_after = Some(std::time::Duration::from_millis(*ms))
+                }
                 SslOption::LogLevel(l) => self.log_level = *l,
                 SslOption::PacketSize(n) => self.packet_size = *n,
                 SslOption::Header(n) => self.header = *n,

@@ -254,6 +254,16 @@ pub(crate) async fn new_instance(role: Role, opts: &[SslOption]) -> Result<Insta
     Ok(inst)
 }
 
+/// A read into `buf`; with no buffer (hibernating), wait until bytes are
+/// there without reading them (`None`).
+async fn read_or_wake(tcp: &mut TcpStream, buf: &mut [u8]) -> Option<std::io::Result<usize>> {
+    if buf.is_empty() {
+        let _ = tcp.readable().await;
+        return None;
+    }
+    Some(tcp.read(buf).await)
+}
+
 /// `fut` under a handshake deadline (`None`: no limit).
 async fn timed<T>(
     deadline: Option<Instant>,
@@ -306,6 +316,8 @@ impl Conn {
 
     async fn run(mut self, mut rx: mpsc::UnboundedReceiver<Request>) {
         let mut rbuf = vec![0u8; self.opts.buffer];
+        // `hibernate_after`: an empty read buffer means hibernating.
+        let mut active_at = Instant::now();
         loop {
             // Backpressure: a passive socket, or an active one that has used up
             // its `once`/`N`, reads nothing until asked; TCP flow control does the rest.
@@ -313,14 +325,25 @@ impl Conn {
                 && !self.read_closed
                 && self.error.is_none()
                 && (self.opts.active != Active::False || self.pending.is_some());
-            if rbuf.len() != self.opts.buffer {
+            let hibernating = rbuf.is_empty();
+            if !hibernating && rbuf.len() != self.opts.buffer {
                 rbuf.resize(self.opts.buffer, 0);
             }
+            let hibernate_at = match self.opts.hibernate_after {
+                Some(d) if !hibernating => Some(active_at + d),
+                _ => None,
+            };
             let owner_gone = self.owner.exited();
             let deadline = self.pending.as_ref().and_then(|p| p.deadline);
             tokio::select! {
                 req = rx.recv() => match req {
-                    Some(req) => match self.request(req).await {
+                    Some(req) => match {
+                        active_at = Instant::now();
+                        if hibernating {
+                            rbuf.resize(self.opts.buffer, 0);
+                        }
+                        self.request(req).await
+                    } {
                         Next::Continue => {}
                         Next::Stop => break,
                         Next::Downgrade(reply, rest) => {
@@ -332,7 +355,18 @@ impl Conn {
                     None => { self.close_quietly().await; break }
                 },
                 _ = owner_gone => { self.close_quietly().await; break }
-                r = self.tcp.read(&mut rbuf), if want_read => self.on_read(r, &rbuf).await,
+                r = read_or_wake(&mut self.tcp, &mut rbuf), if want_read => {
+                    active_at = Instant::now();
+                    match r {
+                        Some(r) => self.on_read(r, &rbuf).await,
+                        // Hibernating: bytes are waiting; take a buffer back.
+                        None => rbuf.resize(self.opts.buffer, 0),
+                    }
+                }
+                _ = sleep_until(hibernate_at), if hibernate_at.is_some() => {
+                    rbuf = Vec::new();
+                    self.hibernate();
+                }
                 _ = sleep_until(deadline), if deadline.is_some() => {
                     if let Some(p) = self.pending.take() {
                         let _ = p.reply.send(Err(Reason::Timeout));
@@ -345,6 +379,18 @@ impl Conn {
                 Some(r) => tracing::debug!(reason = %r, "socket closed"),
                 None => tracing::debug!("socket closed"),
             }
+        }
+    }
+
+    /// `hibernate_after`: give back what idle buffers hold.
+    fn hibernate(&mut self) {
+        self.buf.shrink_to_fit();
+        self.after_close.shrink_to_fit();
+        if let Some(inst) = self.inst.as_mut() {
+            inst.hibernate();
+        }
+        if self.logs(LogLevel::Debug) {
+            tracing::debug!("hibernating");
         }
     }
 
