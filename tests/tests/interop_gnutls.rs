@@ -134,3 +134,47 @@ async fn a_wassl_client_updates_keys_against_gnutls_serv() {
         .await;
     }
 }
+
+/// gnutls-cli's 0-RTT: `--resume --earlydata=FILE` sends FILE as early data
+/// on the resumed connection; a wassl server with `{early_data, enabled}`
+/// accepts it and its owner gets the bytes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gnutls_cli_sends_early_data_to_a_wassl_server() {
+    if skip_interop() {
+        return;
+    }
+    let pki = Pki::new();
+    let (tx, mut got) = tokio::sync::mpsc::unbounded_channel();
+    let port = scripted_server(
+        &pki,
+        vec![
+            SslOption::SessionTickets(SessionTickets::Stateful),
+            SslOption::EarlyData(ssl::EarlyData::Enabled),
+        ],
+        move |s| {
+            let tx = tx.clone();
+            async move {
+                let mut data = Vec::new();
+                while let Some(Message::Ssl(_, d)) = process::receive_timeout(1_000).await {
+                    data.extend_from_slice(d.as_bytes());
+                }
+                let resumed = ssl::connection_information(&s)
+                    .await
+                    .map(|i| i.session_resumption)
+                    .unwrap_or(false);
+                let _ = tx.send((resumed, String::from_utf8_lossy(&data).into_owned()));
+            }
+        },
+    )
+    .await;
+    let early = wassl_tests::scratch_dir("gnutls-early").join("early.txt");
+    std::fs::write(&early, "early from gnutls\n").unwrap();
+    let flag = format!("--earlydata={}", early.display());
+    let mut cli = gnutls_cli(&pki, port, &["--resume", &flag]);
+    cli.expect("*** This is a resumed session", 10);
+    let first = got.recv().await.unwrap();
+    assert!(!first.0, "the first connection is a full handshake: {first:?}");
+    let (resumed, data) = got.recv().await.unwrap();
+    assert!(resumed);
+    assert_eq!(data, "early from gnutls\n");
+}

@@ -31,6 +31,7 @@ struct Cfg {
     handshakes: usize,
     bulk_mib: usize,
     idle: usize,
+    idle_server: usize,
 }
 
 // ------------------------------------------------------------------ native
@@ -299,6 +300,50 @@ async fn idle_memory(pki: &Pki, port: u16, n: usize) -> (f64, f64) {
     (per_socket_kib, linear_kib)
 }
 
+/// Resident memory per idle *server* connection, `n` of them: the clients
+/// live in a child process (`--hold N PORT CA`), so only the server's side
+/// is counted (and each process stays under its file descriptor limit).
+/// Returns (KiB per connection, seconds to set them all up).
+fn idle_server_memory(ca: &std::path::Path, port: u16, n: usize) -> (f64, f64) {
+    use std::io::BufRead;
+    let before = rss_kib();
+    let t = Instant::now();
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args(["--hold", &n.to_string(), &port.to_string()])
+        .arg(ca)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn self");
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    assert_eq!(line.trim(), "ready", "the holder could not connect");
+    let secs = t.elapsed().as_secs_f64();
+    std::thread::sleep(Duration::from_millis(1000));
+    let after = rss_kib();
+    drop(child.stdin.take());
+    let _ = child.wait();
+    ((after.saturating_sub(before)) as f64 / n as f64, secs)
+}
+
+/// The `--hold` child: `n` idle client connections until stdin closes.
+async fn hold_child(n: usize, port: u16, ca: std::path::PathBuf) {
+    let opts = vec![
+        SslOption::Cacertfile(ca),
+        SslOption::Mode(Mode::Binary),
+        SslOption::Active(Active::False),
+    ];
+    let mut held = Vec::with_capacity(n);
+    for _ in 0..n {
+        held.push(ssl::connect("127.0.0.1", port, opts.clone(), 30_000).await.unwrap());
+    }
+    println!("ready");
+    let mut buf = String::new();
+    let _ = tokio::task::spawn_blocking(move || std::io::stdin().read_line(&mut buf)).await;
+    drop(held);
+}
+
 /// New process to first completed handshake (a child runs `--first`).
 fn first_connection(cache: &std::path::Path) -> f64 {
     let t = Instant::now();
@@ -351,6 +396,16 @@ fn guest_only(opts: &[SslOption]) -> Vec<SslOption> {
 
 #[tokio::main]
 async fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("--hold") {
+        let (n, port, ca) = (args[2].parse().unwrap(), args[3].parse().unwrap(), args[4].clone().into());
+        wassl::runtime::configure(wassl::runtime::Limits {
+            max_connections: 1024,
+            ..Default::default()
+        });
+        process::run(hold_child(n, port, ca)).await;
+        return;
+    }
     if std::env::args().any(|a| a == "--first") {
         process::run(first_child()).await;
         return;
@@ -362,6 +417,7 @@ async fn main() {
             handshakes: 30,
             bulk_mib: 8,
             idle: 200,
+            idle_server: 2_000,
         }
     } else {
         Cfg {
@@ -369,6 +425,7 @@ async fn main() {
             handshakes: 200,
             bulk_mib: 32,
             idle: 1000,
+            idle_server: 10_000,
         }
     };
     wassl::runtime::configure(wassl::runtime::Limits {
@@ -471,6 +528,22 @@ async fn main() {
             median(inst),
             "µs",
         );
+        for n in [1_000, cfg.idle_server] {
+            let (kib, secs) = tokio::task::spawn_blocking({
+                let ca = pki.ca.id.certfile.clone();
+                move || idle_server_memory(&ca, port, n)
+            })
+            .await
+            .unwrap();
+            row(
+                &format!("resident memory per idle server conn ({n})"),
+                None,
+                None,
+                kib,
+                "KiB",
+            );
+            row(&format!("time to open {n} connections"), None, None, secs, "s");
+        }
         let (rss, linear) = idle_memory(&pki, port, cfg.idle).await;
         row(
             &format!("resident memory per idle socket ({} conns)", cfg.idle),
