@@ -346,3 +346,78 @@ async fn client_certificates_with_an_erlang_server() {
     let line = erl.expect("RESULT error", 10);
     assert!(line.contains("certificate_required"), "{line}");
 }
+
+fn erlang_protocol(args: &[&str]) -> Peer {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/erlang/protocol.escript");
+    let mut all = vec![script];
+    all.extend_from_slice(args);
+    Peer::start("escript", &all, b"", true)
+}
+
+/// An echo server with `extra` options; each connection's
+/// `session_resumption` and its exporter bytes (label `EXPERIMENTAL
+/// wassl`, no context, 32 bytes) go to the returned channel.
+async fn probing_server(
+    pki: &Pki,
+    extra: Vec<SslOption>,
+) -> (u16, tokio::sync::mpsc::UnboundedReceiver<(bool, Vec<u8>)>) {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let port = wassl_tests::scripted_server(pki, extra, move |s| {
+        let tx = tx.clone();
+        async move {
+            let resumed = ssl::connection_information(&s)
+                .await
+                .unwrap()
+                .session_resumption;
+            let exported = ssl::export_key_materials(&s, &[b"EXPERIMENTAL wassl"], &[None], &[32])
+                .await
+                .unwrap()
+                .remove(0);
+            let _ = tx.send((resumed, exported));
+            while let Some(Message::Ssl(_, d)) = process::receive_timeout(5_000).await {
+                if ssl::send(&s, d.as_bytes()).await.is_err() {
+                    return;
+                }
+            }
+        }
+    })
+    .await;
+    (port, rx)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn erlang_updates_keys_against_a_wassl_server() {
+    if skip_interop() {
+        return;
+    }
+    let pki = Pki::new();
+    let (port, _seen) = probing_server(&pki, vec![]).await;
+    let ca = pki.ca.id.certfile.to_str().unwrap();
+    let mut erl = erlang_protocol(&["keyupdate", &port.to_string(), ca]);
+    erl.expect("RESULT ok", 30);
+}
+
+/// Both sides derive the same exported bytes: OTP 25's `ssl:prf/5` with
+/// `master_secret` and the two randoms is the TLS 1.2 RFC 5705 exporter
+/// (it has no TLS 1.3 form; `export_key_materials` came in OTP 27).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn erlang_and_wassl_export_the_same_bytes() {
+    if skip_interop() {
+        return;
+    }
+    let pki = Pki::new();
+    let (port, mut seen) = probing_server(&pki, vec![]).await;
+    let ca = pki.ca.id.certfile.to_str().unwrap();
+    let mut erl = erlang_protocol(&["prf", &port.to_string(), ca, "EXPERIMENTAL wassl", "32"]);
+    let line = erl.expect("PRF ", 30);
+    let theirs = line.trim_start_matches("PRF ").trim().to_string();
+    let ours: String = seen
+        .recv()
+        .await
+        .unwrap()
+        .1
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(ours, theirs);
+}

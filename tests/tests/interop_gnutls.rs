@@ -173,7 +173,10 @@ async fn gnutls_cli_sends_early_data_to_a_wassl_server() {
     let mut cli = gnutls_cli(&pki, port, &["--resume", &flag]);
     cli.expect("*** This is a resumed session", 10);
     let first = got.recv().await.unwrap();
-    assert!(!first.0, "the first connection is a full handshake: {first:?}");
+    assert!(
+        !first.0,
+        "the first connection is a full handshake: {first:?}"
+    );
     let (resumed, data) = got.recv().await.unwrap();
     assert!(resumed);
     assert_eq!(data, "early from gnutls\n");

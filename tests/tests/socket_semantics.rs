@@ -552,10 +552,8 @@ async fn ip_port_and_send_timeouts() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hibernating_sockets_wake_and_lose_nothing() {
     let pki = Pki::new();
-    let port = wassl_tests::scripted_server(
-        &pki,
-        vec![SslOption::HibernateAfter(20)],
-        |s| async move {
+    let port =
+        wassl_tests::scripted_server(&pki, vec![SslOption::HibernateAfter(20)], |s| async move {
             // Echo, but late: both ends hibernate in between.
             while let Some(Message::Ssl(_, d)) = process::receive_timeout(5_000).await {
                 tokio::time::sleep(std::time::Duration::from_millis(150)).await;
@@ -563,9 +561,8 @@ async fn hibernating_sockets_wake_and_lose_nothing() {
                     return;
                 }
             }
-        },
-    )
-    .await;
+        })
+        .await;
     process::run(async {
         for active in [Active::True, Active::False] {
             let s = wassl_tests::pki_client(

@@ -336,7 +336,11 @@ async fn hold_child(n: usize, port: u16, ca: std::path::PathBuf) {
     ];
     let mut held = Vec::with_capacity(n);
     for _ in 0..n {
-        held.push(ssl::connect("127.0.0.1", port, opts.clone(), 30_000).await.unwrap());
+        held.push(
+            ssl::connect("127.0.0.1", port, opts.clone(), 30_000)
+                .await
+                .unwrap(),
+        );
     }
     println!("ready");
     let mut buf = String::new();
@@ -398,7 +402,11 @@ fn guest_only(opts: &[SslOption]) -> Vec<SslOption> {
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.get(1).map(String::as_str) == Some("--hold") {
-        let (n, port, ca) = (args[2].parse().unwrap(), args[3].parse().unwrap(), args[4].clone().into());
+        let (n, port, ca) = (
+            args[2].parse().unwrap(),
+            args[3].parse().unwrap(),
+            args[4].clone().into(),
+        );
         wassl::runtime::configure(wassl::runtime::Limits {
             max_connections: 1024,
             ..Default::default()
@@ -542,7 +550,13 @@ async fn main() {
                 kib,
                 "KiB",
             );
-            row(&format!("time to open {n} connections"), None, None, secs, "s");
+            row(
+                &format!("time to open {n} connections"),
+                None,
+                None,
+                secs,
+                "s",
+            );
         }
         let (rss, linear) = idle_memory(&pki, port, cfg.idle).await;
         row(
