@@ -627,7 +627,15 @@ async fn reasons_against_openssl_servers() {
     let under_leaf = not_ca.issue(&spec("under-leaf", true));
     let crl = SslOption::CrlCache(vec![inter.crl_pem(&[777]), pki.ca.crl(&[])]);
     // (leaf, its issuer, extra client options, alert, reason in the text, what OpenSSL prints)
-    let cases: Vec<(&Identity, &Ca, Vec<SslOption>, &str, &str, &str)> = vec![
+    type Case<'a> = (
+        &'a Identity,
+        &'a Ca,
+        Vec<SslOption>,
+        &'a str,
+        &'a str,
+        &'a str,
+    );
+    let cases: Vec<Case<'_>> = vec![
         (
             &future,
             &inter,

@@ -336,24 +336,25 @@ impl Conn {
             let owner_gone = self.owner.exited();
             let deadline = self.pending.as_ref().and_then(|p| p.deadline);
             tokio::select! {
-                req = rx.recv() => match req {
-                    Some(req) => match {
-                        active_at = Instant::now();
-                        if hibernating {
-                            rbuf.resize(self.opts.buffer, 0);
-                        }
-                        self.request(req).await
-                    } {
+                req = rx.recv() => {
+                    let Some(req) = req else {
+                        // Every handle is gone: nobody can use the socket again.
+                        self.close_quietly().await;
+                        break;
+                    };
+                    active_at = Instant::now();
+                    if hibernating {
+                        rbuf.resize(self.opts.buffer, 0);
+                    }
+                    match self.request(req).await {
                         Next::Continue => {}
                         Next::Stop => break,
                         Next::Downgrade(reply, rest) => {
                             let _ = reply.send(Ok((self.tcp, rest)));
                             return;
                         }
-                    },
-                    // Every handle is gone: nobody can use the socket again.
-                    None => { self.close_quietly().await; break }
-                },
+                    }
+                }
                 _ = owner_gone => { self.close_quietly().await; break }
                 r = read_or_wake(&mut self.tcp, &mut rbuf), if want_read => {
                     active_at = Instant::now();
