@@ -348,6 +348,28 @@ async fn hold_child(n: usize, port: u16, ca: std::path::PathBuf) {
     drop(held);
 }
 
+/// One figure from `examples/bench/erlang_loopback.escript`: OTP's ssl at
+/// both ends of the same loopback workload (`None` without `escript`).
+fn erlang_figure(mode: &str, n: usize, files: &[std::path::PathBuf; 3]) -> Option<f64> {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/bench/erlang_loopback.escript");
+    let out = Command::new("escript")
+        .arg(script)
+        .arg(mode)
+        .arg(n.to_string())
+        .args(files)
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let tag = if mode == "bulk" {
+        "BULK "
+    } else {
+        "HANDSHAKES "
+    };
+    text.lines()
+        .find_map(|l| l.strip_prefix(tag))
+        .and_then(|v| v.trim().parse().ok())
+}
+
 /// New process to first completed handshake (a child runs `--first`).
 fn first_connection(cache: &std::path::Path) -> f64 {
     let t = Instant::now();
@@ -511,20 +533,61 @@ async fn main() {
             gb.push(tcp_bulk(&pki, guest_port, false, cfg.bulk_mib).await);
             b.push(tcp_bulk(&pki, port, true, cfg.bulk_mib * 4).await);
         }
+        let (tcp_h, tcp_b) = (median(h), median(b));
         row(
             "connect+handshake+close, loopback TCP, API",
             None,
             Some(median(gh)),
-            median(h),
+            tcp_h,
             "conns/s",
         );
         row(
             "bulk send, loopback TCP, API, default suite",
             None,
             Some(median(gb)),
-            median(b),
+            tcp_b,
             "MiB/s",
         );
+        // The same loopback workloads with Erlang/OTP's own ssl at both ends.
+        let files = [
+            pki.server.certfile.clone(),
+            pki.server.keyfile.clone(),
+            pki.ca.id.certfile.clone(),
+        ];
+        let (mut eh, mut eb) = (Vec::new(), Vec::new());
+        for _ in 0..cfg.runs {
+            let (n, mib, f) = (cfg.handshakes / 2, cfg.bulk_mib * 4, files.clone());
+            let (h, b) = tokio::task::spawn_blocking(move || {
+                (
+                    erlang_figure("handshakes", n, &f),
+                    erlang_figure("bulk", mib, &f),
+                )
+            })
+            .await
+            .unwrap();
+            eh.extend(h);
+            eb.extend(b);
+        }
+        if eh.len() == cfg.runs && eb.len() == cfg.runs {
+            let (erl_h, erl_b) = (median(eh), median(eb));
+            println!(
+                "{:<46} {:>10} {:>11} {:<13} {:>9}",
+                "same loopback workload, Erlang/OTP ssl", "erlang", "wassl", "unit", "wassl/erl"
+            );
+            for (name, e, w, unit) in [
+                (
+                    "connect+handshake+close, loopback TCP",
+                    erl_h,
+                    tcp_h,
+                    "conns/s",
+                ),
+                ("bulk send, loopback TCP", erl_b, tcp_b, "MiB/s"),
+            ] {
+                println!("{name:<46} {e:>10.1} {w:>11.1} {unit:<13} {:>8.2}x", w / e);
+            }
+        } else {
+            println!("(escript missing or failed: the Erlang/OTP rows are skipped)");
+        }
         let mut inst = Vec::new();
         for _ in 0..cfg.runs {
             inst.push(wassl::bench::instantiate(200).await.unwrap().as_secs_f64() * 1e6);
