@@ -456,7 +456,17 @@ impl Conn {
                     let _ = reply.send(Err(Reason::Einval));
                     return Next::Continue;
                 }
-                let r = timed(deadline, self.handshake_steps(extra)).await;
+                let r = timed(deadline, self.handshake_start(extra)).await;
+                match &r {
+                    Err(e) => self.handshake_failed(e).await,
+                    Ok(Some(h)) if self.logs(LogLevel::Info) => {
+                        tracing::info!(
+                            sni = h.sni.as_deref().unwrap_or("-"),
+                            "paused at the ClientHello"
+                        );
+                    }
+                    Ok(_) => {}
+                }
                 let (ok, paused) = (r.is_ok(), matches!(r, Ok(Some(_))));
                 let _ = reply.send(r);
                 if !ok {
@@ -476,7 +486,10 @@ impl Conn {
                     let _ = reply.send(Err(Reason::Einval));
                     return Next::Continue;
                 }
-                let r = timed(deadline, self.handshake_continue(extra)).await;
+                let r = timed(deadline, self.continue_steps(extra)).await;
+                if let Err(e) = &r {
+                    self.handshake_failed(e).await;
+                }
                 let ok = r.is_ok();
                 let _ = reply.send(r);
                 if !ok {
@@ -736,30 +749,19 @@ impl Conn {
         Ok(())
     }
 
-    async fn handshake_steps(&mut self, extra: Vec<SslOption>) -> Result<Option<HelloExt>, Reason> {
-        if self.logs(LogLevel::Debug) {
-            tracing::debug!("handshake started");
+    /// A handshake (or its continuation) failed or timed out: say so, and
+    /// end the TCP stream so that the peer learns it too.
+    async fn handshake_failed(&mut self, e: &Reason) {
+        if self.logs(LogLevel::Info) {
+            tracing::info!(reason = %e, "handshake failed");
         }
-        let r = self.handshake_start(extra).await;
-        match &r {
-            Err(e) => {
-                if self.logs(LogLevel::Info) {
-                    tracing::info!(reason = %e, "handshake failed");
-                }
-                let _ = self.tcp.shutdown().await;
-            }
-            Ok(Some(h)) if self.logs(LogLevel::Info) => {
-                tracing::info!(
-                    sni = h.sni.as_deref().unwrap_or("-"),
-                    "paused at the ClientHello"
-                );
-            }
-            Ok(_) => {}
-        }
-        r
+        let _ = self.tcp.shutdown().await;
     }
 
     async fn handshake_start(&mut self, extra: Vec<SslOption>) -> Result<Option<HelloExt>, Reason> {
+        if self.logs(LogLevel::Debug) {
+            tracing::debug!("handshake started");
+        }
         let mut opts = std::mem::take(&mut self.tls_opts);
         opts.extend(extra.iter().cloned());
         if !extra.is_empty() {
@@ -794,17 +796,6 @@ impl Conn {
             let n = self.read_some(&mut rbuf).await?;
             self.feed(&rbuf[..n]).await?;
         }
-    }
-
-    async fn handshake_continue(&mut self, extra: Vec<SslOption>) -> Result<(), Reason> {
-        let r = self.continue_steps(extra).await;
-        if let Err(e) = &r {
-            if self.logs(LogLevel::Info) {
-                tracing::info!(reason = %e, "handshake failed");
-            }
-            let _ = self.tcp.shutdown().await;
-        }
-        r
     }
 
     async fn continue_steps(&mut self, extra: Vec<SslOption>) -> Result<(), Reason> {
