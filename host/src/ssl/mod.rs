@@ -499,16 +499,25 @@ pub async fn handshake_with(
     opts: Vec<SslOption>,
     timeout: impl Into<Timeout>,
 ) -> Result<SslSocket, Reason> {
-    let deadline = timeout.into().deadline();
     // With `{handshake, hello}` this pauses too; `handshake_hello` returns `Ext`.
+    run_handshake(socket, opts, timeout.into().deadline()).await?;
+    Ok(socket.clone())
+}
+
+/// The socket task's handshake with `extra` options; `Some(Ext)` when it
+/// paused at the ClientHello.
+async fn run_handshake(
+    socket: &SslSocket,
+    extra: Vec<SslOption>,
+    deadline: Option<Instant>,
+) -> Result<Option<HelloExt>, Reason> {
     socket
         .call(|reply| Request::Handshake {
-            extra: opts,
+            extra,
             deadline,
             reply,
         })
-        .await?;
-    Ok(socket.clone())
+        .await
 }
 
 /// What a server paused by `{handshake, hello}` read in the ClientHello:
@@ -540,15 +549,9 @@ pub async fn handshake_hello(
     timeout: impl Into<Timeout>,
 ) -> Result<(SslSocket, HelloExt), Reason> {
     opts.push(SslOption::Handshake(HandshakeMode::Hello));
-    let deadline = timeout.into().deadline();
-    let hello = socket
-        .call(|reply| Request::Handshake {
-            extra: opts,
-            deadline,
-            reply,
-        })
-        .await?;
-    let ext = hello.ok_or(Reason::Einval)?;
+    let ext = run_handshake(socket, opts, timeout.into().deadline())
+        .await?
+        .ok_or(Reason::Einval)?;
     Ok((socket.clone(), ext))
 }
 
@@ -675,12 +678,7 @@ async fn connect_stream(
         opts,
         owner: self_pid(),
     })?;
-    s.call(|reply| Request::Handshake {
-        extra: Vec::new(),
-        deadline,
-        reply,
-    })
-    .await?;
+    run_handshake(&s, Vec::new(), deadline).await?;
     Ok(s)
 }
 
