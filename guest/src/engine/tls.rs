@@ -928,9 +928,14 @@ impl Connection {
         };
         let conn =
             rustls::ClientConnection::new(cc, sn).map_err(|e| TlsError::Einval(e.to_string()))?;
-        Ok(Connection {
-            role: Role::Client,
-            conn: conn.into(),
+        Ok(Connection::fresh(Role::Client, conn.into(), cfg, sni_sent))
+    }
+
+    /// A connection that has done nothing yet.
+    fn fresh(role: Role, conn: rustls::Connection, cfg: &Config, sni_sent: Option<String>) -> Self {
+        Connection {
+            role,
+            conn,
             failed: None,
             sni_sent,
             refusal: cfg.refusal.clone(),
@@ -939,7 +944,7 @@ impl Connection {
             pending: Vec::new(),
             peer_closed: false,
             secrets: cfg.secrets.clone(),
-        })
+        }
     }
 
     /// A server.
@@ -950,18 +955,7 @@ impl Connection {
             .ok_or_else(|| TlsError::Einval("config is for a client".into()))?;
         let conn =
             rustls::ServerConnection::new(sc).map_err(|e| TlsError::Einval(e.to_string()))?;
-        Ok(Connection {
-            role: Role::Server,
-            conn: conn.into(),
-            failed: None,
-            sni_sent: None,
-            refusal: cfg.refusal.clone(),
-            emitted: false,
-            accepted: false,
-            pending: Vec::new(),
-            peer_closed: false,
-            secrets: cfg.secrets.clone(),
-        })
+        Ok(Connection::fresh(Role::Server, conn.into(), cfg, None))
     }
 
     /// True until the handshake has completed.
@@ -1434,18 +1428,9 @@ impl PausedServer {
             Ok(c) => c,
             Err((e, alert)) => return Err(self.fail(e, Some(alert))),
         };
-        let mut c = Connection {
-            role: Role::Server,
-            conn: conn.into(),
-            failed: None,
-            sni_sent: None,
-            refusal: cfg.refusal.clone(),
-            emitted: false,
-            accepted: true,
-            pending: Vec::new(),
-            peer_closed: false,
-            secrets: cfg.secrets.clone(),
-        };
+        let mut c = Connection::fresh(Role::Server, conn.into(), cfg, None);
+        // It has read the ClientHello.
+        c.accepted = true;
         let p = c.feed(&[])?;
         Ok((c, p))
     }
