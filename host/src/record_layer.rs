@@ -341,29 +341,36 @@ impl RecordLayer {
                     )
                 }
             }
-            let mut body = self.inbuf[end - len..end].to_vec();
+            // Decrypted in place in the input buffer: no copy per record.
+            let start = end - len;
             let nonce = self.rx.nonce();
-            let Ok(plain) = self
+            let opened = self
                 .rx
                 .key
-                .open_in_place(nonce, Aad::from(header), &mut body)
-            else {
+                .open_in_place(nonce, Aad::from(header), &mut self.inbuf[start..end])
+                .map(|plain| plain.len());
+            let Ok(plain_len) = opened else {
                 return Err(self.fail(alert::BAD_RECORD_MAC, "decryption failed"));
             };
             self.rx.seq += 1;
             // The content type is the last non-zero byte (RFC 8446, 5.2).
+            let plain = &self.inbuf[start..start + plain_len];
             let Some(tpos) = plain.iter().rposition(|b| *b != 0) else {
                 return Err(self.fail(alert::UNEXPECTED_MESSAGE, "a record with no content type"));
             };
-            let (content, inner) = (&plain[..tpos], plain[tpos]);
+            let (content, inner) = (start..start + tpos, plain[tpos]);
             if content.len() > MAX_FRAGMENT {
                 return Err(self.fail(alert::RECORD_OVERFLOW, "a plaintext over 2^14 bytes"));
             }
             match inner {
-                APPLICATION_DATA => o.plaintext.extend_from_slice(content),
-                ALERT => self.on_alert(content, o)?,
+                APPLICATION_DATA => o.plaintext.extend_from_slice(&self.inbuf[content]),
+                // Rare and small: copied out, as handling them changes `self`.
+                ALERT => {
+                    let alert = self.inbuf[content].to_vec();
+                    self.on_alert(&alert, o)?
+                }
                 HANDSHAKE => {
-                    let msgs = content.to_vec();
+                    let msgs = self.inbuf[content].to_vec();
                     self.on_handshake(&msgs, o)?
                 }
                 _ => return Err(self.fail(alert::UNEXPECTED_MESSAGE, "an unexpected content type")),
