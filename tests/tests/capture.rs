@@ -6,7 +6,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
 use wassl::process::{self, Message};
-use wassl::ssl::{self, Mode, SslOption, Version};
+use wassl::ssl::{self, SslOption, Version};
 use wassl_tests::{require, scratch_dir, skip_interop, Pki};
 
 /// `tshark` capturing TCP port `port` on loopback into `file`, started.
@@ -82,19 +82,12 @@ async fn tshark_decrypts_a_capture_with_wassls_key_log() {
             let payload = payload.clone();
             let pki = &pki;
             async move {
-                let s = ssl::connect(
-                    "localhost",
+                let s = wassl_tests::pki_client(
+                    pki,
                     port,
-                    vec![
-                        SslOption::Cacertfile(pki.ca.id.certfile.clone()),
-                        SslOption::Mode(Mode::Binary),
-                        SslOption::Versions(vec![v]),
-                        SslOption::KeepSecrets(true),
-                    ],
-                    10_000,
+                    vec![SslOption::Versions(vec![v]), SslOption::KeepSecrets(true)],
                 )
-                .await
-                .unwrap();
+                .await;
                 ssl::send(&s, payload.as_bytes()).await.unwrap();
                 match process::receive_timeout(10_000).await {
                     Some(Message::Ssl(_, d)) => assert_eq!(d.as_bytes(), payload.as_bytes()),

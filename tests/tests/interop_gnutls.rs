@@ -3,7 +3,7 @@
 //! key updates in both directions.
 
 use wassl::process::{self, Message};
-use wassl::ssl::{self, KeyUpdate, Mode, SessionTickets, SslOption, Version};
+use wassl::ssl::{self, KeyUpdate, SessionTickets, SslOption, Version};
 use wassl_tests::{free_port, scripted_server, skip_interop, Peer, Pki};
 
 /// An echo server: every chunk goes back as it came.
@@ -99,19 +99,15 @@ async fn a_wassl_client_updates_keys_against_gnutls_serv() {
     serv.expect("Echo Server listening", 10);
     for v in [Version::Tlsv1_3, Version::Tlsv1_2] {
         process::run(async {
-            let s = ssl::connect(
-                "localhost",
+            let s = wassl_tests::pki_client(
+                &pki,
                 port,
                 vec![
-                    SslOption::Cacertfile(pki.ca.id.certfile.clone()),
-                    SslOption::Mode(Mode::Binary),
                     SslOption::Versions(vec![v]),
                     SslOption::Active(ssl::Active::False),
                 ],
-                10_000,
             )
-            .await
-            .unwrap();
+            .await;
             ssl::send(&s, b"before\n").await.unwrap();
             assert_eq!(
                 ssl::recv(&s, 0, 5_000).await.unwrap().as_bytes(),
