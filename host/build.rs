@@ -23,6 +23,7 @@ fn main() {
     for p in [
         "guest/src",
         "guest/Cargo.toml",
+        "guest/vendor/rustls/src",
         "wit",
         "Cargo.lock",
         "Cargo.toml",
