@@ -27,6 +27,12 @@ pub enum Message {
     SslError(SslSocket, Reason),
     /// `{ssl_passive, S}`: an `{active, N}` socket has delivered N packets.
     SslPassive(SslSocket),
+    /// `{ssl, session_ticket, Ticket}`: a TLS 1.3 ticket for
+    /// `{use_ticket, [Ticket]}` (clients with `{session_tickets, manual}`).
+    SessionTicket(crate::ssl::Ticket),
+    /// `{ssl, S, {early_data, accepted | rejected}}`: after a client's
+    /// handshake with `{early_data, Data}`.
+    EarlyData(SslSocket, crate::ssl::EarlyDataStatus),
     /// Anything else, sent with [`Pid::send`].
     Other(Box<dyn Any + Send>),
 }
@@ -39,6 +45,14 @@ impl fmt::Debug for Message {
             Message::SslClosed(s) => write!(f, "{{ssl_closed,{s:?}}}"),
             Message::SslError(s, r) => write!(f, "{{ssl_error,{s:?},{r}}}"),
             Message::SslPassive(s) => write!(f, "{{ssl_passive,{s:?}}}"),
+            Message::SessionTicket(t) => write!(f, "{{ssl,session_ticket,{t:?}}}"),
+            Message::EarlyData(s, e) => {
+                write!(
+                    f,
+                    "{{ssl,{s:?},{{early_data,{}}}}}",
+                    format!("{e:?}").to_lowercase()
+                )
+            }
             Message::Other(_) => write!(f, "<other message>"),
         }
     }

@@ -5,6 +5,16 @@
 %%   keyupdate Port Ca       -> "RESULT ok" after echoes around update_keys
 %%   prf Port Ca Label Len   -> "PRF <hex>" (TLS 1.2: the RFC 5705 exporter
 %%                              without context, what ssl:prf/5 computes)
+%%   resume_client Port Ca Vsn -> "RESUMED true|false" for each of two
+%%                              connections (session_tickets auto, default
+%%                              reuse_sessions), each after an echo
+%% and as a server that clients resume with:
+%%   resume_server Cert Key Vsn -> "PORT N", then "RESUMED true|false SESSION
+%%                              <hex id>" per connection, whose first chunk it
+%%                              echoes (TLS 1.3: stateless tickets; TLS 1.2:
+%%                              session IDs). OTP before 29 reports
+%%                              session_resumption false for every TLS 1.2
+%%                              session (OTP issue 10470): there the ID tells.
 main(["keyupdate", Port, Ca]) ->
     ok = ssl:start(),
     {ok, S} = ssl:connect("localhost", list_to_integer(Port),
@@ -18,6 +28,36 @@ main(["keyupdate", Port, Ca]) ->
     Echo(<<"after write">>),
     io:format("RESULT ok~n"),
     ssl:close(S);
+main(["resume_client", Port, Ca, Vsn]) ->
+    ok = ssl:start(),
+    Tickets = case Vsn of
+                  "tlsv1.3" -> [{session_tickets, auto}];
+                  _ -> []
+              end,
+    Opts = [{verify, verify_peer}, {cacertfile, Ca}, {versions, [list_to_atom(Vsn)]},
+            {active, false}, {mode, binary} | Tickets],
+    Once = fun() ->
+                   {ok, S} = ssl:connect("localhost", list_to_integer(Port), Opts, 10000),
+                   ok = ssl:send(S, <<"ping">>),
+                   {ok, <<"ping">>} = ssl:recv(S, 4, 10000),
+                   {ok, Info} = ssl:connection_information(S, [session_resumption]),
+                   io:format("RESUMED ~p~n", [proplists:get_value(session_resumption, Info)]),
+                   ssl:close(S)
+           end,
+    Once(),
+    timer:sleep(100),
+    Once();
+main(["resume_server", Cert, Key, Vsn]) ->
+    ok = ssl:start(),
+    Tickets = case Vsn of
+                  "tlsv1.3" -> [{session_tickets, stateless}];
+                  _ -> [{reuse_sessions, true}]
+              end,
+    {ok, L} = ssl:listen(0, [{certfile, Cert}, {keyfile, Key}, {versions, [list_to_atom(Vsn)]},
+                             {reuseaddr, true}, {active, false}, {mode, binary} | Tickets]),
+    {ok, {_, Port}} = ssl:sockname(L),
+    io:format("PORT ~p~n", [Port]),
+    resume_serve(L);
 main(["prf", Port, Ca, Label, Len]) ->
     ok = ssl:start(),
     {ok, S} = ssl:connect("localhost", list_to_integer(Port),
@@ -29,3 +69,22 @@ main(["prf", Port, Ca, Label, Len]) ->
     ok = ssl:send(S, <<"done">>),
     timer:sleep(300),
     ssl:close(S).
+
+resume_serve(L) ->
+    {ok, T} = ssl:transport_accept(L),
+    case ssl:handshake(T, 10000) of
+        {ok, S} ->
+            {ok, Info} = ssl:connection_information(S, [session_resumption, session_id]),
+            Id = proplists:get_value(session_id, Info, <<>>),
+            io:format("RESUMED ~p SESSION ~s~n", [proplists:get_value(session_resumption, Info),
+                                                  [io_lib:format("~2.16.0b", [X]) || <<X>> <= Id]]),
+            case ssl:recv(S, 0, 10000) of
+                {ok, D} -> ssl:send(S, D);
+                _ -> ok
+            end,
+            timer:sleep(200),
+            ssl:close(S);
+        {error, E} ->
+            io:format("RESULT error ~0p~n", [E])
+    end,
+    resume_serve(L).

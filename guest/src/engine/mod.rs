@@ -13,8 +13,8 @@ mod tls;
 mod wire;
 
 pub use options::{
-    CertKey, CrlCheck, OptionError, PrivateKeyKind, ServerNameIndication, ServerTickets, TlsOption,
-    VerifyType,
+    CertKey, ClientSessions, CrlCheck, OptionError, PrivateKeyKind, ServerNameIndication,
+    ServerTickets, TlsOption, VerifyType,
 };
 
 /// What `sni_fun` answers for a server name.
@@ -27,7 +27,9 @@ pub enum SniAnswer {
     /// These chains and keys.
     CertsKeys(Vec<CertKey>),
 }
-pub use tls::{cipher_suite_names, group_names, sigalg_names, Config, Connection, PausedServer};
+pub use tls::{
+    cipher_suite_names, group_names, sigalg_names, Config, Connection, HandOff, PausedServer,
+};
 
 /// Which end of the connection this engine plays.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -191,6 +193,23 @@ pub struct ConnectionInfo {
     pub negotiated_protocol: Option<Vec<u8>>,
     /// True when the handshake resumed a session.
     pub session_resumption: bool,
+    /// A client's 0-RTT data: accepted or not (`None`: none asked for).
+    pub early_data: Option<bool>,
+}
+
+/// A session a client can resume later (see the `client-session` WIT record).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClientSession {
+    /// TLS 1.3 ticket or TLS 1.2 session.
+    pub version: ProtocolVersion,
+    /// TLS 1.2: the session ID (may be empty).
+    pub session_id: Vec<u8>,
+    /// TLS 1.3: most 0-RTT bytes the ticket allows.
+    pub max_early_data: u32,
+    /// Seconds the session may be resumed.
+    pub lifetime: u32,
+    /// The session, for `ClientSessions::offer`.
+    pub value: Vec<u8>,
 }
 
 /// What one `feed` produced.
@@ -270,6 +289,11 @@ pub trait VerifyHook: Send + Sync + std::fmt::Debug {
     fn session_take(&self, key: &[u8]) -> Option<Vec<u8>> {
         let _ = key;
         None
+    }
+
+    /// A client's new session, to resume later.
+    fn client_session(&self, session: ClientSession) {
+        let _ = session;
     }
 }
 

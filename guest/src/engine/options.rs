@@ -113,6 +113,21 @@ pub enum TlsOption {
     ReuseSessions(bool),
     /// The key of stateless tickets.
     TicketKey(Vec<u8>),
+    /// Client resumption: what to report, what to offer.
+    ClientSessions(ClientSessions),
+    /// `{early_data, Data}` (client).
+    SendEarlyData(Vec<u8>),
+}
+
+/// Client resumption (`session_tickets`, `reuse_sessions`, `use_ticket`, `reuse_session`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ClientSessions {
+    /// Report TLS 1.3 tickets to the host.
+    pub keep_tickets: bool,
+    /// Report the TLS 1.2 session to the host.
+    pub keep_tls12: bool,
+    /// Sessions (as reported earlier) to offer.
+    pub offer: Vec<Vec<u8>>,
 }
 
 /// `session_tickets` on a server.
@@ -212,6 +227,8 @@ pub(crate) struct Settings {
     pub(crate) early_data: u32,
     pub(crate) reuse_sessions: bool,
     pub(crate) ticket_key: Option<Vec<u8>>,
+    pub(crate) client_sessions: ClientSessions,
+    pub(crate) send_early_data: Option<Vec<u8>>,
 }
 
 fn quote(s: &str) -> String {
@@ -277,6 +294,7 @@ pub(crate) fn settings(role: super::Role, opts: Vec<TlsOption>) -> Result<Settin
     let (mut groups, mut sigalgs) = (None, None);
     let (mut tickets, mut reuse_sessions, mut ticket_key) = (ServerTickets::Disabled, true, None);
     let mut early_data = 0;
+    let (mut client_sessions, mut send_early_data) = (ClientSessions::default(), None);
     let mut certfile_pem: Option<(String, Vec<u8>)> = None;
     for opt in opts {
         match opt {
@@ -369,6 +387,8 @@ pub(crate) fn settings(role: super::Role, opts: Vec<TlsOption>) -> Result<Settin
                 }
                 ticket_key = Some(k)
             }
+            TlsOption::ClientSessions(c) => client_sessions = c,
+            TlsOption::SendEarlyData(d) => send_early_data = Some(d),
         }
     }
     let cacerts = cacerts
@@ -409,5 +429,7 @@ pub(crate) fn settings(role: super::Role, opts: Vec<TlsOption>) -> Result<Settin
         early_data,
         reuse_sessions,
         ticket_key,
+        client_sessions,
+        send_early_data,
     })
 }

@@ -4,7 +4,8 @@
 //! and maps rustls errors to Erlang alerts.
 
 use std::io::{Read, Write};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::WebPkiServerVerifier;
@@ -24,11 +25,11 @@ use super::options::{
     VerifyType,
 };
 use super::{
-    der, AlertOrigin, BadCert, CertKey, CipherSuiteInfo, ClientHelloInfo, ConnectionInfo, Failure,
-    PeerChain, Progress, ProtocolVersion, Role, Snapshot, SniAnswer, TlsAlert, TlsError,
-    TrafficSecrets, VerifyHook,
+    der, AlertOrigin, BadCert, CertKey, CipherSuiteInfo, ClientHelloInfo, ClientSession,
+    ConnectionInfo, Failure, PeerChain, Progress, ProtocolVersion, Role, Snapshot, SniAnswer,
+    TlsAlert, TlsError, TrafficSecrets, VerifyHook,
 };
-use rustls::client::ResolvesClientCert;
+use rustls::client::{ResolvesClientCert, Tls12ClientSessionValue, Tls13ClientSessionValue};
 use rustls::server::{ClientHello, ResolvesServerCert};
 use rustls::sign::CertifiedKey;
 
@@ -45,6 +46,10 @@ pub struct Config {
     sni: Option<ServerNameIndication>,
     refusal: Refusal,
     secrets: Secrets,
+    /// TLS 1.3 tickets received (clients that keep tickets); `None` otherwise.
+    tickets: Option<Arc<AtomicUsize>>,
+    /// `{early_data, Data}` (client).
+    early_data: Option<Vec<u8>>,
 }
 
 fn provider() -> Arc<CryptoProvider> {
@@ -279,6 +284,103 @@ impl rustls::server::StoresServerSessions for HostSessions {
     }
 }
 
+/// A client's session store. Sessions cross sandboxes as bytes: those the
+/// host offers are read back when rustls asks for one, and the ones rustls
+/// stores are reported to the host (when `client-sessions` asked for them).
+/// One configuration serves one connection, so the server name is not a key:
+/// the host already chose sessions for this peer.
+#[derive(Debug)]
+struct ClientSessions {
+    hook: Arc<dyn VerifyHook>,
+    keep_tickets: bool,
+    keep_tls12: bool,
+    offer13: Mutex<Vec<Vec<u8>>>,
+    offer12: Mutex<Vec<Vec<u8>>>,
+    /// What a session must be rebuilt against; set once the config exists.
+    fit: OnceLock<SessionFit>,
+    kx_hint: Mutex<Option<NamedGroup>>,
+    /// TLS 1.3 tickets received: a hand-off waits for the first one.
+    tickets: Arc<AtomicUsize>,
+}
+
+/// The parts of a client config a session is checked against (rustls
+/// resumes only under the verifier and certificate resolver it was made with).
+struct SessionFit {
+    suites: Vec<rustls::SupportedCipherSuite>,
+    verifier: Arc<dyn ServerCertVerifier>,
+    creds: Arc<dyn ResolvesClientCert>,
+}
+
+impl std::fmt::Debug for SessionFit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SessionFit")
+    }
+}
+
+impl rustls::client::ClientSessionStore for ClientSessions {
+    fn set_kx_hint(&self, _: ServerName<'static>, group: NamedGroup) {
+        *self.kx_hint.lock().unwrap_or_else(|e| e.into_inner()) = Some(group);
+    }
+
+    fn kx_hint(&self, _: &ServerName<'_>) -> Option<NamedGroup> {
+        *self.kx_hint.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn set_tls12_session(&self, _: ServerName<'static>, value: Tls12ClientSessionValue) {
+        if self.keep_tls12 {
+            self.hook.client_session(ClientSession {
+                version: ProtocolVersion::Tlsv1_2,
+                session_id: value.session_id_bytes().to_vec(),
+                max_early_data: 0,
+                lifetime: value.lifetime_secs(),
+                value: value.to_bytes(),
+            });
+        }
+    }
+
+    fn tls12_session(&self, _: &ServerName<'_>) -> Option<Tls12ClientSessionValue> {
+        let fit = self.fit.get()?;
+        let offer = self.offer12.lock().unwrap_or_else(|e| e.into_inner());
+        offer.iter().find_map(|b| {
+            Tls12ClientSessionValue::from_bytes(b, &fit.suites, &fit.verifier, &fit.creds)
+        })
+    }
+
+    fn remove_tls12_session(&self, _: &ServerName<'static>) {
+        self.offer12
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
+
+    fn insert_tls13_ticket(&self, _: ServerName<'static>, value: Tls13ClientSessionValue) {
+        self.tickets.fetch_add(1, Ordering::Relaxed);
+        if self.keep_tickets {
+            self.hook.client_session(ClientSession {
+                version: ProtocolVersion::Tlsv1_3,
+                session_id: Vec::new(),
+                max_early_data: value.max_early_data_size(),
+                lifetime: value.lifetime_secs(),
+                value: value.to_bytes(),
+            });
+        }
+    }
+
+    fn take_tls13_ticket(&self, _: &ServerName<'static>) -> Option<Tls13ClientSessionValue> {
+        let fit = self.fit.get()?;
+        let mut offer = self.offer13.lock().unwrap_or_else(|e| e.into_inner());
+        // Single use: a ticket offered once is gone, as RFC 8446 asks.
+        while !offer.is_empty() {
+            let b = offer.remove(0);
+            let v = Tls13ClientSessionValue::from_bytes(&b, &fit.suites, &fit.verifier, &fit.creds);
+            if v.is_some() {
+                return v;
+            }
+        }
+        None
+    }
+}
+
 /// TLS 1.3 secrets kept for a hand-off of the record layer, by label.
 /// One configuration serves one connection in a sandbox, so labels are enough.
 type Secrets = Arc<Mutex<Vec<(&'static str, Vec<u8>)>>>;
@@ -407,10 +509,11 @@ impl Config {
             forward: s.keylog.then(|| hook.clone()),
             kept: secrets.clone(),
         });
+        let mut tickets = None;
         let (client, server) = match role {
             Role::Client => {
                 let webpki = trust.server_verifier(None);
-                let verifier = Arc::new(ErlangServerVerifier {
+                let verifier: Arc<dyn ServerCertVerifier> = Arc::new(ErlangServerVerifier {
                     webpki,
                     trust: trust.clone(),
                     hook,
@@ -421,7 +524,7 @@ impl Config {
                     .with_protocol_versions(&versions)
                     .map_err(bad_versions)?
                     .dangerous()
-                    .with_custom_certificate_verifier(verifier);
+                    .with_custom_certificate_verifier(verifier.clone());
                 let mut cfg = match (&s.key, s.cert_chain.is_empty()) {
                     (Some(key), false) => builder
                         .with_client_auth_cert(s.cert_chain.clone(), key.clone_key())
@@ -442,9 +545,42 @@ impl Config {
                 cfg.enable_sni = s.sni != Some(ServerNameIndication::Disable);
                 cfg.key_log = key_log;
                 cfg.enable_secret_extraction = true;
-                // One engine instance per connection: a session cache would never be
-                // hit again. Resumption across instances is a host-side feature to come.
-                cfg.resumption = rustls::client::Resumption::disabled();
+                // One engine instance per connection: sessions come from the
+                // host and go back to it as bytes.
+                let cs = &s.client_sessions;
+                let (mut offer13, mut offer12) = (Vec::new(), Vec::new());
+                for o in &cs.offer {
+                    match o.first() {
+                        Some(0x13) => offer13.push(o.clone()),
+                        Some(0x12) => offer12.push(o.clone()),
+                        _ => {
+                            return Err(OptionError::new(
+                                "use_ticket",
+                                "[...]",
+                                "not a session this engine reported",
+                            ))
+                        }
+                    }
+                }
+                let seen = Arc::new(AtomicUsize::new(0));
+                let store = Arc::new(ClientSessions {
+                    hook: hook_for_log.clone(),
+                    keep_tickets: cs.keep_tickets,
+                    keep_tls12: cs.keep_tls12,
+                    offer13: Mutex::new(offer13),
+                    offer12: Mutex::new(offer12),
+                    fit: OnceLock::new(),
+                    kx_hint: Mutex::new(None),
+                    tickets: seen.clone(),
+                });
+                tickets = cs.keep_tickets.then_some(seen);
+                cfg.resumption = rustls::client::Resumption::store(store.clone());
+                cfg.enable_early_data = s.send_early_data.is_some();
+                let _ = store.fit.set(SessionFit {
+                    suites: provider.cipher_suites.clone(),
+                    verifier,
+                    creds: cfg.client_auth_cert_resolver.clone(),
+                });
                 (Some(Arc::new(cfg)), None)
             }
             Role::Server => {
@@ -553,6 +689,8 @@ impl Config {
             sni: s.sni,
             refusal,
             secrets,
+            tickets,
+            early_data: s.send_early_data,
         })
     }
 
@@ -906,6 +1044,23 @@ pub struct Connection {
     pending: Vec<u8>,
     peer_closed: bool,
     secrets: Secrets,
+    /// Tickets received so far, when the host wants them (clients).
+    tickets: Option<Arc<AtomicUsize>>,
+    /// Application data has arrived since the handshake.
+    app_data_seen: bool,
+    /// A client's 0-RTT data: `Some(sent)` when the user asked to send some.
+    early_sent: Option<bool>,
+}
+
+/// What [`Connection::hand_off`] gives.
+#[derive(Debug)]
+pub enum HandOff {
+    /// The record layer's state; the connection is now a snapshot.
+    Ready(Snapshot, TrafficSecrets),
+    /// Not yet (output pending, a ticket awaited): ask again after a feed.
+    Later(Box<Connection>),
+    /// Never (TLS 1.2, failed, closed): the engine keeps the records.
+    Never(Box<Connection>),
 }
 
 impl Connection {
@@ -926,9 +1081,16 @@ impl Connection {
             (ServerName::DnsName(d), true) => Some(d.as_ref().to_string()),
             _ => None,
         };
-        let conn =
+        let mut conn =
             rustls::ClientConnection::new(cc, sn).map_err(|e| TlsError::Einval(e.to_string()))?;
-        Ok(Connection::fresh(Role::Client, conn.into(), cfg, sni_sent))
+        // 0-RTT goes whole or not at all: the owner resends what was not sent.
+        let early_sent = cfg.early_data.as_ref().map(|d| match conn.early_data() {
+            Some(mut w) if w.bytes_left() >= d.len() => w.write_all(d).is_ok(),
+            _ => false,
+        });
+        let mut c = Connection::fresh(Role::Client, conn.into(), cfg, sni_sent);
+        c.early_sent = early_sent;
+        Ok(c)
     }
 
     /// A connection that has done nothing yet.
@@ -944,6 +1106,9 @@ impl Connection {
             pending: Vec::new(),
             peer_closed: false,
             secrets: cfg.secrets.clone(),
+            tickets: cfg.tickets.clone(),
+            app_data_seen: false,
+            early_sent: None,
         }
     }
 
@@ -1089,6 +1254,7 @@ impl Connection {
         self.accepted |= had_data;
         self.drain_output(&mut p.output);
         p.handshake_done = !self.conn.is_handshaking();
+        self.app_data_seen |= p.handshake_done && !p.plaintext.is_empty();
         Ok(p)
     }
 
@@ -1192,21 +1358,34 @@ impl Connection {
             sni_hostname,
             negotiated_protocol: self.conn.alpn_protocol().map(<[u8]>::to_vec),
             session_resumption: self.conn.handshake_kind() == Some(HandshakeKind::Resumed),
+            early_data: self.early_sent.map(|sent| {
+                sent && matches!(&self.conn, rustls::Connection::Client(c) if c.is_early_data_accepted())
+            }),
         })
     }
 
     /// Give up the record layer of an established TLS 1.3 connection: the
     /// snapshot answers `connection_information` and `peer_certificates`
-    /// from now on; the secrets let the host protect records. `Err(self)`
-    /// when it cannot be done (TLS 1.2, closed, failed, output pending).
+    /// from now on; the secrets let the host protect records.
     #[allow(deprecated)] // kernel connections are for the unbuffered API only
-    pub fn hand_off(self) -> Result<(Snapshot, TrafficSecrets), Box<Connection>> {
+    pub fn hand_off(self) -> HandOff {
         let tls13 = self.conn.protocol_version() == Some(rustls::ProtocolVersion::TLSv1_3);
-        if !tls13 || self.failed.is_some() || self.peer_closed || self.conn.wants_write() {
-            return Err(Box::new(self));
+        if !tls13 || self.failed.is_some() || self.peer_closed || self.conn.is_handshaking() {
+            return HandOff::Never(Box::new(self));
+        }
+        // The host's record layer drops post-handshake messages, so a client
+        // that keeps tickets holds its records until the server's first
+        // ticket (sent right after the handshake) or first data arrives.
+        let awaiting_ticket = self
+            .tickets
+            .as_ref()
+            .is_some_and(|t| t.load(Ordering::Relaxed) == 0)
+            && !self.app_data_seen;
+        if self.conn.wants_write() || awaiting_ticket {
+            return HandOff::Later(Box::new(self));
         }
         let Ok(info) = self.info() else {
-            return Err(Box::new(self));
+            return HandOff::Never(Box::new(self));
         };
         let kept = self.secrets.lock().map(|k| k.clone()).unwrap_or_default();
         let secret = |label: &str| {
@@ -1219,7 +1398,7 @@ impl Connection {
             secret("SERVER_TRAFFIC_SECRET_0"),
             secret("EXPORTER_SECRET"),
         ) else {
-            return Err(Box::new(self));
+            return HandOff::Never(Box::new(self));
         };
         let snapshot = Snapshot {
             role: self.role,
@@ -1240,7 +1419,7 @@ impl Connection {
         let Ok(x) = extracted else {
             unreachable!("rustls refused a hand-off that met its conditions")
         };
-        Ok((
+        HandOff::Ready(
             snapshot,
             TrafficSecrets {
                 suite,
@@ -1251,7 +1430,7 @@ impl Connection {
                 exporter_secret: exporter,
                 pending,
             },
-        ))
+        )
     }
 
     /// Turn a rustls error into Erlang's `{tls_alert, {Desc, Text}}`.

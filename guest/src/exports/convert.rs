@@ -91,6 +91,7 @@ pub(crate) fn info_out(i: engine::ConnectionInfo) -> wit::ConnectionInfo {
         sni_hostname: i.sni_hostname,
         negotiated_protocol: i.negotiated_protocol,
         session_resumption: i.session_resumption,
+        early_data: i.early_data,
     }
 }
 

@@ -71,6 +71,12 @@ fn option_in(o: wit::TlsOption) -> engine::TlsOption {
         wit::TlsOption::ReuseSessions(b) => E::ReuseSessions(b),
         wit::TlsOption::TicketKey(k) => E::TicketKey(k),
         wit::TlsOption::EarlyData(n) => E::EarlyData(n),
+        wit::TlsOption::ClientSessions(c) => E::ClientSessions(engine::ClientSessions {
+            keep_tickets: c.keep_tickets,
+            keep_tls12: c.keep_tls12,
+            offer: c.offer,
+        }),
+        wit::TlsOption::SendEarlyData(d) => E::SendEarlyData(d),
     }
 }
 

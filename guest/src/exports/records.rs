@@ -1,7 +1,7 @@
 //! `wassl:tls/records`: application data on an established connection.
 
 use crate::bindings::exports::wassl::tls::handshake::{ConnectionBorrow, Failure};
-use crate::bindings::exports::wassl::tls::records::{Guest, TrafficSecrets};
+use crate::bindings::exports::wassl::tls::records::{Guest, HandOffAnswer, TrafficSecrets};
 use crate::bindings::wassl::tls::types::{ConnectionInfo, Role, TlsError};
 use crate::engine;
 
@@ -63,15 +63,15 @@ impl Guest for Component {
             .map_err(convert::error_out)
     }
 
-    fn hand_off(conn: ConnectionBorrow<'_>) -> Option<TrafficSecrets> {
+    fn hand_off(conn: ConnectionBorrow<'_>) -> HandOffAnswer {
         let mut slot = conn.get::<ConnectionResource>().0.borrow_mut();
         let Slot::Live(c) = std::mem::replace(&mut *slot, Slot::Moving) else {
-            return None;
+            return HandOffAnswer::Never;
         };
         match c.hand_off() {
-            Ok((snapshot, t)) => {
+            engine::HandOff::Ready(snapshot, t) => {
                 *slot = Slot::HandedOff(snapshot);
-                Some(TrafficSecrets {
+                HandOffAnswer::Ready(TrafficSecrets {
                     suite: t.suite,
                     tx_seq: t.tx_seq,
                     tx_secret: t.tx_secret,
@@ -81,9 +81,13 @@ impl Guest for Component {
                     pending: t.pending,
                 })
             }
-            Err(c) => {
+            engine::HandOff::Later(c) => {
                 *slot = Slot::Live(*c);
-                None
+                HandOffAnswer::Later
+            }
+            engine::HandOff::Never(c) => {
+                *slot = Slot::Live(*c);
+                HandOffAnswer::Never
             }
         }
     }

@@ -2,7 +2,7 @@
 //! the host runs the user's verify_fun.
 
 use crate::bindings::wassl::tls::{types as wit, verify};
-use crate::engine::{BadCert, PeerChain, SniAnswer, VerifyHook};
+use crate::engine::{BadCert, ClientSession, PeerChain, SniAnswer, VerifyHook};
 
 use super::convert;
 
@@ -42,6 +42,16 @@ impl VerifyHook for HostVerify {
 
     fn session_take(&self, key: &[u8]) -> Option<Vec<u8>> {
         verify::session_take(key)
+    }
+
+    fn client_session(&self, s: ClientSession) {
+        verify::new_client_session(&wit::ClientSession {
+            version: convert::version_out(s.version),
+            session_id: s.session_id,
+            max_early_data: s.max_early_data,
+            lifetime: s.lifetime,
+            value: s.value,
+        });
     }
 
     fn sni_fun(&self, server_name: &str) -> SniAnswer {

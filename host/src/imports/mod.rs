@@ -17,6 +17,8 @@ pub(crate) struct HostState {
     pub(crate) limits: MemoryLimiter,
     pub(crate) verify: VerifyPolicy,
     pub(crate) keylog: KeylogSink,
+    /// Sessions a client engine reported and the socket has not taken yet.
+    pub(crate) client_sessions: Vec<crate::bindings::wassl::tls::types::ClientSession>,
 }
 
 impl HostState {
@@ -31,6 +33,7 @@ impl HostState {
             limits,
             verify,
             keylog,
+            client_sessions: Vec::new(),
         }
     }
 }

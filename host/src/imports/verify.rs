@@ -75,6 +75,13 @@ impl Host for HostState {
         sessions::take(&key)
     }
 
+    fn new_client_session(&mut self, session: crate::bindings::wassl::tls::types::ClientSession) {
+        // Bounded: a server flooding tickets cannot grow this past a few.
+        if self.client_sessions.len() < 16 {
+            self.client_sessions.push(session);
+        }
+    }
+
     fn keylog(&mut self, label: String, client_random: Vec<u8>, secret: Vec<u8>) {
         self.keylog.log(&label, &client_random, &secret);
     }

@@ -8,7 +8,7 @@ use wasmtime::Store;
 use super::Runtime;
 use crate::bindings::exports::wassl::tls::handshake::{ClientHello, Failure, Progress};
 use crate::bindings::exports::wassl::tls::options::TlsOption;
-use crate::bindings::wassl::tls::types::{self as wit, ConnectionInfo, Role};
+use crate::bindings::wassl::tls::types::{self as wit, ClientSession, ConnectionInfo, Role};
 use crate::bindings::Engine as World;
 use crate::imports::{HostState, KeylogSink, MemoryLimiter, VerifyPolicy};
 use crate::record_layer::{Handover, RecordError, RecordLayer};
@@ -183,18 +183,20 @@ impl Instance {
 
     /// After the handshake, ask the engine for its record layer.
     async fn hand_off(&mut self) -> Result<(), EngineFailure> {
-        self.offload = false; // one try: a TLS 1.2 engine keeps its records
+        use crate::bindings::exports::wassl::tls::records::HandOffAnswer;
         let conn = self.conn()?;
         let r = self
             .world
             .wassl_tls_records()
             .call_hand_off(&mut self.store, conn)
             .await;
-        let secrets = match r {
+        let answer = match r {
             Ok(s) => s,
             Err(e) => return Err(self.trapped(e).into()),
         };
-        if let Some(t) = secrets {
+        // "later" keeps `offload` on: the next feed asks again.
+        self.offload = matches!(answer, HandOffAnswer::Later);
+        if let HandOffAnswer::Ready(t) = answer {
             self.records = RecordLayer::new(Handover {
                 suite: t.suite,
                 tx_seq: t.tx_seq,
@@ -224,7 +226,7 @@ impl Instance {
         let info = self.info().await?;
         let peer_certificates = self.peer_certificates().await?;
         let keylog = self.keylog();
-        let state = HostState::new(
+        let mut state = HostState::new(
             MemoryLimiter {
                 limit: 0,
                 current: 0,
@@ -232,6 +234,7 @@ impl Instance {
             self.store.data().verify.clone(),
             KeylogSink::default(),
         );
+        state.client_sessions = std::mem::take(&mut self.store.data_mut().client_sessions);
         // The old store (instance, linear memory, pool slot) goes here.
         self.store = Store::new(&self.engine, state);
         self.config = None;
@@ -242,6 +245,11 @@ impl Instance {
             keylog,
         });
         Ok(())
+    }
+
+    /// Sessions the client engine reported since the last call.
+    pub(crate) fn take_client_sessions(&mut self) -> Vec<ClientSession> {
+        std::mem::take(&mut self.store.data_mut().client_sessions)
     }
 
     /// Lower (or raise, up to the runtime's limit) this sandbox's memory cap.

@@ -8,6 +8,7 @@ mod keys;
 mod listen;
 pub(crate) mod options;
 use rustls_pki_types::pem::PemObject;
+pub(crate) mod client_sessions;
 pub(crate) mod packet;
 pub(crate) mod pem_cache;
 mod reason;
@@ -24,9 +25,10 @@ use tokio::net::{TcpSocket, TcpStream};
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
+pub use client_sessions::{EarlyDataStatus, SessionData, Ticket};
 pub use options::{
     Active, CrlCheck, EarlyData, HandshakeMode, KeyType, LogLevel, Mode, OptName, Packet,
-    ServerNameIndication, SessionTickets, SslOption, Verify, Version,
+    ReuseSessions, ServerNameIndication, SessionTickets, SslOption, Verify, Version,
 };
 pub use packet::{decode_packet_term, HttpName, HttpPacket, HttpUri};
 pub use reason::{format_error, Reason};
@@ -398,6 +400,10 @@ pub struct ConnectionInformation {
     pub session_resumption: bool,
     /// `keylog`: NSS key log lines, with `{keep_secrets, true}`.
     pub keylog: Vec<String>,
+    /// `session_id` (TLS 1.2 clients): the ID the server gave the session.
+    pub session_id: Option<Vec<u8>>,
+    /// `session_data` (TLS 1.2 clients): for `{reuse_session, {Id, Data}}`.
+    pub session_data: Option<SessionData>,
 }
 
 impl ConnectionInformation {
@@ -413,6 +419,8 @@ impl ConnectionInformation {
             negotiated_protocol: i.negotiated_protocol,
             session_resumption: i.session_resumption,
             keylog: Vec::new(),
+            session_id: None,
+            session_data: None,
         }
     }
 }
@@ -847,6 +855,10 @@ pub enum InfoItem {
     MasterSecret,
     /// `server_random`: rustls does not expose it, so it is never returned.
     ServerRandom,
+    /// `session_id` (TLS 1.2 clients).
+    SessionId,
+    /// `session_data` (TLS 1.2 clients).
+    SessionData,
 }
 
 /// A value of `ssl:connection_information/2`, tagged with its item.
@@ -870,6 +882,10 @@ pub enum InfoValue {
     ClientRandom(Vec<u8>),
     /// `{master_secret, Bytes}`.
     MasterSecret(Vec<u8>),
+    /// `{session_id, Id}`.
+    SessionId(Vec<u8>),
+    /// `{session_data, Data}`.
+    SessionData(SessionData),
 }
 
 fn unhex(h: &str) -> Option<Vec<u8>> {
@@ -913,6 +929,8 @@ pub async fn connection_information_items(
             InfoItem::ClientRandom => field(None, 1).map(InfoValue::ClientRandom),
             InfoItem::MasterSecret => field(Some("CLIENT_RANDOM"), 2).map(InfoValue::MasterSecret),
             InfoItem::ServerRandom => None,
+            InfoItem::SessionId => i.session_id.clone().map(InfoValue::SessionId),
+            InfoItem::SessionData => i.session_data.clone().map(InfoValue::SessionData),
         };
         out.extend(v);
     }

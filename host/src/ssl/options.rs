@@ -96,8 +96,22 @@ pub enum EarlyData {
     Enabled,
     /// Server: refuse it (the default).
     Disabled,
-    /// Client: data to send as 0-RTT (refused: no client tickets yet).
+    /// Client: data to send as 0-RTT with a resumed handshake (needs
+    /// `{session_tickets, auto | manual}`). The owner then gets
+    /// `{ssl, S, {early_data, accepted | rejected}}`; rejected data was not
+    /// delivered and is not sent again: send it after the handshake.
     Send(Vec<u8>),
+}
+
+/// `{reuse_sessions, boolean() | save}`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReuseSessions {
+    /// `true` (the default): keep sessions and resume them.
+    True,
+    /// `false`: neither keep nor resume.
+    False,
+    /// `save` (client): a full handshake whose session is kept for later.
+    Save,
 }
 
 /// The most 0-RTT bytes a wassl server takes (as OTP's default).
@@ -261,12 +275,22 @@ pub enum SslOption {
     /// with every algorithm rustls implements.
     SignatureAlgsCert(Vec<String>),
     /// `{session_tickets, ...}`: on a server `disabled` (the default),
-    /// `stateless` or `stateful`; on a client `auto`/`manual` are refused for
-    /// now (see the README).
+    /// `stateless` or `stateful`; on a client `disabled` (the default),
+    /// `auto` (tickets kept by wassl, one used by the next connection to the
+    /// same peer) or `manual` (`{ssl, session_ticket, Ticket}` messages).
     SessionTickets(SessionTickets),
-    /// `{reuse_sessions, boolean()}`: on a server, keep sessions for TLS 1.2
-    /// session-ID resumption (default true); no effect on a client yet.
-    ReuseSessions(bool),
+    /// `{reuse_sessions, boolean() | save}`: keep TLS 1.2 sessions (server:
+    /// for session-ID resumption; client: to resume the next connection to
+    /// the same host and port with the same options). Default `true`.
+    ReuseSessions(ReuseSessions),
+    /// `{use_ticket, [Ticket]}` (client): tickets from `{ssl, session_ticket,
+    /// Ticket}` messages to offer (TLS 1.3), first usable one first.
+    UseTicket(Vec<crate::ssl::Ticket>),
+    /// `{reuse_session, SessionId | {SessionId, SessionData}}` (client): the
+    /// TLS 1.2 session to resume, from `connection_information(S,
+    /// [session_id, session_data])`. An ID alone is looked up among the
+    /// sessions this process kept.
+    ReuseSession(Vec<u8>, Option<crate::ssl::SessionData>),
     /// `{active, ...}`.
     Active(Active),
     /// `{mode, list | binary}`.
@@ -716,6 +740,61 @@ pub(crate) struct Split {
     pub(crate) tls: Vec<wit::TlsOption>,
     pub(crate) policy: crate::ssl::verify::Policy,
     pub(crate) keep_secrets: bool,
+    pub(crate) resumption: Resumption,
+}
+
+/// A client's resumption options, which the socket completes with the
+/// sessions it keeps for the peer (see `client_sessions`).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Resumption {
+    pub(crate) tickets: Option<SessionTickets>,
+    pub(crate) reuse: Option<ReuseSessions>,
+    pub(crate) use_tickets: Vec<crate::ssl::Ticket>,
+    pub(crate) reuse_session: Option<(Vec<u8>, Option<crate::ssl::SessionData>)>,
+    pub(crate) early_data: bool,
+}
+
+impl Resumption {
+    /// TLS 1.3 tickets are kept (`auto`) or given to the owner (`manual`).
+    pub(crate) fn tickets(&self) -> Option<SessionTickets> {
+        self.tickets
+            .filter(|t| matches!(t, SessionTickets::Auto | SessionTickets::Manual))
+    }
+
+    /// TLS 1.2 sessions are kept (`true`, the default, or `save`).
+    pub(crate) fn keep_tls12(&self) -> bool {
+        self.reuse != Some(ReuseSessions::False)
+    }
+
+    /// The engine option: what to report, and `offer` (the explicit sessions
+    /// and, unless `save`, what `cached` finds for the peer).
+    pub(crate) fn engine_option(
+        &self,
+        mut cached: impl FnMut(bool) -> Vec<Vec<u8>>,
+    ) -> wit::TlsOption {
+        let mut offer: Vec<Vec<u8>> = self.use_tickets.iter().map(|t| t.0.clone()).collect();
+        match &self.reuse_session {
+            Some((_, Some(data))) => offer.push(data.0.clone()),
+            Some((id, None)) => offer.extend(super::client_sessions::tls12_by_id(id)),
+            None => {}
+        }
+        let tickets = self.tickets() == Some(SessionTickets::Auto) && self.use_tickets.is_empty();
+        let tls12 = self.keep_tls12()
+            && self.reuse != Some(ReuseSessions::Save)
+            && self.reuse_session.is_none();
+        // `cached(true)` is a ticket, `cached(false)` the TLS 1.2 session.
+        if tickets {
+            offer.extend(cached(true));
+        }
+        if tls12 {
+            offer.extend(cached(false));
+        }
+        wit::TlsOption::ClientSessions(wit::ClientSessions {
+            keep_tickets: self.tickets().is_some(),
+            keep_tls12: self.keep_tls12(),
+            offer,
+        })
+    }
 }
 
 fn read_file(option: &str, path: &std::path::Path) -> Result<wit::PemFile, Reason> {
@@ -766,6 +845,7 @@ pub(crate) fn split(role: Role, opts: &[SslOption]) -> Result<Split, Reason> {
     let mut sni_fun = None;
     let mut keep_secrets = false;
     let mut early_data = false;
+    let mut resumption = Resumption::default();
     let stateful = opts
         .iter()
         .any(|o| matches!(o, SslOption::SessionTickets(SessionTickets::Stateful)));
@@ -850,17 +930,29 @@ pub(crate) fn split(role: Role, opts: &[SslOption]) -> Result<Split, Reason> {
             SslOption::SupportedGroups(g) => wit::TlsOption::SupportedGroups(g.clone()),
             SslOption::SignatureAlgs(s) => wit::TlsOption::SignatureAlgs(s.clone()),
             SslOption::SignatureAlgsCert(_) => continue,
-            SslOption::SessionTickets(SessionTickets::Auto | SessionTickets::Manual)
-                if role == Role::Client =>
-            {
+            SslOption::SessionTickets(
+                t @ (SessionTickets::Stateless | SessionTickets::Stateful),
+            ) if role == Role::Client => {
                 return Err(Reason::options(
                     "session_tickets",
-                    if matches!(o, SslOption::SessionTickets(SessionTickets::Auto)) { "auto" } else { "manual" },
-                    "client session tickets are not supported yet: rustls keeps client sessions opaque, so a \
-                     ticket cannot leave the per-connection sandbox",
+                    format!("{t:?}").to_lowercase(),
+                    "a client takes session_tickets disabled, auto or manual (stateless and stateful \
+                     are server values)",
                 ));
             }
-            SslOption::SessionTickets(t) if role == Role::Server => {
+            SslOption::SessionTickets(t) if role == Role::Client => {
+                resumption.tickets = Some(*t);
+                continue;
+            }
+            SslOption::SessionTickets(t @ (SessionTickets::Auto | SessionTickets::Manual)) => {
+                return Err(Reason::options(
+                    "session_tickets",
+                    format!("{t:?}").to_lowercase(),
+                    "a server takes session_tickets disabled, stateless or stateful (auto and manual \
+                     are client values)",
+                ));
+            }
+            SslOption::SessionTickets(t) => {
                 let t = match t {
                     SessionTickets::Stateless => {
                         tls.push(wit::TlsOption::TicketKey(
@@ -873,24 +965,31 @@ pub(crate) fn split(role: Role, opts: &[SslOption]) -> Result<Split, Reason> {
                 };
                 wit::TlsOption::SessionTickets(t)
             }
-            SslOption::SessionTickets(_) => continue,
             SslOption::EarlyData(EarlyData::Send(d)) if role == Role::Client => {
-                return Err(Reason::options(
-                    "early_data",
-                    format!("<<{} bytes>>", d.len()),
-                    "0-RTT from a wassl client needs a ticket from an earlier connection, and client \
-                     tickets are not kept yet (rustls keeps client sessions opaque)",
-                ));
+                resumption.early_data = true;
+                wit::TlsOption::SendEarlyData(d.clone())
             }
             SslOption::EarlyData(EarlyData::Enabled) if role == Role::Server => {
                 early_data = true;
                 wit::TlsOption::EarlyData(MAX_EARLY_DATA)
             }
             SslOption::EarlyData(_) | SslOption::AntiReplay(_) => continue,
-            SslOption::ReuseSessions(b) if role == Role::Server => {
-                wit::TlsOption::ReuseSessions(*b)
+            SslOption::ReuseSessions(r) if role == Role::Server => {
+                wit::TlsOption::ReuseSessions(*r != ReuseSessions::False)
             }
-            SslOption::ReuseSessions(_) => continue,
+            SslOption::ReuseSessions(r) => {
+                resumption.reuse = Some(*r);
+                continue;
+            }
+            SslOption::UseTicket(t) if role == Role::Client => {
+                resumption.use_tickets = t.clone();
+                continue;
+            }
+            SslOption::ReuseSession(id, data) if role == Role::Client => {
+                resumption.reuse_session = Some((id.clone(), data.clone()));
+                continue;
+            }
+            SslOption::UseTicket(_) | SslOption::ReuseSession(..) => continue,
             SslOption::Versions(vs) => {
                 wit::TlsOption::Versions(vs.iter().filter_map(|v| version(*v)).collect())
             }
@@ -976,6 +1075,14 @@ pub(crate) fn split(role: Role, opts: &[SslOption]) -> Result<Split, Reason> {
     if crate::imports::KeylogSink::new(keep_secrets).enabled() {
         tls.push(wit::TlsOption::Keylog(true));
     }
+    if resumption.early_data && resumption.tickets().is_none() {
+        return Err(Reason::options(
+            "incompatible",
+            "{early_data,<<...>>},{session_tickets,disabled}",
+            "a client sends early data only when resuming with a ticket: add {session_tickets, auto} \
+             or {session_tickets, manual} with {use_ticket, [Ticket]}",
+        ));
+    }
     if early_data && !stateful {
         return Err(Reason::options(
             "incompatible",
@@ -995,6 +1102,7 @@ pub(crate) fn split(role: Role, opts: &[SslOption]) -> Result<Split, Reason> {
             sni_fun,
         },
         keep_secrets,
+        resumption,
     })
 }
 

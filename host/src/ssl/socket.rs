@@ -10,7 +10,10 @@ use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
-use super::options::{self, Active, LogLevel, OptName, Packet, SocketOpts, SslOption};
+use super::client_sessions::{self, EarlyDataStatus, SessionData, Ticket};
+use super::options::{
+    self, Active, LogLevel, OptName, Packet, SessionTickets, SocketOpts, SslOption,
+};
 use super::packet::{self, Decoded, HttpPacket, Step};
 use super::{ConnectionInformation, Data, HelloExt, How, Reason, SslSocket, Stat, Timeout};
 use crate::bindings::exports::wassl::tls::handshake::{ClientHello, Progress};
@@ -176,6 +179,8 @@ struct Conn {
     stats: Counters,
     /// Plaintext bytes sent since the last key update (`key_update_at`).
     since_update: u64,
+    /// Client resumption: where sessions go, what was offered.
+    resume: Option<ClientResume>,
 }
 
 /// Start the task for `setup`; the socket is returned at once.
@@ -205,6 +210,7 @@ pub(crate) fn spawn(setup: Setup) -> Result<SslSocket, Reason> {
         pending: None,
         stats: Counters::default(),
         since_update: 0,
+        resume: None,
     };
     apply_kernel_options(&conn.tcp, &conn.opts);
     // Every event of this socket carries its id, role and peer.
@@ -242,7 +248,47 @@ fn apply_kernel_options(tcp: &TcpStream, o: &SocketOpts) {
 /// Build and configure a sandbox for `role` with `opts`: the single place
 /// where options meet the engine (so `listen` validates the same way).
 pub(crate) async fn new_instance(role: Role, opts: &[SslOption]) -> Result<Instance, Reason> {
-    let split = options::split(role, opts)?;
+    new_instance_for(role, opts, None).await.map(|(i, _)| i)
+}
+
+/// A client's resumption state for one connection.
+pub(crate) struct ClientResume {
+    key: client_sessions::PeerKey,
+    opts: options::Resumption,
+    /// The TLS 1.2 session offered from the cache (forgotten if refused).
+    offered_tls12: Option<Vec<u8>>,
+    /// The TLS 1.2 session of this connection: `session_id`, `session_data`.
+    pub(crate) tls12: Option<(Vec<u8>, SessionData)>,
+}
+
+/// [`new_instance`] for a client connecting to `peer` (host, port): it
+/// offers the sessions kept for that peer.
+pub(crate) async fn new_instance_for(
+    role: Role,
+    opts: &[SslOption],
+    peer: Option<(&str, u16)>,
+) -> Result<(Instance, Option<ClientResume>), Reason> {
+    let mut split = options::split(role, opts)?;
+    let mut resume = None;
+    if role == Role::Client {
+        let key = peer.map(|(host, port)| client_sessions::PeerKey::new(host, port, &split.tls));
+        let mut offered_tls12 = None;
+        let option = split.resumption.engine_option(|ticket| match &key {
+            Some(k) if ticket => client_sessions::take_ticket(k).into_iter().collect(),
+            Some(k) => {
+                offered_tls12 = client_sessions::tls12(k);
+                offered_tls12.iter().cloned().collect()
+            }
+            None => Vec::new(),
+        });
+        split.tls.push(option);
+        resume = key.map(|key| ClientResume {
+            key,
+            opts: split.resumption.clone(),
+            offered_tls12,
+            tls12: None,
+        });
+    }
     let rt = runtime::get().map_err(Reason::EngineTrap)?;
     let keylog = crate::imports::KeylogSink::new(split.keep_secrets);
     let mut inst = Instance::new(&rt, VerifyPolicy(split.policy), keylog).await?;
@@ -251,7 +297,7 @@ pub(crate) async fn new_instance(role: Role, opts: &[SslOption]) -> Result<Insta
     }
     inst.set_offload(split.socket.record_offload);
     inst.configure(role, split.tls).await?;
-    Ok(inst)
+    Ok((inst, resume))
 }
 
 /// A read into `buf`; with no buffer (hibernating), wait until bytes are
@@ -626,6 +672,11 @@ impl Conn {
                     Some(inst) if self.state == State::Connected => inst.info().await.map(|i| {
                         let mut info = ConnectionInformation::from_wit(i);
                         info.keylog = inst.keylog();
+                        if let Some((id, data)) = self.resume.as_ref().and_then(|r| r.tls12.clone())
+                        {
+                            info.session_id = Some(id);
+                            info.session_data = Some(data);
+                        }
                         info
                     }),
                     _ => Err(Reason::Einval),
@@ -768,7 +819,10 @@ impl Conn {
             self.opts = options::split(self.role, &opts)?.socket;
             apply_kernel_options(&self.tcp, &self.opts);
         }
-        let mut inst = new_instance(self.role, &opts).await?;
+        let port = self.tcp.peer_addr().map_or(0, |a| a.port());
+        let (mut inst, resume) =
+            new_instance_for(self.role, &opts, Some((&self.server_name, port))).await?;
+        self.resume = resume;
         let paused = self.role == Role::Server && self.opts.hello;
         match self.role {
             Role::Client => inst.client(&self.server_name).await?,
@@ -824,7 +878,66 @@ impl Conn {
         }
         self.state = State::Connected;
         self.log_established().await;
+        self.after_resumption().await;
         Ok(())
+    }
+
+    /// Sessions the client engine reported: to the cache, or to the owner.
+    fn take_sessions(&mut self) {
+        let Some(inst) = self.inst.as_mut() else {
+            return;
+        };
+        let sessions = inst.take_client_sessions();
+        let me = self.handle();
+        let Some(resume) = self.resume.as_mut() else {
+            return;
+        };
+        for s in sessions {
+            match s.version {
+                ProtocolVersion::Tlsv13 => match resume.opts.tickets() {
+                    Some(SessionTickets::Manual) => {
+                        if me.is_some() {
+                            self.owner.deliver(Message::SessionTicket(Ticket(s.value)));
+                        }
+                    }
+                    Some(_) => client_sessions::put_ticket(&resume.key, s.value, s.lifetime),
+                    None => {}
+                },
+                ProtocolVersion::Tlsv12 => {
+                    if resume.opts.keep_tls12() {
+                        client_sessions::put_tls12(
+                            &resume.key,
+                            s.session_id.clone(),
+                            s.value.clone(),
+                            s.lifetime,
+                        );
+                    }
+                    resume.tls12 = Some((s.session_id, SessionData(s.value)));
+                }
+            }
+        }
+    }
+
+    /// After a client handshake: forget a TLS 1.2 session the server did
+    /// not resume, and tell the owner what became of its early data.
+    async fn after_resumption(&mut self) {
+        let (Some(inst), Some(resume)) = (self.inst.as_mut(), self.resume.as_ref()) else {
+            return;
+        };
+        let Ok(info) = inst.info().await else {
+            return;
+        };
+        if let (Some(offered), false) = (&resume.offered_tls12, info.session_resumption) {
+            client_sessions::forget_tls12(&resume.key, offered);
+        }
+        if let Some(accepted) = info.early_data {
+            let status = if accepted {
+                EarlyDataStatus::Accepted
+            } else {
+                EarlyDataStatus::Rejected
+            };
+            self.tell_owner(|s| Message::EarlyData(s, status));
+        }
     }
 
     /// One read during the handshake; the peer vanishing is `closed`, and
@@ -863,6 +976,7 @@ impl Conn {
     async fn absorb(&mut self, r: Result<Progress, EngineFailure>) -> Result<Progress, Reason> {
         match r {
             Ok(mut p) => {
+                self.take_sessions();
                 let out = std::mem::take(&mut p.output);
                 self.write(&out).await?;
                 self.buf.append(&mut p.plaintext);

@@ -1,0 +1,405 @@
+//! A wassl client resuming against servers nobody here wrote: OpenSSL
+//! (`s_server -www` reports "New" or "Reused" itself), GnuTLS and
+//! Erlang/OTP (which print `session_resumption` as they see it). TLS 1.3
+//! tickets (`session_tickets` auto and manual, `use_ticket`, 0-RTT) and
+//! TLS 1.2 sessions (`reuse_sessions`, `reuse_session`).
+
+use wassl::process::{self, Message};
+use wassl::ssl::{
+    self, EarlyData, EarlyDataStatus, InfoItem, InfoValue, ReuseSessions, SessionTickets,
+    SslOption, SslSocket, Version,
+};
+use wassl_tests::{free_port, pki_client, skip_interop, Peer, Pki};
+
+/// `openssl s_server -www` on the PKI's server certificate, plus `extra`.
+fn s_server(pki: &Pki, extra: &[&str]) -> (Peer, u16) {
+    let port = free_port();
+    let p = port.to_string();
+    let mut args = vec![
+        "s_server",
+        "-accept",
+        &p,
+        "-cert",
+        pki.server.certfile.to_str().unwrap(),
+        "-key",
+        pki.server.keyfile.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let mut peer = Peer::start("openssl", &args, b"", false);
+    peer.expect("ACCEPT", 10);
+    (peer, port)
+}
+
+/// Everything the server sends until it closes.
+async fn read_all(s: &SslSocket) -> String {
+    let mut got = Vec::new();
+    while let Ok(d) = ssl::recv(s, 0, 10_000).await {
+        got.extend_from_slice(d.as_bytes());
+    }
+    String::from_utf8_lossy(&got).into_owned()
+}
+
+/// GET / from `s_server -www`: its status page, which says "New, TLSv1.3"
+/// or "Reused, TLSv1.3"; and whether wassl saw a resumption.
+async fn www(pki: &Pki, port: u16, extra: Vec<SslOption>) -> (String, bool, SslSocket) {
+    let mut opts = vec![SslOption::Active(ssl::Active::False)];
+    opts.extend(extra);
+    let s = pki_client(pki, port, opts).await;
+    let resumed = ssl::connection_information(&s)
+        .await
+        .unwrap()
+        .session_resumption;
+    ssl::send(&s, b"GET / HTTP/1.0\r\n\r\n").await.unwrap();
+    (read_all(&s).await, resumed, s)
+}
+
+fn says(page: &str, what: &str) -> bool {
+    page.lines().any(|l| l.starts_with(what))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auto_tickets_resume_against_openssl() {
+    if skip_interop() {
+        return;
+    }
+    let pki = Pki::new();
+    let (_srv, port) = s_server(&pki, &["-www", "-tls1_3"]);
+    process::run(async move {
+        let auto = || vec![SslOption::SessionTickets(SessionTickets::Auto)];
+        let (page, resumed, _) = www(&pki, port, auto()).await;
+        assert!(says(&page, "New, TLSv1.3"), "first: {page}");
+        assert!(!resumed);
+        let (page, resumed, _) = www(&pki, port, auto()).await;
+        assert!(says(&page, "Reused, TLSv1.3"), "second: {page}");
+        assert!(resumed, "wassl reports session_resumption");
+        // Without session_tickets nothing is offered.
+        let (page, resumed, _) = www(&pki, port, vec![]).await;
+        assert!(says(&page, "New, TLSv1.3"), "disabled: {page}");
+        assert!(!resumed);
+        // Other options (here: no verification) are another cache entry.
+        let (page, _, _) = www(
+            &pki,
+            port,
+            vec![
+                SslOption::SessionTickets(SessionTickets::Auto),
+                SslOption::Verify(ssl::Verify::VerifyNone),
+            ],
+        )
+        .await;
+        assert!(says(&page, "New, TLSv1.3"), "other options: {page}");
+    })
+    .await;
+}
+
+/// `manual`: the owner gets `{ssl, session_ticket, Ticket}` and offers it
+/// with `use_ticket`, here with 0-RTT data that the server answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn manual_tickets_and_early_data_against_openssl() {
+    if skip_interop() {
+        return;
+    }
+    let pki = Pki::new();
+    let (mut srv, port) = s_server(&pki, &["-tls1_3", "-early_data"]);
+    process::run(async move {
+        let s = pki_client(
+            &pki,
+            port,
+            vec![SslOption::SessionTickets(SessionTickets::Manual)],
+        )
+        .await;
+        let ticket = loop {
+            match process::receive_timeout(5_000).await {
+                Some(Message::SessionTicket(t)) => break t,
+                Some(_) => continue,
+                None => panic!("no {{ssl, session_ticket, _}} message"),
+            }
+        };
+        assert!(format!("{ticket:?}").starts_with("#Ticket<"), "{ticket:?}");
+        ssl::close(&s).await.unwrap();
+
+        let s = pki_client(
+            &pki,
+            port,
+            vec![
+                SslOption::SessionTickets(SessionTickets::Manual),
+                SslOption::UseTicket(vec![ticket.clone()]),
+                SslOption::EarlyData(EarlyData::Send(b"early bird\n".to_vec())),
+            ],
+        )
+        .await;
+        assert!(
+            ssl::connection_information(&s)
+                .await
+                .unwrap()
+                .session_resumption
+        );
+        let status = loop {
+            match process::receive_timeout(5_000).await {
+                Some(Message::EarlyData(_, st)) => break st,
+                Some(_) => continue,
+                None => panic!("no early_data status"),
+            }
+        };
+        assert_eq!(status, EarlyDataStatus::Accepted);
+        // s_server reports the 0-RTT bytes (on stderr, the bytes on stdout).
+        srv.expect("Early data received", 10);
+        let log = srv.finish(2);
+        assert!(log.contains("early bird"), "{log}");
+        ssl::close(&s).await.unwrap();
+
+        // The same ticket again: openssl refuses a replay of 0-RTT.
+        let s = pki_client(
+            &pki,
+            port,
+            vec![
+                SslOption::SessionTickets(SessionTickets::Manual),
+                SslOption::UseTicket(vec![ticket]),
+                SslOption::EarlyData(EarlyData::Send(b"replayed\n".to_vec())),
+            ],
+        )
+        .await;
+        let status = loop {
+            match process::receive_timeout(5_000).await {
+                Some(Message::EarlyData(_, st)) => break st,
+                Some(_) => continue,
+                None => panic!("no early_data status"),
+            }
+        };
+        assert_eq!(status, EarlyDataStatus::Rejected);
+        ssl::close(&s).await.unwrap();
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls12_sessions_resume_against_openssl() {
+    if skip_interop() {
+        return;
+    }
+    let pki = Pki::new();
+    for ticket_mode in [&[][..], &["-no_ticket"][..]] {
+        let mut args = vec!["-www", "-tls1_2"];
+        args.extend_from_slice(ticket_mode);
+        let (_srv, port) = s_server(&pki, &args);
+        let pki = &pki;
+        process::run(async move {
+            // reuse_sessions defaults to true, as in OTP.
+            let (page, _, first) = www(pki, port, vec![]).await;
+            assert!(says(&page, "New, TLSv1.2"), "{ticket_mode:?} first: {page}");
+            let items = ssl::connection_information_items(
+                &first,
+                &[InfoItem::SessionId, InfoItem::SessionData],
+            )
+            .await
+            .unwrap();
+            let (id, data) = match &items[..] {
+                [InfoValue::SessionId(id), InfoValue::SessionData(d)] => (id.clone(), d.clone()),
+                other => panic!("{ticket_mode:?}: {other:?}"),
+            };
+            if ticket_mode.is_empty() {
+                // A stateless session: the ID may be anything; the data matter.
+            } else {
+                assert_eq!(id.len(), 32, "the server's session ID");
+            }
+            let (page, resumed, _) = www(pki, port, vec![]).await;
+            assert!(
+                says(&page, "Reused, TLSv1.2"),
+                "{ticket_mode:?} second: {page}"
+            );
+            assert!(resumed);
+            let (page, _, _) = www(
+                pki,
+                port,
+                vec![SslOption::ReuseSessions(ReuseSessions::False)],
+            )
+            .await;
+            assert!(says(&page, "New, TLSv1.2"), "{ticket_mode:?} false: {page}");
+            let (page, _, _) = www(
+                pki,
+                port,
+                vec![SslOption::ReuseSessions(ReuseSessions::Save)],
+            )
+            .await;
+            assert!(says(&page, "New, TLSv1.2"), "{ticket_mode:?} save: {page}");
+            // The session of the first connection, by {Id, Data}.
+            let (page, resumed, _) = www(
+                pki,
+                port,
+                vec![
+                    SslOption::ReuseSessions(ReuseSessions::False),
+                    SslOption::ReuseSession(id, Some(data)),
+                ],
+            )
+            .await;
+            assert!(
+                says(&page, "Reused, TLSv1.2"),
+                "{ticket_mode:?} reuse_session: {page}"
+            );
+            assert!(resumed);
+        })
+        .await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tickets_resume_against_gnutls() {
+    if skip_interop() {
+        return;
+    }
+    let pki = Pki::new();
+    let port = free_port();
+    let p = port.to_string();
+    let mut srv = Peer::start(
+        "gnutls-serv",
+        &[
+            "--echo",
+            "--x509certfile",
+            pki.server.certfile.to_str().unwrap(),
+            "--x509keyfile",
+            pki.server.keyfile.to_str().unwrap(),
+            "--port",
+            &p,
+        ],
+        b"",
+        false,
+    );
+    srv.expect("listening", 10);
+    process::run(async move {
+        for (i, versions) in [vec![Version::Tlsv1_3], vec![Version::Tlsv1_2]]
+            .into_iter()
+            .enumerate()
+        {
+            let opts = || {
+                vec![
+                    SslOption::SessionTickets(SessionTickets::Auto),
+                    SslOption::Versions(versions.clone()),
+                    SslOption::Active(ssl::Active::False),
+                ]
+            };
+            for round in 0..2 {
+                let s = pki_client(&pki, port, opts()).await;
+                ssl::send(&s, format!("round {i}.{round}\n")).await.unwrap();
+                let echo = ssl::recv(&s, 0, 10_000).await.unwrap();
+                assert_eq!(echo.as_bytes(), format!("round {i}.{round}\n").as_bytes());
+                let resumed = ssl::connection_information(&s)
+                    .await
+                    .unwrap()
+                    .session_resumption;
+                assert_eq!(resumed, round == 1, "{versions:?} round {round}");
+                ssl::close(&s).await.unwrap();
+            }
+        }
+    })
+    .await;
+    // GnuTLS says so itself, for the TLS 1.3 and the TLS 1.2 resumption.
+    let log = srv.finish(1);
+    assert_eq!(
+        log.matches("This is a resumed session").count(),
+        2,
+        "gnutls-serv printed:\n{log}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_resume_against_erlang() {
+    if skip_interop() {
+        return;
+    }
+    let pki = Pki::new();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/erlang/protocol.escript");
+    for (vsn, opts) in [
+        (
+            "tlsv1.3",
+            vec![SslOption::SessionTickets(SessionTickets::Auto)],
+        ),
+        ("tlsv1.2", vec![]),
+    ] {
+        let mut erl = Peer::start(
+            "escript",
+            &[
+                script,
+                "resume_server",
+                pki.server.certfile.to_str().unwrap(),
+                pki.server.keyfile.to_str().unwrap(),
+                vsn,
+            ],
+            b"",
+            true,
+        );
+        let port: u16 = erl
+            .expect("PORT ", 30)
+            .trim_start_matches("PORT ")
+            .trim()
+            .parse()
+            .unwrap();
+        let pki = &pki;
+        process::run(async move {
+            for round in 0..2 {
+                let mut o = opts.clone();
+                o.push(SslOption::Active(ssl::Active::False));
+                let s = pki_client(pki, port, o).await;
+                ssl::send(&s, b"ping").await.unwrap();
+                assert_eq!(ssl::recv(&s, 0, 10_000).await.unwrap().as_bytes(), b"ping");
+                let resumed = ssl::connection_information(&s)
+                    .await
+                    .unwrap()
+                    .session_resumption;
+                assert_eq!(resumed, round == 1, "{vsn} round {round}");
+                let _ = ssl::close(&s).await;
+            }
+        })
+        .await;
+        let first = erl.expect("RESUMED ", 10);
+        let second = erl.expect("RESUMED ", 10);
+        let session = |l: &str| l.split("SESSION ").nth(1).unwrap_or("").trim().to_string();
+        if vsn == "tlsv1.3" {
+            assert!(first.starts_with("RESUMED false"), "{first}");
+            assert!(second.starts_with("RESUMED true"), "{second}");
+        } else {
+            // OTP 25 says `false` for every TLS 1.2 session (OTP issue
+            // 10470); the server resumed when it kept the session ID.
+            assert_eq!(session(&first).len(), 64, "{first}");
+            assert_eq!(session(&first), session(&second), "{first} / {second}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resumption_options_are_checked() {
+    // ({early_data, Data} without tickets: see hello_and_records.rs.)
+    let e = process::run(async {
+        ssl::connect(
+            "localhost",
+            1,
+            vec![
+                SslOption::SessionTickets(SessionTickets::Manual),
+                SslOption::UseTicket(vec![ssl::Ticket::from_bytes(b"not a ticket".to_vec())]),
+            ],
+            1_000,
+        )
+        .await
+        .unwrap_err()
+    })
+    .await;
+    assert!(
+        ssl::format_error(&e).contains("use_ticket"),
+        "{}",
+        ssl::format_error(&e)
+    );
+    let e = process::run(async {
+        ssl::connect(
+            "localhost",
+            1,
+            vec![SslOption::SessionTickets(SessionTickets::Stateless)],
+            1_000,
+        )
+        .await
+        .unwrap_err()
+    })
+    .await;
+    assert!(
+        ssl::format_error(&e).contains("server values"),
+        "{}",
+        ssl::format_error(&e)
+    );
+}
