@@ -76,6 +76,23 @@ impl EnginePair {
         (self.client.offloaded(), self.server.offloaded())
     }
 
+    /// Sessions the client was given (tickets, a TLS 1.2 session), as the
+    /// bytes `Ticket::from_bytes` / `SessionData::from_bytes` take.
+    pub fn client_sessions(&mut self) -> Vec<Vec<u8>> {
+        self.client
+            .take_client_sessions()
+            .into_iter()
+            .map(|s| s.value)
+            .collect()
+    }
+
+    /// Whether both ends report a resumed handshake.
+    pub async fn resumed(&mut self) -> Result<bool, Reason> {
+        let c = self.client.info().await?.session_resumption;
+        let s = self.server.info().await?.session_resumption;
+        Ok(c && s)
+    }
+
     /// Linear memory of the two sandboxes, in bytes.
     pub fn memory(&self) -> (usize, usize) {
         (self.client.memory(), self.server.memory())

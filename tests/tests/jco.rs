@@ -50,7 +50,14 @@ fn jco_engine_in_node_and_chromium() {
     if !dir.join("node_modules/.package-lock.json").exists() {
         run(&dir, "npm", &["install", "--no-audit", "--no-fund"], &[]);
     }
-    let out = run(&dir, "npm", &["test"], &[("WASSL_GUEST_WASM", &wasm)]);
+    // A test that hangs (a host import missing, a peer that never answers)
+    // fails after ten minutes instead of holding CI.
+    let out = run(
+        &dir,
+        "timeout",
+        &["600", "npm", "test"],
+        &[("WASSL_GUEST_WASM", &wasm)],
+    );
     // Node's runner prints its totals; every test must have run and passed.
     assert!(out.contains("# pass 4"), "{out}");
     assert!(out.contains("# fail 0"), "{out}");

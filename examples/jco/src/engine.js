@@ -73,7 +73,9 @@ export class Engine {
    * @param {'client'|'server'} role
    * @param {Array} options WIT `tls-option`s, e.g. `{tag: 'cacerts', val: [der]}`
    * @param {object} hooks `serverName` (client), `verify(chain) => true | badCert`,
-   *   `keylog(line)`, `trace(event)`
+   *   `keylog(line)`, `trace(event)`, `session(s)` (a client's new ticket
+   *   or TLS 1.2 session: `{version, sessionId, maxEarlyData, lifetime, value}`;
+   *   offer `value` again with the `client-sessions` option)
    */
   async connect(role, options, hooks = {}) {
     const trace = hooks.trace ?? (() => {});
@@ -92,6 +94,9 @@ export class Engine {
       sessionPut: () => false,
       sessionGet: () => undefined,
       sessionTake: () => undefined,
+      newClientSession(session) {
+        hooks.session?.(session);
+      },
     };
     const imports = { ...this.wasi, 'wassl:tls/types': {}, 'wassl:tls/verify': verify };
     const root = await instantiate((n) => this.modules.get(n), imports);

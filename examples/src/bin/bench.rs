@@ -36,11 +36,15 @@ struct Cfg {
 
 // ------------------------------------------------------------------ native
 
+/// Native configs; `resume` keeps rustls's default client session cache
+/// (every handshake after the first resumes), otherwise it is disabled so
+/// that each handshake is a full one.
 fn native_configs(
     id: &Identity,
     ca: &[u8],
     v: Version,
     suite: Option<&str>,
+    resume: bool,
 ) -> (Arc<rustls::ClientConfig>, Arc<rustls::ServerConfig>) {
     let mut provider = rustls::crypto::ring::default_provider();
     if let Some(name) = suite {
@@ -55,11 +59,14 @@ fn native_configs(
     };
     let mut roots = rustls::RootCertStore::empty();
     roots.add(CertificateDer::from(ca.to_vec())).unwrap();
-    let client = rustls::ClientConfig::builder_with_provider(provider.clone())
+    let mut client = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_protocol_versions(versions)
         .unwrap()
         .with_root_certificates(roots)
         .with_no_client_auth();
+    if !resume {
+        client.resumption = rustls::client::Resumption::disabled();
+    }
     let server = rustls::ServerConfig::builder_with_provider(provider)
         .with_protocol_versions(versions)
         .unwrap()
@@ -180,6 +187,34 @@ async fn wassl_handshakes(client: &[SslOption], server: &[SslOption], n: usize) 
     for _ in 0..n {
         let mut p = EnginePair::new(client, server, "localhost").await.unwrap();
         p.handshake().await.unwrap();
+    }
+    n as f64 / t.elapsed().as_secs_f64()
+}
+
+/// Resumed handshakes: each pair's client offers the session (a TLS 1.3
+/// ticket, a TLS 1.2 session) that the previous pair's client was given.
+async fn wassl_resumed(client: &[SslOption], server: &[SslOption], v: Version, n: usize) -> f64 {
+    let mut server = server.to_vec();
+    server.push(SslOption::SessionTickets(ssl::SessionTickets::Stateless));
+    let mut first = client.to_vec();
+    first.push(SslOption::SessionTickets(ssl::SessionTickets::Manual));
+    let mut p = EnginePair::new(&first, &server, "localhost").await.unwrap();
+    p.handshake().await.unwrap();
+    let mut session = p.client_sessions().pop().expect("a session to resume");
+    let t = Instant::now();
+    for _ in 0..n {
+        let mut c = first.clone();
+        c.push(match v {
+            Version::Tlsv1_2 => {
+                SslOption::ReuseSession(Vec::new(), Some(ssl::SessionData::from_bytes(session)))
+            }
+            _ => SslOption::UseTicket(vec![ssl::Ticket::from_bytes(session)]),
+        });
+        let mut p = EnginePair::new(&c, &server, "localhost").await.unwrap();
+        p.handshake().await.unwrap();
+        // The figure must be of resumed handshakes.
+        assert!(p.resumed().await.unwrap(), "not resumed");
+        session = p.client_sessions().pop().expect("a new session");
     }
     n as f64 / t.elapsed().as_secs_f64()
 }
@@ -480,7 +515,7 @@ async fn main() {
             ("TLS 1.3 ECDSA P-256", Version::Tlsv1_3),
             ("TLS 1.2 ECDHE-ECDSA P-256", Version::Tlsv1_2),
         ] {
-            let (cc, sc) = native_configs(id, &ca.cert_der, v, None);
+            let (cc, sc) = native_configs(id, &ca.cert_der, v, None, false);
             let (c, s) = opts_for(id, ca, v, None);
             let (gc, gs) = (guest_only(&c), guest_only(&s));
             let mut n = Vec::new();
@@ -498,13 +533,29 @@ async fn main() {
                 median(w),
                 "handshakes/s",
             );
+            // Resumed: native rustls with its session cache (the first
+            // handshake of a run is full), wassl with the session moved
+            // from one pair of sandboxes to the next.
+            let (rcc, rsc) = native_configs(id, &ca.cert_der, v, None, true);
+            let (mut n, mut w) = (Vec::new(), Vec::new());
+            for _ in 0..cfg.runs {
+                n.push(native_handshakes(&rcc, &rsc, cfg.handshakes));
+                w.push(wassl_resumed(&c, &s, v, cfg.handshakes).await);
+            }
+            row(
+                &format!("resumed handshakes, in memory, {label}"),
+                Some(median(n)),
+                None,
+                median(w),
+                "handshakes/s",
+            );
         }
         for (suite, name) in [
             ("AES_128_GCM_SHA256", "AES-128-GCM"),
             ("AES_256_GCM_SHA384", "AES-256-GCM"),
             ("CHACHA20_POLY1305_SHA256", "ChaCha20-Poly1305"),
         ] {
-            let (cc, sc) = native_configs(id, &ca.cert_der, Version::Tlsv1_3, Some(suite));
+            let (cc, sc) = native_configs(id, &ca.cert_der, Version::Tlsv1_3, Some(suite), false);
             let (c, s) = opts_for(id, ca, Version::Tlsv1_3, Some(suite));
             let (gc, gs) = (guest_only(&c), guest_only(&s));
             let mut n = Vec::new();
