@@ -96,11 +96,18 @@ impl PeerKey {
     pub(crate) fn new(host: &str, port: u16, tls: &[TlsOption]) -> PeerKey {
         let mut h = std::collections::hash_map::DefaultHasher::new();
         for o in tls {
-            if !matches!(
-                o,
-                TlsOption::ClientSessions(_) | TlsOption::SendEarlyData(_) | TlsOption::Keylog(_)
-            ) {
-                format!("{o:?}").hash(&mut h);
+            // Bytes are hashed as they are: a CA bundle's Debug text would
+            // cost far more than the bundle itself.
+            match o {
+                TlsOption::ClientSessions(_)
+                | TlsOption::SendEarlyData(_)
+                | TlsOption::Keylog(_) => {}
+                TlsOption::Cacerts(c) | TlsOption::Cert(c) | TlsOption::Crls(c) => c.hash(&mut h),
+                TlsOption::Cacertfile(f) | TlsOption::Certfile(f) | TlsOption::Keyfile(f) => {
+                    f.contents.hash(&mut h)
+                }
+                TlsOption::Key(k) => k.der.hash(&mut h),
+                other => format!("{other:?}").hash(&mut h),
             }
         }
         PeerKey {

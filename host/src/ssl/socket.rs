@@ -895,11 +895,11 @@ impl Conn {
         for s in sessions {
             match s.version {
                 ProtocolVersion::Tlsv13 => match resume.opts.tickets() {
-                    Some(SessionTickets::Manual) => {
-                        if me.is_some() {
-                            self.owner.deliver(Message::SessionTicket(Ticket(s.value)));
-                        }
+                    // Only while the socket has a handle (it is not closing).
+                    Some(SessionTickets::Manual) if me.is_some() => {
+                        self.owner.deliver(Message::SessionTicket(Ticket(s.value)));
                     }
+                    Some(SessionTickets::Manual) => {}
                     Some(_) => client_sessions::put_ticket(&resume.key, s.value, s.lifetime),
                     None => {}
                 },
