@@ -91,8 +91,29 @@ async fn auto_tickets_resume_against_openssl() {
     .await;
 }
 
+/// A client offering `ticket` with `data` as 0-RTT.
+async fn with_early_data(pki: &Pki, port: u16, ticket: ssl::Ticket, data: &[u8]) -> SslSocket {
+    let opts = vec![
+        SslOption::SessionTickets(SessionTickets::Manual),
+        SslOption::UseTicket(vec![ticket]),
+        SslOption::EarlyData(EarlyData::Send(data.to_vec())),
+    ];
+    pki_client(pki, port, opts).await
+}
+
+/// The `{ssl, S, {early_data, _}}` message that follows such a handshake.
+async fn early_data_status() -> EarlyDataStatus {
+    loop {
+        match process::receive_timeout(5_000).await {
+            Some(Message::EarlyData(_, st)) => return st,
+            Some(_) => continue,
+            None => panic!("no early_data status"),
+        }
+    }
+}
+
 /// `manual`: the owner gets `{ssl, session_ticket, Ticket}` and offers it
-/// with `use_ticket`, here with 0-RTT data that the server answers.
+/// with `use_ticket`, here with 0-RTT data that the server prints.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn manual_tickets_and_early_data_against_openssl() {
     if skip_interop() {
@@ -117,29 +138,14 @@ async fn manual_tickets_and_early_data_against_openssl() {
         assert!(format!("{ticket:?}").starts_with("#Ticket<"), "{ticket:?}");
         ssl::close(&s).await.unwrap();
 
-        let s = pki_client(
-            &pki,
-            port,
-            vec![
-                SslOption::SessionTickets(SessionTickets::Manual),
-                SslOption::UseTicket(vec![ticket.clone()]),
-                SslOption::EarlyData(EarlyData::Send(b"early bird\n".to_vec())),
-            ],
-        )
-        .await;
+        let s = with_early_data(&pki, port, ticket.clone(), b"early bird\n").await;
         assert!(
             ssl::connection_information(&s)
                 .await
                 .unwrap()
                 .session_resumption
         );
-        let status = loop {
-            match process::receive_timeout(5_000).await {
-                Some(Message::EarlyData(_, st)) => break st,
-                Some(_) => continue,
-                None => panic!("no early_data status"),
-            }
-        };
+        let status = early_data_status().await;
         assert_eq!(status, EarlyDataStatus::Accepted);
         // s_server reports the 0-RTT bytes (on stderr, the bytes on stdout).
         srv.expect("Early data received", 10);
@@ -148,23 +154,8 @@ async fn manual_tickets_and_early_data_against_openssl() {
         ssl::close(&s).await.unwrap();
 
         // The same ticket again: openssl refuses a replay of 0-RTT.
-        let s = pki_client(
-            &pki,
-            port,
-            vec![
-                SslOption::SessionTickets(SessionTickets::Manual),
-                SslOption::UseTicket(vec![ticket]),
-                SslOption::EarlyData(EarlyData::Send(b"replayed\n".to_vec())),
-            ],
-        )
-        .await;
-        let status = loop {
-            match process::receive_timeout(5_000).await {
-                Some(Message::EarlyData(_, st)) => break st,
-                Some(_) => continue,
-                None => panic!("no early_data status"),
-            }
-        };
+        let s = with_early_data(&pki, port, ticket, b"replayed\n").await;
+        let status = early_data_status().await;
         assert_eq!(status, EarlyDataStatus::Rejected);
         ssl::close(&s).await.unwrap();
     })
