@@ -250,6 +250,7 @@ async fn tickets_resume_against_gnutls() {
             pki.server.keyfile.to_str().unwrap(),
             "--port",
             &p,
+            "--earlydata",
         ],
         b"",
         false,
@@ -280,13 +281,30 @@ async fn tickets_resume_against_gnutls() {
                 ssl::close(&s).await.unwrap();
             }
         }
+        // 0-RTT on an `auto` ticket, which gnutls-serv --earlydata takes.
+        let s = pki_client(
+            &pki,
+            port,
+            vec![
+                SslOption::SessionTickets(SessionTickets::Auto),
+                SslOption::Versions(vec![Version::Tlsv1_3]),
+                SslOption::EarlyData(EarlyData::Send(b"zero rtt\n".to_vec())),
+                SslOption::Active(ssl::Active::False),
+            ],
+        )
+        .await;
+        assert_eq!(early_data_status().await, EarlyDataStatus::Accepted);
+        ssl::send(&s, b"after 0-rtt\n").await.unwrap();
+        let echo = ssl::recv(&s, 0, 10_000).await.unwrap();
+        assert_eq!(echo.as_bytes(), b"after 0-rtt\n");
+        ssl::close(&s).await.unwrap();
     })
     .await;
-    // GnuTLS says so itself, for the TLS 1.3 and the TLS 1.2 resumption.
+    // GnuTLS says so itself, for the TLS 1.3, TLS 1.2 and 0-RTT resumptions.
     let log = srv.finish(1);
     assert_eq!(
         log.matches("This is a resumed session").count(),
-        2,
+        3,
         "gnutls-serv printed:\n{log}"
     );
 }
