@@ -884,10 +884,14 @@ impl Conn {
 
     /// Sessions the client engine reported: to the cache, or to the owner.
     fn take_sessions(&mut self) {
-        let Some(inst) = self.inst.as_mut() else {
+        // Runs after every feed: servers and idle clients leave at once.
+        let (Some(inst), true) = (self.inst.as_mut(), self.resume.is_some()) else {
             return;
         };
         let sessions = inst.take_client_sessions();
+        if sessions.is_empty() {
+            return;
+        }
         let me = self.handle();
         let Some(resume) = self.resume.as_mut() else {
             return;
@@ -924,6 +928,10 @@ impl Conn {
         let (Some(inst), Some(resume)) = (self.inst.as_mut(), self.resume.as_ref()) else {
             return;
         };
+        // One more engine call, only when there is something to learn.
+        if resume.offered_tls12.is_none() && !resume.opts.early_data {
+            return;
+        }
         let Ok(info) = inst.info().await else {
             return;
         };
