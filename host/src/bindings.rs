@@ -7,4 +7,8 @@ wasmtime::component::bindgen!({
     path: "../wit",
     world: "engine",
     exports: { default: async },
+    with: {
+        "wassl:tls/crypto.key-share": crate::imports::crypto::KeyShare,
+        "wassl:tls/crypto.signing-key": crate::imports::crypto::SigningKey,
+    },
 });

@@ -233,7 +233,24 @@ impl Ca {
 
     /// Issue a leaf certificate with extras.
     pub fn issue_with(&self, spec: &LeafSpec<'_>, extras: &Extras) -> Identity {
-        let key = KeyPair::generate().expect("leaf key");
+        self.issue_for(spec, extras, KeyPair::generate().expect("leaf key"))
+    }
+
+    /// Issue a leaf certificate for an RSA-2048 key made by `openssl
+    /// genpkey` (ring signs with RSA keys but cannot make them); `None`
+    /// without openssl.
+    pub fn issue_rsa(&self, spec: &LeafSpec<'_>) -> Option<Identity> {
+        let out = std::process::Command::new("openssl")
+            .args(["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"])
+            .output()
+            .ok()
+            .filter(|o| o.status.success())?;
+        let pem = String::from_utf8(out.stdout).ok()?;
+        let key = KeyPair::from_pkcs8_pem_and_sign_algo(&pem, &rcgen::PKCS_RSA_SHA256).ok()?;
+        Some(self.issue_for(spec, &Extras::default(), key))
+    }
+
+    fn issue_for(&self, spec: &LeafSpec<'_>, extras: &Extras, key: KeyPair) -> Identity {
         let mut params = CertificateParams::new(Vec::<String>::new()).expect("params");
         params.distinguished_name.push(DnType::CommonName, spec.cn);
         params.subject_alt_names = spec

@@ -5,6 +5,7 @@
 //! exports translate to WIT, named after the Erlang `ssl` terms.
 
 pub mod alert;
+pub mod crypto;
 mod der;
 pub mod options;
 #[cfg(test)]

@@ -418,14 +418,18 @@ impl rustls::KeyLog for SecretLog {
     }
 }
 
-/// The ring provider with only `ciphers` (in that order), if given.
+/// The ring provider with only `ciphers` (in that order), if given; key
+/// exchange, signing and verification on the host where it offers them.
 fn provider_for(
     ciphers: &Option<Vec<u16>>,
     groups: &Option<Vec<NamedGroup>>,
     sigalgs: &Option<Vec<SignatureScheme>>,
 ) -> Result<Arc<CryptoProvider>, OptionError> {
     // Names were resolved by `resolve_*`; only what ring implements stays.
-    let mut p = rustls::crypto::ring::default_provider();
+    let mut p = super::crypto::with_host(
+        rustls::crypto::ring::default_provider(),
+        super::crypto::capabilities(),
+    );
     if let Some(names) = groups {
         let all = std::mem::take(&mut p.kx_groups);
         for n in names {

@@ -2,6 +2,7 @@
 //! conversion only, one module per exported interface.
 
 mod convert;
+mod crypto;
 mod handshake;
 mod options;
 mod records;

@@ -86,6 +86,7 @@ pub(crate) struct ConfigResource(pub(crate) engine::Config);
 impl GuestConfig for ConfigResource {
     fn create(role: Role, opts: Vec<wit::TlsOption>) -> Result<wit::Config, wit::OptionError> {
         let opts = opts.into_iter().map(option_in).collect();
+        engine::crypto::install(&super::crypto::IMPORTED);
         engine::Config::new(convert::role(role), opts, Arc::new(HostVerify))
             .map(|c| wit::Config::new(ConfigResource(c)))
             .map_err(|e| wit::OptionError {

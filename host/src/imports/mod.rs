@@ -1,6 +1,7 @@
 //! Host implementations of the interfaces the guest imports, and the state
 //! each connection's `Store` carries.
 
+pub(crate) mod crypto;
 pub(crate) mod verify;
 
 use wasmtime::component::ResourceTable;
@@ -19,6 +20,8 @@ pub(crate) struct HostState {
     pub(crate) keylog: KeylogSink,
     /// Sessions a client engine reported and the socket has not taken yet.
     pub(crate) client_sessions: Vec<crate::bindings::wassl::tls::types::ClientSession>,
+    /// Offer the engine native crypto (`{host_crypto, false}` turns it off).
+    pub(crate) host_crypto: bool,
 }
 
 impl HostState {
@@ -34,6 +37,7 @@ impl HostState {
             verify,
             keylog,
             client_sessions: Vec::new(),
+            host_crypto: true,
         }
     }
 }

@@ -120,6 +120,12 @@ impl Instance {
         self.offload = on;
     }
 
+    /// Whether the engine is offered the host's native crypto for its
+    /// next configuration (on by default; `{host_crypto, false}`).
+    pub(crate) fn set_host_crypto(&mut self, on: bool) {
+        self.store.data_mut().host_crypto = on;
+    }
+
     /// Idle: shrink the host record layer's buffers.
     pub(crate) fn hibernate(&mut self) {
         if let Some(rl) = self.records.as_mut() {

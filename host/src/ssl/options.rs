@@ -342,6 +342,11 @@ pub enum SslOption {
     /// hardware help and runs near 1% of native speed). `false` keeps every
     /// key inside the sandbox.
     RecordOffload(bool),
+    /// wassl extension: `{host_crypto, boolean()}`. The engine's key
+    /// exchange, signatures and signature checks run natively on the host
+    /// (the `wassl:tls/crypto` import; default `true`), private keys held
+    /// by the host. `false` keeps all handshake crypto inside the sandbox.
+    HostCrypto(bool),
     /// `{early_data, enabled | disabled}` on a server: accept 0-RTT data
     /// (up to 16 KiB) from clients resuming with a ticket; it reaches the
     /// owner as ordinary data. Needs `{session_tickets, stateful}`: rustls
@@ -571,6 +576,7 @@ impl SslOption {
                 | SslOption::Backlog(_)
                 | SslOption::EngineMemoryLimit(_)
                 | SslOption::RecordOffload(_)
+                | SslOption::HostCrypto(_)
                 | SslOption::Handshake(_)
                 | SslOption::LogAlert(_)
                 | SslOption::MaxHandshakeSize(_)
@@ -605,6 +611,7 @@ pub(crate) struct SocketOpts {
     pub(crate) backlog: u32,
     pub(crate) engine_memory_limit: Option<usize>,
     pub(crate) record_offload: bool,
+    pub(crate) host_crypto: bool,
     pub(crate) hello: bool,
     pub(crate) log_alert: bool,
     pub(crate) max_handshake_size: usize,
@@ -637,6 +644,7 @@ impl Default for SocketOpts {
             backlog: 5,
             engine_memory_limit: None,
             record_offload: true,
+            host_crypto: true,
             hello: false,
             log_alert: true,
             max_handshake_size: 256 * 1024,
@@ -674,6 +682,7 @@ impl SocketOpts {
                 SslOption::Backlog(n) => self.backlog = *n,
                 SslOption::EngineMemoryLimit(n) => self.engine_memory_limit = Some(*n),
                 SslOption::RecordOffload(b) => self.record_offload = *b,
+                SslOption::HostCrypto(b) => self.host_crypto = *b,
                 SslOption::Handshake(m) => self.hello = *m == HandshakeMode::Hello,
                 SslOption::LogAlert(b) => self.log_alert = *b,
                 SslOption::MaxHandshakeSize(n) => self.max_handshake_size = *n,

@@ -296,6 +296,7 @@ pub(crate) async fn new_instance_for(
         inst.set_memory_limit(limit);
     }
     inst.set_offload(split.socket.record_offload);
+    inst.set_host_crypto(split.socket.host_crypto);
     inst.configure(role, split.tls).await?;
     Ok((inst, resume))
 }
@@ -861,6 +862,7 @@ impl Conn {
         let keylog = crate::imports::KeylogSink::new(split.keep_secrets);
         let inst = self.inst.as_mut().ok_or(Reason::Einval)?;
         inst.set_offload(split.socket.record_offload);
+        inst.set_host_crypto(split.socket.host_crypto);
         let r = inst
             .resume(split.tls, VerifyPolicy(split.policy), keylog)
             .await;

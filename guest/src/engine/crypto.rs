@@ -1,0 +1,417 @@
+//! rustls crypto backed by the host (the imported `crypto` interface): key
+//! exchange, signing and signature verification run natively outside the
+//! sandbox, private keys stay in host resources. The TLS state machine,
+//! transcript hash, key schedule and handshake AEAD stay in the engine.
+//!
+//! rustls wants `'static` algorithm tables, so the host is installed once per
+//! instance ([`install`]) and the tables below call it; whether a connection
+//! uses them is decided per configuration ([`Capabilities`]).
+
+use std::fmt;
+use std::sync::{Arc, OnceLock};
+
+use rustls::crypto::{
+    ActiveKeyExchange, CompletedKeyExchange, CryptoProvider, KeyProvider, SharedSecret,
+    SupportedKxGroup, WebPkiSupportedAlgorithms,
+};
+use rustls::pki_types::{
+    AlgorithmIdentifier, InvalidSignature, PrivateKeyDer, SignatureVerificationAlgorithm,
+    SubjectPublicKeyInfoDer,
+};
+use rustls::sign::{Signer, SigningKey};
+use rustls::{Error, NamedGroup, SignatureAlgorithm, SignatureScheme};
+
+/// What the host does natively (the `capabilities` flags).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Capabilities {
+    /// X25519, secp256r1 and secp384r1 key exchange.
+    pub key_exchange: bool,
+    /// Private keys and signing.
+    pub signing: bool,
+    /// Signature verification (certificates and handshake signatures).
+    pub verification: bool,
+}
+
+/// How a private key's DER is wrapped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyFormat {
+    /// An RSAPrivateKey (PKCS #1).
+    Pkcs1,
+    /// An ECPrivateKey (SEC 1).
+    Sec1,
+    /// A PrivateKeyInfo (PKCS #8).
+    Pkcs8,
+}
+
+/// A key of the host's, as `load-signing-key` answers.
+pub struct LoadedKey {
+    /// The host's handle.
+    pub key: Box<dyn HostKey>,
+    /// rustls's SignatureAlgorithm code (1 RSA, 3 ECDSA, 7 Ed25519).
+    pub algorithm: u8,
+    /// SubjectPublicKeyInfo, DER.
+    pub public_key: Vec<u8>,
+    /// SignatureScheme codes, preferred first.
+    pub schemes: Vec<u16>,
+}
+
+/// A private key held by the host.
+pub trait HostKey: Send + Sync {
+    /// Sign `message` with `scheme`.
+    fn sign(&self, scheme: u16, message: &[u8]) -> Result<Vec<u8>, String>;
+}
+
+/// An ephemeral key exchange key held by the host.
+pub trait HostKeyShare: Send + Sync {
+    /// The key share to send.
+    fn public_key(&self) -> Vec<u8>;
+    /// The shared secret with the peer's share.
+    fn complete(self: Box<Self>, peer: &[u8]) -> Result<Vec<u8>, String>;
+}
+
+/// The webpki algorithms, in the order of the `verify-algorithm` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(missing_docs)] // ring's names say it all
+pub enum VerifyAlgorithm {
+    EcdsaP256Sha256,
+    EcdsaP256Sha384,
+    EcdsaP384Sha256,
+    EcdsaP384Sha384,
+    Ed25519,
+    RsaPssSha256LegacyKey,
+    RsaPssSha384LegacyKey,
+    RsaPssSha512LegacyKey,
+    RsaPkcs1Sha256,
+    RsaPkcs1Sha384,
+    RsaPkcs1Sha512,
+    RsaPkcs1Sha256AbsentParams,
+    RsaPkcs1Sha384AbsentParams,
+    RsaPkcs1Sha512AbsentParams,
+}
+
+/// The host's native crypto, as the engine sees it.
+pub trait CryptoHost: Send + Sync {
+    /// What it does natively.
+    fn capabilities(&self) -> Capabilities;
+    /// A new ephemeral key in `group`.
+    fn start_key_exchange(&self, group: u16) -> Result<Box<dyn HostKeyShare>, String>;
+    /// Our public key and the shared secret, in one call.
+    fn agree(&self, group: u16, peer: &[u8]) -> Result<(Vec<u8>, Vec<u8>), String>;
+    /// Parse a private key; the error is rustls's text for a refused key.
+    fn load_signing_key(&self, format: KeyFormat, der: &[u8]) -> Result<LoadedKey, String>;
+    /// Whether `signature` over `message` is good for `public_key`.
+    fn verify_signature(
+        &self,
+        alg: VerifyAlgorithm,
+        public_key: &[u8],
+        message: &[u8],
+        signature: &[u8],
+    ) -> bool;
+}
+
+static HOST: OnceLock<&'static dyn CryptoHost> = OnceLock::new();
+
+/// Make `host` the one the tables below call. The first call wins: one
+/// instance has one host.
+pub fn install(host: &'static dyn CryptoHost) {
+    let _ = HOST.set(host);
+}
+
+fn host() -> Option<&'static dyn CryptoHost> {
+    HOST.get().copied()
+}
+
+/// What the installed host offers; nothing when none is installed.
+pub fn capabilities() -> Capabilities {
+    host().map(|h| h.capabilities()).unwrap_or_default()
+}
+
+/// `base` with the parts `caps` allows moved to the host.
+pub fn with_host(mut base: CryptoProvider, caps: Capabilities) -> CryptoProvider {
+    if caps.key_exchange {
+        for g in &mut base.kx_groups {
+            if let Some(h) = HOST_GROUPS.iter().find(|h| h.name() == g.name()) {
+                *g = *h;
+            }
+        }
+    }
+    if caps.signing {
+        base.key_provider = &HostKeys;
+    }
+    if caps.verification {
+        base.signature_verification_algorithms = HOST_SIG_ALGS;
+    }
+    base
+}
+
+fn host_error(what: &str, e: String) -> Error {
+    Error::General(format!("host crypto: {what}: {e}"))
+}
+
+// ---- key exchange ----
+
+#[derive(Debug)]
+struct HostGroup(NamedGroup);
+
+static HOST_X25519: HostGroup = HostGroup(NamedGroup::X25519);
+static HOST_SECP256R1: HostGroup = HostGroup(NamedGroup::secp256r1);
+static HOST_SECP384R1: HostGroup = HostGroup(NamedGroup::secp384r1);
+static HOST_GROUPS: &[&dyn SupportedKxGroup] = &[&HOST_X25519, &HOST_SECP256R1, &HOST_SECP384R1];
+
+impl SupportedKxGroup for HostGroup {
+    fn start(&self) -> Result<Box<dyn ActiveKeyExchange>, Error> {
+        let h = host().ok_or_else(|| host_error("key exchange", "no host".into()))?;
+        let share = h
+            .start_key_exchange(u16::from(self.0))
+            .map_err(|e| host_error("key exchange", e))?;
+        let public = share.public_key();
+        Ok(Box::new(ActiveShare {
+            group: self.0,
+            share,
+            public,
+        }))
+    }
+
+    fn start_and_complete(&self, peer_pub_key: &[u8]) -> Result<CompletedKeyExchange, Error> {
+        let h = host().ok_or_else(|| host_error("key exchange", "no host".into()))?;
+        let (pub_key, secret) = h
+            .agree(u16::from(self.0), peer_pub_key)
+            .map_err(|_| Error::from(rustls::PeerMisbehaved::InvalidKeyShare))?;
+        Ok(CompletedKeyExchange {
+            group: self.0,
+            pub_key,
+            secret: SharedSecret::from(secret),
+        })
+    }
+
+    fn ffdhe_group(&self) -> Option<rustls::ffdhe_groups::FfdheGroup<'static>> {
+        None
+    }
+
+    fn name(&self) -> NamedGroup {
+        self.0
+    }
+}
+
+struct ActiveShare {
+    group: NamedGroup,
+    share: Box<dyn HostKeyShare>,
+    public: Vec<u8>,
+}
+
+impl ActiveKeyExchange for ActiveShare {
+    fn complete(self: Box<Self>, peer_pub_key: &[u8]) -> Result<SharedSecret, Error> {
+        // ring's answer to a bad peer key, which rustls turns into an alert.
+        self.share
+            .complete(peer_pub_key)
+            .map(SharedSecret::from)
+            .map_err(|_| rustls::PeerMisbehaved::InvalidKeyShare.into())
+    }
+
+    fn pub_key(&self) -> &[u8] {
+        &self.public
+    }
+
+    fn ffdhe_group(&self) -> Option<rustls::ffdhe_groups::FfdheGroup<'static>> {
+        None
+    }
+
+    fn group(&self) -> NamedGroup {
+        self.group
+    }
+}
+
+// ---- signing ----
+
+#[derive(Debug)]
+struct HostKeys;
+
+impl KeyProvider for HostKeys {
+    fn load_private_key(
+        &self,
+        key_der: PrivateKeyDer<'static>,
+    ) -> Result<Arc<dyn SigningKey>, Error> {
+        let h = host().ok_or_else(|| host_error("signing", "no host".into()))?;
+        let (format, der) = match &key_der {
+            PrivateKeyDer::Pkcs1(k) => (KeyFormat::Pkcs1, k.secret_pkcs1_der()),
+            PrivateKeyDer::Sec1(k) => (KeyFormat::Sec1, k.secret_sec1_der()),
+            PrivateKeyDer::Pkcs8(k) => (KeyFormat::Pkcs8, k.secret_pkcs8_der()),
+            _ => return Err(Error::General("unsupported private key format".into())),
+        };
+        // The host answers with rustls's own words for a refused key.
+        let loaded = h.load_signing_key(format, der).map_err(Error::General)?;
+        let algorithm = match loaded.algorithm {
+            1 => SignatureAlgorithm::RSA,
+            3 => SignatureAlgorithm::ECDSA,
+            7 => SignatureAlgorithm::ED25519,
+            other => SignatureAlgorithm::Unknown(other),
+        };
+        Ok(Arc::new(HostSigningKey(Arc::new(KeyInner {
+            key: loaded.key,
+            algorithm,
+            public_key: loaded.public_key,
+            schemes: loaded.schemes.into_iter().map(SignatureScheme::from).collect(),
+        }))))
+    }
+}
+
+struct KeyInner {
+    key: Box<dyn HostKey>,
+    algorithm: SignatureAlgorithm,
+    public_key: Vec<u8>,
+    schemes: Vec<SignatureScheme>,
+}
+
+#[derive(Clone)]
+struct HostSigningKey(Arc<KeyInner>);
+
+impl fmt::Debug for HostSigningKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Never the key: only what it is.
+        f.debug_struct("HostSigningKey")
+            .field("algorithm", &self.0.algorithm)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SigningKey for HostSigningKey {
+    fn choose_scheme(&self, offered: &[SignatureScheme]) -> Option<Box<dyn Signer>> {
+        // The key's own preference order, as ring's keys choose.
+        let scheme = *self.0.schemes.iter().find(|s| offered.contains(s))?;
+        Some(Box::new(HostSigner {
+            key: self.clone(),
+            scheme,
+        }))
+    }
+
+    fn public_key(&self) -> Option<SubjectPublicKeyInfoDer<'_>> {
+        Some(SubjectPublicKeyInfoDer::from(self.0.public_key.as_slice()))
+    }
+
+    fn algorithm(&self) -> SignatureAlgorithm {
+        self.0.algorithm
+    }
+}
+
+#[derive(Debug)]
+struct HostSigner {
+    key: HostSigningKey,
+    scheme: SignatureScheme,
+}
+
+impl Signer for HostSigner {
+    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, Error> {
+        self.key
+            .0
+            .key
+            .sign(u16::from(self.scheme), message)
+            .map_err(|e| host_error("signing", e))
+    }
+
+    fn scheme(&self) -> SignatureScheme {
+        self.scheme
+    }
+}
+
+// ---- verification ----
+
+/// One webpki algorithm whose arithmetic runs on the host; the identifiers
+/// (and so which certificates it applies to) are webpki's own.
+struct HostAlg {
+    id: VerifyAlgorithm,
+    webpki: &'static &'static dyn SignatureVerificationAlgorithm,
+}
+
+impl fmt::Debug for HostAlg {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "HostAlg({:?})", self.id)
+    }
+}
+
+impl SignatureVerificationAlgorithm for HostAlg {
+    fn verify_signature(
+        &self,
+        public_key: &[u8],
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), InvalidSignature> {
+        match host() {
+            Some(h) if h.verify_signature(self.id, public_key, message, signature) => Ok(()),
+            Some(_) => Err(InvalidSignature),
+            None => self
+                .webpki
+                .verify_signature(public_key, message, signature),
+        }
+    }
+
+    fn public_key_alg_id(&self) -> AlgorithmIdentifier {
+        self.webpki.public_key_alg_id()
+    }
+
+    fn signature_alg_id(&self) -> AlgorithmIdentifier {
+        self.webpki.signature_alg_id()
+    }
+}
+
+macro_rules! host_algs {
+    ($($name:ident = $id:ident, $webpki:ident;)*) => {
+        $(static $name: HostAlg = HostAlg {
+            id: VerifyAlgorithm::$id,
+            webpki: &webpki::ring::$webpki,
+        };)*
+    };
+}
+
+host_algs! {
+    H_ECDSA_P256_SHA256 = EcdsaP256Sha256, ECDSA_P256_SHA256;
+    H_ECDSA_P256_SHA384 = EcdsaP256Sha384, ECDSA_P256_SHA384;
+    H_ECDSA_P384_SHA256 = EcdsaP384Sha256, ECDSA_P384_SHA256;
+    H_ECDSA_P384_SHA384 = EcdsaP384Sha384, ECDSA_P384_SHA384;
+    H_ED25519 = Ed25519, ED25519;
+    H_RSA_PSS_SHA256 = RsaPssSha256LegacyKey, RSA_PSS_2048_8192_SHA256_LEGACY_KEY;
+    H_RSA_PSS_SHA384 = RsaPssSha384LegacyKey, RSA_PSS_2048_8192_SHA384_LEGACY_KEY;
+    H_RSA_PSS_SHA512 = RsaPssSha512LegacyKey, RSA_PSS_2048_8192_SHA512_LEGACY_KEY;
+    H_RSA_PKCS1_SHA256 = RsaPkcs1Sha256, RSA_PKCS1_2048_8192_SHA256;
+    H_RSA_PKCS1_SHA384 = RsaPkcs1Sha384, RSA_PKCS1_2048_8192_SHA384;
+    H_RSA_PKCS1_SHA512 = RsaPkcs1Sha512, RSA_PKCS1_2048_8192_SHA512;
+    H_RSA_PKCS1_SHA256_AP = RsaPkcs1Sha256AbsentParams, RSA_PKCS1_2048_8192_SHA256_ABSENT_PARAMS;
+    H_RSA_PKCS1_SHA384_AP = RsaPkcs1Sha384AbsentParams, RSA_PKCS1_2048_8192_SHA384_ABSENT_PARAMS;
+    H_RSA_PKCS1_SHA512_AP = RsaPkcs1Sha512AbsentParams, RSA_PKCS1_2048_8192_SHA512_ABSENT_PARAMS;
+}
+
+/// ring's table (`rustls::crypto::ring`), entry for entry, on the host.
+static HOST_SIG_ALGS: WebPkiSupportedAlgorithms = WebPkiSupportedAlgorithms {
+    all: &[
+        &H_ECDSA_P256_SHA256,
+        &H_ECDSA_P256_SHA384,
+        &H_ECDSA_P384_SHA256,
+        &H_ECDSA_P384_SHA384,
+        &H_ED25519,
+        &H_RSA_PSS_SHA256,
+        &H_RSA_PSS_SHA384,
+        &H_RSA_PSS_SHA512,
+        &H_RSA_PKCS1_SHA256,
+        &H_RSA_PKCS1_SHA384,
+        &H_RSA_PKCS1_SHA512,
+        &H_RSA_PKCS1_SHA256_AP,
+        &H_RSA_PKCS1_SHA384_AP,
+        &H_RSA_PKCS1_SHA512_AP,
+    ],
+    mapping: &[
+        (
+            SignatureScheme::ECDSA_NISTP384_SHA384,
+            &[&H_ECDSA_P384_SHA384, &H_ECDSA_P256_SHA384],
+        ),
+        (
+            SignatureScheme::ECDSA_NISTP256_SHA256,
+            &[&H_ECDSA_P256_SHA256, &H_ECDSA_P384_SHA256],
+        ),
+        (SignatureScheme::ED25519, &[&H_ED25519]),
+        (SignatureScheme::RSA_PSS_SHA512, &[&H_RSA_PSS_SHA512]),
+        (SignatureScheme::RSA_PSS_SHA384, &[&H_RSA_PSS_SHA384]),
+        (SignatureScheme::RSA_PSS_SHA256, &[&H_RSA_PSS_SHA256]),
+        (SignatureScheme::RSA_PKCS1_SHA512, &[&H_RSA_PKCS1_SHA512]),
+        (SignatureScheme::RSA_PKCS1_SHA384, &[&H_RSA_PKCS1_SHA384]),
+        (SignatureScheme::RSA_PKCS1_SHA256, &[&H_RSA_PKCS1_SHA256]),
+    ],
+};

@@ -1,0 +1,96 @@
+//! The engine's [`CryptoHost`] answered by the imported `crypto` interface:
+//! the host's native key exchange, signing and verification.
+
+use crate::bindings::wassl::tls::crypto as wit;
+use crate::engine::crypto::{
+    Capabilities, CryptoHost, HostKey, HostKeyShare, KeyFormat, LoadedKey, VerifyAlgorithm,
+};
+
+/// The imported interface; stateless, so one static serves the instance.
+pub(crate) struct ImportedCrypto;
+
+pub(crate) static IMPORTED: ImportedCrypto = ImportedCrypto;
+
+struct Share(wit::KeyShare);
+
+impl HostKeyShare for Share {
+    fn public_key(&self) -> Vec<u8> {
+        self.0.public_key()
+    }
+
+    fn complete(self: Box<Self>, peer: &[u8]) -> Result<Vec<u8>, String> {
+        wit::KeyShare::complete(self.0, peer)
+    }
+}
+
+struct Key(wit::SigningKey);
+
+impl HostKey for Key {
+    fn sign(&self, scheme: u16, message: &[u8]) -> Result<Vec<u8>, String> {
+        self.0.sign(scheme, message)
+    }
+}
+
+fn algorithm(a: VerifyAlgorithm) -> wit::VerifyAlgorithm {
+    use wit::VerifyAlgorithm as W;
+    use VerifyAlgorithm as V;
+    match a {
+        V::EcdsaP256Sha256 => W::EcdsaP256Sha256,
+        V::EcdsaP256Sha384 => W::EcdsaP256Sha384,
+        V::EcdsaP384Sha256 => W::EcdsaP384Sha256,
+        V::EcdsaP384Sha384 => W::EcdsaP384Sha384,
+        V::Ed25519 => W::Ed25519,
+        V::RsaPssSha256LegacyKey => W::RsaPssSha256LegacyKey,
+        V::RsaPssSha384LegacyKey => W::RsaPssSha384LegacyKey,
+        V::RsaPssSha512LegacyKey => W::RsaPssSha512LegacyKey,
+        V::RsaPkcs1Sha256 => W::RsaPkcs1Sha256,
+        V::RsaPkcs1Sha384 => W::RsaPkcs1Sha384,
+        V::RsaPkcs1Sha512 => W::RsaPkcs1Sha512,
+        V::RsaPkcs1Sha256AbsentParams => W::RsaPkcs1Sha256AbsentParams,
+        V::RsaPkcs1Sha384AbsentParams => W::RsaPkcs1Sha384AbsentParams,
+        V::RsaPkcs1Sha512AbsentParams => W::RsaPkcs1Sha512AbsentParams,
+    }
+}
+
+impl CryptoHost for ImportedCrypto {
+    fn capabilities(&self) -> Capabilities {
+        let c = wit::capabilities();
+        Capabilities {
+            key_exchange: c.contains(wit::Capability::KEY_EXCHANGE),
+            signing: c.contains(wit::Capability::SIGNING),
+            verification: c.contains(wit::Capability::VERIFICATION),
+        }
+    }
+
+    fn start_key_exchange(&self, group: u16) -> Result<Box<dyn HostKeyShare>, String> {
+        wit::start_key_exchange(group).map(|s| Box::new(Share(s)) as Box<dyn HostKeyShare>)
+    }
+
+    fn agree(&self, group: u16, peer: &[u8]) -> Result<(Vec<u8>, Vec<u8>), String> {
+        wit::agree(group, peer)
+    }
+
+    fn load_signing_key(&self, format: KeyFormat, der: &[u8]) -> Result<LoadedKey, String> {
+        let format = match format {
+            KeyFormat::Pkcs1 => wit::KeyFormat::Pkcs1,
+            KeyFormat::Sec1 => wit::KeyFormat::Sec1,
+            KeyFormat::Pkcs8 => wit::KeyFormat::Pkcs8,
+        };
+        wit::load_signing_key(format, der).map(|k| LoadedKey {
+            key: Box::new(Key(k.key)),
+            algorithm: k.algorithm,
+            public_key: k.public_key,
+            schemes: k.schemes,
+        })
+    }
+
+    fn verify_signature(
+        &self,
+        alg: VerifyAlgorithm,
+        public_key: &[u8],
+        message: &[u8],
+        signature: &[u8],
+    ) -> bool {
+        wit::verify_signature(algorithm(alg), public_key, message, signature)
+    }
+}

@@ -1,0 +1,215 @@
+//! The host side of `wassl:tls/crypto`: key exchange, signing and signature
+//! verification for the engine, natively, with the same ring code native
+//! rustls runs. Ephemeral keys and private keys live in the store's
+//! resource table and never cross into the sandbox; nothing here is logged.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use rustls::crypto::{ActiveKeyExchange, SupportedKxGroup};
+use rustls::pki_types::{
+    PrivateKeyDer, PrivatePkcs1KeyDer, PrivatePkcs8KeyDer, PrivateSec1KeyDer,
+    SignatureVerificationAlgorithm,
+};
+use rustls::sign::SigningKey as RustlsSigningKey;
+use rustls::{NamedGroup, SignatureScheme};
+use wasmtime::component::Resource;
+
+use crate::bindings::wassl::tls::crypto::{
+    Capability, Host, HostKeyShare, HostSigningKey, KeyFormat, LoadedKey, VerifyAlgorithm,
+};
+use crate::imports::HostState;
+
+// `pub` because the generated bindings re-export the resource types; the
+// module keeps them private to the crate.
+
+/// An ephemeral key of one key exchange (the `key-share` resource).
+#[allow(unreachable_pub)]
+pub struct KeyShare(Box<dyn ActiveKeyExchange>);
+
+/// A parsed private key (the `signing-key` resource), shared by every
+/// connection configured with the same key.
+#[allow(unreachable_pub)]
+pub struct SigningKey(Arc<dyn RustlsSigningKey>);
+
+fn group(code: u16) -> Result<&'static dyn SupportedKxGroup, String> {
+    let name = NamedGroup::from(code);
+    rustls::crypto::ring::ALL_KX_GROUPS
+        .iter()
+        .copied()
+        .find(|g| g.name() == name)
+        .ok_or_else(|| format!("no key exchange in group {name:?}"))
+}
+
+/// Every scheme ring signs with, in ring's own order of preference (RSA:
+/// PSS before PKCS #1, longer hashes first).
+const SCHEMES: &[SignatureScheme] = &[
+    SignatureScheme::ECDSA_NISTP256_SHA256,
+    SignatureScheme::ECDSA_NISTP384_SHA384,
+    SignatureScheme::ECDSA_NISTP521_SHA512,
+    SignatureScheme::ED25519,
+    SignatureScheme::RSA_PSS_SHA512,
+    SignatureScheme::RSA_PSS_SHA384,
+    SignatureScheme::RSA_PSS_SHA256,
+    SignatureScheme::RSA_PKCS1_SHA512,
+    SignatureScheme::RSA_PKCS1_SHA384,
+    SignatureScheme::RSA_PKCS1_SHA256,
+];
+
+/// Parsed keys by their DER: loading a key (an ECDSA key checks its public
+/// point, a scalar multiplication) is paid once per key, not per connection.
+fn key_cache() -> &'static Mutex<HashMap<Vec<u8>, Arc<dyn RustlsSigningKey>>> {
+    static CACHE: OnceLock<Mutex<HashMap<Vec<u8>, Arc<dyn RustlsSigningKey>>>> = OnceLock::new();
+    CACHE.get_or_init(Default::default)
+}
+
+/// Enough for every key of a busy server; past it the cache starts over.
+const KEY_CACHE_MAX: usize = 256;
+
+fn load_key(format: KeyFormat, der: Vec<u8>) -> Result<Arc<dyn RustlsSigningKey>, String> {
+    let mut cache = key_cache().lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(k) = cache.get(&der) {
+        return Ok(k.clone());
+    }
+    let key = match format {
+        KeyFormat::Pkcs1 => PrivateKeyDer::Pkcs1(PrivatePkcs1KeyDer::from(der.clone())),
+        KeyFormat::Sec1 => PrivateKeyDer::Sec1(PrivateSec1KeyDer::from(der.clone())),
+        KeyFormat::Pkcs8 => PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(der.clone())),
+    };
+    let loaded = rustls::crypto::ring::sign::any_supported_type(&key).map_err(|e| match e {
+        // rustls's words, so the engine's option error reads as it would
+        // with its own ring.
+        rustls::Error::General(text) => text,
+        other => other.to_string(),
+    })?;
+    if cache.len() >= KEY_CACHE_MAX {
+        cache.clear();
+    }
+    cache.insert(der, loaded.clone());
+    Ok(loaded)
+}
+
+fn verifier(alg: VerifyAlgorithm) -> &'static dyn SignatureVerificationAlgorithm {
+    use webpki::ring as w;
+    use VerifyAlgorithm as V;
+    match alg {
+        V::EcdsaP256Sha256 => w::ECDSA_P256_SHA256,
+        V::EcdsaP256Sha384 => w::ECDSA_P256_SHA384,
+        V::EcdsaP384Sha256 => w::ECDSA_P384_SHA256,
+        V::EcdsaP384Sha384 => w::ECDSA_P384_SHA384,
+        V::Ed25519 => w::ED25519,
+        V::RsaPssSha256LegacyKey => w::RSA_PSS_2048_8192_SHA256_LEGACY_KEY,
+        V::RsaPssSha384LegacyKey => w::RSA_PSS_2048_8192_SHA384_LEGACY_KEY,
+        V::RsaPssSha512LegacyKey => w::RSA_PSS_2048_8192_SHA512_LEGACY_KEY,
+        V::RsaPkcs1Sha256 => w::RSA_PKCS1_2048_8192_SHA256,
+        V::RsaPkcs1Sha384 => w::RSA_PKCS1_2048_8192_SHA384,
+        V::RsaPkcs1Sha512 => w::RSA_PKCS1_2048_8192_SHA512,
+        V::RsaPkcs1Sha256AbsentParams => w::RSA_PKCS1_2048_8192_SHA256_ABSENT_PARAMS,
+        V::RsaPkcs1Sha384AbsentParams => w::RSA_PKCS1_2048_8192_SHA384_ABSENT_PARAMS,
+        V::RsaPkcs1Sha512AbsentParams => w::RSA_PKCS1_2048_8192_SHA512_ABSENT_PARAMS,
+    }
+}
+
+impl Host for HostState {
+    fn capabilities(&mut self) -> Capability {
+        if self.host_crypto {
+            Capability::KEY_EXCHANGE | Capability::SIGNING | Capability::VERIFICATION
+        } else {
+            Capability::empty()
+        }
+    }
+
+    fn start_key_exchange(&mut self, code: u16) -> Result<Resource<KeyShare>, String> {
+        let kx = group(code)?.start().map_err(|e| e.to_string())?;
+        self.table
+            .push(KeyShare(kx))
+            .map_err(|e| format!("key share table: {e}"))
+    }
+
+    fn agree(&mut self, code: u16, peer: Vec<u8>) -> Result<(Vec<u8>, Vec<u8>), String> {
+        let done = group(code)?
+            .start_and_complete(&peer)
+            .map_err(|e| e.to_string())?;
+        Ok((done.pub_key, done.secret.secret_bytes().to_vec()))
+    }
+
+    fn load_signing_key(&mut self, format: KeyFormat, der: Vec<u8>) -> Result<LoadedKey, String> {
+        let key = load_key(format, der)?;
+        let public_key = key
+            .public_key()
+            .map(|spki| spki.as_ref().to_vec())
+            .ok_or("the key's public half is unknown")?;
+        let schemes = SCHEMES
+            .iter()
+            .filter(|s| key.choose_scheme(&[**s]).is_some())
+            .map(|s| u16::from(*s))
+            .collect();
+        let algorithm = u8::from(key.algorithm());
+        let key = self
+            .table
+            .push(SigningKey(key))
+            .map_err(|e| format!("signing key table: {e}"))?;
+        Ok(LoadedKey {
+            key,
+            algorithm,
+            public_key,
+            schemes,
+        })
+    }
+
+    fn verify_signature(
+        &mut self,
+        alg: VerifyAlgorithm,
+        public_key: Vec<u8>,
+        message: Vec<u8>,
+        signature: Vec<u8>,
+    ) -> bool {
+        verifier(alg)
+            .verify_signature(&public_key, &message, &signature)
+            .is_ok()
+    }
+}
+
+impl HostKeyShare for HostState {
+    fn public_key(&mut self, share: Resource<KeyShare>) -> Vec<u8> {
+        self.table
+            .get(&share)
+            .map(|s| s.0.pub_key().to_vec())
+            .unwrap_or_default()
+    }
+
+    fn complete(&mut self, share: Resource<KeyShare>, peer: Vec<u8>) -> Result<Vec<u8>, String> {
+        let share = self.table.delete(share).map_err(|e| e.to_string())?;
+        share
+            .0
+            .complete(&peer)
+            .map(|s| s.secret_bytes().to_vec())
+            .map_err(|e| e.to_string())
+    }
+
+    fn drop(&mut self, share: Resource<KeyShare>) -> wasmtime::Result<()> {
+        self.table.delete(share)?;
+        Ok(())
+    }
+}
+
+impl HostSigningKey for HostState {
+    fn sign(
+        &mut self,
+        key: Resource<SigningKey>,
+        scheme: u16,
+        message: Vec<u8>,
+    ) -> Result<Vec<u8>, String> {
+        let key = self.table.get(&key).map_err(|e| e.to_string())?;
+        let signer = key
+            .0
+            .choose_scheme(&[SignatureScheme::from(scheme)])
+            .ok_or("the key does not sign with this scheme")?;
+        signer.sign(&message).map_err(|e| e.to_string())
+    }
+
+    fn drop(&mut self, key: Resource<SigningKey>) -> wasmtime::Result<()> {
+        self.table.delete(key)?;
+        Ok(())
+    }
+}
