@@ -23,6 +23,7 @@ fn main() {
     for p in [
         "guest/src",
         "guest/Cargo.toml",
+        "guest/build.rs",
         "guest/vendor/rustls/src",
         "wit",
         "Cargo.lock",

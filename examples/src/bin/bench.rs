@@ -513,6 +513,13 @@ async fn main() {
             "workload", "native", "wassl-guest", "wassl", "unit", "guest/n", "wassl/n"
         );
 
+        // For `perf record` (BENCHMARKS.md): wassl's default path only.
+        if let Some(n) = std::env::args().skip_while(|a| a != "--profile").nth(1) {
+            let (c, s) = opts_for(id, ca, Version::Tlsv1_3, None);
+            let rate = wassl_handshakes(&c, &s, n.parse().unwrap_or(1000)).await;
+            println!("wassl TLS 1.3 ECDSA full handshakes: {rate:.1}/s");
+            return;
+        }
         let rsa = pki.ca.issue_rsa(&wassl_tests::LeafSpec {
             cn: "localhost rsa",
             names: &["localhost", "127.0.0.1"],

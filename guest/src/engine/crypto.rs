@@ -1,7 +1,8 @@
 //! rustls crypto backed by the host (the imported `crypto` interface): key
-//! exchange, signing and signature verification run natively outside the
-//! sandbox, private keys stay in host resources. The TLS state machine,
-//! transcript hash, key schedule and handshake AEAD stay in the engine.
+//! exchange, signing, signature verification, hashing and HMAC run natively
+//! outside the sandbox, private keys stay in host resources. The TLS state
+//! machine, the key schedule's logic and the handshake AEAD stay in the
+//! engine.
 //!
 //! rustls wants `'static` algorithm tables, so the host is installed once per
 //! instance ([`install`]) and the tables below call it; whether a connection
@@ -10,10 +11,15 @@
 use std::fmt;
 use std::sync::{Arc, OnceLock};
 
+use rustls::crypto::hash::{Context as HashContext, Hash, HashAlgorithm, Output};
+use rustls::crypto::hmac::{Hmac, Key as HmacKey, Tag};
+use rustls::crypto::tls12::PrfUsingHmac;
+use rustls::crypto::tls13::HkdfUsingHmac;
 use rustls::crypto::{
-    ActiveKeyExchange, CompletedKeyExchange, CryptoProvider, KeyProvider, SharedSecret,
-    SupportedKxGroup, WebPkiSupportedAlgorithms,
+    ActiveKeyExchange, CipherSuiteCommon, CompletedKeyExchange, CryptoProvider, KeyProvider,
+    SharedSecret, SupportedKxGroup, WebPkiSupportedAlgorithms,
 };
+use rustls::{SupportedCipherSuite, Tls12CipherSuite, Tls13CipherSuite};
 use rustls::pki_types::{
     AlgorithmIdentifier, InvalidSignature, PrivateKeyDer, SignatureVerificationAlgorithm,
     SubjectPublicKeyInfoDer,
@@ -30,6 +36,17 @@ pub struct Capabilities {
     pub signing: bool,
     /// Signature verification (certificates and handshake signatures).
     pub verification: bool,
+    /// SHA-256/384 and HMAC: transcript hash, HKDF, TLS 1.2 PRF.
+    pub hashing: bool,
+}
+
+/// The suites' hash functions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HashAlg {
+    /// SHA-256.
+    Sha256,
+    /// SHA-384.
+    Sha384,
 }
 
 /// How a private key's DER is wrapped.
@@ -99,6 +116,10 @@ pub trait CryptoHost: Send + Sync {
     fn agree(&self, group: u16, peer: &[u8]) -> Result<(Vec<u8>, Vec<u8>), String>;
     /// Parse a private key; the error is rustls's text for a refused key.
     fn load_signing_key(&self, format: KeyFormat, der: &[u8]) -> Result<LoadedKey, String>;
+    /// The hash of `data`.
+    fn digest(&self, alg: HashAlg, data: &[u8]) -> Vec<u8>;
+    /// HMAC of `message` under `key`.
+    fn hmac(&self, alg: HashAlg, key: &[u8], message: &[u8]) -> Vec<u8>;
     /// Whether `signature` over `message` is good for `public_key`.
     fn verify_signature(
         &self,
@@ -140,6 +161,11 @@ pub fn with_host(mut base: CryptoProvider, caps: Capabilities) -> CryptoProvider
     }
     if caps.verification {
         base.signature_verification_algorithms = HOST_SIG_ALGS;
+    }
+    if caps.hashing {
+        for s in &mut base.cipher_suites {
+            *s = hashed_on_host(*s);
+        }
     }
     base
 }
@@ -415,3 +441,194 @@ static HOST_SIG_ALGS: WebPkiSupportedAlgorithms = WebPkiSupportedAlgorithms {
         (SignatureScheme::RSA_PKCS1_SHA256, &[&H_RSA_PKCS1_SHA256]),
     ],
 };
+
+// ---- hashing: transcript hash, HKDF and the TLS 1.2 PRF ----
+
+/// The same suite with its hash, HKDF and PRF on the host (AEAD unchanged).
+fn hashed_on_host(s: SupportedCipherSuite) -> SupportedCipherSuite {
+    static SUITES: OnceLock<Vec<(SupportedCipherSuite, SupportedCipherSuite)>> = OnceLock::new();
+    let table = SUITES.get_or_init(|| {
+        rustls::crypto::ring::ALL_CIPHER_SUITES
+            .iter()
+            .map(|s| (*s, rebuild(*s)))
+            .collect()
+    });
+    table
+        .iter()
+        .find(|(ring, _)| ring.suite() == s.suite())
+        .map(|(_, host)| *host)
+        .unwrap_or(s)
+}
+
+fn rebuild(s: SupportedCipherSuite) -> SupportedCipherSuite {
+    let common = match s {
+        SupportedCipherSuite::Tls13(t) => &t.common,
+        SupportedCipherSuite::Tls12(t) => &t.common,
+    };
+    let (hash, hmac): (&'static dyn Hash, &'static dyn Hmac) =
+        match common.hash_provider.algorithm() {
+            HashAlgorithm::SHA384 => (&HOST_SHA384, &HOST_HMAC_SHA384),
+            _ => (&HOST_SHA256, &HOST_HMAC_SHA256),
+        };
+    // rustls wants 'static suites: built once per instance, at first use.
+    match s {
+        SupportedCipherSuite::Tls13(t) => {
+            SupportedCipherSuite::Tls13(Box::leak(Box::new(Tls13CipherSuite {
+                common: CipherSuiteCommon {
+                    hash_provider: hash,
+                    ..t.common
+                },
+                hkdf_provider: Box::leak(Box::new(HkdfUsingHmac(hmac))),
+                aead_alg: t.aead_alg,
+                quic: t.quic,
+            })))
+        }
+        SupportedCipherSuite::Tls12(t) => {
+            SupportedCipherSuite::Tls12(Box::leak(Box::new(Tls12CipherSuite {
+                common: CipherSuiteCommon {
+                    hash_provider: hash,
+                    ..t.common
+                },
+                prf_provider: Box::leak(Box::new(PrfUsingHmac(hmac))),
+                kx: t.kx,
+                sign: t.sign,
+                aead_alg: t.aead_alg,
+            })))
+        }
+    }
+}
+
+struct HostHash(HashAlg);
+
+static HOST_SHA256: HostHash = HostHash(HashAlg::Sha256);
+static HOST_SHA384: HostHash = HostHash(HashAlg::Sha384);
+
+fn digest(alg: HashAlg, data: &[u8]) -> Output {
+    match host() {
+        Some(h) => Output::new(&h.digest(alg, data)),
+        // Not reached: these tables are used only when a host is installed.
+        None => {
+            let ring_alg = match alg {
+                HashAlg::Sha256 => &ring::digest::SHA256,
+                HashAlg::Sha384 => &ring::digest::SHA384,
+            };
+            Output::new(ring::digest::digest(ring_alg, data).as_ref())
+        }
+    }
+}
+
+impl Hash for HostHash {
+    fn start(&self) -> Box<dyn HashContext> {
+        Box::new(Transcript {
+            alg: self.0,
+            data: Vec::new(),
+        })
+    }
+
+    fn hash(&self, data: &[u8]) -> Output {
+        digest(self.0, data)
+    }
+
+    fn output_len(&self) -> usize {
+        match self.0 {
+            HashAlg::Sha256 => 32,
+            HashAlg::Sha384 => 48,
+        }
+    }
+
+    fn algorithm(&self) -> HashAlgorithm {
+        match self.0 {
+            HashAlg::Sha256 => HashAlgorithm::SHA256,
+            HashAlg::Sha384 => HashAlgorithm::SHA384,
+        }
+    }
+}
+
+/// A running hash kept as its input: a handshake transcript is a few KiB
+/// and asked for a few times, so one host call per question beats a host
+/// resource updated per message.
+#[derive(Clone)]
+struct Transcript {
+    alg: HashAlg,
+    data: Vec<u8>,
+}
+
+impl HashContext for Transcript {
+    fn fork_finish(&self) -> Output {
+        digest(self.alg, &self.data)
+    }
+
+    fn fork(&self) -> Box<dyn HashContext> {
+        Box::new(self.clone())
+    }
+
+    fn finish(self: Box<Self>) -> Output {
+        digest(self.alg, &self.data)
+    }
+
+    fn update(&mut self, data: &[u8]) {
+        self.data.extend_from_slice(data);
+    }
+}
+
+struct HostHmac(HashAlg);
+
+static HOST_HMAC_SHA256: HostHmac = HostHmac(HashAlg::Sha256);
+static HOST_HMAC_SHA384: HostHmac = HostHmac(HashAlg::Sha384);
+
+impl Hmac for HostHmac {
+    fn with_key(&self, key: &[u8]) -> Box<dyn HmacKey> {
+        Box::new(HostHmacKey {
+            alg: self.0,
+            key: Secret(key.to_vec()),
+        })
+    }
+
+    fn hash_output_len(&self) -> usize {
+        HostHash(self.0).output_len()
+    }
+}
+
+/// Key bytes, wiped when dropped.
+struct Secret(Vec<u8>);
+
+impl Drop for Secret {
+    fn drop(&mut self) {
+        self.0.iter_mut().for_each(|b| *b = 0);
+    }
+}
+
+struct HostHmacKey {
+    alg: HashAlg,
+    key: Secret,
+}
+
+impl HmacKey for HostHmacKey {
+    fn sign_concat(&self, first: &[u8], middle: &[&[u8]], last: &[u8]) -> Tag {
+        let mut msg = Vec::with_capacity(
+            first.len() + middle.iter().map(|m| m.len()).sum::<usize>() + last.len(),
+        );
+        msg.extend_from_slice(first);
+        for m in middle {
+            msg.extend_from_slice(m);
+        }
+        msg.extend_from_slice(last);
+        let tag = match host() {
+            Some(h) => h.hmac(self.alg, &self.key.0, &msg),
+            None => {
+                let ring_alg = match self.alg {
+                    HashAlg::Sha256 => ring::hmac::HMAC_SHA256,
+                    HashAlg::Sha384 => ring::hmac::HMAC_SHA384,
+                };
+                ring::hmac::sign(&ring::hmac::Key::new(ring_alg, &self.key.0), &msg)
+                    .as_ref()
+                    .to_vec()
+            }
+        };
+        Tag::new(&tag)
+    }
+
+    fn tag_len(&self) -> usize {
+        HostHash(self.alg).output_len()
+    }
+}

@@ -3,7 +3,7 @@
 
 use crate::bindings::wassl::tls::crypto as wit;
 use crate::engine::crypto::{
-    Capabilities, CryptoHost, HostKey, HostKeyShare, KeyFormat, LoadedKey, VerifyAlgorithm,
+    Capabilities, CryptoHost, HashAlg, HostKey, HostKeyShare, KeyFormat, LoadedKey, VerifyAlgorithm,
 };
 
 /// The imported interface; stateless, so one static serves the instance.
@@ -28,6 +28,13 @@ struct Key(wit::SigningKey);
 impl HostKey for Key {
     fn sign(&self, scheme: u16, message: &[u8]) -> Result<Vec<u8>, String> {
         self.0.sign(scheme, message)
+    }
+}
+
+fn hash_alg(a: HashAlg) -> wit::HashAlgorithm {
+    match a {
+        HashAlg::Sha256 => wit::HashAlgorithm::Sha256,
+        HashAlg::Sha384 => wit::HashAlgorithm::Sha384,
     }
 }
 
@@ -59,6 +66,7 @@ impl CryptoHost for ImportedCrypto {
             key_exchange: c.contains(wit::Capability::KEY_EXCHANGE),
             signing: c.contains(wit::Capability::SIGNING),
             verification: c.contains(wit::Capability::VERIFICATION),
+            hashing: c.contains(wit::Capability::HASHING),
         }
     }
 
@@ -82,6 +90,14 @@ impl CryptoHost for ImportedCrypto {
             public_key: k.public_key,
             schemes: k.schemes,
         })
+    }
+
+    fn digest(&self, alg: HashAlg, data: &[u8]) -> Vec<u8> {
+        wit::digest(hash_alg(alg), data)
+    }
+
+    fn hmac(&self, alg: HashAlg, key: &[u8], message: &[u8]) -> Vec<u8> {
+        wit::hmac(hash_alg(alg), key, message)
     }
 
     fn verify_signature(

@@ -1,5 +1,5 @@
-//! The host side of `wassl:tls/crypto`: key exchange, signing and signature
-//! verification for the engine, natively, with the same ring code native
+//! The host side of `wassl:tls/crypto`: key exchange, signing, signature
+//! verification, hashing and HMAC for the engine, natively, with the same ring code native
 //! rustls runs. Ephemeral keys and private keys live in the store's
 //! resource table and never cross into the sandbox; nothing here is logged.
 
@@ -16,7 +16,7 @@ use rustls::{NamedGroup, SignatureScheme};
 use wasmtime::component::Resource;
 
 use crate::bindings::wassl::tls::crypto::{
-    Capability, Host, HostKeyShare, HostSigningKey, KeyFormat, LoadedKey, VerifyAlgorithm,
+    Capability, HashAlgorithm, Host, HostKeyShare, HostSigningKey, KeyFormat, LoadedKey, VerifyAlgorithm,
 };
 use crate::imports::HostState;
 
@@ -110,10 +110,17 @@ fn verifier(alg: VerifyAlgorithm) -> &'static dyn SignatureVerificationAlgorithm
     }
 }
 
+fn ring_digest(alg: HashAlgorithm) -> &'static ring::digest::Algorithm {
+    match alg {
+        HashAlgorithm::Sha256 => &ring::digest::SHA256,
+        HashAlgorithm::Sha384 => &ring::digest::SHA384,
+    }
+}
+
 impl Host for HostState {
     fn capabilities(&mut self) -> Capability {
         if self.host_crypto {
-            Capability::KEY_EXCHANGE | Capability::SIGNING | Capability::VERIFICATION
+            Capability::all()
         } else {
             Capability::empty()
         }
@@ -155,6 +162,22 @@ impl Host for HostState {
             public_key,
             schemes,
         })
+    }
+
+    fn digest(&mut self, alg: HashAlgorithm, data: Vec<u8>) -> Vec<u8> {
+        ring::digest::digest(ring_digest(alg), &data)
+            .as_ref()
+            .to_vec()
+    }
+
+    fn hmac(&mut self, alg: HashAlgorithm, key: Vec<u8>, message: Vec<u8>) -> Vec<u8> {
+        let alg = match alg {
+            HashAlgorithm::Sha256 => ring::hmac::HMAC_SHA256,
+            HashAlgorithm::Sha384 => ring::hmac::HMAC_SHA384,
+        };
+        ring::hmac::sign(&ring::hmac::Key::new(alg, &key), &message)
+            .as_ref()
+            .to_vec()
     }
 
     fn verify_signature(

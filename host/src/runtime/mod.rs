@@ -37,6 +37,12 @@ pub struct Limits {
     /// Longest a single guest call may run before it is stopped (a trap for
     /// that socket only).
     pub call_deadline: Duration,
+    /// Bytes of a freed sandbox's memory kept resident and reset in place
+    /// for the next connection, instead of being returned to the kernel and
+    /// faulted in again (a handshake touches about 1 MiB). Costs up to this
+    /// much resident memory per recently used slot while idle; 0 returns
+    /// everything.
+    pub keep_resident: usize,
 }
 
 impl Default for Limits {
@@ -45,6 +51,7 @@ impl Default for Limits {
             max_connections: 1000,
             max_memory: 32 << 20,
             call_deadline: Duration::from_secs(5),
+            keep_resident: 1 << 20,
         }
     }
 }
@@ -97,10 +104,16 @@ impl Runtime {
             .total_tables(n.saturating_mul(4))
             .total_stacks(n)
             .max_memory_size(limits.max_memory);
+        pool.linear_memory_keep_resident(limits.keep_resident)
+            .table_keep_resident(limits.keep_resident / 16);
         let mut config = Config::new();
         config
             .epoch_interruption(true)
             .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        // `perf record` can name guest functions (see BENCHMARKS.md).
+        if std::env::var_os("WASSL_PERFMAP").is_some() {
+            config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+        }
         let engine = Engine::new(&config)?;
         let component = cache::load_or_compile(&engine, GUEST_WASM)?;
         let mut linker: Linker<HostState> = Linker::new(&engine);
