@@ -10,5 +10,6 @@ wasmtime::component::bindgen!({
     with: {
         "wassl:tls/crypto.key-share": crate::imports::crypto::KeyShare,
         "wassl:tls/crypto.signing-key": crate::imports::crypto::SigningKey,
+        "wassl:tls/crypto.aead-key": crate::imports::crypto::AeadKey,
     },
 });

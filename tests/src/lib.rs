@@ -241,7 +241,13 @@ impl Ca {
     /// without openssl.
     pub fn issue_rsa(&self, spec: &LeafSpec<'_>) -> Option<Identity> {
         let out = std::process::Command::new("openssl")
-            .args(["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"])
+            .args([
+                "genpkey",
+                "-algorithm",
+                "RSA",
+                "-pkeyopt",
+                "rsa_keygen_bits:2048",
+            ])
             .output()
             .ok()
             .filter(|o| o.status.success())?;

@@ -50,6 +50,31 @@ export function badCertName(b) {
   return b.tag === 'other' ? b.val : b.tag.replaceAll('-', '_');
 }
 
+// The `wassl:tls/crypto` import: this host offers no native crypto (no
+// capability flags), so the engine does key exchange, signatures, hashing and
+// record AEAD with its own ring build. The rest is never called.
+const unsupported = () => {
+  throw 'no host crypto';
+};
+class NoResource {
+  constructor() {
+    unsupported();
+  }
+}
+const noHostCrypto = {
+  capabilities: () => ({ keyExchange: false, signing: false, verification: false, hashing: false, recordProtection: false }),
+  startKeyExchange: unsupported,
+  agree: unsupported,
+  loadSigningKey: unsupported,
+  newAeadKey: unsupported,
+  digest: unsupported,
+  hmac: unsupported,
+  verifySignature: () => false,
+  KeyShare: NoResource,
+  SigningKey: NoResource,
+  AeadKey: NoResource,
+};
+
 export class Engine {
   /**
    * @param {(path: string) => Promise<WebAssembly.Module>} compile
@@ -98,7 +123,7 @@ export class Engine {
         hooks.session?.(session);
       },
     };
-    const imports = { ...this.wasi, 'wassl:tls/types': {}, 'wassl:tls/verify': verify };
+    const imports = { ...this.wasi, 'wassl:tls/types': {}, 'wassl:tls/verify': verify, 'wassl:tls/crypto': noHostCrypto };
     const root = await instantiate((n) => this.modules.get(n), imports);
     const cfg = call(() => root.options.Config.create(role, withDefaults(role, options)));
     const conn = call(() =>

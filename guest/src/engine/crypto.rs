@@ -11,6 +11,12 @@
 use std::fmt;
 use std::sync::{Arc, OnceLock};
 
+use rustls::crypto::cipher::{
+    make_tls12_aad, make_tls13_aad, AeadKey, InboundOpaqueMessage, InboundPlainMessage, Iv,
+    KeyBlockShape, MessageDecrypter, MessageEncrypter, Nonce, OutboundOpaqueMessage,
+    OutboundPlainMessage, PrefixedPayload, Tls12AeadAlgorithm, Tls13AeadAlgorithm,
+    UnsupportedOperationError,
+};
 use rustls::crypto::hash::{Context as HashContext, Hash, HashAlgorithm, Output};
 use rustls::crypto::hmac::{Hmac, Key as HmacKey, Tag};
 use rustls::crypto::tls12::PrfUsingHmac;
@@ -19,12 +25,15 @@ use rustls::crypto::{
     ActiveKeyExchange, CipherSuiteCommon, CompletedKeyExchange, CryptoProvider, KeyProvider,
     SharedSecret, SupportedKxGroup, WebPkiSupportedAlgorithms,
 };
-use rustls::{SupportedCipherSuite, Tls12CipherSuite, Tls13CipherSuite};
 use rustls::pki_types::{
     AlgorithmIdentifier, InvalidSignature, PrivateKeyDer, SignatureVerificationAlgorithm,
     SubjectPublicKeyInfoDer,
 };
 use rustls::sign::{Signer, SigningKey};
+use rustls::{
+    ConnectionTrafficSecrets, ContentType, ProtocolVersion, SupportedCipherSuite, Tls12CipherSuite,
+    Tls13CipherSuite,
+};
 use rustls::{Error, NamedGroup, SignatureAlgorithm, SignatureScheme};
 
 /// What the host does natively (the `capabilities` flags).
@@ -38,6 +47,27 @@ pub struct Capabilities {
     pub verification: bool,
     /// SHA-256/384 and HMAC: transcript hash, HKDF, TLS 1.2 PRF.
     pub hashing: bool,
+    /// AES-GCM and ChaCha20-Poly1305 record protection.
+    pub record_protection: bool,
+}
+
+/// The suites' AEADs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AeadAlg {
+    /// AES-128-GCM.
+    Aes128Gcm,
+    /// AES-256-GCM.
+    Aes256Gcm,
+    /// ChaCha20-Poly1305.
+    Chacha20Poly1305,
+}
+
+/// A record protection key held by the host.
+pub trait HostAead: Send + Sync {
+    /// Ciphertext, tag last; `None` for a bad nonce.
+    fn seal(&self, nonce: &[u8], aad: &[u8], plaintext: &[u8]) -> Option<Vec<u8>>;
+    /// Plaintext, or `None` when the tag is wrong.
+    fn open(&self, nonce: &[u8], aad: &[u8], ciphertext: &[u8]) -> Option<Vec<u8>>;
 }
 
 /// The suites' hash functions.
@@ -116,6 +146,8 @@ pub trait CryptoHost: Send + Sync {
     fn agree(&self, group: u16, peer: &[u8]) -> Result<(Vec<u8>, Vec<u8>), String>;
     /// Parse a private key; the error is rustls's text for a refused key.
     fn load_signing_key(&self, format: KeyFormat, der: &[u8]) -> Result<LoadedKey, String>;
+    /// A record protection key.
+    fn new_aead_key(&self, alg: AeadAlg, key: &[u8]) -> Result<Box<dyn HostAead>, String>;
     /// The hash of `data`.
     fn digest(&self, alg: HashAlg, data: &[u8]) -> Vec<u8>;
     /// HMAC of `message` under `key`.
@@ -162,9 +194,9 @@ pub fn with_host(mut base: CryptoProvider, caps: Capabilities) -> CryptoProvider
     if caps.verification {
         base.signature_verification_algorithms = HOST_SIG_ALGS;
     }
-    if caps.hashing {
+    if caps.hashing || caps.record_protection {
         for s in &mut base.cipher_suites {
-            *s = hashed_on_host(*s);
+            *s = on_host(*s, caps);
         }
     }
     base
@@ -276,7 +308,11 @@ impl KeyProvider for HostKeys {
             key: loaded.key,
             algorithm,
             public_key: loaded.public_key,
-            schemes: loaded.schemes.into_iter().map(SignatureScheme::from).collect(),
+            schemes: loaded
+                .schemes
+                .into_iter()
+                .map(SignatureScheme::from)
+                .collect(),
         }))))
     }
 }
@@ -364,9 +400,7 @@ impl SignatureVerificationAlgorithm for HostAlg {
         match host() {
             Some(h) if h.verify_signature(self.id, public_key, message, signature) => Ok(()),
             Some(_) => Err(InvalidSignature),
-            None => self
-                .webpki
-                .verify_signature(public_key, message, signature),
+            None => self.webpki.verify_signature(public_key, message, signature),
         }
     }
 
@@ -444,23 +478,34 @@ static HOST_SIG_ALGS: WebPkiSupportedAlgorithms = WebPkiSupportedAlgorithms {
 
 // ---- hashing: transcript hash, HKDF and the TLS 1.2 PRF ----
 
-/// The same suite with its hash, HKDF and PRF on the host (AEAD unchanged).
-fn hashed_on_host(s: SupportedCipherSuite) -> SupportedCipherSuite {
-    static SUITES: OnceLock<Vec<(SupportedCipherSuite, SupportedCipherSuite)>> = OnceLock::new();
-    let table = SUITES.get_or_init(|| {
-        rustls::crypto::ring::ALL_CIPHER_SUITES
-            .iter()
-            .map(|s| (*s, rebuild(*s)))
+/// The same suite with its hash, HKDF and PRF (`hashing`) and its AEAD
+/// (`record_protection`) on the host.
+fn on_host(s: SupportedCipherSuite, caps: Capabilities) -> SupportedCipherSuite {
+    type Table = Vec<(SupportedCipherSuite, SupportedCipherSuite)>;
+    static SUITES: OnceLock<Vec<((bool, bool), Table)>> = OnceLock::new();
+    let key = (caps.hashing, caps.record_protection);
+    // rustls wants 'static suites: built once per instance, for every
+    // combination, at first use.
+    let all = SUITES.get_or_init(|| {
+        [(true, false), (false, true), (true, true)]
+            .into_iter()
+            .map(|k| {
+                let table = rustls::crypto::ring::ALL_CIPHER_SUITES
+                    .iter()
+                    .map(|s| (*s, rebuild(*s, k.0, k.1)))
+                    .collect();
+                (k, table)
+            })
             .collect()
     });
-    table
-        .iter()
-        .find(|(ring, _)| ring.suite() == s.suite())
+    all.iter()
+        .find(|(k, _)| *k == key)
+        .and_then(|(_, t)| t.iter().find(|(ring, _)| ring.suite() == s.suite()))
         .map(|(_, host)| *host)
         .unwrap_or(s)
 }
 
-fn rebuild(s: SupportedCipherSuite) -> SupportedCipherSuite {
+fn rebuild(s: SupportedCipherSuite, hashing: bool, aead: bool) -> SupportedCipherSuite {
     let common = match s {
         SupportedCipherSuite::Tls13(t) => &t.common,
         SupportedCipherSuite::Tls12(t) => &t.common,
@@ -470,29 +515,60 @@ fn rebuild(s: SupportedCipherSuite) -> SupportedCipherSuite {
             HashAlgorithm::SHA384 => (&HOST_SHA384, &HOST_HMAC_SHA384),
             _ => (&HOST_SHA256, &HOST_HMAC_SHA256),
         };
-    // rustls wants 'static suites: built once per instance, at first use.
+    let name = format!("{:?}", s.suite());
+    let alg = if name.contains("CHACHA20") {
+        AeadAlg::Chacha20Poly1305
+    } else if name.contains("AES_128") {
+        AeadAlg::Aes128Gcm
+    } else {
+        AeadAlg::Aes256Gcm
+    };
     match s {
         SupportedCipherSuite::Tls13(t) => {
             SupportedCipherSuite::Tls13(Box::leak(Box::new(Tls13CipherSuite {
                 common: CipherSuiteCommon {
-                    hash_provider: hash,
+                    hash_provider: if hashing {
+                        hash
+                    } else {
+                        t.common.hash_provider
+                    },
                     ..t.common
                 },
-                hkdf_provider: Box::leak(Box::new(HkdfUsingHmac(hmac))),
-                aead_alg: t.aead_alg,
+                hkdf_provider: if hashing {
+                    Box::leak(Box::new(HkdfUsingHmac(hmac)))
+                } else {
+                    t.hkdf_provider
+                },
+                aead_alg: if aead {
+                    Box::leak(Box::new(Tls13Aead(alg)))
+                } else {
+                    t.aead_alg
+                },
                 quic: t.quic,
             })))
         }
         SupportedCipherSuite::Tls12(t) => {
             SupportedCipherSuite::Tls12(Box::leak(Box::new(Tls12CipherSuite {
                 common: CipherSuiteCommon {
-                    hash_provider: hash,
+                    hash_provider: if hashing {
+                        hash
+                    } else {
+                        t.common.hash_provider
+                    },
                     ..t.common
                 },
-                prf_provider: Box::leak(Box::new(PrfUsingHmac(hmac))),
+                prf_provider: if hashing {
+                    Box::leak(Box::new(PrfUsingHmac(hmac)))
+                } else {
+                    t.prf_provider
+                },
                 kx: t.kx,
                 sign: t.sign,
-                aead_alg: t.aead_alg,
+                aead_alg: if aead {
+                    Box::leak(Box::new(Tls12Aead(alg)))
+                } else {
+                    t.aead_alg
+                },
             })))
         }
     }
@@ -632,3 +708,277 @@ impl HmacKey for HostHmacKey {
         HostHash(self.alg).output_len()
     }
 }
+
+// ---- record protection ----
+
+const TAG_LEN: usize = 16;
+const GCM_EXPLICIT_NONCE_LEN: usize = 8;
+
+fn key_len(alg: AeadAlg) -> usize {
+    match alg {
+        AeadAlg::Aes128Gcm => 16,
+        _ => 32,
+    }
+}
+
+/// A host key, or why there is none (every record then fails).
+fn aead_key(alg: AeadAlg, key: &AeadKey) -> Option<Box<dyn HostAead>> {
+    host()?.new_aead_key(alg, key.as_ref()).ok()
+}
+
+fn seal(
+    key: &Option<Box<dyn HostAead>>,
+    nonce: &[u8],
+    aad: &[u8],
+    plain: &[u8],
+) -> Result<Vec<u8>, Error> {
+    key.as_ref()
+        .and_then(|k| k.seal(nonce, aad, plain))
+        .ok_or(Error::EncryptError)
+}
+
+fn open(
+    key: &Option<Box<dyn HostAead>>,
+    nonce: &[u8],
+    aad: &[u8],
+    sealed: &[u8],
+) -> Result<Vec<u8>, Error> {
+    key.as_ref()
+        .and_then(|k| k.open(nonce, aad, sealed))
+        .ok_or(Error::DecryptError)
+}
+
+/// Put `plain` where the ciphertext was.
+fn replace_payload(payload: &mut rustls::crypto::cipher::BorrowedPayload<'_>, plain: &[u8]) {
+    payload[..plain.len()].copy_from_slice(plain);
+    payload.truncate(plain.len());
+}
+
+struct Tls13Aead(AeadAlg);
+
+impl Tls13AeadAlgorithm for Tls13Aead {
+    fn encrypter(&self, key: AeadKey, iv: Iv) -> Box<dyn MessageEncrypter> {
+        Box::new(Tls13Sealer {
+            key: aead_key(self.0, &key),
+            iv,
+        })
+    }
+
+    fn decrypter(&self, key: AeadKey, iv: Iv) -> Box<dyn MessageDecrypter> {
+        Box::new(Tls13Opener {
+            key: aead_key(self.0, &key),
+            iv,
+        })
+    }
+
+    fn key_len(&self) -> usize {
+        key_len(self.0)
+    }
+
+    fn extract_keys(
+        &self,
+        key: AeadKey,
+        iv: Iv,
+    ) -> Result<ConnectionTrafficSecrets, UnsupportedOperationError> {
+        Ok(match self.0 {
+            AeadAlg::Aes128Gcm => ConnectionTrafficSecrets::Aes128Gcm { key, iv },
+            AeadAlg::Aes256Gcm => ConnectionTrafficSecrets::Aes256Gcm { key, iv },
+            AeadAlg::Chacha20Poly1305 => ConnectionTrafficSecrets::Chacha20Poly1305 { key, iv },
+        })
+    }
+}
+
+struct Tls13Sealer {
+    key: Option<Box<dyn HostAead>>,
+    iv: Iv,
+}
+
+impl MessageEncrypter for Tls13Sealer {
+    fn encrypt(
+        &mut self,
+        msg: OutboundPlainMessage<'_>,
+        seq: u64,
+    ) -> Result<OutboundOpaqueMessage, Error> {
+        let total_len = self.encrypted_payload_len(msg.payload.len());
+        // TLSInnerPlaintext: the content, then its real type.
+        let mut inner = msg.payload.to_vec();
+        inner.push(u8::from(msg.typ));
+        let sealed = seal(
+            &self.key,
+            &Nonce::new(&self.iv, seq).0,
+            &make_tls13_aad(total_len),
+            &inner,
+        )?;
+        let mut payload = PrefixedPayload::with_capacity(total_len);
+        payload.extend_from_slice(&sealed);
+        Ok(OutboundOpaqueMessage::new(
+            ContentType::ApplicationData,
+            ProtocolVersion::TLSv1_2,
+            payload,
+        ))
+    }
+
+    fn encrypted_payload_len(&self, payload_len: usize) -> usize {
+        payload_len + 1 + TAG_LEN
+    }
+}
+
+struct Tls13Opener {
+    key: Option<Box<dyn HostAead>>,
+    iv: Iv,
+}
+
+impl MessageDecrypter for Tls13Opener {
+    fn decrypt<'a>(
+        &mut self,
+        mut msg: InboundOpaqueMessage<'a>,
+        seq: u64,
+    ) -> Result<InboundPlainMessage<'a>, Error> {
+        if msg.payload.len() < TAG_LEN {
+            return Err(Error::DecryptError);
+        }
+        let plain = open(
+            &self.key,
+            &Nonce::new(&self.iv, seq).0,
+            &make_tls13_aad(msg.payload.len()),
+            &msg.payload,
+        )?;
+        replace_payload(&mut msg.payload, &plain);
+        msg.into_tls13_unpadded_message()
+    }
+}
+
+struct Tls12Aead(AeadAlg);
+
+impl Tls12AeadAlgorithm for Tls12Aead {
+    fn encrypter(&self, key: AeadKey, iv: &[u8], extra: &[u8]) -> Box<dyn MessageEncrypter> {
+        Box::new(Tls12Sealer {
+            key: aead_key(self.0, &key),
+            iv: self.iv(iv, extra),
+            gcm: self.0 != AeadAlg::Chacha20Poly1305,
+        })
+    }
+
+    fn decrypter(&self, key: AeadKey, iv: &[u8]) -> Box<dyn MessageDecrypter> {
+        let mut salt = [0u8; 12];
+        salt[..iv.len().min(12)].copy_from_slice(&iv[..iv.len().min(12)]);
+        Box::new(Tls12Opener {
+            key: aead_key(self.0, &key),
+            iv: Iv::new(salt),
+            gcm: self.0 != AeadAlg::Chacha20Poly1305,
+        })
+    }
+
+    fn key_block_shape(&self) -> KeyBlockShape {
+        match self.0 {
+            AeadAlg::Chacha20Poly1305 => KeyBlockShape {
+                enc_key_len: 32,
+                fixed_iv_len: 12,
+                explicit_nonce_len: 0,
+            },
+            alg => KeyBlockShape {
+                enc_key_len: key_len(alg),
+                fixed_iv_len: 4,
+                explicit_nonce_len: 8,
+            },
+        }
+    }
+
+    fn extract_keys(
+        &self,
+        key: AeadKey,
+        iv: &[u8],
+        explicit: &[u8],
+    ) -> Result<ConnectionTrafficSecrets, UnsupportedOperationError> {
+        let iv = self.iv(iv, explicit);
+        Ok(match self.0 {
+            AeadAlg::Aes128Gcm => ConnectionTrafficSecrets::Aes128Gcm { key, iv },
+            AeadAlg::Aes256Gcm => ConnectionTrafficSecrets::Aes256Gcm { key, iv },
+            AeadAlg::Chacha20Poly1305 => ConnectionTrafficSecrets::Chacha20Poly1305 { key, iv },
+        })
+    }
+}
+
+impl Tls12Aead {
+    /// ring's nonce base: GCM's 4-byte salt and 8-byte explicit start,
+    /// ChaCha20's 12-byte IV (RFC 7905).
+    fn iv(&self, iv: &[u8], explicit: &[u8]) -> Iv {
+        let mut n = [0u8; 12];
+        if self.0 == AeadAlg::Chacha20Poly1305 {
+            n.copy_from_slice(&iv[..12]);
+        } else {
+            n[..4].copy_from_slice(&iv[..4]);
+            n[4..].copy_from_slice(&explicit[..8]);
+        }
+        Iv::new(n)
+    }
+}
+
+struct Tls12Sealer {
+    key: Option<Box<dyn HostAead>>,
+    iv: Iv,
+    gcm: bool,
+}
+
+impl MessageEncrypter for Tls12Sealer {
+    fn encrypt(
+        &mut self,
+        msg: OutboundPlainMessage<'_>,
+        seq: u64,
+    ) -> Result<OutboundOpaqueMessage, Error> {
+        let total_len = self.encrypted_payload_len(msg.payload.len());
+        let nonce = Nonce::new(&self.iv, seq).0;
+        let aad = make_tls12_aad(seq, msg.typ, msg.version, msg.payload.len());
+        let sealed = seal(&self.key, &nonce, &aad, &msg.payload.to_vec())?;
+        let mut payload = PrefixedPayload::with_capacity(total_len);
+        if self.gcm {
+            // GCM's explicit nonce goes in the clear before the ciphertext.
+            payload.extend_from_slice(&nonce[4..]);
+        }
+        payload.extend_from_slice(&sealed);
+        Ok(OutboundOpaqueMessage::new(msg.typ, msg.version, payload))
+    }
+
+    fn encrypted_payload_len(&self, payload_len: usize) -> usize {
+        payload_len + TAG_LEN + if self.gcm { GCM_EXPLICIT_NONCE_LEN } else { 0 }
+    }
+}
+
+struct Tls12Opener {
+    key: Option<Box<dyn HostAead>>,
+    /// GCM: the 4-byte salt first; ChaCha20: the IV.
+    iv: Iv,
+    gcm: bool,
+}
+
+impl MessageDecrypter for Tls12Opener {
+    fn decrypt<'a>(
+        &mut self,
+        mut msg: InboundOpaqueMessage<'a>,
+        seq: u64,
+    ) -> Result<InboundPlainMessage<'a>, Error> {
+        let explicit = if self.gcm { GCM_EXPLICIT_NONCE_LEN } else { 0 };
+        if msg.payload.len() < TAG_LEN + explicit {
+            return Err(Error::DecryptError);
+        }
+        let nonce = if self.gcm {
+            let mut n = [0u8; 12];
+            n[..4].copy_from_slice(&self.iv.as_ref()[..4]);
+            n[4..].copy_from_slice(&msg.payload[..8]);
+            n
+        } else {
+            Nonce::new(&self.iv, seq).0
+        };
+        let plain_len = msg.payload.len() - TAG_LEN - explicit;
+        let aad = make_tls12_aad(seq, msg.typ, msg.version, plain_len);
+        let plain = open(&self.key, &nonce, &aad, &msg.payload[explicit..])?;
+        if plain.len() > MAX_FRAGMENT_LEN {
+            return Err(Error::PeerSentOversizedRecord);
+        }
+        replace_payload(&mut msg.payload, &plain);
+        Ok(msg.into_plain_message())
+    }
+}
+
+/// TLS's largest plaintext fragment (2^14).
+const MAX_FRAGMENT_LEN: usize = 16384;

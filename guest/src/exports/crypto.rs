@@ -3,7 +3,8 @@
 
 use crate::bindings::wassl::tls::crypto as wit;
 use crate::engine::crypto::{
-    Capabilities, CryptoHost, HashAlg, HostKey, HostKeyShare, KeyFormat, LoadedKey, VerifyAlgorithm,
+    AeadAlg, Capabilities, CryptoHost, HashAlg, HostAead, HostKey, HostKeyShare, KeyFormat,
+    LoadedKey, VerifyAlgorithm,
 };
 
 /// The imported interface; stateless, so one static serves the instance.
@@ -20,6 +21,18 @@ impl HostKeyShare for Share {
 
     fn complete(self: Box<Self>, peer: &[u8]) -> Result<Vec<u8>, String> {
         wit::KeyShare::complete(self.0, peer)
+    }
+}
+
+struct Aead(wit::AeadKey);
+
+impl HostAead for Aead {
+    fn seal(&self, nonce: &[u8], aad: &[u8], plaintext: &[u8]) -> Option<Vec<u8>> {
+        self.0.seal(nonce, aad, plaintext)
+    }
+
+    fn open(&self, nonce: &[u8], aad: &[u8], ciphertext: &[u8]) -> Option<Vec<u8>> {
+        self.0.open(nonce, aad, ciphertext)
     }
 }
 
@@ -67,6 +80,7 @@ impl CryptoHost for ImportedCrypto {
             signing: c.contains(wit::Capability::SIGNING),
             verification: c.contains(wit::Capability::VERIFICATION),
             hashing: c.contains(wit::Capability::HASHING),
+            record_protection: c.contains(wit::Capability::RECORD_PROTECTION),
         }
     }
 
@@ -90,6 +104,15 @@ impl CryptoHost for ImportedCrypto {
             public_key: k.public_key,
             schemes: k.schemes,
         })
+    }
+
+    fn new_aead_key(&self, alg: AeadAlg, key: &[u8]) -> Result<Box<dyn HostAead>, String> {
+        let alg = match alg {
+            AeadAlg::Aes128Gcm => wit::AeadAlgorithm::Aes128Gcm,
+            AeadAlg::Aes256Gcm => wit::AeadAlgorithm::Aes256Gcm,
+            AeadAlg::Chacha20Poly1305 => wit::AeadAlgorithm::Chacha20Poly1305,
+        };
+        wit::new_aead_key(alg, key).map(|k| Box::new(Aead(k)) as Box<dyn HostAead>)
     }
 
     fn digest(&self, alg: HashAlg, data: &[u8]) -> Vec<u8> {

@@ -1,5 +1,5 @@
 //! The host side of `wassl:tls/crypto`: key exchange, signing, signature
-//! verification, hashing and HMAC for the engine, natively, with the same ring code native
+//! verification, hashing, HMAC and record AEAD for the engine, natively, with the same ring code native
 //! rustls runs. Ephemeral keys and private keys live in the store's
 //! resource table and never cross into the sandbox; nothing here is logged.
 
@@ -16,7 +16,8 @@ use rustls::{NamedGroup, SignatureScheme};
 use wasmtime::component::Resource;
 
 use crate::bindings::wassl::tls::crypto::{
-    Capability, HashAlgorithm, Host, HostKeyShare, HostSigningKey, KeyFormat, LoadedKey, VerifyAlgorithm,
+    AeadAlgorithm, Capability, HashAlgorithm, Host, HostAeadKey, HostKeyShare, HostSigningKey,
+    KeyFormat, LoadedKey, VerifyAlgorithm,
 };
 use crate::imports::HostState;
 
@@ -26,6 +27,10 @@ use crate::imports::HostState;
 /// An ephemeral key of one key exchange (the `key-share` resource).
 #[allow(unreachable_pub)]
 pub struct KeyShare(Box<dyn ActiveKeyExchange>);
+
+/// A record protection key (the `aead-key` resource).
+#[allow(unreachable_pub)]
+pub struct AeadKey(ring::aead::LessSafeKey);
 
 /// A parsed private key (the `signing-key` resource), shared by every
 /// connection configured with the same key.
@@ -56,10 +61,12 @@ const SCHEMES: &[SignatureScheme] = &[
     SignatureScheme::RSA_PKCS1_SHA256,
 ];
 
+type KeyCache = Mutex<HashMap<Vec<u8>, Arc<dyn RustlsSigningKey>>>;
+
 /// Parsed keys by their DER: loading a key (an ECDSA key checks its public
 /// point, a scalar multiplication) is paid once per key, not per connection.
-fn key_cache() -> &'static Mutex<HashMap<Vec<u8>, Arc<dyn RustlsSigningKey>>> {
-    static CACHE: OnceLock<Mutex<HashMap<Vec<u8>, Arc<dyn RustlsSigningKey>>>> = OnceLock::new();
+fn key_cache() -> &'static KeyCache {
+    static CACHE: OnceLock<KeyCache> = OnceLock::new();
     CACHE.get_or_init(Default::default)
 }
 
@@ -164,6 +171,22 @@ impl Host for HostState {
         })
     }
 
+    fn new_aead_key(
+        &mut self,
+        alg: AeadAlgorithm,
+        key: Vec<u8>,
+    ) -> Result<Resource<AeadKey>, String> {
+        let alg = match alg {
+            AeadAlgorithm::Aes128Gcm => &ring::aead::AES_128_GCM,
+            AeadAlgorithm::Aes256Gcm => &ring::aead::AES_256_GCM,
+            AeadAlgorithm::Chacha20Poly1305 => &ring::aead::CHACHA20_POLY1305,
+        };
+        let key = ring::aead::UnboundKey::new(alg, &key).map_err(|_| "wrong key length")?;
+        self.table
+            .push(AeadKey(ring::aead::LessSafeKey::new(key)))
+            .map_err(|e| format!("aead key table: {e}"))
+    }
+
     fn digest(&mut self, alg: HashAlgorithm, data: Vec<u8>) -> Vec<u8> {
         ring::digest::digest(ring_digest(alg), &data)
             .as_ref()
@@ -212,6 +235,44 @@ impl HostKeyShare for HostState {
 
     fn drop(&mut self, share: Resource<KeyShare>) -> wasmtime::Result<()> {
         self.table.delete(share)?;
+        Ok(())
+    }
+}
+
+impl HostAeadKey for HostState {
+    fn seal(
+        &mut self,
+        key: Resource<AeadKey>,
+        nonce: Vec<u8>,
+        aad: Vec<u8>,
+        mut data: Vec<u8>,
+    ) -> Option<Vec<u8>> {
+        let k = self.table.get(&key).ok()?;
+        let nonce = ring::aead::Nonce::try_assume_unique_for_key(&nonce).ok()?;
+        k.0.seal_in_place_append_tag(nonce, ring::aead::Aad::from(&aad), &mut data)
+            .ok()?;
+        Some(data)
+    }
+
+    fn open(
+        &mut self,
+        key: Resource<AeadKey>,
+        nonce: Vec<u8>,
+        aad: Vec<u8>,
+        mut data: Vec<u8>,
+    ) -> Option<Vec<u8>> {
+        let k = self.table.get(&key).ok()?;
+        let nonce = ring::aead::Nonce::try_assume_unique_for_key(&nonce).ok()?;
+        let n =
+            k.0.open_in_place(nonce, ring::aead::Aad::from(&aad), &mut data)
+                .ok()?
+                .len();
+        data.truncate(n);
+        Some(data)
+    }
+
+    fn drop(&mut self, key: Resource<AeadKey>) -> wasmtime::Result<()> {
+        self.table.delete(key)?;
         Ok(())
     }
 }
