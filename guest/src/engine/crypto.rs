@@ -506,15 +506,15 @@ fn on_host(s: SupportedCipherSuite, caps: Capabilities) -> SupportedCipherSuite 
 }
 
 fn rebuild(s: SupportedCipherSuite, hashing: bool, aead: bool) -> SupportedCipherSuite {
-    let common = match s {
+    let base = match s {
         SupportedCipherSuite::Tls13(t) => &t.common,
         SupportedCipherSuite::Tls12(t) => &t.common,
     };
-    let (hash, hmac): (&'static dyn Hash, &'static dyn Hmac) =
-        match common.hash_provider.algorithm() {
-            HashAlgorithm::SHA384 => (&HOST_SHA384, &HOST_HMAC_SHA384),
-            _ => (&HOST_SHA256, &HOST_HMAC_SHA256),
-        };
+    let (hash, hmac): (&'static dyn Hash, &'static dyn Hmac) = match base.hash_provider.algorithm()
+    {
+        HashAlgorithm::SHA384 => (&HOST_SHA384, &HOST_HMAC_SHA384),
+        _ => (&HOST_SHA256, &HOST_HMAC_SHA256),
+    };
     let name = format!("{:?}", s.suite());
     let alg = if name.contains("CHACHA20") {
         AeadAlg::Chacha20Poly1305
@@ -523,51 +523,36 @@ fn rebuild(s: SupportedCipherSuite, hashing: bool, aead: bool) -> SupportedCiphe
     } else {
         AeadAlg::Aes256Gcm
     };
+    let hashing = hashing.then_some((hash, hmac));
+    let common = |c: &CipherSuiteCommon| CipherSuiteCommon {
+        hash_provider: hashing.map_or(c.hash_provider, |(h, _)| h),
+        ..*c
+    };
     match s {
         SupportedCipherSuite::Tls13(t) => {
             SupportedCipherSuite::Tls13(Box::leak(Box::new(Tls13CipherSuite {
-                common: CipherSuiteCommon {
-                    hash_provider: if hashing {
-                        hash
-                    } else {
-                        t.common.hash_provider
-                    },
-                    ..t.common
-                },
-                hkdf_provider: if hashing {
-                    Box::leak(Box::new(HkdfUsingHmac(hmac)))
-                } else {
-                    t.hkdf_provider
-                },
-                aead_alg: if aead {
-                    Box::leak(Box::new(Tls13Aead(alg)))
-                } else {
-                    t.aead_alg
+                common: common(&t.common),
+                hkdf_provider: hashing.map_or(t.hkdf_provider, |(_, m)| {
+                    Box::leak(Box::new(HkdfUsingHmac(m)))
+                }),
+                aead_alg: match aead {
+                    true => Box::leak(Box::new(Tls13Aead(alg))),
+                    false => t.aead_alg,
                 },
                 quic: t.quic,
             })))
         }
         SupportedCipherSuite::Tls12(t) => {
             SupportedCipherSuite::Tls12(Box::leak(Box::new(Tls12CipherSuite {
-                common: CipherSuiteCommon {
-                    hash_provider: if hashing {
-                        hash
-                    } else {
-                        t.common.hash_provider
-                    },
-                    ..t.common
-                },
-                prf_provider: if hashing {
-                    Box::leak(Box::new(PrfUsingHmac(hmac)))
-                } else {
-                    t.prf_provider
-                },
+                common: common(&t.common),
+                prf_provider: hashing.map_or(t.prf_provider, |(_, m)| {
+                    Box::leak(Box::new(PrfUsingHmac(m)))
+                }),
                 kx: t.kx,
                 sign: t.sign,
-                aead_alg: if aead {
-                    Box::leak(Box::new(Tls12Aead(alg)))
-                } else {
-                    t.aead_alg
+                aead_alg: match aead {
+                    true => Box::leak(Box::new(Tls12Aead(alg))),
+                    false => t.aead_alg,
                 },
             })))
         }
