@@ -482,25 +482,19 @@ static HOST_SIG_ALGS: WebPkiSupportedAlgorithms = WebPkiSupportedAlgorithms {
 /// (`record_protection`) on the host.
 fn on_host(s: SupportedCipherSuite, caps: Capabilities) -> SupportedCipherSuite {
     type Table = Vec<(SupportedCipherSuite, SupportedCipherSuite)>;
-    static SUITES: OnceLock<Vec<((bool, bool), Table)>> = OnceLock::new();
-    let key = (caps.hashing, caps.record_protection);
-    // rustls wants 'static suites: built once per instance, for every
-    // combination, at first use.
-    let all = SUITES.get_or_init(|| {
-        [(true, false), (false, true), (true, true)]
-            .into_iter()
-            .map(|k| {
-                let table = rustls::crypto::ring::ALL_CIPHER_SUITES
-                    .iter()
-                    .map(|s| (*s, rebuild(*s, k.0, k.1)))
-                    .collect();
-                (k, table)
-            })
+    // rustls wants 'static suites: built once per instance and combination,
+    // at first use (an instance serves one connection, so one combination).
+    static SUITES: [OnceLock<Table>; 4] = [const { OnceLock::new() }; 4];
+    let (hashing, aead) = (caps.hashing, caps.record_protection);
+    let table = SUITES[usize::from(hashing) * 2 + usize::from(aead)].get_or_init(|| {
+        rustls::crypto::ring::ALL_CIPHER_SUITES
+            .iter()
+            .map(|s| (*s, rebuild(*s, hashing, aead)))
             .collect()
     });
-    all.iter()
-        .find(|(k, _)| *k == key)
-        .and_then(|(_, t)| t.iter().find(|(ring, _)| ring.suite() == s.suite()))
+    table
+        .iter()
+        .find(|(ring, _)| ring.suite() == s.suite())
         .map(|(_, host)| *host)
         .unwrap_or(s)
 }
@@ -515,14 +509,14 @@ fn rebuild(s: SupportedCipherSuite, hashing: bool, aead: bool) -> SupportedCiphe
         HashAlgorithm::SHA384 => (&HOST_SHA384, &HOST_HMAC_SHA384),
         _ => (&HOST_SHA256, &HOST_HMAC_SHA256),
     };
-    let name = format!("{:?}", s.suite());
-    let alg = if name.contains("CHACHA20") {
-        AeadAlg::Chacha20Poly1305
-    } else if name.contains("AES_128") {
-        AeadAlg::Aes128Gcm
-    } else {
-        AeadAlg::Aes256Gcm
+    // A suite of unknown cipher keeps ring's AEAD.
+    let alg = match super::tls::suite_cipher(u16::from(s.suite())) {
+        Some("aes_128_gcm") => Some(AeadAlg::Aes128Gcm),
+        Some("aes_256_gcm") => Some(AeadAlg::Aes256Gcm),
+        Some("chacha20_poly1305") => Some(AeadAlg::Chacha20Poly1305),
+        _ => None,
     };
+    let aead = if aead { alg } else { None };
     let hashing = hashing.then_some((hash, hmac));
     let common = |c: &CipherSuiteCommon| CipherSuiteCommon {
         hash_provider: hashing.map_or(c.hash_provider, |(h, _)| h),
@@ -535,10 +529,7 @@ fn rebuild(s: SupportedCipherSuite, hashing: bool, aead: bool) -> SupportedCiphe
                 hkdf_provider: hashing.map_or(t.hkdf_provider, |(_, m)| {
                     Box::leak(Box::new(HkdfUsingHmac(m)))
                 }),
-                aead_alg: match aead {
-                    true => Box::leak(Box::new(Tls13Aead(alg))),
-                    false => t.aead_alg,
-                },
+                aead_alg: aead.map_or(t.aead_alg, |a| Box::leak(Box::new(Tls13Aead(a)))),
                 quic: t.quic,
             })))
         }
@@ -550,10 +541,7 @@ fn rebuild(s: SupportedCipherSuite, hashing: bool, aead: bool) -> SupportedCiphe
                 }),
                 kx: t.kx,
                 sign: t.sign,
-                aead_alg: match aead {
-                    true => Box::leak(Box::new(Tls12Aead(alg))),
-                    false => t.aead_alg,
-                },
+                aead_alg: aead.map_or(t.aead_alg, |a| Box::leak(Box::new(Tls12Aead(a)))),
             })))
         }
     }
@@ -733,6 +721,15 @@ fn open(
         .ok_or(Error::DecryptError)
 }
 
+/// The keys as ring's suites give them to `dangerous_extract_secrets`.
+fn traffic_secrets(alg: AeadAlg, key: AeadKey, iv: Iv) -> ConnectionTrafficSecrets {
+    match alg {
+        AeadAlg::Aes128Gcm => ConnectionTrafficSecrets::Aes128Gcm { key, iv },
+        AeadAlg::Aes256Gcm => ConnectionTrafficSecrets::Aes256Gcm { key, iv },
+        AeadAlg::Chacha20Poly1305 => ConnectionTrafficSecrets::Chacha20Poly1305 { key, iv },
+    }
+}
+
 /// Put `plain` where the ciphertext was.
 fn replace_payload(payload: &mut rustls::crypto::cipher::BorrowedPayload<'_>, plain: &[u8]) {
     payload[..plain.len()].copy_from_slice(plain);
@@ -765,11 +762,7 @@ impl Tls13AeadAlgorithm for Tls13Aead {
         key: AeadKey,
         iv: Iv,
     ) -> Result<ConnectionTrafficSecrets, UnsupportedOperationError> {
-        Ok(match self.0 {
-            AeadAlg::Aes128Gcm => ConnectionTrafficSecrets::Aes128Gcm { key, iv },
-            AeadAlg::Aes256Gcm => ConnectionTrafficSecrets::Aes256Gcm { key, iv },
-            AeadAlg::Chacha20Poly1305 => ConnectionTrafficSecrets::Chacha20Poly1305 { key, iv },
-        })
+        Ok(traffic_secrets(self.0, key, iv))
     }
 }
 
@@ -845,11 +838,10 @@ impl Tls12AeadAlgorithm for Tls12Aead {
     }
 
     fn decrypter(&self, key: AeadKey, iv: &[u8]) -> Box<dyn MessageDecrypter> {
-        let mut salt = [0u8; 12];
-        salt[..iv.len().min(12)].copy_from_slice(&iv[..iv.len().min(12)]);
         Box::new(Tls12Opener {
             key: aead_key(self.0, &key),
-            iv: Iv::new(salt),
+            // GCM's explicit part comes with each record: only the salt counts.
+            iv: self.iv(iv, &[0; GCM_EXPLICIT_NONCE_LEN]),
             gcm: self.0 != AeadAlg::Chacha20Poly1305,
         })
     }
@@ -875,12 +867,7 @@ impl Tls12AeadAlgorithm for Tls12Aead {
         iv: &[u8],
         explicit: &[u8],
     ) -> Result<ConnectionTrafficSecrets, UnsupportedOperationError> {
-        let iv = self.iv(iv, explicit);
-        Ok(match self.0 {
-            AeadAlg::Aes128Gcm => ConnectionTrafficSecrets::Aes128Gcm { key, iv },
-            AeadAlg::Aes256Gcm => ConnectionTrafficSecrets::Aes256Gcm { key, iv },
-            AeadAlg::Chacha20Poly1305 => ConnectionTrafficSecrets::Chacha20Poly1305 { key, iv },
-        })
+        Ok(traffic_secrets(self.0, key, self.iv(iv, explicit)))
     }
 }
 

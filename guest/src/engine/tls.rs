@@ -1974,6 +1974,11 @@ pub(crate) fn resolve_ciphers(names: &[String]) -> Result<Vec<u16>, OptionError>
     Ok(codes)
 }
 
+/// The cipher of suite `code`, by Erlang's name (`aes_128_gcm`...).
+pub(super) fn suite_cipher(code: u16) -> Option<&'static str> {
+    SUITES.iter().find(|s| s.0 == code).map(|s| s.4)
+}
+
 fn suite_info(code: u16) -> CipherSuiteInfo {
     match SUITES.iter().find(|s| s.0 == code) {
         Some(&(_, iana, _, kex, cipher, prf)) => CipherSuiteInfo {

@@ -239,6 +239,19 @@ impl HostKeyShare for HostState {
     }
 }
 
+impl HostState {
+    /// An `aead-key` and a nonce of the right length, or `None`.
+    fn aead(
+        &self,
+        key: &Resource<AeadKey>,
+        nonce: &[u8],
+    ) -> Option<(&ring::aead::LessSafeKey, ring::aead::Nonce)> {
+        let k = self.table.get(key).ok()?;
+        let nonce = ring::aead::Nonce::try_assume_unique_for_key(nonce).ok()?;
+        Some((&k.0, nonce))
+    }
+}
+
 impl HostAeadKey for HostState {
     fn seal(
         &mut self,
@@ -247,9 +260,8 @@ impl HostAeadKey for HostState {
         aad: Vec<u8>,
         mut data: Vec<u8>,
     ) -> Option<Vec<u8>> {
-        let k = self.table.get(&key).ok()?;
-        let nonce = ring::aead::Nonce::try_assume_unique_for_key(&nonce).ok()?;
-        k.0.seal_in_place_append_tag(nonce, ring::aead::Aad::from(&aad), &mut data)
+        let (k, nonce) = self.aead(&key, &nonce)?;
+        k.seal_in_place_append_tag(nonce, ring::aead::Aad::from(&aad), &mut data)
             .ok()?;
         Some(data)
     }
@@ -261,12 +273,11 @@ impl HostAeadKey for HostState {
         aad: Vec<u8>,
         mut data: Vec<u8>,
     ) -> Option<Vec<u8>> {
-        let k = self.table.get(&key).ok()?;
-        let nonce = ring::aead::Nonce::try_assume_unique_for_key(&nonce).ok()?;
-        let n =
-            k.0.open_in_place(nonce, ring::aead::Aad::from(&aad), &mut data)
-                .ok()?
-                .len();
+        let (k, nonce) = self.aead(&key, &nonce)?;
+        let n = k
+            .open_in_place(nonce, ring::aead::Aad::from(&aad), &mut data)
+            .ok()?
+            .len();
         data.truncate(n);
         Some(data)
     }
