@@ -694,7 +694,7 @@ fn key_len(alg: AeadAlg) -> usize {
     }
 }
 
-/// A host key, or why there is none (every record then fails).
+/// The host's key; `None` when it has none (every record then fails).
 fn aead_key(alg: AeadAlg, key: &AeadKey) -> Option<Box<dyn HostAead>> {
     host()?.new_aead_key(alg, key.as_ref()).ok()
 }
