@@ -104,8 +104,11 @@ impl Runtime {
             .total_tables(n.saturating_mul(4))
             .total_stacks(n)
             .max_memory_size(limits.max_memory);
+        // With PAGEMAP_SCAN (Linux 6.7+) the reset touches only the pages a
+        // connection wrote, not the whole kept region.
         pool.linear_memory_keep_resident(limits.keep_resident)
-            .table_keep_resident(limits.keep_resident / 16);
+            .table_keep_resident(limits.keep_resident / 16)
+            .pagemap_scan(wasmtime::Enabled::Auto);
         let mut config = Config::new();
         config
             .epoch_interruption(true)
