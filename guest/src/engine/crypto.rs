@@ -62,8 +62,9 @@ pub enum AeadAlg {
     Chacha20Poly1305,
 }
 
-/// A record protection key held by the host.
-pub trait HostAead: Send + Sync {
+/// A record protection key: the host's, or the engine's own
+/// ChaCha20-Poly1305 when the host protects no records.
+pub trait RecordKey: Send + Sync {
     /// Ciphertext, tag last; `None` for a bad nonce.
     fn seal(&self, nonce: &[u8], aad: &[u8], plaintext: &[u8]) -> Option<Vec<u8>>;
     /// Plaintext, or `None` when the tag is wrong.
@@ -147,7 +148,7 @@ pub trait CryptoHost: Send + Sync {
     /// Parse a private key; the error is rustls's text for a refused key.
     fn load_signing_key(&self, format: KeyFormat, der: &[u8]) -> Result<LoadedKey, String>;
     /// A record protection key.
-    fn new_aead_key(&self, alg: AeadAlg, key: &[u8]) -> Result<Box<dyn HostAead>, String>;
+    fn new_aead_key(&self, alg: AeadAlg, key: &[u8]) -> Result<Box<dyn RecordKey>, String>;
     /// The hash of `data`.
     fn digest(&self, alg: HashAlg, data: &[u8]) -> Vec<u8>;
     /// HMAC of `message` under `key`.
@@ -194,10 +195,8 @@ pub fn with_host(mut base: CryptoProvider, caps: Capabilities) -> CryptoProvider
     if caps.verification {
         base.signature_verification_algorithms = HOST_SIG_ALGS;
     }
-    if caps.hashing || caps.record_protection {
-        for s in &mut base.cipher_suites {
-            *s = on_host(*s, caps);
-        }
+    for s in &mut base.cipher_suites {
+        *s = rebuilt(*s, caps);
     }
     base
 }
@@ -479,8 +478,9 @@ static HOST_SIG_ALGS: WebPkiSupportedAlgorithms = WebPkiSupportedAlgorithms {
 // ---- hashing: transcript hash, HKDF and the TLS 1.2 PRF ----
 
 /// The same suite with its hash, HKDF and PRF (`hashing`) and its AEAD
-/// (`record_protection`) on the host.
-fn on_host(s: SupportedCipherSuite, caps: Capabilities) -> SupportedCipherSuite {
+/// (`record_protection`) on the host; without the host's AEAD, ChaCha20
+/// suites take the engine's own (four blocks at a time, `chacha.rs`).
+fn rebuilt(s: SupportedCipherSuite, caps: Capabilities) -> SupportedCipherSuite {
     type Table = Vec<(SupportedCipherSuite, SupportedCipherSuite)>;
     // rustls wants 'static suites: built once per instance and combination,
     // at first use (an instance serves one connection, so one combination).
@@ -516,7 +516,14 @@ fn rebuild(s: SupportedCipherSuite, hashing: bool, aead: bool) -> SupportedCiphe
         Some("chacha20_poly1305") => Some(AeadAlg::Chacha20Poly1305),
         _ => None,
     };
-    let aead = if aead { alg } else { None };
+    let aead = match (aead, alg) {
+        (true, Some(a)) => Some((a, Keys::Host)),
+        (false, Some(AeadAlg::Chacha20Poly1305)) => Some((AeadAlg::Chacha20Poly1305, Keys::Engine)),
+        _ => None,
+    };
+    if !hashing && aead.is_none() {
+        return s;
+    }
     let hashing = hashing.then_some((hash, hmac));
     let common = |c: &CipherSuiteCommon| CipherSuiteCommon {
         hash_provider: hashing.map_or(c.hash_provider, |(h, _)| h),
@@ -529,7 +536,7 @@ fn rebuild(s: SupportedCipherSuite, hashing: bool, aead: bool) -> SupportedCiphe
                 hkdf_provider: hashing.map_or(t.hkdf_provider, |(_, m)| {
                     Box::leak(Box::new(HkdfUsingHmac(m)))
                 }),
-                aead_alg: aead.map_or(t.aead_alg, |a| Box::leak(Box::new(Tls13Aead(a)))),
+                aead_alg: aead.map_or(t.aead_alg, |(a, k)| Box::leak(Box::new(Tls13Aead(a, k)))),
                 quic: t.quic,
             })))
         }
@@ -541,7 +548,7 @@ fn rebuild(s: SupportedCipherSuite, hashing: bool, aead: bool) -> SupportedCiphe
                 }),
                 kx: t.kx,
                 sign: t.sign,
-                aead_alg: aead.map_or(t.aead_alg, |a| Box::leak(Box::new(Tls12Aead(a)))),
+                aead_alg: aead.map_or(t.aead_alg, |(a, k)| Box::leak(Box::new(Tls12Aead(a, k)))),
             })))
         }
     }
@@ -694,13 +701,36 @@ fn key_len(alg: AeadAlg) -> usize {
     }
 }
 
-/// The host's key; `None` when it has none (every record then fails).
-fn aead_key(alg: AeadAlg, key: &AeadKey) -> Option<Box<dyn HostAead>> {
-    host()?.new_aead_key(alg, key.as_ref()).ok()
+/// Who holds a suite's record keys.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Keys {
+    /// The host (`new-aead-key`).
+    Host,
+    /// The engine (ChaCha20-Poly1305 only).
+    Engine,
+}
+
+/// The key; `None` when there is none (every record then fails).
+fn aead_key(alg: AeadAlg, keys: Keys, key: &AeadKey) -> Option<Box<dyn RecordKey>> {
+    match keys {
+        Keys::Host => host()?.new_aead_key(alg, key.as_ref()).ok(),
+        Keys::Engine => super::chacha::ChaCha20Poly1305::new(key.as_ref())
+            .map(|k| Box::new(k) as Box<dyn RecordKey>),
+    }
+}
+
+impl RecordKey for super::chacha::ChaCha20Poly1305 {
+    fn seal(&self, nonce: &[u8], aad: &[u8], plaintext: &[u8]) -> Option<Vec<u8>> {
+        self.seal(nonce, aad, plaintext)
+    }
+
+    fn open(&self, nonce: &[u8], aad: &[u8], ciphertext: &[u8]) -> Option<Vec<u8>> {
+        self.open(nonce, aad, ciphertext)
+    }
 }
 
 fn seal(
-    key: &Option<Box<dyn HostAead>>,
+    key: &Option<Box<dyn RecordKey>>,
     nonce: &[u8],
     aad: &[u8],
     plain: &[u8],
@@ -711,7 +741,7 @@ fn seal(
 }
 
 fn open(
-    key: &Option<Box<dyn HostAead>>,
+    key: &Option<Box<dyn RecordKey>>,
     nonce: &[u8],
     aad: &[u8],
     sealed: &[u8],
@@ -736,19 +766,19 @@ fn replace_payload(payload: &mut rustls::crypto::cipher::BorrowedPayload<'_>, pl
     payload.truncate(plain.len());
 }
 
-struct Tls13Aead(AeadAlg);
+struct Tls13Aead(AeadAlg, Keys);
 
 impl Tls13AeadAlgorithm for Tls13Aead {
     fn encrypter(&self, key: AeadKey, iv: Iv) -> Box<dyn MessageEncrypter> {
         Box::new(Tls13Sealer {
-            key: aead_key(self.0, &key),
+            key: aead_key(self.0, self.1, &key),
             iv,
         })
     }
 
     fn decrypter(&self, key: AeadKey, iv: Iv) -> Box<dyn MessageDecrypter> {
         Box::new(Tls13Opener {
-            key: aead_key(self.0, &key),
+            key: aead_key(self.0, self.1, &key),
             iv,
         })
     }
@@ -767,7 +797,7 @@ impl Tls13AeadAlgorithm for Tls13Aead {
 }
 
 struct Tls13Sealer {
-    key: Option<Box<dyn HostAead>>,
+    key: Option<Box<dyn RecordKey>>,
     iv: Iv,
 }
 
@@ -802,7 +832,7 @@ impl MessageEncrypter for Tls13Sealer {
 }
 
 struct Tls13Opener {
-    key: Option<Box<dyn HostAead>>,
+    key: Option<Box<dyn RecordKey>>,
     iv: Iv,
 }
 
@@ -826,12 +856,12 @@ impl MessageDecrypter for Tls13Opener {
     }
 }
 
-struct Tls12Aead(AeadAlg);
+struct Tls12Aead(AeadAlg, Keys);
 
 impl Tls12AeadAlgorithm for Tls12Aead {
     fn encrypter(&self, key: AeadKey, iv: &[u8], extra: &[u8]) -> Box<dyn MessageEncrypter> {
         Box::new(Tls12Sealer {
-            key: aead_key(self.0, &key),
+            key: aead_key(self.0, self.1, &key),
             iv: self.iv(iv, extra),
             gcm: self.0 != AeadAlg::Chacha20Poly1305,
         })
@@ -839,7 +869,7 @@ impl Tls12AeadAlgorithm for Tls12Aead {
 
     fn decrypter(&self, key: AeadKey, iv: &[u8]) -> Box<dyn MessageDecrypter> {
         Box::new(Tls12Opener {
-            key: aead_key(self.0, &key),
+            key: aead_key(self.0, self.1, &key),
             // GCM's explicit part comes with each record: only the salt counts.
             iv: self.iv(iv, &[0; GCM_EXPLICIT_NONCE_LEN]),
             gcm: self.0 != AeadAlg::Chacha20Poly1305,
@@ -887,7 +917,7 @@ impl Tls12Aead {
 }
 
 struct Tls12Sealer {
-    key: Option<Box<dyn HostAead>>,
+    key: Option<Box<dyn RecordKey>>,
     iv: Iv,
     gcm: bool,
 }
@@ -917,7 +947,7 @@ impl MessageEncrypter for Tls12Sealer {
 }
 
 struct Tls12Opener {
-    key: Option<Box<dyn HostAead>>,
+    key: Option<Box<dyn RecordKey>>,
     /// GCM: the 4-byte salt first; ChaCha20: the IV.
     iv: Iv,
     gcm: bool,

@@ -5,6 +5,7 @@
 //! exports translate to WIT, named after the Erlang `ssl` terms.
 
 pub mod alert;
+mod chacha;
 pub mod crypto;
 mod der;
 pub mod options;

@@ -3,8 +3,8 @@
 
 use crate::bindings::wassl::tls::crypto as wit;
 use crate::engine::crypto::{
-    AeadAlg, Capabilities, CryptoHost, HashAlg, HostAead, HostKey, HostKeyShare, KeyFormat,
-    LoadedKey, VerifyAlgorithm,
+    AeadAlg, Capabilities, CryptoHost, HashAlg, HostKey, HostKeyShare, KeyFormat, LoadedKey,
+    RecordKey, VerifyAlgorithm,
 };
 
 /// The imported interface; stateless, so one static serves the instance.
@@ -26,7 +26,7 @@ impl HostKeyShare for Share {
 
 struct Aead(wit::AeadKey);
 
-impl HostAead for Aead {
+impl RecordKey for Aead {
     fn seal(&self, nonce: &[u8], aad: &[u8], plaintext: &[u8]) -> Option<Vec<u8>> {
         self.0.seal(nonce, aad, plaintext)
     }
@@ -106,13 +106,13 @@ impl CryptoHost for ImportedCrypto {
         })
     }
 
-    fn new_aead_key(&self, alg: AeadAlg, key: &[u8]) -> Result<Box<dyn HostAead>, String> {
+    fn new_aead_key(&self, alg: AeadAlg, key: &[u8]) -> Result<Box<dyn RecordKey>, String> {
         let alg = match alg {
             AeadAlg::Aes128Gcm => wit::AeadAlgorithm::Aes128Gcm,
             AeadAlg::Aes256Gcm => wit::AeadAlgorithm::Aes256Gcm,
             AeadAlg::Chacha20Poly1305 => wit::AeadAlgorithm::Chacha20Poly1305,
         };
-        wit::new_aead_key(alg, key).map(|k| Box::new(Aead(k)) as Box<dyn HostAead>)
+        wit::new_aead_key(alg, key).map(|k| Box::new(Aead(k)) as Box<dyn RecordKey>)
     }
 
     fn digest(&self, alg: HashAlg, data: &[u8]) -> Vec<u8> {

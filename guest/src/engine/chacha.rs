@@ -1,0 +1,371 @@
+//! The engine's own ChaCha20-Poly1305 (RFC 8439), for records when the host
+//! does not protect them (jco, `{host_crypto, false}`).
+//!
+//! ring's portable ChaCha20 works one 64-byte block at a time. Here four
+//! blocks run side by side, word `i` of each block in one lane of a
+//! wasm SIMD vector (`simd128`, enabled for the guest in `host/build.rs`).
+//! Elsewhere (the native unit tests) the same rounds run on `[u32; 4]`.
+//! Poly1305 is RustCrypto's portable one.
+
+use poly1305::universal_hash::{KeyInit, UniversalHash};
+use poly1305::Poly1305;
+
+/// Bytes of a key, a nonce and a tag.
+const KEY_LEN: usize = 32;
+const NONCE_LEN: usize = 12;
+const TAG_LEN: usize = 16;
+/// Four 64-byte blocks.
+const BATCH: usize = 256;
+
+/// One word of four blocks: wasm SIMD in the guest.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+#[derive(Clone, Copy)]
+struct Lanes(core::arch::wasm32::v128);
+
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+impl Lanes {
+    #[inline(always)]
+    fn splat(v: u32) -> Lanes {
+        Lanes(core::arch::wasm32::u32x4_splat(v))
+    }
+
+    #[inline(always)]
+    fn new(v: [u32; 4]) -> Lanes {
+        Lanes(core::arch::wasm32::u32x4(v[0], v[1], v[2], v[3]))
+    }
+
+    #[inline(always)]
+    fn add(self, o: Lanes) -> Lanes {
+        Lanes(core::arch::wasm32::i32x4_add(self.0, o.0))
+    }
+
+    /// `(self ^ o) <<< N`; LLVM does not vectorise rotations itself (wasm has
+    /// none), so byte-sized ones are shuffles and the others two shifts.
+    #[inline(always)]
+    fn xor_rotl<const N: u32>(self, o: Lanes) -> Lanes {
+        use core::arch::wasm32::*;
+        let x = v128_xor(self.0, o.0);
+        Lanes(match N {
+            16 => i8x16_shuffle::<2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13>(x, x),
+            8 => i8x16_shuffle::<3, 0, 1, 2, 7, 4, 5, 6, 11, 8, 9, 10, 15, 12, 13, 14>(x, x),
+            _ => v128_or(i32x4_shl(x, N), u32x4_shr(x, 32 - N)),
+        })
+    }
+
+    /// Rows to columns: word `i` of lane `b` becomes word `b` of lane `i`.
+    #[inline(always)]
+    fn transpose([a, b, c, d]: [Lanes; 4]) -> [Lanes; 4] {
+        use core::arch::wasm32::{i32x4_shuffle, i64x2_shuffle};
+        let t0 = i32x4_shuffle::<0, 4, 1, 5>(a.0, b.0);
+        let t1 = i32x4_shuffle::<2, 6, 3, 7>(a.0, b.0);
+        let t2 = i32x4_shuffle::<0, 4, 1, 5>(c.0, d.0);
+        let t3 = i32x4_shuffle::<2, 6, 3, 7>(c.0, d.0);
+        [
+            Lanes(i64x2_shuffle::<0, 2>(t0, t2)),
+            Lanes(i64x2_shuffle::<1, 3>(t0, t2)),
+            Lanes(i64x2_shuffle::<0, 2>(t1, t3)),
+            Lanes(i64x2_shuffle::<1, 3>(t1, t3)),
+        ]
+    }
+
+    /// The four words, little-endian, into `out` (16 bytes). Two 64-bit
+    /// halves: a v128 store would need `unsafe`, which this crate forbids.
+    #[inline(always)]
+    fn store(self, out: &mut [u8]) {
+        use core::arch::wasm32::u64x2_extract_lane as half;
+        out[..8].copy_from_slice(&half::<0>(self.0).to_le_bytes());
+        out[8..16].copy_from_slice(&half::<1>(self.0).to_le_bytes());
+    }
+}
+
+/// One word of four blocks: plain lane arithmetic elsewhere (native tests).
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+#[derive(Clone, Copy)]
+struct Lanes([u32; 4]);
+
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+impl Lanes {
+    fn splat(v: u32) -> Lanes {
+        Lanes([v; 4])
+    }
+
+    fn new(v: [u32; 4]) -> Lanes {
+        Lanes(v)
+    }
+
+    fn add(self, o: Lanes) -> Lanes {
+        Lanes(std::array::from_fn(|i| self.0[i].wrapping_add(o.0[i])))
+    }
+
+    fn xor_rotl<const N: u32>(self, o: Lanes) -> Lanes {
+        Lanes(std::array::from_fn(|i| (self.0[i] ^ o.0[i]).rotate_left(N)))
+    }
+
+    fn transpose(w: [Lanes; 4]) -> [Lanes; 4] {
+        std::array::from_fn(|b| Lanes(std::array::from_fn(|i| w[i].0[b])))
+    }
+
+    fn store(self, out: &mut [u8]) {
+        for (o, w) in out.chunks_exact_mut(4).zip(self.0) {
+            o.copy_from_slice(&w.to_le_bytes());
+        }
+    }
+}
+
+#[inline(always)]
+fn quarter_round(x: &mut [Lanes; 16], a: usize, b: usize, c: usize, d: usize) {
+    x[a] = x[a].add(x[b]);
+    x[d] = x[d].xor_rotl::<16>(x[a]);
+    x[c] = x[c].add(x[d]);
+    x[b] = x[b].xor_rotl::<12>(x[c]);
+    x[a] = x[a].add(x[b]);
+    x[d] = x[d].xor_rotl::<8>(x[a]);
+    x[c] = x[c].add(x[d]);
+    x[b] = x[b].xor_rotl::<7>(x[c]);
+}
+
+/// A ChaCha20 key and nonce.
+struct ChaCha20 {
+    key: [u32; 8],
+    nonce: [u32; 3],
+}
+
+impl ChaCha20 {
+    fn new(key: &[u8; KEY_LEN], nonce: &[u8; NONCE_LEN]) -> ChaCha20 {
+        let word = |b: &[u8]| u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+        ChaCha20 {
+            key: std::array::from_fn(|i| word(&key[i * 4..])),
+            nonce: std::array::from_fn(|i| word(&nonce[i * 4..])),
+        }
+    }
+
+    /// The keystream of blocks `counter .. counter + 4`.
+    fn batch(&self, counter: u32, out: &mut [u8; BATCH]) {
+        let k = &self.key;
+        let n = &self.nonce;
+        let ctr = Lanes::new([
+            counter,
+            counter.wrapping_add(1),
+            counter.wrapping_add(2),
+            counter.wrapping_add(3),
+        ]);
+        let init = [
+            Lanes::splat(0x6170_7865),
+            Lanes::splat(0x3320_646e),
+            Lanes::splat(0x7962_2d32),
+            Lanes::splat(0x6b20_6574),
+            Lanes::splat(k[0]),
+            Lanes::splat(k[1]),
+            Lanes::splat(k[2]),
+            Lanes::splat(k[3]),
+            Lanes::splat(k[4]),
+            Lanes::splat(k[5]),
+            Lanes::splat(k[6]),
+            Lanes::splat(k[7]),
+            ctr,
+            Lanes::splat(n[0]),
+            Lanes::splat(n[1]),
+            Lanes::splat(n[2]),
+        ];
+        let mut x = init;
+        for _ in 0..10 {
+            quarter_round(&mut x, 0, 4, 8, 12);
+            quarter_round(&mut x, 1, 5, 9, 13);
+            quarter_round(&mut x, 2, 6, 10, 14);
+            quarter_round(&mut x, 3, 7, 11, 15);
+            quarter_round(&mut x, 0, 5, 10, 15);
+            quarter_round(&mut x, 1, 6, 11, 12);
+            quarter_round(&mut x, 2, 7, 8, 13);
+            quarter_round(&mut x, 3, 4, 9, 14);
+        }
+        for g in 0..4 {
+            let w: [Lanes; 4] = std::array::from_fn(|i| x[4 * g + i].add(init[4 * g + i]));
+            // Words 4g..4g+4 of the four blocks: 16 bytes of each.
+            for (block, words) in Lanes::transpose(w).iter().enumerate() {
+                let at = block * 64 + g * 16;
+                words.store(&mut out[at..at + 16]);
+            }
+        }
+    }
+
+    /// XOR `data` with the keystream from block 1 on, and return the
+    /// Poly1305 key (the first 32 bytes of block 0).
+    fn poly_key_and_apply(&self, data: &mut [u8]) -> [u8; 32] {
+        let mut ks = [0u8; BATCH];
+        self.batch(0, &mut ks);
+        let mut poly_key = [0u8; 32];
+        poly_key.copy_from_slice(&ks[..32]);
+        let (first, rest) = data.split_at_mut(data.len().min(BATCH - 64));
+        xor(first, &ks[64..]);
+        let mut counter = 4u32;
+        for chunk in rest.chunks_mut(BATCH) {
+            self.batch(counter, &mut ks);
+            xor(chunk, &ks);
+            counter = counter.wrapping_add(4);
+        }
+        ks.fill(0);
+        poly_key
+    }
+}
+
+fn xor(data: &mut [u8], ks: &[u8]) {
+    for (d, k) in data.iter_mut().zip(ks) {
+        *d ^= k;
+    }
+}
+
+fn tag(poly_key: &[u8; 32], aad: &[u8], ciphertext: &[u8]) -> [u8; TAG_LEN] {
+    let mut mac = Poly1305::new(poly_key.into());
+    mac.update_padded(aad);
+    mac.update_padded(ciphertext);
+    let mut lengths = [0u8; 16];
+    lengths[..8].copy_from_slice(&(aad.len() as u64).to_le_bytes());
+    lengths[8..].copy_from_slice(&(ciphertext.len() as u64).to_le_bytes());
+    mac.update(&[lengths.into()]);
+    mac.finalize().into()
+}
+
+/// ChaCha20-Poly1305 under one key.
+pub(super) struct ChaCha20Poly1305 {
+    key: [u8; KEY_LEN],
+}
+
+impl Drop for ChaCha20Poly1305 {
+    fn drop(&mut self) {
+        self.key.fill(0);
+    }
+}
+
+impl ChaCha20Poly1305 {
+    /// `None` unless `key` is 32 bytes.
+    pub(super) fn new(key: &[u8]) -> Option<ChaCha20Poly1305> {
+        Some(ChaCha20Poly1305 {
+            key: key.try_into().ok()?,
+        })
+    }
+
+    fn cipher(&self, nonce: &[u8]) -> Option<ChaCha20> {
+        Some(ChaCha20::new(&self.key, nonce.try_into().ok()?))
+    }
+
+    /// Ciphertext, tag last; `None` for a bad nonce.
+    pub(super) fn seal(&self, nonce: &[u8], aad: &[u8], plaintext: &[u8]) -> Option<Vec<u8>> {
+        let cipher = self.cipher(nonce)?;
+        let mut out = Vec::with_capacity(plaintext.len() + TAG_LEN);
+        out.extend_from_slice(plaintext);
+        let mut poly_key = cipher.poly_key_and_apply(&mut out);
+        let t = tag(&poly_key, aad, &out);
+        poly_key.fill(0);
+        out.extend_from_slice(&t);
+        Some(out)
+    }
+
+    /// Plaintext, or `None` when the tag (or the nonce) is wrong.
+    pub(super) fn open(&self, nonce: &[u8], aad: &[u8], sealed: &[u8]) -> Option<Vec<u8>> {
+        let cipher = self.cipher(nonce)?;
+        let body_len = sealed.len().checked_sub(TAG_LEN)?;
+        let (body, received) = sealed.split_at(body_len);
+        let mut out = body.to_vec();
+        let mut poly_key = cipher.poly_key_and_apply(&mut out);
+        let expected = tag(&poly_key, aad, body);
+        poly_key.fill(0);
+        // Every byte compared, whatever differs.
+        let diff = expected
+            .iter()
+            .zip(received)
+            .fold(0u8, |d, (a, b)| d | (a ^ b));
+        if std::hint::black_box(diff) != 0 {
+            out.fill(0);
+            return None;
+        }
+        Some(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hex(s: &str) -> Vec<u8> {
+        let s: String = s.split_whitespace().collect();
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    const SUNSCREEN: &[u8] = b"Ladies and Gentlemen of the class of '99: If I could offer you \
+only one tip for the future, sunscreen would be it.";
+
+    /// RFC 8439 section 2.3.2: one block.
+    #[test]
+    fn block_function_vector() {
+        let key: [u8; 32] = std::array::from_fn(|i| i as u8);
+        let nonce = hex("000000090000004a00000000");
+        let c = ChaCha20::new(&key, nonce.as_slice().try_into().unwrap());
+        let mut ks = [0u8; BATCH];
+        c.batch(1, &mut ks);
+        assert_eq!(
+            ks[..64].to_vec(),
+            hex(
+                "10f1e7e4d13b5915500fdd1fa32071c4c7d1f4c733c068030422aa9ac3d46c4e
+                 d2826446079faa0914c2d705d98b02a2b5129cd1de164eb9cbd083e8a2503c4e"
+            )
+        );
+    }
+
+    /// RFC 8439 section 2.8.2: the AEAD.
+    #[test]
+    fn aead_vector() {
+        let key = hex("808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f");
+        let nonce = hex("070000004041424344454647");
+        let aad = hex("50515253c0c1c2c3c4c5c6c7");
+        let aead = ChaCha20Poly1305::new(&key).unwrap();
+        let sealed = aead.seal(&nonce, &aad, SUNSCREEN).unwrap();
+        let (ct, t) = sealed.split_at(SUNSCREEN.len());
+        assert_eq!(
+            ct.to_vec(),
+            hex(
+                "d31a8d34648e60db7b86afbc53ef7ec2a4aded51296e08fea9e2b5a736ee62d6
+                 3dbea45e8ca9671282fafb69da92728b1a71de0a9e060b2905d6a5b67ecd3b36
+                 92ddbd7f2d778b8c9803aee328091b58fab324e4fad675945585808b4831d7bc
+                 3ff4def08e4b7a9de576d26586cec64b6116"
+            )
+        );
+        assert_eq!(t.to_vec(), hex("1ae10b594f09e26a7e902ecbd0600691"));
+        assert_eq!(aead.open(&nonce, &aad, &sealed).unwrap(), SUNSCREEN);
+    }
+
+    /// The same bytes as ring's, at every length around the batch edges,
+    /// and any flipped bit refused.
+    #[test]
+    fn agrees_with_ring() {
+        use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, CHACHA20_POLY1305};
+        let key: Vec<u8> = (0..32).map(|i| (i * 7 + 3) as u8).collect();
+        let ours = ChaCha20Poly1305::new(&key).unwrap();
+        let ring_key = LessSafeKey::new(UnboundKey::new(&CHACHA20_POLY1305, &key).unwrap());
+        let lengths = (0..600).chain([1023, 1024, 1025, 16384, 16385 + 255]);
+        for (i, len) in lengths.enumerate() {
+            let nonce: [u8; 12] = std::array::from_fn(|j| (i + j) as u8);
+            let aad = vec![i as u8; i % 13];
+            let plain: Vec<u8> = (0..len).map(|j| (j * 31 + i) as u8).collect();
+            let sealed = ours.seal(&nonce, &aad, &plain).unwrap();
+            let mut theirs = plain.clone();
+            ring_key
+                .seal_in_place_append_tag(
+                    Nonce::assume_unique_for_key(nonce),
+                    Aad::from(&aad),
+                    &mut theirs,
+                )
+                .unwrap();
+            assert_eq!(sealed, theirs, "length {len}");
+            assert_eq!(ours.open(&nonce, &aad, &sealed).unwrap(), plain);
+            let mut bad = sealed.clone();
+            bad[(i * 5) % sealed.len()] ^= 1 << (i % 8);
+            assert!(ours.open(&nonce, &aad, &bad).is_none(), "length {len}");
+        }
+        assert!(ours.open(&[0; 12], &[], &[0; 15]).is_none());
+        assert!(ours.seal(&[0; 11], &[], b"x").is_none());
+        assert!(ChaCha20Poly1305::new(&[0; 31]).is_none());
+    }
+}
