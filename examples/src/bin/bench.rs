@@ -522,10 +522,42 @@ async fn main() {
         );
 
         // For `perf record` (BENCHMARKS.md): wassl's default path only.
+        // `--profile-resumed N`: TLS 1.2 resumptions, where no public-key
+        // crypto runs and what is left is wassl's own cost per connection.
         if let Some(n) = std::env::args().skip_while(|a| a != "--profile").nth(1) {
             let (c, s) = opts_for(id, ca, Version::Tlsv1_3, None);
             let rate = wassl_handshakes(&c, &s, n.parse().unwrap_or(1000)).await;
             println!("wassl TLS 1.3 ECDSA full handshakes: {rate:.1}/s");
+            return;
+        }
+        if let Some(n) = std::env::args()
+            .skip_while(|a| a != "--profile-native")
+            .nth(1)
+        {
+            let (cc, sc) = native_configs(id, &ca.cert_der, Version::Tlsv1_3, None, false);
+            let rate = native_handshakes(&cc, &sc, n.parse().unwrap_or(1000));
+            println!("native TLS 1.3 ECDSA full handshakes: {rate:.1}/s");
+            return;
+        }
+        // `--profile-guest-chacha MIB`: the guest's own ChaCha20-Poly1305.
+        if let Some(n) = std::env::args()
+            .skip_while(|a| a != "--profile-guest-chacha")
+            .nth(1)
+        {
+            let (c, s) = opts_for(id, ca, Version::Tlsv1_3, Some("CHACHA20_POLY1305_SHA256"));
+            let (gc, gs) = (guest_only(&c), guest_only(&s));
+            let rate = wassl_bulk(&gc, &gs, n.parse().unwrap_or(64), false).await;
+            println!("wassl guest-only ChaCha20-Poly1305 bulk: {rate:.1} MiB/s");
+            return;
+        }
+        if let Some(n) = std::env::args()
+            .skip_while(|a| a != "--profile-resumed")
+            .nth(1)
+        {
+            let (c, s) = opts_for(id, ca, Version::Tlsv1_2, None);
+            let n = n.parse().unwrap_or(1000);
+            let rate = wassl_resumed(&c, &s, Version::Tlsv1_2, n).await;
+            println!("wassl TLS 1.2 resumed handshakes: {rate:.1}/s");
             return;
         }
         let rsa = pki.ca.issue_rsa(&wassl_tests::LeafSpec {
