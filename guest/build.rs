@@ -7,11 +7,12 @@ fn main() {
     // connection's working set (and the pages the pool resets) small.
     if std::env::var("CARGO_CFG_TARGET_ARCH").as_deref() == Ok("wasm32") {
         println!("cargo:rustc-link-arg-cdylib=-zstack-size=262144");
-        // Start with room for a whole connection's heap (a handshake takes
-        // the memory from about 448 KiB to 576 KiB): each `memory.grow` is
-        // an mprotect with a TLB shootdown on every core, and the pool undoes
-        // it with another when the sandbox is freed. Untouched pages cost
-        // nothing: they are never faulted in nor reset.
-        println!("cargo:rustc-link-arg-cdylib=--initial-memory=1048576");
+        // Start with room for a handshake (one takes the memory from about
+        // 448 KiB to 576 KiB; 640 KiB leaves a margin): each `memory.grow`
+        // is an mprotect with a TLB shootdown on every core, and the pool
+        // undoes it with another when the sandbox is freed. Untouched pages
+        // cost nothing: they are never faulted in nor reset. Bulk sends still
+        // grow it (tests/robustness.rs traps a sandbox that way).
+        println!("cargo:rustc-link-arg-cdylib=--initial-memory=655360");
     }
 }

@@ -119,6 +119,7 @@ impl ListenSocket {
             server_name: String::new(),
             opts: self.opts.clone(),
             owner,
+            prepared: None,
         })
     }
 }

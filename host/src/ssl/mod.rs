@@ -607,6 +607,7 @@ pub async fn handshake_tcp(
         server_name: String::new(),
         opts,
         owner: self_pid(),
+        prepared: None,
     })?;
     handshake(&s, timeout).await
 }
@@ -620,9 +621,10 @@ pub async fn connect(
     timeout: impl Into<Timeout>,
 ) -> Result<SslSocket, Reason> {
     let deadline = timeout.into().deadline();
-    // Options first: a bad option is reported even when the peer is down.
+    // The sandbox first: a bad option is reported even when the peer is
+    // down, and the one configured here is the one the handshake uses.
     let split = options::split(wit::Role::Client, &opts)?;
-    drop(socket::new_instance(wit::Role::Client, &opts).await?);
+    let prepared = socket::new_instance_for(wit::Role::Client, &opts, Some((host, port))).await?;
     let (local_ip, local_port) = (split.socket.ip, split.socket.port);
     let tcp = async {
         let mut addrs = tokio::net::lookup_host((host, port))
@@ -659,7 +661,7 @@ pub async fn connect(
             .map_err(|_| Reason::Timeout)??,
         None => tcp.await?,
     };
-    connect_stream(tcp, host, opts, deadline).await
+    connect_stream(tcp, host, opts, deadline, Some(prepared)).await
 }
 
 /// `ssl:connect/2,3` on a connected TCP stream: upgrade it to TLS as a
@@ -670,7 +672,7 @@ pub async fn connect_tcp(
     opts: Vec<SslOption>,
     timeout: impl Into<Timeout>,
 ) -> Result<SslSocket, Reason> {
-    connect_stream(tcp, server_name, opts, timeout.into().deadline()).await
+    connect_stream(tcp, server_name, opts, timeout.into().deadline(), None).await
 }
 
 async fn connect_stream(
@@ -678,6 +680,7 @@ async fn connect_stream(
     host: &str,
     opts: Vec<SslOption>,
     deadline: Option<Instant>,
+    prepared: Option<socket::Prepared>,
 ) -> Result<SslSocket, Reason> {
     let s = socket::spawn(socket::Setup {
         tcp,
@@ -685,6 +688,7 @@ async fn connect_stream(
         server_name: host.to_string(),
         opts,
         owner: self_pid(),
+        prepared,
     })?;
     run_handshake(&s, Vec::new(), deadline).await?;
     Ok(s)

@@ -140,7 +140,13 @@ pub(crate) struct Setup {
     /// All options (the listen socket's, for an accepted socket).
     pub(crate) opts: Vec<SslOption>,
     pub(crate) owner: Pid,
+    /// A client's sandbox, configured before the TCP connection was made.
+    pub(crate) prepared: Option<Prepared>,
 }
+
+/// A configured sandbox and the client's resumption state
+/// ([`new_instance_for`]).
+pub(crate) type Prepared = (Instance, Option<ClientResume>);
 
 #[derive(Default)]
 struct Counters {
@@ -181,6 +187,8 @@ struct Conn {
     since_update: u64,
     /// Client resumption: where sessions go, what was offered.
     resume: Option<ClientResume>,
+    /// Taken by the first handshake.
+    prepared: Option<Prepared>,
 }
 
 /// Start the task for `setup`; the socket is returned at once.
@@ -211,6 +219,7 @@ pub(crate) fn spawn(setup: Setup) -> Result<SslSocket, Reason> {
         stats: Counters::default(),
         since_update: 0,
         resume: None,
+        prepared: setup.prepared,
     };
     apply_kernel_options(&conn.tcp, &conn.opts);
     // Every event of this socket carries its id, role and peer.
@@ -820,9 +829,13 @@ impl Conn {
             self.opts = options::split(self.role, &opts)?.socket;
             apply_kernel_options(&self.tcp, &self.opts);
         }
-        let port = self.tcp.peer_addr().map_or(0, |a| a.port());
-        let (mut inst, resume) =
-            new_instance_for(self.role, &opts, Some((&self.server_name, port))).await?;
+        let (mut inst, resume) = match self.prepared.take() {
+            Some(prepared) if extra.is_empty() => prepared,
+            _ => {
+                let port = self.tcp.peer_addr().map_or(0, |a| a.port());
+                new_instance_for(self.role, &opts, Some((&self.server_name, port))).await?
+            }
+        };
         self.resume = resume;
         let paused = self.role == Role::Server && self.opts.hello;
         match self.role {
