@@ -551,6 +551,23 @@ async fn main() {
             return;
         }
         if let Some(n) = std::env::args()
+            .skip_while(|a| a != "--profile-instantiate")
+            .nth(1)
+        {
+            let mut t = Vec::new();
+            for _ in 0..n.parse().unwrap_or(100) {
+                t.push(wassl::bench::instantiate(200).await.unwrap().as_secs_f64() * 1e6);
+            }
+            println!("instantiate one sandbox: {:.1} µs", median(t));
+            return;
+        }
+        if let Some(n) = std::env::args().skip_while(|a| a != "--profile-tcp").nth(1) {
+            let port = tcp_server(&pki, &[]).await;
+            let rate = tcp_handshakes(&pki, port, true, n.parse().unwrap_or(1000)).await;
+            println!("connect+handshake+close, loopback TCP: {rate:.1}/s");
+            return;
+        }
+        if let Some(n) = std::env::args()
             .skip_while(|a| a != "--profile-resumed")
             .nth(1)
         {
