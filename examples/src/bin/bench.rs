@@ -568,6 +568,19 @@ async fn main() {
             return;
         }
         if let Some(n) = std::env::args()
+            .skip_while(|a| a != "--profile-idle")
+            .nth(1)
+        {
+            let port = tcp_server(&pki, &[]).await;
+            let n = n.parse().unwrap_or(1000);
+            let ca = pki.ca.id.certfile.clone();
+            let (kib, secs) = tokio::task::spawn_blocking(move || idle_server_memory(&ca, port, n))
+                .await
+                .unwrap();
+            println!("idle server connections: {kib:.1} KiB each, {secs:.1} s to open {n}");
+            return;
+        }
+        if let Some(n) = std::env::args()
             .skip_while(|a| a != "--profile-resumed")
             .nth(1)
         {

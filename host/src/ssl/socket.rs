@@ -162,7 +162,7 @@ struct Conn {
     id: u64,
     weak: mpsc::WeakUnboundedSender<Request>,
     tcp: TcpStream,
-    inst: Option<Instance>,
+    inst: Option<Box<Instance>>,
     role: Role,
     server_name: String,
     tls_opts: Vec<SslOption>,
@@ -187,8 +187,9 @@ struct Conn {
     since_update: u64,
     /// Client resumption: where sessions go, what was offered.
     resume: Option<ClientResume>,
-    /// Taken by the first handshake.
-    prepared: Option<Prepared>,
+    /// Taken by the first handshake. Boxed: every socket's task holds a
+    /// `Conn`, and an inline `Instance` here made each idle one larger.
+    prepared: Option<Box<Prepared>>,
 }
 
 /// Start the task for `setup`; the socket is returned at once.
@@ -219,7 +220,7 @@ pub(crate) fn spawn(setup: Setup) -> Result<SslSocket, Reason> {
         stats: Counters::default(),
         since_update: 0,
         resume: None,
-        prepared: setup.prepared,
+        prepared: setup.prepared.map(Box::new),
     };
     apply_kernel_options(&conn.tcp, &conn.opts);
     // Every event of this socket carries its id, role and peer.
@@ -670,12 +671,7 @@ impl Conn {
                 let _ = reply.send(r);
             }
             Request::EngineMemory { reply } => {
-                let _ = reply.send(
-                    self.inst
-                        .as_ref()
-                        .map(Instance::memory)
-                        .ok_or(Reason::Einval),
-                );
+                let _ = reply.send(self.inst.as_ref().map(|i| i.memory()).ok_or(Reason::Einval));
             }
             Request::Info { reply } => {
                 let r = match self.inst.as_mut() {
@@ -830,7 +826,7 @@ impl Conn {
             apply_kernel_options(&self.tcp, &self.opts);
         }
         let (mut inst, resume) = match self.prepared.take() {
-            Some(prepared) if extra.is_empty() => prepared,
+            Some(prepared) if extra.is_empty() => *prepared,
             _ => {
                 let port = self.tcp.peer_addr().map_or(0, |a| a.port());
                 new_instance_for(self.role, &opts, Some((&self.server_name, port))).await?
@@ -843,7 +839,7 @@ impl Conn {
             Role::Server if paused => inst.server_paused().await?,
             Role::Server => inst.server().await?,
         }
-        self.inst = Some(inst);
+        self.inst = Some(Box::new(inst));
         self.tls_opts = opts;
         if paused {
             return self.read_hello().await.map(Some);
