@@ -561,6 +561,15 @@ async fn main() {
             println!("instantiate one sandbox: {:.1} µs", median(t));
             return;
         }
+        if let Some(n) = std::env::args()
+            .skip_while(|a| a != "--profile-tcp-bulk")
+            .nth(1)
+        {
+            let port = tcp_server(&pki, &[]).await;
+            let rate = tcp_bulk(&pki, port, true, n.parse().unwrap_or(128)).await;
+            println!("bulk send, loopback TCP: {rate:.1} MiB/s");
+            return;
+        }
         if let Some(n) = std::env::args().skip_while(|a| a != "--profile-tcp").nth(1) {
             let port = tcp_server(&pki, &[]).await;
             let rate = tcp_handshakes(&pki, port, true, n.parse().unwrap_or(1000)).await;
