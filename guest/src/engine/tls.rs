@@ -1058,6 +1058,8 @@ pub struct Connection {
 
 /// What [`Connection::hand_off`] gives.
 #[derive(Debug)]
+// Returned once per connection and taken apart at once: not worth a box.
+#[allow(clippy::large_enum_variant)]
 pub enum HandOff {
     /// The record layer's state; the connection is now a snapshot.
     Ready(Snapshot, TrafficSecrets),
@@ -1484,6 +1486,7 @@ impl Connection {
 
 /// A server stopped at the ClientHello (`{handshake, hello}`): rustls's
 /// `Acceptor` reads it before any configuration applies.
+#[derive(Default)]
 pub struct PausedServer {
     acceptor: rustls::server::Acceptor,
     accepted: Option<rustls::server::Accepted>,
@@ -1498,17 +1501,6 @@ impl std::fmt::Debug for PausedServer {
         f.debug_struct("PausedServer")
             .field("hello_read", &self.accepted.is_some())
             .finish()
-    }
-}
-
-impl Default for PausedServer {
-    fn default() -> Self {
-        PausedServer {
-            acceptor: rustls::server::Acceptor::default(),
-            accepted: None,
-            raw: Vec::new(),
-            failed: None,
-        }
     }
 }
 

@@ -11,9 +11,12 @@ use crate::engine;
 use super::{convert, options::ConfigResource, Component};
 
 /// An engine, or what is left of it once the host took the record layer.
+// `Live` is the state nearly every call finds: not boxed.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Slot {
-    /// `{handshake, hello}`: a server waiting for `resume`.
-    Paused(engine::PausedServer),
+    /// `{handshake, hello}`: a server waiting for `resume`. Boxed: the
+    /// acceptor is twice a live connection's size and rarely used.
+    Paused(Box<engine::PausedServer>),
     Live(engine::Connection),
     HandedOff(engine::Snapshot),
     /// Only while a hand-off is under way.
@@ -36,7 +39,7 @@ impl Slot {
 pub(crate) struct ConnectionResource(pub(crate) RefCell<Slot>);
 
 impl ConnectionResource {
-    fn new(c: engine::Connection) -> Connection {
+    fn live(c: engine::Connection) -> Connection {
         Connection::new(ConnectionResource(RefCell::new(Slot::Live(c))))
     }
 }
@@ -70,20 +73,20 @@ impl GuestConnection for ConnectionResource {
     fn client(cfg: ConfigBorrow<'_>, server_name: String) -> Result<Connection, TlsError> {
         let cfg = &cfg.get::<ConfigResource>().0;
         engine::Connection::client(cfg, &server_name)
-            .map(ConnectionResource::new)
+            .map(ConnectionResource::live)
             .map_err(convert::error_out)
     }
 
     fn server(cfg: ConfigBorrow<'_>) -> Result<Connection, TlsError> {
         let cfg = &cfg.get::<ConfigResource>().0;
         engine::Connection::server(cfg)
-            .map(ConnectionResource::new)
+            .map(ConnectionResource::live)
             .map_err(convert::error_out)
     }
 
     fn server_paused() -> Connection {
         Connection::new(ConnectionResource(RefCell::new(Slot::Paused(
-            engine::PausedServer::default(),
+            Box::default(),
         ))))
     }
 
