@@ -465,6 +465,68 @@ fn guest_only(opts: &[SslOption]) -> Vec<SslOption> {
     o
 }
 
+/// `--profile[-WORKLOAD] N`: one workload, N times (or N MiB, N runs),
+/// wassl's default path unless said otherwise.
+async fn profile(pki: &Pki, workload: &str, n: Option<usize>) {
+    let (ca, id) = (&pki.ca.id, &pki.server);
+    match workload {
+        "--profile" => {
+            let (c, s) = opts_for(id, ca, Version::Tlsv1_3, None);
+            let rate = wassl_handshakes(&c, &s, n.unwrap_or(1000)).await;
+            println!("wassl TLS 1.3 ECDSA full handshakes: {rate:.1}/s");
+        }
+        "--profile-native" => {
+            let (cc, sc) = native_configs(id, &ca.cert_der, Version::Tlsv1_3, None, false);
+            let rate = native_handshakes(&cc, &sc, n.unwrap_or(1000));
+            println!("native TLS 1.3 ECDSA full handshakes: {rate:.1}/s");
+        }
+        // TLS 1.2 resumptions: no public-key crypto runs, what is left is
+        // wassl's own cost per connection.
+        "--profile-resumed" => {
+            let (c, s) = opts_for(id, ca, Version::Tlsv1_2, None);
+            let rate = wassl_resumed(&c, &s, Version::Tlsv1_2, n.unwrap_or(1000)).await;
+            println!("wassl TLS 1.2 resumed handshakes: {rate:.1}/s");
+        }
+        // The engine's own ChaCha20-Poly1305 (no host crypto).
+        "--profile-guest-chacha" => {
+            let (c, s) = opts_for(id, ca, Version::Tlsv1_3, Some("CHACHA20_POLY1305_SHA256"));
+            let (gc, gs) = (guest_only(&c), guest_only(&s));
+            let rate = wassl_bulk(&gc, &gs, n.unwrap_or(64), false).await;
+            println!("wassl guest-only ChaCha20-Poly1305 bulk: {rate:.1} MiB/s");
+        }
+        "--profile-instantiate" => {
+            let mut t = Vec::new();
+            for _ in 0..n.unwrap_or(100) {
+                t.push(wassl::bench::instantiate(200).await.unwrap().as_secs_f64() * 1e6);
+            }
+            println!("instantiate one sandbox: {:.1} µs (median)", median(t));
+        }
+        "--profile-tcp" => {
+            let port = tcp_server(pki, &[]).await;
+            let rate = tcp_handshakes(pki, port, true, n.unwrap_or(1000)).await;
+            println!("connect+handshake+close, loopback TCP: {rate:.1}/s");
+        }
+        "--profile-tcp-bulk" => {
+            let port = tcp_server(pki, &[]).await;
+            let rate = tcp_bulk(pki, port, true, n.unwrap_or(128)).await;
+            println!("bulk send, loopback TCP: {rate:.1} MiB/s");
+        }
+        "--profile-idle" => {
+            let port = tcp_server(pki, &[]).await;
+            let (n, ca) = (n.unwrap_or(1000), ca.certfile.clone());
+            let (kib, secs) = tokio::task::spawn_blocking(move || idle_server_memory(&ca, port, n))
+                .await
+                .unwrap();
+            println!("idle server connections: {kib:.1} KiB each, {secs:.1} s to open {n}");
+        }
+        other => println!(
+            "unknown workload {other}: --profile, --profile-native, --profile-resumed, \
+             --profile-guest-chacha, --profile-instantiate, --profile-tcp, \
+             --profile-tcp-bulk, --profile-idle"
+        ),
+    }
+}
+
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -521,82 +583,11 @@ async fn main() {
             "workload", "native", "wassl-guest", "wassl", "unit", "guest/n", "wassl/n"
         );
 
-        // For `perf record` (BENCHMARKS.md): wassl's default path only.
-        // `--profile-resumed N`: TLS 1.2 resumptions, where no public-key
-        // crypto runs and what is left is wassl's own cost per connection.
-        if let Some(n) = std::env::args().skip_while(|a| a != "--profile").nth(1) {
-            let (c, s) = opts_for(id, ca, Version::Tlsv1_3, None);
-            let rate = wassl_handshakes(&c, &s, n.parse().unwrap_or(1000)).await;
-            println!("wassl TLS 1.3 ECDSA full handshakes: {rate:.1}/s");
-            return;
-        }
-        if let Some(n) = std::env::args()
-            .skip_while(|a| a != "--profile-native")
-            .nth(1)
-        {
-            let (cc, sc) = native_configs(id, &ca.cert_der, Version::Tlsv1_3, None, false);
-            let rate = native_handshakes(&cc, &sc, n.parse().unwrap_or(1000));
-            println!("native TLS 1.3 ECDSA full handshakes: {rate:.1}/s");
-            return;
-        }
-        // `--profile-guest-chacha MIB`: the guest's own ChaCha20-Poly1305.
-        if let Some(n) = std::env::args()
-            .skip_while(|a| a != "--profile-guest-chacha")
-            .nth(1)
-        {
-            let (c, s) = opts_for(id, ca, Version::Tlsv1_3, Some("CHACHA20_POLY1305_SHA256"));
-            let (gc, gs) = (guest_only(&c), guest_only(&s));
-            let rate = wassl_bulk(&gc, &gs, n.parse().unwrap_or(64), false).await;
-            println!("wassl guest-only ChaCha20-Poly1305 bulk: {rate:.1} MiB/s");
-            return;
-        }
-        if let Some(n) = std::env::args()
-            .skip_while(|a| a != "--profile-instantiate")
-            .nth(1)
-        {
-            let mut t = Vec::new();
-            for _ in 0..n.parse().unwrap_or(100) {
-                t.push(wassl::bench::instantiate(200).await.unwrap().as_secs_f64() * 1e6);
-            }
-            println!("instantiate one sandbox: {:.1} µs", median(t));
-            return;
-        }
-        if let Some(n) = std::env::args()
-            .skip_while(|a| a != "--profile-tcp-bulk")
-            .nth(1)
-        {
-            let port = tcp_server(&pki, &[]).await;
-            let rate = tcp_bulk(&pki, port, true, n.parse().unwrap_or(128)).await;
-            println!("bulk send, loopback TCP: {rate:.1} MiB/s");
-            return;
-        }
-        if let Some(n) = std::env::args().skip_while(|a| a != "--profile-tcp").nth(1) {
-            let port = tcp_server(&pki, &[]).await;
-            let rate = tcp_handshakes(&pki, port, true, n.parse().unwrap_or(1000)).await;
-            println!("connect+handshake+close, loopback TCP: {rate:.1}/s");
-            return;
-        }
-        if let Some(n) = std::env::args()
-            .skip_while(|a| a != "--profile-idle")
-            .nth(1)
-        {
-            let port = tcp_server(&pki, &[]).await;
-            let n = n.parse().unwrap_or(1000);
-            let ca = pki.ca.id.certfile.clone();
-            let (kib, secs) = tokio::task::spawn_blocking(move || idle_server_memory(&ca, port, n))
-                .await
-                .unwrap();
-            println!("idle server connections: {kib:.1} KiB each, {secs:.1} s to open {n}");
-            return;
-        }
-        if let Some(n) = std::env::args()
-            .skip_while(|a| a != "--profile-resumed")
-            .nth(1)
-        {
-            let (c, s) = opts_for(id, ca, Version::Tlsv1_2, None);
-            let n = n.parse().unwrap_or(1000);
-            let rate = wassl_resumed(&c, &s, Version::Tlsv1_2, n).await;
-            println!("wassl TLS 1.2 resumed handshakes: {rate:.1}/s");
+        // One workload alone, for `perf record` (BENCHMARKS.md).
+        let args: Vec<String> = std::env::args().collect();
+        if let Some(at) = args.iter().position(|a| a.starts_with("--profile")) {
+            let n = args.get(at + 1).and_then(|n| n.parse().ok());
+            profile(&pki, &args[at], n).await;
             return;
         }
         let rsa = pki.ca.issue_rsa(&wassl_tests::LeafSpec {
