@@ -10,6 +10,8 @@
 use poly1305::universal_hash::{KeyInit, UniversalHash};
 use poly1305::Poly1305;
 
+use super::crypto::RecordKey;
+
 /// Bytes of a key, a nonce and a tag.
 const KEY_LEN: usize = 32;
 const NONCE_LEN: usize = 12;
@@ -247,9 +249,10 @@ impl ChaCha20Poly1305 {
     fn cipher(&self, nonce: &[u8]) -> Option<ChaCha20> {
         Some(ChaCha20::new(&self.key, nonce.try_into().ok()?))
     }
+}
 
-    /// Ciphertext, tag last; `None` for a bad nonce.
-    pub(super) fn seal(&self, nonce: &[u8], aad: &[u8], plaintext: &[u8]) -> Option<Vec<u8>> {
+impl RecordKey for ChaCha20Poly1305 {
+    fn seal(&self, nonce: &[u8], aad: &[u8], plaintext: &[u8]) -> Option<Vec<u8>> {
         let cipher = self.cipher(nonce)?;
         let mut out = Vec::with_capacity(plaintext.len() + TAG_LEN);
         out.extend_from_slice(plaintext);
@@ -260,8 +263,7 @@ impl ChaCha20Poly1305 {
         Some(out)
     }
 
-    /// Plaintext, or `None` when the tag (or the nonce) is wrong.
-    pub(super) fn open(&self, nonce: &[u8], aad: &[u8], sealed: &[u8]) -> Option<Vec<u8>> {
+    fn open(&self, nonce: &[u8], aad: &[u8], sealed: &[u8]) -> Option<Vec<u8>> {
         let cipher = self.cipher(nonce)?;
         let body_len = sealed.len().checked_sub(TAG_LEN)?;
         let (body, received) = sealed.split_at(body_len);

@@ -196,7 +196,7 @@ pub fn with_host(mut base: CryptoProvider, caps: Capabilities) -> CryptoProvider
         base.signature_verification_algorithms = HOST_SIG_ALGS;
     }
     for s in &mut base.cipher_suites {
-        *s = rebuilt(*s, caps);
+        *s = suite_for(*s, caps);
     }
     base
 }
@@ -480,7 +480,7 @@ static HOST_SIG_ALGS: WebPkiSupportedAlgorithms = WebPkiSupportedAlgorithms {
 /// The same suite with its hash, HKDF and PRF (`hashing`) and its AEAD
 /// (`record_protection`) on the host; without the host's AEAD, ChaCha20
 /// suites take the engine's own (four blocks at a time, `chacha.rs`).
-fn rebuilt(s: SupportedCipherSuite, caps: Capabilities) -> SupportedCipherSuite {
+fn suite_for(s: SupportedCipherSuite, caps: Capabilities) -> SupportedCipherSuite {
     type Table = Vec<(SupportedCipherSuite, SupportedCipherSuite)>;
     // rustls wants 'static suites: built once per instance and combination,
     // at first use (an instance serves one connection, so one combination).
@@ -716,16 +716,6 @@ fn aead_key(alg: AeadAlg, keys: Keys, key: &AeadKey) -> Option<Box<dyn RecordKey
         Keys::Host => host()?.new_aead_key(alg, key.as_ref()).ok(),
         Keys::Engine => super::chacha::ChaCha20Poly1305::new(key.as_ref())
             .map(|k| Box::new(k) as Box<dyn RecordKey>),
-    }
-}
-
-impl RecordKey for super::chacha::ChaCha20Poly1305 {
-    fn seal(&self, nonce: &[u8], aad: &[u8], plaintext: &[u8]) -> Option<Vec<u8>> {
-        self.seal(nonce, aad, plaintext)
-    }
-
-    fn open(&self, nonce: &[u8], aad: &[u8], ciphertext: &[u8]) -> Option<Vec<u8>> {
-        self.open(nonce, aad, ciphertext)
     }
 }
 
