@@ -66,11 +66,21 @@ fn main() {
     }
     // wasm SIMD (in wasmtime, Node, every current browser): the engine's
     // ChaCha20 is written for it, and the compiler vectorises more of ring.
-    cmd.env(
-        "CARGO_TARGET_WASM32_WASIP2_RUSTFLAGS",
-        "-Ctarget-feature=+simd128",
-    );
-    cmd.env("CFLAGS_wasm32_wasip2", "-msimd128");
+    // Added to what the user set for the wasm target, not in place of it.
+    for (var, flag) in [
+        (
+            "CARGO_TARGET_WASM32_WASIP2_RUSTFLAGS",
+            "-Ctarget-feature=+simd128",
+        ),
+        ("CFLAGS_wasm32_wasip2", "-msimd128"),
+    ] {
+        println!("cargo:rerun-if-env-changed={var}");
+        let flags = match env::var(var) {
+            Ok(user) if !user.trim().is_empty() => format!("{user} {flag}"),
+            _ => flag.to_string(),
+        };
+        cmd.env(var, flags);
+    }
     let status = cmd.status().expect("run cargo to build the guest");
     if !status.success() {
         panic!(
