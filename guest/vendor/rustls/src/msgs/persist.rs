@@ -44,7 +44,12 @@ impl Retrieved<&Tls13ClientSessionValue> {
         let age_secs = self
             .retrieved_at
             .as_secs()
-            .saturating_sub(self.value.common.epoch);
+            .saturating_sub(self.value.common.epoch)
+            // wassl patch: both times are whole seconds, so their difference
+            // can exceed the real age by up to a second. Servers that check
+            // the age strictly (GnuTLS) then refuse 0-RTT; underestimate, as
+            // OpenSSL's client does.
+            .saturating_sub(1);
         // nb. tickets have an upper age limit of ~7 days, well short of the 49 days here
         let age_millis = u32::try_from(age_secs)
             .unwrap_or(u32::MAX)
