@@ -5,12 +5,10 @@
 //! blocks run side by side, word `i` of each block in one lane of a
 //! wasm SIMD vector (`simd128`, enabled for the guest in `host/build.rs`).
 //! Elsewhere (the native unit tests) the same rounds run on `[u32; 4]`.
-//! Poly1305 is RustCrypto's portable one.
-
-use poly1305::universal_hash::{KeyInit, UniversalHash};
-use poly1305::Poly1305;
+//! Poly1305 is in [`super::poly1305`].
 
 use super::crypto::RecordKey;
+use super::poly1305::Poly1305;
 
 /// Bytes of a key, a nonce and a tag.
 const KEY_LEN: usize = 32;
@@ -217,14 +215,14 @@ fn xor(data: &mut [u8], ks: &[u8]) {
 }
 
 fn tag(poly_key: &[u8; 32], aad: &[u8], ciphertext: &[u8]) -> [u8; TAG_LEN] {
-    let mut mac = Poly1305::new(poly_key.into());
+    let mut mac = Poly1305::new(poly_key);
     mac.update_padded(aad);
     mac.update_padded(ciphertext);
     let mut lengths = [0u8; 16];
     lengths[..8].copy_from_slice(&(aad.len() as u64).to_le_bytes());
     lengths[8..].copy_from_slice(&(ciphertext.len() as u64).to_le_bytes());
-    mac.update(&[lengths.into()]);
-    mac.finalize().into()
+    mac.blocks(&lengths);
+    mac.finalize()
 }
 
 /// ChaCha20-Poly1305 under one key.

@@ -11,6 +11,7 @@ mod der;
 pub mod options;
 #[cfg(test)]
 mod pair_tests;
+mod poly1305;
 mod tls;
 mod wire;
 
