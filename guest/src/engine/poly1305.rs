@@ -213,7 +213,7 @@ mod tests {
             &block(1, 0),
         ]
         .concat();
-        let mut tag = |t: &[(usize, u8)]| {
+        let tag = |t: &[(usize, u8)]| {
             let mut x = [0u8; 16];
             for (i, v) in t {
                 x[*i] = *v;
