@@ -185,15 +185,20 @@ impl ChaCha20 {
         }
     }
 
-    /// XOR `data` with the keystream from block 1 on, and return the
-    /// Poly1305 key (the first 32 bytes of block 0).
-    fn poly_key_and_apply(&self, data: &mut [u8]) -> [u8; 32] {
+    /// Blocks 0 to 3: the Poly1305 key is the first 32 bytes, the
+    /// message's keystream starts at block 1.
+    fn first_batch(&self) -> [u8; BATCH] {
         let mut ks = [0u8; BATCH];
         self.batch(0, &mut ks);
-        let mut poly_key = [0u8; 32];
-        poly_key.copy_from_slice(&ks[..32]);
-        let (first, rest) = data.split_at_mut(data.len().min(BATCH - 64));
-        xor(first, &ks[64..]);
+        ks
+    }
+
+    /// XOR `data` with the keystream from block 1 on; `first` is
+    /// [`Self::first_batch`].
+    fn apply(&self, data: &mut [u8], first: &[u8; BATCH]) {
+        let (head, rest) = data.split_at_mut(data.len().min(BATCH - 64));
+        xor(head, &first[64..]);
+        let mut ks = [0u8; BATCH];
         let mut counter = 4u32;
         for chunk in rest.chunks_mut(BATCH) {
             self.batch(counter, &mut ks);
@@ -201,7 +206,6 @@ impl ChaCha20 {
             counter = counter.wrapping_add(4);
         }
         ks.fill(0);
-        poly_key
     }
 }
 
@@ -211,8 +215,12 @@ fn xor(data: &mut [u8], ks: &[u8]) {
     }
 }
 
-fn tag(poly_key: &[u8; 32], aad: &[u8], ciphertext: &[u8]) -> [u8; TAG_LEN] {
-    let mut mac = Poly1305::new(poly_key);
+/// The tag over `aad` and `ciphertext`, keyed by the first 32 bytes of `first`.
+fn tag(first: &[u8; BATCH], aad: &[u8], ciphertext: &[u8]) -> [u8; TAG_LEN] {
+    let mut poly_key = [0u8; 32];
+    poly_key.copy_from_slice(&first[..32]);
+    let mut mac = Poly1305::new(&poly_key);
+    poly_key.fill(0);
     mac.update_padded(aad);
     mac.update_padded(ciphertext);
     let mut lengths = [0u8; 16];
@@ -248,34 +256,46 @@ impl ChaCha20Poly1305 {
 
 impl RecordKey for ChaCha20Poly1305 {
     fn seal(&self, nonce: &[u8], aad: &[u8], plaintext: &[u8]) -> Option<Vec<u8>> {
-        let cipher = self.cipher(nonce)?;
         let mut out = Vec::with_capacity(plaintext.len() + TAG_LEN);
         out.extend_from_slice(plaintext);
-        let mut poly_key = cipher.poly_key_and_apply(&mut out);
-        let t = tag(&poly_key, aad, &out);
-        poly_key.fill(0);
-        out.extend_from_slice(&t);
+        let tag = self.seal_in_place(nonce, aad, &mut out)?;
+        out.extend_from_slice(&tag);
         Some(out)
     }
 
     fn open(&self, nonce: &[u8], aad: &[u8], sealed: &[u8]) -> Option<Vec<u8>> {
+        let mut out = sealed.to_vec();
+        let len = self.open_in_place(nonce, aad, &mut out)?;
+        out.truncate(len);
+        Some(out)
+    }
+
+    fn seal_in_place(&self, nonce: &[u8], aad: &[u8], buf: &mut [u8]) -> Option<[u8; TAG_LEN]> {
         let cipher = self.cipher(nonce)?;
-        let body_len = sealed.len().checked_sub(TAG_LEN)?;
-        let (body, received) = sealed.split_at(body_len);
-        let mut out = body.to_vec();
-        let mut poly_key = cipher.poly_key_and_apply(&mut out);
-        let expected = tag(&poly_key, aad, body);
-        poly_key.fill(0);
+        let mut first = cipher.first_batch();
+        cipher.apply(buf, &first);
+        let t = tag(&first, aad, buf);
+        first.fill(0);
+        Some(t)
+    }
+
+    fn open_in_place(&self, nonce: &[u8], aad: &[u8], buf: &mut [u8]) -> Option<usize> {
+        let cipher = self.cipher(nonce)?;
+        let body_len = buf.len().checked_sub(TAG_LEN)?;
+        let (body, received) = buf.split_at_mut(body_len);
+        // The tag is over the ciphertext: check it before decrypting.
+        let mut first = cipher.first_batch();
+        let expected = tag(&first, aad, body);
         // Every byte compared, whatever differs.
         let diff = expected
             .iter()
-            .zip(received)
+            .zip(received.iter())
             .fold(0u8, |d, (a, b)| d | (a ^ b));
-        if std::hint::black_box(diff) != 0 {
-            out.fill(0);
-            return None;
+        if std::hint::black_box(diff) == 0 {
+            cipher.apply(body, &first);
         }
-        Some(out)
+        first.fill(0);
+        (diff == 0).then_some(body_len)
     }
 }
 

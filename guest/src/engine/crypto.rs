@@ -69,6 +69,23 @@ pub trait RecordKey: Send + Sync {
     fn seal(&self, nonce: &[u8], aad: &[u8], plaintext: &[u8]) -> Option<Vec<u8>>;
     /// Plaintext, or `None` when the tag is wrong.
     fn open(&self, nonce: &[u8], aad: &[u8], ciphertext: &[u8]) -> Option<Vec<u8>>;
+
+    /// Seals `buf` where it lies and gives the tag. Records go through
+    /// this; a key that works in place saves two copies of each record.
+    fn seal_in_place(&self, nonce: &[u8], aad: &[u8], buf: &mut [u8]) -> Option<[u8; TAG_LEN]> {
+        let sealed = self.seal(nonce, aad, buf)?;
+        let (body, tag) = sealed.split_at_checked(buf.len())?;
+        buf.copy_from_slice(body);
+        tag.try_into().ok()
+    }
+
+    /// Opens `buf` (ciphertext, tag last) where it lies: the plaintext's
+    /// length, or `None` when the tag is wrong.
+    fn open_in_place(&self, nonce: &[u8], aad: &[u8], buf: &mut [u8]) -> Option<usize> {
+        let plain = self.open(nonce, aad, buf)?;
+        buf.get_mut(..plain.len())?.copy_from_slice(&plain);
+        Some(plain.len())
+    }
 }
 
 /// The suites' hash functions.
@@ -719,26 +736,39 @@ fn aead_key(alg: AeadAlg, keys: Keys, key: &AeadKey) -> Option<Box<dyn RecordKey
     }
 }
 
+/// Seals `buf` in place and appends the tag.
 fn seal(
     key: &Option<Box<dyn RecordKey>>,
     nonce: &[u8],
     aad: &[u8],
-    plain: &[u8],
-) -> Result<Vec<u8>, Error> {
-    key.as_ref()
-        .and_then(|k| k.seal(nonce, aad, plain))
-        .ok_or(Error::EncryptError)
+    buf: &mut PrefixedPayload,
+    from: usize,
+) -> Result<(), Error> {
+    let tag = key
+        .as_ref()
+        .and_then(|k| k.seal_in_place(nonce, aad, &mut buf.as_mut()[from..]))
+        .ok_or(Error::EncryptError)?;
+    buf.extend_from_slice(&tag);
+    Ok(())
 }
 
+/// Opens `payload[from..]` in place and leaves the plaintext at the start.
 fn open(
     key: &Option<Box<dyn RecordKey>>,
     nonce: &[u8],
     aad: &[u8],
-    sealed: &[u8],
-) -> Result<Vec<u8>, Error> {
-    key.as_ref()
-        .and_then(|k| k.open(nonce, aad, sealed))
-        .ok_or(Error::DecryptError)
+    payload: &mut rustls::crypto::cipher::BorrowedPayload<'_>,
+    from: usize,
+) -> Result<usize, Error> {
+    let len = key
+        .as_ref()
+        .and_then(|k| k.open_in_place(nonce, aad, &mut payload[from..]))
+        .ok_or(Error::DecryptError)?;
+    if from > 0 {
+        payload.copy_within(from..from + len, 0);
+    }
+    payload.truncate(len);
+    Ok(len)
 }
 
 /// The keys as ring's suites give them to `dangerous_extract_secrets`.
@@ -748,12 +778,6 @@ fn traffic_secrets(alg: AeadAlg, key: AeadKey, iv: Iv) -> ConnectionTrafficSecre
         AeadAlg::Aes256Gcm => ConnectionTrafficSecrets::Aes256Gcm { key, iv },
         AeadAlg::Chacha20Poly1305 => ConnectionTrafficSecrets::Chacha20Poly1305 { key, iv },
     }
-}
-
-/// Put `plain` where the ciphertext was.
-fn replace_payload(payload: &mut rustls::crypto::cipher::BorrowedPayload<'_>, plain: &[u8]) {
-    payload[..plain.len()].copy_from_slice(plain);
-    payload.truncate(plain.len());
 }
 
 struct Tls13Aead(AeadAlg, Keys);
@@ -799,16 +823,11 @@ impl MessageEncrypter for Tls13Sealer {
     ) -> Result<OutboundOpaqueMessage, Error> {
         let total_len = self.encrypted_payload_len(msg.payload.len());
         // TLSInnerPlaintext: the content, then its real type.
-        let mut inner = msg.payload.to_vec();
-        inner.push(u8::from(msg.typ));
-        let sealed = seal(
-            &self.key,
-            &Nonce::new(&self.iv, seq).0,
-            &make_tls13_aad(total_len),
-            &inner,
-        )?;
         let mut payload = PrefixedPayload::with_capacity(total_len);
-        payload.extend_from_slice(&sealed);
+        payload.extend_from_chunks(&msg.payload);
+        payload.extend_from_slice(&[u8::from(msg.typ)]);
+        let (nonce, aad) = (Nonce::new(&self.iv, seq).0, make_tls13_aad(total_len));
+        seal(&self.key, &nonce, &aad, &mut payload, 0)?;
         Ok(OutboundOpaqueMessage::new(
             ContentType::ApplicationData,
             ProtocolVersion::TLSv1_2,
@@ -835,13 +854,11 @@ impl MessageDecrypter for Tls13Opener {
         if msg.payload.len() < TAG_LEN {
             return Err(Error::DecryptError);
         }
-        let plain = open(
-            &self.key,
-            &Nonce::new(&self.iv, seq).0,
-            &make_tls13_aad(msg.payload.len()),
-            &msg.payload,
-        )?;
-        replace_payload(&mut msg.payload, &plain);
+        let (nonce, aad) = (
+            Nonce::new(&self.iv, seq).0,
+            make_tls13_aad(msg.payload.len()),
+        );
+        open(&self.key, &nonce, &aad, &mut msg.payload, 0)?;
         msg.into_tls13_unpadded_message()
     }
 }
@@ -921,13 +938,16 @@ impl MessageEncrypter for Tls12Sealer {
         let total_len = self.encrypted_payload_len(msg.payload.len());
         let nonce = Nonce::new(&self.iv, seq).0;
         let aad = make_tls12_aad(seq, msg.typ, msg.version, msg.payload.len());
-        let sealed = seal(&self.key, &nonce, &aad, &msg.payload.to_vec())?;
         let mut payload = PrefixedPayload::with_capacity(total_len);
-        if self.gcm {
+        let explicit = if self.gcm {
             // GCM's explicit nonce goes in the clear before the ciphertext.
             payload.extend_from_slice(&nonce[4..]);
-        }
-        payload.extend_from_slice(&sealed);
+            GCM_EXPLICIT_NONCE_LEN
+        } else {
+            0
+        };
+        payload.extend_from_chunks(&msg.payload);
+        seal(&self.key, &nonce, &aad, &mut payload, explicit)?;
         Ok(OutboundOpaqueMessage::new(msg.typ, msg.version, payload))
     }
 
@@ -963,11 +983,9 @@ impl MessageDecrypter for Tls12Opener {
         };
         let plain_len = msg.payload.len() - TAG_LEN - explicit;
         let aad = make_tls12_aad(seq, msg.typ, msg.version, plain_len);
-        let plain = open(&self.key, &nonce, &aad, &msg.payload[explicit..])?;
-        if plain.len() > MAX_FRAGMENT_LEN {
+        if open(&self.key, &nonce, &aad, &mut msg.payload, explicit)? > MAX_FRAGMENT_LEN {
             return Err(Error::PeerSentOversizedRecord);
         }
-        replace_payload(&mut msg.payload, &plain);
         Ok(msg.into_plain_message())
     }
 }
