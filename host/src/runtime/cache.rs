@@ -5,11 +5,17 @@
 //! compatibility hash (wasmtime version and settings), so a stale artefact is
 //! never loaded; it is written to a temporary file and renamed, so a reader
 //! never sees half a file.
+//!
+//! Each new build of wassl (or of wasmtime) writes a new artefact of about
+//! 5 MB. Loading one marks it used; writing one keeps the [`KEEP`] most
+//! recently used and removes the rest, so the directory does not grow with
+//! every upgrade.
 #![allow(unsafe_code)]
 
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
 
 use sha2::{Digest, Sha256};
 use wasmtime::component::Component;
@@ -49,7 +55,10 @@ pub(crate) fn load_or_compile(engine: &Engine, wasm: &[u8]) -> wasmtime::Result<
         // wasm and engine configuration (both are in its name), into a cache
         // directory of this user; wasmtime checks its header and version too.
         match unsafe { Component::deserialize_file(engine, &path) } {
-            Ok(c) => return Ok(c),
+            Ok(c) => {
+                mark_used(&path);
+                return Ok(c);
+            }
             Err(_) => {
                 let _ = std::fs::remove_file(&path);
             }
@@ -67,6 +76,95 @@ pub(crate) fn load_or_compile(engine: &Engine, wasm: &[u8]) -> wasmtime::Result<
             std::fs::write(&tmp, bytes)?;
             std::fs::rename(&tmp, &path)
         });
+        prune(&dir, &path);
     }
     Ok(component)
+}
+
+/// Artefacts kept: a few versions of wassl in use on one machine at once.
+const KEEP: usize = 4;
+/// A temporary file this old was left by a writer that died.
+const STALE_TMP: Duration = Duration::from_secs(3600);
+
+/// The modification time says when an artefact was last loaded.
+fn mark_used(path: &Path) {
+    if let Ok(f) = std::fs::File::options().write(true).open(path) {
+        let _ = f.set_modified(SystemTime::now());
+    }
+}
+
+/// Removes all but the [`KEEP`] most recently used artefacts (never `keep`,
+/// the one just written) and temporary files left by dead writers. Errors
+/// are ignored: another process may be pruning too.
+fn prune(dir: &Path, keep: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let now = SystemTime::now();
+    let mut artefacts = Vec::new();
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        let Some(modified) = e.metadata().and_then(|m| m.modified()).ok() else {
+            continue;
+        };
+        if name.starts_with(".guest-") && name.ends_with(".tmp") {
+            if now.duration_since(modified).unwrap_or_default() > STALE_TMP {
+                let _ = std::fs::remove_file(e.path());
+            }
+        } else if name.starts_with("guest-") && name.ends_with(".cwasm") && e.path() != keep {
+            artefacts.push((modified, e.path()));
+        }
+    }
+    // Newest first; the one just written counts as one of the kept.
+    artefacts.sort_by_key(|a| std::cmp::Reverse(a.0));
+    for (_, path) in artefacts.into_iter().skip(KEEP - 1) {
+        let _ = std::fs::remove_file(path);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prune_keeps_the_newest_and_the_one_written() {
+        let dir = std::env::temp_dir().join(format!("wassl-cache-test-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let old = SystemTime::now() - Duration::from_secs(7200);
+        let file = |name: &str, age: u64| {
+            let p = dir.join(name);
+            std::fs::write(&p, b"x").unwrap();
+            let f = std::fs::File::options().write(true).open(&p).unwrap();
+            f.set_modified(old + Duration::from_secs(age)).unwrap();
+            p
+        };
+        // Seven artefacts of growing recency; the oldest is the one written.
+        let written = file("guest-0-0.cwasm", 0);
+        for i in 1..7 {
+            file(&format!("guest-{i}-0.cwasm"), i * 10);
+        }
+        file(".guest-9-0.cwasm.1.tmp", 0);
+        file("other-file", 0);
+        // Marking one used makes it the newest.
+        mark_used(&dir.join("guest-1-0.cwasm"));
+        prune(&dir, &written);
+        let mut left: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(
+            left,
+            [
+                "guest-0-0.cwasm",
+                "guest-1-0.cwasm",
+                "guest-5-0.cwasm",
+                "guest-6-0.cwasm",
+                "other-file"
+            ]
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }
