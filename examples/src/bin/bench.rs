@@ -487,6 +487,12 @@ async fn profile(pki: &Pki, workload: &str, n: Option<usize>) {
             let rate = wassl_resumed(&c, &s, Version::Tlsv1_2, n.unwrap_or(1000)).await;
             println!("wassl TLS 1.2 resumed handshakes: {rate:.1}/s");
         }
+        // TLS 1.2 records, each sealed and opened by a host AEAD call.
+        "--profile-tls12-bulk" => {
+            let (c, s) = opts_for(id, ca, Version::Tlsv1_2, Some("AES_128_GCM_SHA256"));
+            let rate = wassl_bulk(&c, &s, n.unwrap_or(256), false).await;
+            println!("wassl TLS 1.2 AES-128-GCM bulk (host AEAD per record): {rate:.1} MiB/s");
+        }
         // The engine's own ChaCha20-Poly1305 (no host crypto).
         "--profile-guest-chacha" => {
             let (c, s) = opts_for(id, ca, Version::Tlsv1_3, Some("CHACHA20_POLY1305_SHA256"));
@@ -521,7 +527,7 @@ async fn profile(pki: &Pki, workload: &str, n: Option<usize>) {
         }
         other => println!(
             "unknown workload {other}: --profile, --profile-native, --profile-resumed, \
-             --profile-guest-chacha, --profile-instantiate, --profile-tcp, \
+             --profile-tls12-bulk, --profile-guest-chacha, --profile-instantiate, --profile-tcp, \
              --profile-tcp-bulk, --profile-idle"
         ),
     }

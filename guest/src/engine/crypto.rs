@@ -752,7 +752,7 @@ fn seal(
     Ok(())
 }
 
-/// Opens `payload[from..]` in place and leaves the plaintext at the start.
+/// Opens `payload[from..]` and leaves the plaintext at the start.
 fn open(
     key: &Option<Box<dyn RecordKey>>,
     nonce: &[u8],
@@ -760,13 +760,18 @@ fn open(
     payload: &mut rustls::crypto::cipher::BorrowedPayload<'_>,
     from: usize,
 ) -> Result<usize, Error> {
-    let len = key
-        .as_ref()
-        .and_then(|k| k.open_in_place(nonce, aad, &mut payload[from..]))
-        .ok_or(Error::DecryptError)?;
-    if from > 0 {
-        payload.copy_within(from..from + len, 0);
+    let key = key.as_ref().ok_or(Error::DecryptError)?;
+    let len = if from == 0 {
+        key.open_in_place(nonce, aad, payload)
+    } else {
+        // GCM's explicit nonce first (a host key, which copies anyway):
+        // the plaintext goes straight to the start, not via `from`.
+        key.open(nonce, aad, &payload[from..]).map(|plain| {
+            payload[..plain.len()].copy_from_slice(&plain);
+            plain.len()
+        })
     }
+    .ok_or(Error::DecryptError)?;
     payload.truncate(len);
     Ok(len)
 }
