@@ -6,6 +6,9 @@
 //! The accumulator lives in locals for a whole run of blocks: RustCrypto's
 //! portable Poly1305 loads and stores it per block, which cost more than the
 //! multiplies in wasm (45% of guest-only ChaCha20-Poly1305 bulk).
+//! Runs of four blocks or more go two at a time in wasm SIMD lanes
+//! (`i64x2.extmul_low_i32x4_u`), see [`Poly1305::pairs`]: guest-only
+//! ChaCha20-Poly1305 bulk went from ~264 to ~322 MiB/s.
 //! Everything is branch-free in the key and the data.
 
 const MASK: u32 = 0x3ff_ffff;
@@ -21,6 +24,214 @@ pub(super) struct Poly1305 {
 
 fn le32(b: &[u8]) -> u32 {
     u32::from_le_bytes([b[0], b[1], b[2], b[3]])
+}
+
+/// A 16-byte block as five 26-bit limbs, with 2^128 set. Two 64-bit loads,
+/// not five overlapping 32-bit ones: wasm makes those byte loads.
+#[inline(always)]
+fn limbs(block: &[u8]) -> [u32; 5] {
+    let m = u128::from_le_bytes(block.try_into().unwrap_or([0; 16]));
+    let (lo, hi) = (m as u64, (m >> 64) as u64);
+    [
+        lo as u32 & MASK,
+        (lo >> 26) as u32 & MASK,
+        ((lo >> 52) | (hi << 12)) as u32 & MASK,
+        (hi >> 14) as u32 & MASK,
+        (hi >> 40) as u32 | HIBIT,
+    ]
+}
+
+/// r * r mod 2^130 - 5, limbs under 2^26 but for a small carry in limb 1.
+fn square(r: [u32; 5]) -> [u32; 5] {
+    let x = r.map(u64::from);
+    let s = |i: usize| x[i] * 5;
+    let mut d = [
+        x[0] * x[0] + x[1] * s(4) + x[2] * s(3) + x[3] * s(2) + x[4] * s(1),
+        x[0] * x[1] + x[1] * x[0] + x[2] * s(4) + x[3] * s(3) + x[4] * s(2),
+        x[0] * x[2] + x[1] * x[1] + x[2] * x[0] + x[3] * s(4) + x[4] * s(3),
+        x[0] * x[3] + x[1] * x[2] + x[2] * x[1] + x[3] * x[0] + x[4] * s(4),
+        x[0] * x[4] + x[1] * x[3] + x[2] * x[2] + x[3] * x[1] + x[4] * x[0],
+    ];
+    for j in 0..4 {
+        d[j + 1] += d[j] >> 26;
+        d[j] &= u64::from(MASK);
+    }
+    d[0] += (d[4] >> 26) * 5;
+    d[4] &= u64::from(MASK);
+    d[1] += d[0] >> 26;
+    d[0] &= u64::from(MASK);
+    d.map(|v| v as u32)
+}
+
+/// Multiplying both lanes' limbs mod 2^130 - 5, lane A by `a`, lane B by `b`.
+struct Multiplier {
+    r: [Narrow; 5],
+    /// 5 r, for what wraps past 2^130 (index 0 unused).
+    s: [Narrow; 5],
+}
+
+impl Multiplier {
+    fn new(a: [u32; 5], b: [u32; 5]) -> Multiplier {
+        Multiplier {
+            r: std::array::from_fn(|j| Pair::new(a[j].into(), b[j].into()).narrow()),
+            s: std::array::from_fn(|j| Pair::new((a[j] * 5).into(), (b[j] * 5).into()).narrow()),
+        }
+    }
+
+    /// `h` (limbs under 2^27) times the multiplier, limbs back under 2^26
+    /// (plus a small carry in limb 1): the scalar step, lane by lane.
+    #[inline(always)]
+    fn times(&self, h: [Pair; 5]) -> [Pair; 5] {
+        let [x0, x1, x2, x3, x4] = h.map(Pair::narrow);
+        let [r0, r1, r2, r3, r4] = self.r;
+        let [_, s1, s2, s3, s4] = self.s;
+        let sum = |p: [(Narrow, Narrow); 5]| {
+            p.iter()
+                .map(|(x, r)| x.mul(*r))
+                .reduce(Pair::add)
+                .unwrap_or(Pair::new(0, 0))
+        };
+        let d0 = sum([(x0, r0), (x1, s4), (x2, s3), (x3, s2), (x4, s1)]);
+        let d1 = sum([(x0, r1), (x1, r0), (x2, s4), (x3, s3), (x4, s2)]);
+        let d2 = sum([(x0, r2), (x1, r1), (x2, r0), (x3, s4), (x4, s3)]);
+        let d3 = sum([(x0, r3), (x1, r2), (x2, r1), (x3, r0), (x4, s4)]);
+        let d4 = sum([(x0, r4), (x1, r3), (x2, r2), (x3, r1), (x4, r0)]);
+        let mask = Pair::splat(u64::from(MASK));
+        let d1 = d1.add(d0.shr::<26>());
+        let d2 = d2.add(d1.shr::<26>());
+        let d3 = d3.add(d2.shr::<26>());
+        let d4 = d4.add(d3.shr::<26>());
+        let c = d4.shr::<26>();
+        let t = d0.and(mask).add(c.shl::<2>().add(c));
+        [
+            t.and(mask),
+            d1.and(mask).add(t.shr::<26>()),
+            d2.and(mask),
+            d3.and(mask),
+            d4.and(mask),
+        ]
+    }
+}
+
+/// Two u64 lanes: wasm SIMD in the guest.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+#[derive(Clone, Copy)]
+struct Pair(core::arch::wasm32::v128);
+
+/// A [`Pair`] whose lanes fit 32 bits, ready to multiply: the two low
+/// words side by side, as `i64x2.extmul_low_i32x4_u` wants them.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+#[derive(Clone, Copy)]
+struct Narrow(core::arch::wasm32::v128);
+
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+impl Pair {
+    #[inline(always)]
+    fn new(a: u64, b: u64) -> Pair {
+        Pair(core::arch::wasm32::u64x2(a, b))
+    }
+
+    #[inline(always)]
+    fn splat(v: u64) -> Pair {
+        Pair(core::arch::wasm32::u64x2_splat(v))
+    }
+
+    #[inline(always)]
+    fn add(self, o: Pair) -> Pair {
+        Pair(core::arch::wasm32::i64x2_add(self.0, o.0))
+    }
+
+    #[inline(always)]
+    fn and(self, o: Pair) -> Pair {
+        Pair(core::arch::wasm32::v128_and(self.0, o.0))
+    }
+
+    #[inline(always)]
+    fn shr<const N: u32>(self) -> Pair {
+        Pair(core::arch::wasm32::u64x2_shr(self.0, N))
+    }
+
+    #[inline(always)]
+    fn shl<const N: u32>(self) -> Pair {
+        Pair(core::arch::wasm32::i64x2_shl(self.0, N))
+    }
+
+    #[inline(always)]
+    fn narrow(self) -> Narrow {
+        Narrow(core::arch::wasm32::i32x4_shuffle::<0, 2, 0, 2>(
+            self.0, self.0,
+        ))
+    }
+
+    #[inline(always)]
+    fn lanes(self) -> [u64; 2] {
+        use core::arch::wasm32::u64x2_extract_lane as lane;
+        [lane::<0>(self.0), lane::<1>(self.0)]
+    }
+}
+
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+impl Narrow {
+    /// Lane by lane, 32x32 -> 64 bits.
+    #[inline(always)]
+    fn mul(self, o: Narrow) -> Pair {
+        Pair(core::arch::wasm32::u64x2_extmul_low_u32x4(self.0, o.0))
+    }
+}
+
+/// Two u64 lanes: plain words elsewhere (native tests).
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+#[derive(Clone, Copy)]
+struct Pair([u64; 2]);
+
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+#[derive(Clone, Copy)]
+struct Narrow([u32; 2]);
+
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+impl Pair {
+    fn new(a: u64, b: u64) -> Pair {
+        Pair([a, b])
+    }
+
+    fn splat(v: u64) -> Pair {
+        Pair([v; 2])
+    }
+
+    fn add(self, o: Pair) -> Pair {
+        Pair([self.0[0] + o.0[0], self.0[1] + o.0[1]])
+    }
+
+    fn and(self, o: Pair) -> Pair {
+        Pair([self.0[0] & o.0[0], self.0[1] & o.0[1]])
+    }
+
+    fn shr<const N: u32>(self) -> Pair {
+        Pair(self.0.map(|x| x >> N))
+    }
+
+    fn shl<const N: u32>(self) -> Pair {
+        Pair(self.0.map(|x| x << N))
+    }
+
+    /// Checks what the wasm form would drop silently.
+    fn narrow(self) -> Narrow {
+        Narrow(
+            self.0
+                .map(|x| u32::try_from(x).expect("a limb over 32 bits")),
+        )
+    }
+
+    fn lanes(self) -> [u64; 2] {
+        self.0
+    }
+}
+
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+impl Narrow {
+    fn mul(self, o: Narrow) -> Pair {
+        Pair([0, 1].map(|i| u64::from(self.0[i]) * u64::from(o.0[i])))
+    }
 }
 
 impl Poly1305 {
@@ -52,19 +263,17 @@ impl Poly1305 {
 
     /// Whole blocks; `data.len()` is a multiple of 16.
     pub(super) fn blocks(&mut self, data: &[u8]) {
+        let paired = self.pairs(data);
         let [r0, r1, r2, r3, r4] = self.r.map(u64::from);
         let (s1, s2, s3, s4) = (r1 * 5, r2 * 5, r3 * 5, r4 * 5);
         let [mut h0, mut h1, mut h2, mut h3, mut h4] = self.h;
-        for m in data.chunks_exact(16) {
-            // Two 64-bit loads, not five overlapping 32-bit ones: wasm
-            // makes those byte loads.
-            let m = u128::from_le_bytes(m.try_into().unwrap_or([0; 16]));
-            let (lo, hi) = (m as u64, (m >> 64) as u64);
-            h0 += lo as u32 & MASK;
-            h1 += (lo >> 26) as u32 & MASK;
-            h2 += ((lo >> 52) | (hi << 12)) as u32 & MASK;
-            h3 += (hi >> 14) as u32 & MASK;
-            h4 += (hi >> 40) as u32 | HIBIT;
+        for m in data[paired..].chunks_exact(16) {
+            let [m0, m1, m2, m3, m4] = limbs(m);
+            h0 += m0;
+            h1 += m1;
+            h2 += m2;
+            h3 += m3;
+            h4 += m4;
             let [x0, x1, x2, x3, x4] = [h0, h1, h2, h3, h4].map(u64::from);
             // h * r mod 2^130 - 5: what overflows 2^130 comes back times 5.
             let d0 = x0 * r0 + x1 * s4 + x2 * s3 + x3 * s2 + x4 * s1;
@@ -84,6 +293,46 @@ impl Poly1305 {
             h4 = d4 as u32 & MASK;
         }
         self.h = [h0, h1, h2, h3, h4];
+    }
+
+    /// The leading blocks two at a time, in two accumulators side by side
+    /// (the two lanes of [`Pair`]); returns the bytes done, a multiple of 32.
+    ///
+    /// For blocks m1..m2k, h' = (h + m1)r^2k + m2 r^(2k-1) + ... + m2k r.
+    /// Lane A takes h + m1, m3, ...; lane B m2, m4, ...; both are multiplied
+    /// by r^2 between pairs, and at the end A by r^2 and B by r. The 25
+    /// multiplies of a step then serve two blocks.
+    fn pairs(&mut self, data: &[u8]) -> usize {
+        let n = data.len() / 32;
+        if n < 2 {
+            return 0;
+        }
+        let r = self.r;
+        let r2 = square(r);
+        let by_r2 = Multiplier::new(r2, r2);
+        let mut h: [Pair; 5] = std::array::from_fn(|j| Pair::new(u64::from(self.h[j]), 0));
+        for (i, two) in data[..n * 32].chunks_exact(32).enumerate() {
+            if i > 0 {
+                h = by_r2.times(h);
+            }
+            let (a, b) = (limbs(&two[..16]), limbs(&two[16..]));
+            for j in 0..5 {
+                h[j] = h[j].add(Pair::new(u64::from(a[j]), u64::from(b[j])));
+            }
+        }
+        let h = Multiplier::new(r2, r).times(h).map(Pair::lanes);
+        // A + B, limbs back under 2^26 (plus a carry in h1).
+        let mut s: [u64; 5] = std::array::from_fn(|j| h[j][0] + h[j][1]);
+        for j in 0..4 {
+            s[j + 1] += s[j] >> 26;
+            s[j] &= u64::from(MASK);
+        }
+        s[0] += (s[4] >> 26) * 5;
+        s[4] &= u64::from(MASK);
+        s[1] += s[0] >> 26;
+        s[0] &= u64::from(MASK);
+        self.h = s.map(|x| x as u32);
+        n * 32
     }
 
     /// The tag: h fully reduced mod 2^130 - 5, plus the pad, mod 2^128.
