@@ -515,6 +515,15 @@ pub fn skip_interop() -> bool {
     std::env::var_os("WASSL_SKIP_INTEROP").is_some_and(|v| v == "1")
 }
 
+/// The alert's description and text of a `{tls_alert, {Description, Text}}`
+/// reason; panics on any other reason.
+pub fn tls_alert(r: &wassl::ssl::Reason) -> (&str, &str) {
+    match r {
+        wassl::ssl::Reason::TlsAlert { description, text } => (description, text),
+        other => panic!("expected {{tls_alert, ...}}, got {other}"),
+    }
+}
+
 /// The Erlang peer script.
 pub fn erlang_peer() -> String {
     concat!(env!("CARGO_MANIFEST_DIR"), "/erlang/peer.escript").to_string()

@@ -4,7 +4,7 @@
 
 use wassl::process::{self, Message};
 use wassl::ssl::{self, Mode, Reason, SslOption, Verify, Version};
-use wassl_tests::{erlang_peer, skip_interop, Identity, Peer, Pki};
+use wassl_tests::{erlang_peer, skip_interop, tls_alert, Identity, Peer, Pki};
 
 fn erlang_server(id: &Identity, vsn: &str) -> (Peer, u16) {
     let script = erlang_peer();
@@ -135,13 +135,6 @@ async fn erlang_client_to_wassl_server_both_versions() {
     }
 }
 
-fn alert(r: &Reason) -> (&str, &str) {
-    match r {
-        Reason::TlsAlert { description, text } => (description, text),
-        other => panic!("expected {{tls_alert, ...}}, got {other}"),
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn certificate_failures_wassl_client_erlang_server() {
     if skip_interop() {
@@ -169,7 +162,7 @@ async fn certificate_failures_wassl_client_erlang_server() {
             let err = ssl::connect("localhost", port, client_opts(ca), 20_000)
                 .await
                 .unwrap_err();
-            let (d, text) = alert(&err);
+            let (d, text) = tls_alert(&err);
             assert_eq!(d, desc, "{text}");
             assert!(
                 text.contains(&format!("generated CLIENT ALERT: Fatal - {words}")),
@@ -232,7 +225,7 @@ async fn certificate_failures_erlang_client_wassl_server() {
             );
         }
         let err = result.await.unwrap().unwrap_err();
-        let (d, text) = alert(&err);
+        let (d, text) = tls_alert(&err);
         assert_eq!(d, desc, "{text}");
         assert!(
             text.contains(&format!("received CLIENT ALERT: Fatal - {words}")),

@@ -4,7 +4,7 @@
 
 use wassl::process::{self, Message};
 use wassl::ssl::{self, Mode, Packet, Reason, SslOption, SslSocket, Verify};
-use wassl_tests::{free_port, skip_interop, Identity, Peer, Pki};
+use wassl_tests::{free_port, skip_interop, tls_alert, Identity, Peer, Pki};
 
 fn openssl_server(id: &Identity, version: &str, port: u16) -> Peer {
     let port = port.to_string();
@@ -132,13 +132,6 @@ async fn openssl_client_to_wassl_server_both_versions() {
     }
 }
 
-fn alert(r: &Reason) -> (&str, &str) {
-    match r {
-        Reason::TlsAlert { description, text } => (description, text),
-        other => panic!("expected {{tls_alert, ...}}, got {other}"),
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn certificate_failures_against_openssl_server() {
     if skip_interop() {
@@ -176,7 +169,7 @@ async fn certificate_failures_against_openssl_server() {
             let err = ssl::connect("localhost", port, client_opts(ca), 10_000)
                 .await
                 .unwrap_err();
-            let (d, text) = alert(&err);
+            let (d, text) = tls_alert(&err);
             assert_eq!(d, desc, "{text}");
             assert!(
                 text.contains(fragment) && text.starts_with("TLS client:"),
@@ -213,7 +206,7 @@ async fn openssl_client_rejecting_wassl_server_is_seen_by_the_server() {
     );
     client.expect("unable to get local issuer certificate", 10);
     let err = result.await.unwrap().unwrap_err();
-    let (d, text) = alert(&err);
+    let (d, text) = tls_alert(&err);
     assert_eq!(d, "unknown_ca");
     assert!(
         text.starts_with("TLS server:")
