@@ -110,11 +110,24 @@ export async function connect(engine, host, port, options, hooks = {}) {
   return s;
 }
 
-/** `ssl:listen/2` + `handshake`: `onConnection(tlsSocket)` for every client. */
-export function listen(engine, port, options, onConnection, hooks = {}) {
+/**
+ * `ssl:listen/2` + `handshake`: `onConnection(tlsSocket)` for every client.
+ * Like `ssl:listen/2`, bad options reject here, before anything listens.
+ * A client whose sandbox cannot be made is disconnected and reported to
+ * `hooks.onError`, not left waiting.
+ */
+export async function listen(engine, port, options, onConnection, hooks = {}) {
+  await engine.connect('server', options, hooks);
   const server = net.createServer(async (socket) => {
     socket.pause();
-    const tls = await engine.connect('server', options, hooks);
+    let tls;
+    try {
+      tls = await engine.connect('server', options, hooks);
+    } catch (e) {
+      socket.destroy();
+      hooks.onError?.(e);
+      return;
+    }
     const s = new TlsSocket(socket, tls);
     socket.resume();
     s.handshake().then(() => onConnection(s), (e) => hooks.onError?.(e));

@@ -1,5 +1,6 @@
 // wassl's engine in Node (through jco) against OpenSSL over real sockets.
 import { test } from 'node:test';
+import net from 'node:net';
 import assert from 'node:assert/strict';
 import { loadEngine, connect, listen, pem } from '../src/node.js';
 import { badCertName, TlsError } from '../src/engine.js';
@@ -81,6 +82,38 @@ test('a server that openssl s_client connects to', async () => {
     await client.waitFor('---\nping from openssl');
     client.kill();
     assert.deepEqual(echoed, ['ping from openssl\n']);
+  } finally {
+    server.close();
+  }
+});
+
+test('listen refuses bad options before it listens', async () => {
+  const garbage = { tag: 'certfile', val: { path: 'garbage.pem', contents: new TextEncoder().encode('not a PEM file') } };
+  await assert.rejects(listen(engine, 0, [garbage, await pem('keyfile', pki.key)], () => {}), (e) => {
+    assert.ok(e instanceof TlsError, String(e));
+    return true;
+  });
+});
+
+test('a client whose sandbox cannot be made is disconnected and reported, not left waiting', async () => {
+  const options = [await pem('certfile', pki.cert), await pem('keyfile', pki.key)];
+  // The first sandbox (listen's check of the options) is made; later ones fail.
+  let made = 0;
+  const flaky = {
+    connect: (...args) => (made++ === 0 ? engine.connect(...args) : Promise.reject(new Error('no sandbox left'))),
+  };
+  const errors = [];
+  const server = await listen(flaky, 0, options, () => assert.fail('no connection expected'), {
+    onError: (e) => errors.push(e.message),
+  });
+  try {
+    const socket = net.connect(server.address().port, '127.0.0.1');
+    await new Promise((resolve, reject) => {
+      socket.on('close', resolve);
+      socket.on('error', () => {});
+      setTimeout(() => reject(new Error('the client was left waiting')), 5000).unref();
+    });
+    assert.deepEqual(errors, ['no sandbox left']);
   } finally {
     server.close();
   }
