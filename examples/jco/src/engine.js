@@ -50,9 +50,11 @@ export function badCertName(b) {
   return b.tag === 'other' ? b.val : b.tag.replaceAll('-', '_');
 }
 
-// The `wassl:tls/crypto` import: this host offers no native crypto (no
-// capability flags), so the engine does key exchange, signatures, hashing and
-// record AEAD with its own ring build. The rest is never called.
+// The `wassl:tls/crypto` import of a host with no native crypto (a browser:
+// WebCrypto is asynchronous, jco's imports are not): no capability flags, so
+// the engine does key exchange, signatures, hashing and record AEAD with its
+// own ring build. The rest is never called. Node has `nodeCrypto`
+// (nodecrypto.js).
 const unsupported = () => {
   throw 'no host crypto';
 };
@@ -61,7 +63,7 @@ class NoResource {
     unsupported();
   }
 }
-const noHostCrypto = {
+export const noHostCrypto = {
   capabilities: () => ({ keyExchange: false, signing: false, verification: false, hashing: false, recordProtection: false }),
   startKeyExchange: unsupported,
   agree: unsupported,
@@ -79,16 +81,19 @@ export class Engine {
   /**
    * @param {(path: string) => Promise<WebAssembly.Module>} compile
    *   compiles one of the core modules in gen/ (`wassl_guest.core.wasm`...)
+   * @param {object} [crypto] the `wassl:tls/crypto` import: the host's
+   *   native crypto (`nodeCrypto` in Node), none by default
    */
-  static async load(compile) {
+  static async load(compile, crypto = noHostCrypto) {
     const names = ['wassl_guest.core.wasm', 'wassl_guest.core2.wasm', 'wassl_guest.core3.wasm', 'wassl_guest.core4.wasm'];
     const modules = new Map();
     for (const n of names) modules.set(n, await compile(n));
-    return new Engine(modules);
+    return new Engine(modules, crypto);
   }
 
-  constructor(modules) {
+  constructor(modules, crypto = noHostCrypto) {
     this.modules = modules;
+    this.crypto = crypto;
     // No files, no environment: the engine needs only clocks and randomness.
     this.wasi = new WASIShim({ sandbox: { preopens: {}, env: {}, args: ['wassl'], enableNetwork: false } }).getImportObject();
   }
@@ -100,7 +105,8 @@ export class Engine {
    * @param {object} hooks `serverName` (client), `verify(chain) => true | badCert`,
    *   `keylog(line)`, `trace(event)`, `session(s)` (a client's new ticket
    *   or TLS 1.2 session: `{version, sessionId, maxEarlyData, lifetime, value}`;
-   *   offer `value` again with the `client-sessions` option)
+   *   offer `value` again with the `client-sessions` option), `hostCrypto`
+   *   (false: all crypto in this sandbox, as wassl's `{host_crypto, false}`)
    */
   async connect(role, options, hooks = {}) {
     const trace = hooks.trace ?? (() => {});
@@ -123,7 +129,9 @@ export class Engine {
         hooks.session?.(session);
       },
     };
-    const imports = { ...this.wasi, 'wassl:tls/types': {}, 'wassl:tls/verify': verify, 'wassl:tls/crypto': noHostCrypto };
+    // `hostCrypto: false` is wassl's `{host_crypto, false}`: all crypto in the sandbox.
+    const crypto = hooks.hostCrypto === false ? noHostCrypto : this.crypto;
+    const imports = { ...this.wasi, 'wassl:tls/types': {}, 'wassl:tls/verify': verify, 'wassl:tls/crypto': crypto };
     const root = await instantiate((n) => this.modules.get(n), imports);
     const cfg = call(() => root.options.Config.create(role, withDefaults(role, options)));
     const conn = call(() =>
@@ -136,9 +144,10 @@ export class Engine {
 }
 
 /**
- * Without a host record layer every AEAD runs in wasm, where AES has no
- * hardware help and ChaCha20-Poly1305 is several times faster: unless the
- * caller chose `ciphers`, prefer it (and, on a server, honour that order).
+ * Without a host record layer the engine's own ChaCha20-Poly1305 (wasm SIMD)
+ * is the fastest AEAD: AES in wasm has no hardware help, and AES-GCM through
+ * Node's crypto pays jco's cost per call (`npm run bench`). Unless the caller
+ * chose `ciphers`, prefer it (and, on a server, honour that order).
  */
 export const CHACHA_FIRST = [
   'TLS_CHACHA20_POLY1305_SHA256',

@@ -2,10 +2,16 @@
 import net from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { Engine, TlsError } from './engine.js';
+import { nodeCrypto } from './nodecrypto.js';
 
-/** The engine, its core modules compiled from gen/. */
-export async function loadEngine() {
-  return Engine.load(async (name) => WebAssembly.compile(await readFile(new URL(`../gen/${name}`, import.meta.url))));
+/**
+ * The engine, its core modules compiled from gen/. `crypto` is the
+ * `wassl:tls/crypto` import: Node's native crypto (nodecrypto.js) unless
+ * given, `noHostCrypto` for all crypto in the sandbox.
+ */
+export async function loadEngine({ crypto = nodeCrypto } = {}) {
+  const compile = async (name) => WebAssembly.compile(await readFile(new URL(`../gen/${name}`, import.meta.url)));
+  return Engine.load(compile, crypto);
 }
 
 /** A PEM file as the `cacertfile`/`certfile`/`keyfile` options take it. */

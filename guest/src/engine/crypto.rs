@@ -727,12 +727,20 @@ enum Keys {
     Engine,
 }
 
-/// The key; `None` when there is none (every record then fails).
+/// The key; `None` when there is none (every record then fails). A host
+/// may decline a ChaCha20-Poly1305 key (jco's Node host does: its per-call
+/// cost makes the engine's own faster); the engine then keeps it.
 fn aead_key(alg: AeadAlg, keys: Keys, key: &AeadKey) -> Option<Box<dyn RecordKey>> {
-    match keys {
-        Keys::Host => host()?.new_aead_key(alg, key.as_ref()).ok(),
-        Keys::Engine => super::chacha::ChaCha20Poly1305::new(key.as_ref())
-            .map(|k| Box::new(k) as Box<dyn RecordKey>),
+    let engine = || {
+        super::chacha::ChaCha20Poly1305::new(key.as_ref())
+            .map(|k| Box::new(k) as Box<dyn RecordKey>)
+    };
+    match (keys, alg) {
+        (Keys::Host, AeadAlg::Chacha20Poly1305) => {
+            host()?.new_aead_key(alg, key.as_ref()).ok().or_else(engine)
+        }
+        (Keys::Host, _) => host()?.new_aead_key(alg, key.as_ref()).ok(),
+        (Keys::Engine, _) => engine(),
     }
 }
 
