@@ -1,8 +1,9 @@
 //! The guest component in JavaScript hosts, through jco: `npm test` in
 //! `examples/jco` transpiles the very component this host embeds, then runs
 //! Node's test runner: a Node client and server against `openssl
-//! s_client`/`s_server` (verify_fun in JavaScript), and the demo page in
-//! headless Chromium driven by playwright-core. Needs node, npm and
+//! s_client`/`s_server` (verify_fun in JavaScript), Node's crypto as the
+//! engine's host crypto (every suite against `s_server`), and the demo page
+//! in headless Chromium driven by playwright-core. Needs node, npm and
 //! chromium (the README's test command installs them);
 //! `WASSL_SKIP_INTEROP=1` skips it.
 
