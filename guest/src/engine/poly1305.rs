@@ -45,13 +45,19 @@ fn limbs(block: &[u8]) -> [u32; 5] {
 fn square(r: [u32; 5]) -> [u32; 5] {
     let x = r.map(u64::from);
     let s = |i: usize| x[i] * 5;
-    let mut d = [
+    let d = [
         x[0] * x[0] + x[1] * s(4) + x[2] * s(3) + x[3] * s(2) + x[4] * s(1),
         x[0] * x[1] + x[1] * x[0] + x[2] * s(4) + x[3] * s(3) + x[4] * s(2),
         x[0] * x[2] + x[1] * x[1] + x[2] * x[0] + x[3] * s(4) + x[4] * s(3),
         x[0] * x[3] + x[1] * x[2] + x[2] * x[1] + x[3] * x[0] + x[4] * s(4),
         x[0] * x[4] + x[1] * x[3] + x[2] * x[2] + x[3] * x[1] + x[4] * x[0],
     ];
+    carry(d)
+}
+
+/// Wide limbs back under 2^26 (limb 1 may keep a small carry); what
+/// overflows 2^130 comes back times 5.
+fn carry(mut d: [u64; 5]) -> [u32; 5] {
     for j in 0..4 {
         d[j + 1] += d[j] >> 26;
         d[j] &= u64::from(MASK);
@@ -321,17 +327,8 @@ impl Poly1305 {
             }
         }
         let h = Multiplier::new(r2, r).times(h).map(Pair::lanes);
-        // A + B, limbs back under 2^26 (plus a carry in h1).
-        let mut s: [u64; 5] = std::array::from_fn(|j| h[j][0] + h[j][1]);
-        for j in 0..4 {
-            s[j + 1] += s[j] >> 26;
-            s[j] &= u64::from(MASK);
-        }
-        s[0] += (s[4] >> 26) * 5;
-        s[4] &= u64::from(MASK);
-        s[1] += s[0] >> 26;
-        s[0] &= u64::from(MASK);
-        self.h = s.map(|x| x as u32);
+        // A + B.
+        self.h = carry(std::array::from_fn(|j| h[j][0] + h[j][1]));
         n * 32
     }
 
