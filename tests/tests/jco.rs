@@ -60,7 +60,7 @@ fn jco_engine_in_node_and_chromium() {
         &[("WASSL_GUEST_WASM", &wasm)],
     );
     // Node's runner prints its totals; every test must have run and passed.
-    assert!(out.contains("# pass 11"), "{out}");
+    assert!(out.contains("# pass 12"), "{out}");
     assert!(out.contains("# fail 0"), "{out}");
     println!("{out}");
 }

@@ -2,14 +2,15 @@
 // (`node:crypto`, that is OpenSSL) for what the engine would otherwise do in
 // wasm, as the Rust host does with ring.
 //
-// What it offers is what measured faster here than in the sandbox
-// (`npm run bench`): every call through jco costs tens of microseconds, so
-// work must be large to pay for the crossing.
-// - Key exchange (X25519, P-256, P-384) and signature verification: yes.
-// - Record protection: AES-GCM, ~7x the sandbox's. ChaCha20-Poly1305 is
-//   declined: the engine's own, in wasm SIMD, is faster than a call here.
-// - Hashing (SHA-2, HMAC: ~60 small calls a handshake): no, slower.
-// - Signing: no; the private key then never leaves the sandbox.
+// Every call through jco costs tens of microseconds, so only work large
+// enough to pay for the crossing comes here (`npm run bench`):
+// - Record protection: AES-GCM, ~7x the sandbox's. ChaCha20-Poly1305 keys
+//   are declined: the engine's own, in wasm SIMD, is faster than a call.
+// - Key exchange (X25519, P-256, P-384), signing (the key came from
+//   JavaScript in the options anyway) and signature verification: about
+//   even with the sandbox in handshakes/s, and OpenSSL's code.
+// - Hashing (SHA-2 and HMAC, ~60 small calls a handshake): not offered;
+//   through jco it cost a quarter of the handshake rate.
 // Every call is synchronous, as jco's imports must be: a browser's WebCrypto
 // is asynchronous only, so the page keeps the engine's own crypto.
 import crypto from 'node:crypto';
@@ -183,23 +184,72 @@ function verifySignature(alg, publicKey, message, signature) {
   }
 }
 
-/** Signing stays in the sandbox (see the top); never called. */
+// ---- signing ----
+
+/** TLS SignatureScheme codes and how `crypto.sign` makes each. */
+const PSS = crypto.constants.RSA_PKCS1_PSS_PADDING;
+const PKCS1 = crypto.constants.RSA_PKCS1_PADDING;
+const SIGN = {
+  0x0403: ['sha256', { dsaEncoding: 'der' }],
+  0x0503: ['sha384', { dsaEncoding: 'der' }],
+  0x0603: ['sha512', { dsaEncoding: 'der' }],
+  0x0807: [null, {}],
+  0x0806: ['sha512', { padding: PSS, saltLength: 64 }],
+  0x0805: ['sha384', { padding: PSS, saltLength: 48 }],
+  0x0804: ['sha256', { padding: PSS, saltLength: 32 }],
+  0x0601: ['sha512', { padding: PKCS1 }],
+  0x0501: ['sha384', { padding: PKCS1 }],
+  0x0401: ['sha256', { padding: PKCS1 }],
+};
+/** Per key type: rustls's SignatureAlgorithm code and the schemes, in ring's order. */
+const CURVE_SCHEME = { prime256v1: 0x0403, secp384r1: 0x0503, secp521r1: 0x0603 };
+const RSA_SCHEMES = [0x0806, 0x0805, 0x0804, 0x0601, 0x0501, 0x0401];
+
+/** A private key held here, parsed once when the engine loads it. */
 export class SigningKey {
-  constructor() {
-    fail('signing is not offered');
+  #key;
+  #schemes;
+
+  constructor(key, schemes) {
+    this.#key = key;
+    this.#schemes = schemes;
   }
+
+  sign(scheme, message) {
+    if (!this.#schemes.includes(scheme)) fail('the key does not sign with this scheme');
+    const [hash, options] = SIGN[scheme];
+    return bytes(crypto.sign(hash, message, { key: this.#key, ...options }));
+  }
+}
+
+function loadSigningKey(format, der) {
+  let key;
+  try {
+    key = crypto.createPrivateKey({ key: Buffer.from(der), format: 'der', type: format });
+  } catch (e) {
+    fail(`unparseable private key: ${e.message}`);
+  }
+  const type = key.asymmetricKeyType;
+  const curve = key.asymmetricKeyDetails?.namedCurve;
+  const [algorithm, schemes] =
+    type === 'rsa' ? [1, RSA_SCHEMES]
+    : type === 'ec' && CURVE_SCHEME[curve] ? [3, [CURVE_SCHEME[curve]]]
+    : type === 'ed25519' ? [7, [0x0807]]
+    : fail(`no signing with ${type} ${curve ?? ''} keys`.trim());
+  const publicKey = bytes(crypto.createPublicKey(key).export({ type: 'spki', format: 'der' }));
+  return { key: new SigningKey(key, schemes), algorithm, publicKey, schemes };
 }
 
 /** The `wassl:tls/crypto` import object for jco. */
 export const nodeCrypto = {
-  capabilities: () => ({ keyExchange: true, signing: false, verification: true, hashing: false, recordProtection: true }),
+  capabilities: () => ({ keyExchange: true, signing: true, verification: true, hashing: false, recordProtection: true }),
   startKeyExchange: (group) => new KeyShare(group),
   agree(group, peer) {
     const share = new KeyShare(group);
     const ours = share.publicKey();
     return [ours, KeyShare.complete(share, peer)];
   },
-  loadSigningKey: () => fail('signing is not offered'),
+  loadSigningKey,
   newAeadKey: (alg, key) => new AeadKey(alg, key),
   digest: () => fail('hashing is not offered'),
   hmac: () => fail('hashing is not offered'),

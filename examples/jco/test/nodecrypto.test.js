@@ -87,6 +87,37 @@ test('signatures verify from the raw public key bits, as webpki passes them', ()
   assert.equal(nodeCrypto.verifySignature('ecdsa-p256-sha256', new Uint8Array(65), message, sig), false);
 });
 
+test('private keys load once and sign with each of their schemes; others are refused', () => {
+  const message = Buffer.from('the handshake transcript');
+  const cases = [
+    ['ec', { namedCurve: 'P-256' }, 'pkcs8', 3, [0x0403]],
+    ['ec', { namedCurve: 'P-384' }, 'sec1', 3, [0x0503]],
+    ['ed25519', {}, 'pkcs8', 7, [0x0807]],
+    ['rsa', { modulusLength: 2048 }, 'pkcs1', 1, [0x0806, 0x0805, 0x0804, 0x0601, 0x0501, 0x0401]],
+  ];
+  for (const [type, params, format, algorithm, schemes] of cases) {
+    const { privateKey, publicKey } = crypto.generateKeyPairSync(type, params);
+    const der = new Uint8Array(privateKey.export({ type: format, format: 'der' }));
+    const loaded = nodeCrypto.loadSigningKey(format, der);
+    assert.equal(loaded.algorithm, algorithm, type);
+    assert.deepEqual(loaded.schemes, schemes, type);
+    assert.deepEqual(Buffer.from(loaded.publicKey), publicKey.export({ type: 'spki', format: 'der' }), type);
+    for (const scheme of schemes) {
+      const signature = loaded.key.sign(scheme, message);
+      const hash = { 0x04: 'sha256', 0x05: 'sha384', 0x06: 'sha512' }[scheme >> 8] ?? { 0x0804: 'sha256', 0x0805: 'sha384', 0x0806: 'sha512' }[scheme] ?? null;
+      const pssScheme = scheme >= 0x0804 && scheme <= 0x0806;
+      const options = type === 'ec' ? { dsaEncoding: 'der' }
+        : pssScheme ? { padding: crypto.constants.RSA_PKCS1_PSS_PADDING, saltLength: crypto.constants.RSA_PSS_SALTLEN_AUTO }
+        : type === 'rsa' ? { padding: crypto.constants.RSA_PKCS1_PADDING } : {};
+      assert.ok(crypto.verify(hash, message, { key: publicKey, ...options }, signature), `${type} ${scheme.toString(16)}`);
+    }
+    assert.throws(() => loaded.key.sign(0x0203, message), (e) => typeof e === 'string', type);
+  }
+  assert.throws(() => nodeCrypto.loadSigningKey('pkcs8', new Uint8Array([48, 3, 2, 1, 0])), (e) => typeof e === 'string');
+  const x448 = crypto.generateKeyPairSync('x448').privateKey.export({ type: 'pkcs8', format: 'der' });
+  assert.throws(() => nodeCrypto.loadSigningKey('pkcs8', new Uint8Array(x448)), (e) => typeof e === 'string');
+});
+
 /** nodeCrypto, counting the calls of each operation. */
 function counting() {
   const calls = {};
