@@ -139,6 +139,22 @@ fn client_config(c: &Certs, ca: &[u8], versions: Vec<ProtocolVersion>) -> Config
     .unwrap_or_else(|e| panic!("{e:?} {}", c.leaf.len()))
 }
 
+/// An engine server on the leaf certificate and key, no client certificate.
+fn server_config(c: &Certs) -> Config {
+    Config::new(
+        Role::Server,
+        vec![
+            TlsOption::Cert(vec![c.leaf.clone()]),
+            TlsOption::Key {
+                kind: PrivateKeyKind::PrivateKeyInfo,
+                der: c.leaf_key.clone(),
+            },
+        ],
+        hook(VerifyType::VerifyNone),
+    )
+    .unwrap()
+}
+
 #[test]
 fn engine_client_talks_to_native_server_both_versions() {
     let c = certs(&["localhost"]);
@@ -288,18 +304,7 @@ fn verify_none_accepts_an_unknown_ca() {
 #[test]
 fn garbage_is_a_fatal_alert_not_a_panic() {
     let c = certs(&["localhost"]);
-    let cfg = Config::new(
-        Role::Server,
-        vec![
-            TlsOption::Cert(vec![c.leaf.clone()]),
-            TlsOption::Key {
-                kind: PrivateKeyKind::PrivateKeyInfo,
-                der: c.leaf_key.clone(),
-            },
-        ],
-        hook(VerifyType::VerifyNone),
-    )
-    .unwrap();
+    let cfg = server_config(&c);
     for garbage in [
         &b"\x16\x03\x01\x00\x05hello"[..],
         b"GET / HTTP/1.1\r\n\r\n",
@@ -352,3 +357,5 @@ fn option_errors_name_the_option() {
     let e = Config::new(Role::Server, vec![], hook(VerifyType::VerifyNone)).unwrap_err();
     assert_eq!(e.option, "certfile");
 }
+
+mod host_crypto;
