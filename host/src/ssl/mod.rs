@@ -623,9 +623,8 @@ pub async fn connect(
     let deadline = timeout.into().deadline();
     // The sandbox first: a bad option is reported even when the peer is
     // down, and the one configured here is the one the handshake uses.
-    let split = options::split(wit::Role::Client, &opts)?;
     let prepared = socket::new_instance_for(wit::Role::Client, &opts, Some((host, port))).await?;
-    let (local_ip, local_port) = (split.socket.ip, split.socket.port);
+    let (local_ip, local_port) = (prepared.socket.ip, prepared.socket.port);
     let tcp = async {
         let mut addrs = tokio::net::lookup_host((host, port))
             .await

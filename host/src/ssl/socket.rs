@@ -144,9 +144,14 @@ pub(crate) struct Setup {
     pub(crate) prepared: Option<Prepared>,
 }
 
-/// A configured sandbox and the client's resumption state
-/// ([`new_instance_for`]).
-pub(crate) type Prepared = (Instance, Option<ClientResume>);
+/// A configured sandbox, the client's resumption state and the socket
+/// options found on the way ([`new_instance_for`]): options are split
+/// (and their files read) once per connection.
+pub(crate) struct Prepared {
+    pub(crate) inst: Instance,
+    pub(crate) resume: Option<ClientResume>,
+    pub(crate) socket: options::SocketOpts,
+}
 
 #[derive(Default)]
 struct Counters {
@@ -195,8 +200,12 @@ struct Conn {
 /// Start the task for `setup`; the socket is returned at once.
 pub(crate) fn spawn(setup: Setup) -> Result<SslSocket, Reason> {
     let (tx, rx) = mpsc::unbounded_channel();
-    // Socket options are checked here so errors reach the caller directly.
-    let split = options::split(setup.role, &setup.opts)?;
+    // Socket options are checked here so errors reach the caller directly
+    // (a prepared sandbox's were checked when it was configured).
+    let socket_opts = match &setup.prepared {
+        Some(p) => p.socket.clone(),
+        None => options::split(setup.role, &setup.opts)?.socket,
+    };
     let id = super::next_id();
     let conn = Conn {
         id,
@@ -207,7 +216,7 @@ pub(crate) fn spawn(setup: Setup) -> Result<SslSocket, Reason> {
         server_name: setup.server_name,
         tls_opts: setup.opts,
         http_line: true,
-        opts: split.socket,
+        opts: socket_opts,
         owner: setup.owner,
         state: State::Accepted,
         buf: Vec::new(),
@@ -258,7 +267,7 @@ fn apply_kernel_options(tcp: &TcpStream, o: &SocketOpts) {
 /// Build and configure a sandbox for `role` with `opts`: the single place
 /// where options meet the engine (so `listen` validates the same way).
 pub(crate) async fn new_instance(role: Role, opts: &[SslOption]) -> Result<Instance, Reason> {
-    new_instance_for(role, opts, None).await.map(|(i, _)| i)
+    new_instance_for(role, opts, None).await.map(|p| p.inst)
 }
 
 /// A client's resumption state for one connection.
@@ -277,7 +286,7 @@ pub(crate) async fn new_instance_for(
     role: Role,
     opts: &[SslOption],
     peer: Option<(&str, u16)>,
-) -> Result<(Instance, Option<ClientResume>), Reason> {
+) -> Result<Prepared, Reason> {
     let mut split = options::split(role, opts)?;
     let mut resume = None;
     if role == Role::Client {
@@ -308,7 +317,11 @@ pub(crate) async fn new_instance_for(
     inst.set_offload(split.socket.record_offload);
     inst.set_host_crypto(split.socket.host_crypto);
     inst.configure(role, split.tls).await?;
-    Ok((inst, resume))
+    Ok(Prepared {
+        inst,
+        resume,
+        socket: split.socket,
+    })
 }
 
 /// A read into `buf`; with no buffer (hibernating), wait until bytes are
@@ -825,7 +838,9 @@ impl Conn {
             self.opts = options::split(self.role, &opts)?.socket;
             apply_kernel_options(&self.tcp, &self.opts);
         }
-        let (mut inst, resume) = match self.prepared.take() {
+        let Prepared {
+            mut inst, resume, ..
+        } = match self.prepared.take() {
             Some(prepared) if extra.is_empty() => *prepared,
             _ => {
                 let port = self.tcp.peer_addr().map_or(0, |a| a.port());
