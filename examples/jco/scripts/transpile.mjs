@@ -45,6 +45,20 @@ if (probes === 0 || new TextDecoder().decode(files[js]).includes('= WebAssembly.
   console.error('jco changed how it probes WebAssembly.promising: check transpile.mjs');
   process.exit(1);
 }
+// jco's `_debugLog` reads `process.env.JCO_DEBUG` on every call, a few
+// dozen times per call into or out of the component, and in Node every
+// read of `process.env` is a lookup in the C environment. Read it once,
+// when the module loads (so JCO_DEBUG must be set before that).
+const DEBUG_CHECK = 'if (!globalThis?.process?.env?.JCO_DEBUG) { return; }';
+const code = new TextDecoder().decode(files[js]);
+if (code.split(DEBUG_CHECK).length !== 2) {
+  console.error("jco changed its _debugLog: check transpile.mjs");
+  process.exit(1);
+}
+files[js] = new TextEncoder().encode(
+  `const _jcoDebugOnce = Boolean(globalThis?.process?.env?.JCO_DEBUG);\n` +
+    code.replace(DEBUG_CHECK, 'if (!_jcoDebugOnce) { return; }'),
+);
 const out = join(root, 'gen');
 await rm(out, { recursive: true, force: true });
 for (const [name, bytes] of Object.entries(files)) {

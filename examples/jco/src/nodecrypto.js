@@ -2,15 +2,15 @@
 // (`node:crypto`, that is OpenSSL) for what the engine would otherwise do in
 // wasm, as the Rust host does with ring.
 //
-// Every call through jco costs tens of microseconds, so only work large
-// enough to pay for the crossing comes here (`npm run bench`):
-// - Record protection: AES-GCM, ~7x the sandbox's. ChaCha20-Poly1305 keys
+// Every call through jco has a cost, so only work large enough to pay for
+// the crossing comes here (`npm run bench`; BENCHMARKS.md has the figures):
+// - Record protection: AES-GCM, 8-11x the sandbox's. ChaCha20-Poly1305 keys
 //   are declined: the engine's own, in wasm SIMD, is faster than a call.
 // - Key exchange (X25519, P-256, P-384), signing (the key came from
-//   JavaScript in the options anyway) and signature verification: about
-//   even with the sandbox in handshakes/s, and OpenSSL's code.
+//   JavaScript in the options anyway) and signature verification: within
+//   10% of the sandbox in handshakes/s, with OpenSSL's code.
 // - Hashing (SHA-2 and HMAC, ~60 small calls a handshake): not offered;
-//   through jco it cost a quarter of the handshake rate.
+//   through jco it costs a quarter of the handshake rate.
 // Every call is synchronous, as jco's imports must be: a browser's WebCrypto
 // is asynchronous only, so the page keeps the engine's own crypto.
 import crypto from 'node:crypto';
