@@ -735,12 +735,16 @@ fn aead_key(alg: AeadAlg, keys: Keys, key: &AeadKey) -> Option<Box<dyn RecordKey
         super::chacha::ChaCha20Poly1305::new(key.as_ref())
             .map(|k| Box::new(k) as Box<dyn RecordKey>)
     };
-    match (keys, alg) {
-        (Keys::Host, AeadAlg::Chacha20Poly1305) => {
-            host()?.new_aead_key(alg, key.as_ref()).ok().or_else(engine)
+    match keys {
+        Keys::Host => {
+            let hosts = host()?.new_aead_key(alg, key.as_ref()).ok();
+            if alg == AeadAlg::Chacha20Poly1305 {
+                hosts.or_else(engine)
+            } else {
+                hosts
+            }
         }
-        (Keys::Host, _) => host()?.new_aead_key(alg, key.as_ref()).ok(),
-        (Keys::Engine, _) => engine(),
+        Keys::Engine => engine(),
     }
 }
 

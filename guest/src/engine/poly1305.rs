@@ -41,22 +41,25 @@ fn limbs(block: &[u8]) -> [u32; 5] {
     ]
 }
 
-/// r * r mod 2^130 - 5, limbs under 2^26 but for a small carry in limb 1.
-fn square(r: [u32; 5]) -> [u32; 5] {
-    let x = r.map(u64::from);
-    let s = |i: usize| x[i] * 5;
-    let d = [
-        x[0] * x[0] + x[1] * s(4) + x[2] * s(3) + x[3] * s(2) + x[4] * s(1),
-        x[0] * x[1] + x[1] * x[0] + x[2] * s(4) + x[3] * s(3) + x[4] * s(2),
-        x[0] * x[2] + x[1] * x[1] + x[2] * x[0] + x[3] * s(4) + x[4] * s(3),
-        x[0] * x[3] + x[1] * x[2] + x[2] * x[1] + x[3] * x[0] + x[4] * s(4),
-        x[0] * x[4] + x[1] * x[3] + x[2] * x[2] + x[3] * x[1] + x[4] * x[0],
-    ];
-    carry(d)
+/// h * r mod 2^130 - 5 (limbs of h under 2^27), limbs back under 2^26 but
+/// for a small carry in limb 1: what overflows 2^130 comes back times 5.
+#[inline(always)]
+fn mul(h: [u32; 5], r: [u32; 5]) -> [u32; 5] {
+    let [x0, x1, x2, x3, x4] = h.map(u64::from);
+    let [r0, r1, r2, r3, r4] = r.map(u64::from);
+    let (s1, s2, s3, s4) = (r1 * 5, r2 * 5, r3 * 5, r4 * 5);
+    carry([
+        x0 * r0 + x1 * s4 + x2 * s3 + x3 * s2 + x4 * s1,
+        x0 * r1 + x1 * r0 + x2 * s4 + x3 * s3 + x4 * s2,
+        x0 * r2 + x1 * r1 + x2 * r0 + x3 * s4 + x4 * s3,
+        x0 * r3 + x1 * r2 + x2 * r1 + x3 * r0 + x4 * s4,
+        x0 * r4 + x1 * r3 + x2 * r2 + x3 * r1 + x4 * r0,
+    ])
 }
 
 /// Wide limbs back under 2^26 (limb 1 may keep a small carry); what
 /// overflows 2^130 comes back times 5.
+#[inline(always)]
 fn carry(mut d: [u64; 5]) -> [u32; 5] {
     for j in 0..4 {
         d[j + 1] += d[j] >> 26;
@@ -270,35 +273,12 @@ impl Poly1305 {
     /// Whole blocks; `data.len()` is a multiple of 16.
     pub(super) fn blocks(&mut self, data: &[u8]) {
         let paired = self.pairs(data);
-        let [r0, r1, r2, r3, r4] = self.r.map(u64::from);
-        let (s1, s2, s3, s4) = (r1 * 5, r2 * 5, r3 * 5, r4 * 5);
-        let [mut h0, mut h1, mut h2, mut h3, mut h4] = self.h;
+        let (r, mut h) = (self.r, self.h);
         for m in data[paired..].chunks_exact(16) {
-            let [m0, m1, m2, m3, m4] = limbs(m);
-            h0 += m0;
-            h1 += m1;
-            h2 += m2;
-            h3 += m3;
-            h4 += m4;
-            let [x0, x1, x2, x3, x4] = [h0, h1, h2, h3, h4].map(u64::from);
-            // h * r mod 2^130 - 5: what overflows 2^130 comes back times 5.
-            let d0 = x0 * r0 + x1 * s4 + x2 * s3 + x3 * s2 + x4 * s1;
-            let d1 = x0 * r1 + x1 * r0 + x2 * s4 + x3 * s3 + x4 * s2;
-            let d2 = x0 * r2 + x1 * r1 + x2 * r0 + x3 * s4 + x4 * s3;
-            let d3 = x0 * r3 + x1 * r2 + x2 * r1 + x3 * r0 + x4 * s4;
-            let d4 = x0 * r4 + x1 * r3 + x2 * r2 + x3 * r1 + x4 * r0;
-            let d1 = d1 + (d0 >> 26);
-            let d2 = d2 + (d1 >> 26);
-            let d3 = d3 + (d2 >> 26);
-            let d4 = d4 + (d3 >> 26);
-            let t = (d0 & u64::from(MASK)) + (d4 >> 26) * 5;
-            h0 = t as u32 & MASK;
-            h1 = (d1 as u32 & MASK) + (t >> 26) as u32;
-            h2 = d2 as u32 & MASK;
-            h3 = d3 as u32 & MASK;
-            h4 = d4 as u32 & MASK;
+            let m = limbs(m);
+            h = mul(std::array::from_fn(|j| h[j] + m[j]), r);
         }
-        self.h = [h0, h1, h2, h3, h4];
+        self.h = h;
     }
 
     /// The leading blocks two at a time, in two accumulators side by side
@@ -314,7 +294,7 @@ impl Poly1305 {
             return 0;
         }
         let r = self.r;
-        let r2 = square(r);
+        let r2 = mul(r, r);
         let by_r2 = Multiplier::new(r2, r2);
         let mut h: [Pair; 5] = std::array::from_fn(|j| Pair::new(u64::from(self.h[j]), 0));
         for (i, two) in data[..n * 32].chunks_exact(32).enumerate() {
