@@ -23,10 +23,24 @@ const fail = (text) => {
   throw text;
 };
 
+/** DER length octets. */
+function derLength(n) {
+  if (n < 0x80) return Buffer.from([n]);
+  const octets = [];
+  for (let v = n; v > 0; v >>= 8) octets.unshift(v & 0xff);
+  return Buffer.from([0x80 | octets.length, ...octets]);
+}
+
+const der = (tag, body) => Buffer.concat([Buffer.from([tag]), derLength(body.length), body]);
+
+/** Raw public key bits (what TLS and the engine pass) wrapped as an SPKI. */
+const spki = (algorithmId, key) =>
+  der(0x30, Buffer.concat([Buffer.from(algorithmId, 'hex'), der(0x03, Buffer.concat([Buffer.from([0]), key]))]));
+
 // ---- key exchange ----
 
-/** SubjectPublicKeyInfo prefixes of the raw public keys TLS sends. */
-const X25519_SPKI = Buffer.from('302a300506032b656e032100', 'hex');
+/** X25519's AlgorithmIdentifier: TLS sends the raw 32-byte key. */
+const X25519 = '300506032b656e';
 const ECDH_CURVES = { 0x0017: 'prime256v1', 0x0018: 'secp384r1' };
 
 /** One ephemeral private key of a key exchange. */
@@ -38,10 +52,10 @@ export class KeyShare {
   constructor(group) {
     if (group === 0x001d) {
       const { privateKey, publicKey } = crypto.generateKeyPairSync('x25519');
-      this.#public = bytes(publicKey.export({ type: 'spki', format: 'der' }).subarray(X25519_SPKI.length));
+      this.#public = bytes(publicKey.export({ type: 'spki', format: 'der' }).subarray(-32));
       this.#secretOf = (peer) => {
         if (peer.length !== 32) fail('bad X25519 key share');
-        const theirs = crypto.createPublicKey({ key: Buffer.concat([X25519_SPKI, peer]), format: 'der', type: 'spki' });
+        const theirs = crypto.createPublicKey({ key: spki(X25519, peer), format: 'der', type: 'spki' });
         const secret = crypto.diffieHellman({ privateKey, publicKey: theirs });
         // All zeros: a low-order peer point (RFC 7748 section 6.1).
         if (secret.every((b) => b === 0)) fail('X25519 shared secret is zero');
@@ -123,20 +137,6 @@ export class AeadKey {
 }
 
 // ---- verification ----
-
-/** DER length octets. */
-function derLength(n) {
-  if (n < 0x80) return Buffer.from([n]);
-  const octets = [];
-  for (let v = n; v > 0; v >>= 8) octets.unshift(v & 0xff);
-  return Buffer.from([0x80 | octets.length, ...octets]);
-}
-
-const der = (tag, body) => Buffer.concat([Buffer.from([tag]), derLength(body.length), body]);
-
-/** The engine passes the subjectPublicKey bits: wrap them as an SPKI again. */
-const spki = (algorithmId, key) =>
-  der(0x30, Buffer.concat([Buffer.from(algorithmId, 'hex'), der(0x03, Buffer.concat([Buffer.from([0]), key]))]));
 
 /** AlgorithmIdentifiers of the keys. */
 const EC_P256 = '301306072a8648ce3d020106082a8648ce3d030107';
