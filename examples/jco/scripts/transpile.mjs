@@ -25,6 +25,15 @@ const { files } = await transpile(await readFile(wasmPath), {
   noTypescript: false,
   quiet: true,
 });
+// Two patterns of jco's output are rewritten; if jco changes either, stop
+// rather than ship the slow form.
+const js = 'wassl_guest.js';
+let code = new TextDecoder().decode(files[js]);
+const stop = (what) => {
+  console.error(`jco changed ${what}: check transpile.mjs`);
+  process.exit(1);
+};
+
 // jco 1.35 probes for JSPI with `try { x = WebAssembly.promising(f) }
 // catch { x = f }`, 14 times per instantiation. Node 20 has no
 // WebAssembly.promising, so each probe throws, and V8 builds the TypeError's
@@ -32,33 +41,24 @@ const { files } = await transpile(await readFile(wasmPath), {
 // instantiation generator. That was ~50 ms of every connection's ~75 ms
 // instantiation. Test for the function first instead; where it exists the
 // code does what jco wrote.
-const PROBE = /try \{\n(\s*)(\w+) = WebAssembly\.promising\(([^\n]*)\);\n\s*\} catch\(err\) \{\n\s*\2 = \3;\n\s*\}/g;
-const js = 'wassl_guest.js';
+const PROBE = /try \{\n\s*(\w+) = WebAssembly\.promising\(([^\n]*)\);\n\s*\} catch\(err\) \{\n\s*\1 = \2;\n\s*\}/g;
 let probes = 0;
-files[js] = new TextEncoder().encode(
-  new TextDecoder().decode(files[js]).replace(PROBE, (_, indent, name, f) => {
-    probes++;
-    return `${name} = typeof WebAssembly.promising === 'function' ? WebAssembly.promising(${f}) : ${f};`;
-  }),
-);
-if (probes === 0 || new TextDecoder().decode(files[js]).includes('= WebAssembly.promising(')) {
-  console.error('jco changed how it probes WebAssembly.promising: check transpile.mjs');
-  process.exit(1);
-}
+code = code.replace(PROBE, (_, name, f) => {
+  probes++;
+  return `${name} = typeof WebAssembly.promising === 'function' ? WebAssembly.promising(${f}) : ${f};`;
+});
+if (probes === 0 || code.includes('= WebAssembly.promising(')) stop('how it probes WebAssembly.promising');
+
 // jco's `_debugLog` reads `process.env.JCO_DEBUG` on every call, a few
 // dozen times per call into or out of the component, and in Node every
 // read of `process.env` is a lookup in the C environment. Read it once,
 // when the module loads (so JCO_DEBUG must be set before that).
 const DEBUG_CHECK = 'if (!globalThis?.process?.env?.JCO_DEBUG) { return; }';
-const code = new TextDecoder().decode(files[js]);
-if (code.split(DEBUG_CHECK).length !== 2) {
-  console.error("jco changed its _debugLog: check transpile.mjs");
-  process.exit(1);
-}
-files[js] = new TextEncoder().encode(
-  `const _jcoDebugOnce = Boolean(globalThis?.process?.env?.JCO_DEBUG);\n` +
-    code.replace(DEBUG_CHECK, 'if (!_jcoDebugOnce) { return; }'),
-);
+if (code.split(DEBUG_CHECK).length !== 2) stop('its _debugLog');
+code =
+  'const _jcoDebugOnce = Boolean(globalThis?.process?.env?.JCO_DEBUG);\n' +
+  code.replace(DEBUG_CHECK, 'if (!_jcoDebugOnce) { return; }');
+files[js] = new TextEncoder().encode(code);
 const out = join(root, 'gen');
 await rm(out, { recursive: true, force: true });
 for (const [name, bytes] of Object.entries(files)) {
