@@ -549,11 +549,11 @@ async fn main() {
         process::run(hold_child(n, port, ca)).await;
         return;
     }
-    if std::env::args().any(|a| a == "--first") {
+    if args.iter().any(|a| a == "--first") {
         process::run(first_child()).await;
         return;
     }
-    let quick = std::env::args().any(|a| a == "--quick");
+    let quick = args.iter().any(|a| a == "--quick");
     let cfg = if quick {
         Cfg {
             runs: 3,
@@ -590,7 +590,6 @@ async fn main() {
         );
 
         // One workload alone, for `perf record` (BENCHMARKS.md).
-        let args: Vec<String> = std::env::args().collect();
         if let Some(at) = args.iter().position(|a| a.starts_with("--profile")) {
             let n = args.get(at + 1).and_then(|n| n.parse().ok());
             profile(&pki, &args[at], n).await;
@@ -648,7 +647,7 @@ async fn main() {
                 "handshakes/s",
             );
         }
-        if std::env::args().any(|a| a == "--handshakes") {
+        if args.iter().any(|a| a == "--handshakes") {
             return;
         }
         for (suite, name) in [
