@@ -139,20 +139,18 @@ fn client_config(c: &Certs, ca: &[u8], versions: Vec<ProtocolVersion>) -> Config
     .unwrap_or_else(|e| panic!("{e:?} {}", c.leaf.len()))
 }
 
-/// An engine server on the leaf certificate and key, no client certificate.
-fn server_config(c: &Certs) -> Config {
-    Config::new(
-        Role::Server,
-        vec![
-            TlsOption::Cert(vec![c.leaf.clone()]),
-            TlsOption::Key {
-                kind: PrivateKeyKind::PrivateKeyInfo,
-                der: c.leaf_key.clone(),
-            },
-        ],
-        hook(VerifyType::VerifyNone),
-    )
-    .unwrap()
+/// An engine server on the leaf certificate and key, no client
+/// certificate, and `extra` options.
+fn server_config(c: &Certs, extra: Vec<TlsOption>) -> Config {
+    let mut opts = vec![
+        TlsOption::Cert(vec![c.leaf.clone()]),
+        TlsOption::Key {
+            kind: PrivateKeyKind::PrivateKeyInfo,
+            der: c.leaf_key.clone(),
+        },
+    ];
+    opts.extend(extra);
+    Config::new(Role::Server, opts, hook(VerifyType::VerifyNone)).unwrap()
 }
 
 #[test]
@@ -208,19 +206,10 @@ fn pump_records(
 #[test]
 fn native_client_talks_to_engine_server() {
     let c = certs(&["localhost"]);
-    let cfg = Config::new(
-        Role::Server,
-        vec![
-            TlsOption::Cert(vec![c.leaf.clone()]),
-            TlsOption::Key {
-                kind: PrivateKeyKind::PrivateKeyInfo,
-                der: c.leaf_key.clone(),
-            },
-            TlsOption::AlpnPreferredProtocols(vec![b"h2".to_vec()]),
-        ],
-        hook(VerifyType::VerifyNone),
-    )
-    .unwrap();
+    let cfg = server_config(
+        &c,
+        vec![TlsOption::AlpnPreferredProtocols(vec![b"h2".to_vec()])],
+    );
     let mut engine = Connection::server(&cfg).unwrap();
     let mut client = native_client(&c.ca, "localhost");
     client
@@ -304,7 +293,7 @@ fn verify_none_accepts_an_unknown_ca() {
 #[test]
 fn garbage_is_a_fatal_alert_not_a_panic() {
     let c = certs(&["localhost"]);
-    let cfg = server_config(&c);
+    let cfg = server_config(&c, Vec::new());
     for garbage in [
         &b"\x16\x03\x01\x00\x05hello"[..],
         b"GET / HTTP/1.1\r\n\r\n",

@@ -357,7 +357,7 @@ fn each_capability_alone() {
 fn an_engine_server_signs_with_the_hosts_key() {
     let c = certs(&["localhost"]);
     use_host(ALL, false);
-    let cfg = server_config(&c);
+    let cfg = server_config(&c, Vec::new());
     assert_eq!(calls("load_signing_key"), 1);
     let mut engine = Connection::server(&cfg).unwrap();
     let mut client = native_client(&c.ca, "localhost");
