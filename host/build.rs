@@ -24,7 +24,7 @@ fn main() {
         "guest/src",
         "guest/Cargo.toml",
         "guest/build.rs",
-        "guest/vendor/rustls/src",
+        "guest/vendor",
         "wit",
         "Cargo.lock",
         "Cargo.toml",

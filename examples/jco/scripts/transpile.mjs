@@ -59,6 +59,13 @@ code =
   'const _jcoDebugOnce = Boolean(globalThis?.process?.env?.JCO_DEBUG);\n' +
   code.replace(DEBUG_CHECK, 'if (!_jcoDebugOnce) { return; }');
 files[js] = new TextEncoder().encode(code);
+// How many core modules the component holds depends on what it links (three
+// today; four when it still needed WASI preview 1's adapter): say which, for
+// the engine to compile.
+const cores = Object.keys(files).filter((n) => n.endsWith('.wasm'));
+files['core-modules.js'] = new TextEncoder().encode(
+  `// Written by scripts/transpile.mjs: the core modules in gen/.\nexport const coreModules = ${JSON.stringify(cores)};\n`,
+);
 const out = join(root, 'gen');
 await rm(out, { recursive: true, force: true });
 for (const [name, bytes] of Object.entries(files)) {

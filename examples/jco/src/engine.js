@@ -6,6 +6,7 @@
 // what it returns. The imported `wassl:tls/verify` interface is implemented
 // here, per connection, by plain JavaScript callbacks (`verify`, `keylog`).
 import { instantiate } from '../gen/wassl_guest.js';
+import { coreModules } from '../gen/core-modules.js';
 import { WASIShim } from '@bytecodealliance/preview2-shim/instantiation';
 
 /** An error of the engine, shaped like Erlang's `{error, Reason}`. */
@@ -85,9 +86,8 @@ export class Engine {
    *   native crypto (`nodeCrypto` in Node), none by default
    */
   static async load(compile, crypto = noHostCrypto) {
-    const names = ['wassl_guest.core.wasm', 'wassl_guest.core2.wasm', 'wassl_guest.core3.wasm', 'wassl_guest.core4.wasm'];
     const modules = new Map();
-    for (const n of names) modules.set(n, await compile(n));
+    for (const n of coreModules) modules.set(n, await compile(n));
     return new Engine(modules, crypto);
   }
 

@@ -93,8 +93,8 @@ impl Runtime {
             .unwrap_or_default();
         let mut pool = PoolingAllocationConfig::default();
         let n = limits.max_connections.max(1);
-        // A wasip2 component holds a few core instances (the program plus
-        // adapter shims); reserve room for them in every slot.
+        // The component instantiates three core modules (the program and
+        // wit-component's shim and fixup); room for more in every slot.
         pool.total_component_instances(n)
             .max_core_instances_per_component(8)
             .total_core_instances(n.saturating_mul(8))
