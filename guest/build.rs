@@ -11,8 +11,8 @@ fn main() {
         // 448 KiB to 576 KiB; 640 KiB leaves a margin): each `memory.grow`
         // is an mprotect with a TLB shootdown on every core, and the pool
         // undoes it with another when the sandbox is freed. Untouched pages
-        // cost nothing: they are never faulted in nor reset. Bulk sends still
-        // grow it (tests/robustness.rs traps a sandbox that way).
+        // cost nothing: they are never faulted in nor reset. A large trust
+        // store grows it (tests/robustness.rs traps a sandbox that way).
         println!("cargo:rustc-link-arg-cdylib=--initial-memory=655360");
     }
 }

@@ -94,10 +94,11 @@ async fn a_trap_ends_one_socket_only() {
             .await
             .unwrap();
         assert_eq!(echo_once(&a, b"a before").await, b"a before");
-        // Freeze A's sandbox at its current size: the next growth traps it.
+        // A limit below what A's sandbox holds: its next call into the
+        // engine ends it, as growing past the limit would.
         let used = ssl::engine_memory(&a).await.unwrap();
         assert!(used > 0);
-        ssl::setopts(&a, vec![SslOption::EngineMemoryLimit(used)])
+        ssl::setopts(&a, vec![SslOption::EngineMemoryLimit(used / 2)])
             .await
             .unwrap();
         let big = vec![7u8; 4 << 20];
@@ -122,6 +123,37 @@ async fn a_trap_ends_one_socket_only() {
         // B, in its own sandbox, carries on, and new connections work too.
         assert_eq!(echo_once(&b, &big).await, big);
         assert!(ssl::format_error(&err).contains("sandbox"));
+    })
+    .await;
+}
+
+/// Growing past `engine_memory_limit` traps the sandbox in the middle of
+/// its work: 2 MiB of trusted certificates do not fit in 1 MiB. Only that
+/// connect fails; the next one, without the limit, handshakes and echoes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sandbox_that_outgrows_its_limit_traps() {
+    let pki = Pki::new();
+    let (port, _results) = echo_server(&pki, 1).await;
+    process::run(async {
+        let ca = pki.ca.id.cert_der.clone();
+        let mut opts = vec![
+            SslOption::Cacerts(vec![ca; (2 << 20) / pki.ca.id.cert_der.len()]),
+            SslOption::Mode(Mode::Binary),
+        ];
+        opts.push(SslOption::EngineMemoryLimit(1 << 20));
+        let err = ssl::connect("localhost", port, opts.clone(), 10_000)
+            .await
+            .unwrap_err();
+        let Reason::EngineTrap(text) = &err else {
+            panic!("expected engine_trap, got {err}")
+        };
+        assert!(
+            text.starts_with("memory limit reached: the engine wanted"),
+            "{text}"
+        );
+        opts.pop();
+        let s = ssl::connect("localhost", port, opts, 10_000).await.unwrap();
+        assert_eq!(echo_once(&s, b"after").await, b"after");
     })
     .await;
 }
@@ -191,6 +223,70 @@ async fn a_server_that_vanishes_mid_handshake() {
         assert_eq!(r.unwrap_err(), Reason::Closed);
     })
     .await;
+}
+
+/// The sandbox's entropy reaches the wire: ring inside the guest draws on
+/// `wasi:random` (through the getrandom 0.2 stand-in in guest/vendor), so
+/// two guest-only ClientHellos share neither random, session id nor key
+/// share, and none of them is zeros.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_hellos_carry_fresh_randomness_from_the_sandbox() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let hellos = tokio::spawn(async move {
+        let mut hellos = Vec::new();
+        for _ in 0..2 {
+            let (mut s, _) = listener.accept().await.unwrap();
+            let mut header = [0u8; 5];
+            s.read_exact(&mut header).await.unwrap();
+            let mut body = vec![0u8; u16::from_be_bytes([header[3], header[4]]) as usize];
+            s.read_exact(&mut body).await.unwrap();
+            hellos.push(body);
+        }
+        hellos
+    });
+    process::run(async {
+        for _ in 0..2 {
+            let r = ssl::connect(
+                "127.0.0.1",
+                port,
+                vec![
+                    SslOption::Verify(ssl::Verify::VerifyNone),
+                    SslOption::HostCrypto(false),
+                    SslOption::Versions(vec![Version::Tlsv1_3]),
+                ],
+                5_000,
+            )
+            .await;
+            assert_eq!(r.unwrap_err(), Reason::Closed);
+        }
+    })
+    .await;
+    let hellos = hellos.await.unwrap();
+    // Handshake header (4), legacy version (2), random (32), session id.
+    let fields = |h: &[u8]| -> Vec<Vec<u8>> {
+        assert_eq!(h[0], 1, "a ClientHello");
+        let random = h[6..38].to_vec();
+        let sid = h[39..39 + h[38] as usize].to_vec();
+        // The X25519 share: group 0x001d, length 32, inside key_share.
+        let at = h
+            .windows(4)
+            .position(|w| w == [0x00, 0x1d, 0x00, 0x20])
+            .expect("an X25519 key share");
+        vec![random, sid, h[at + 4..at + 36].to_vec()]
+    };
+    let (a, b) = (fields(&hellos[0]), fields(&hellos[1]));
+    for (name, (x, y)) in ["random", "session id", "key share"]
+        .iter()
+        .zip(a.iter().zip(&b))
+    {
+        assert_eq!(x.len(), 32, "{name}");
+        assert_ne!(x, y, "{name} repeats");
+        assert!(
+            x.iter().any(|&b| b != 0) && y.iter().any(|&b| b != 0),
+            "{name} is zeros"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

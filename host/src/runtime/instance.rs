@@ -259,8 +259,18 @@ impl Instance {
     }
 
     /// Lower (or raise, up to the runtime's limit) this sandbox's memory cap.
+    /// A limit below what the sandbox already holds ends it now, as growing
+    /// past the limit would: wasm memory never shrinks, so it could not get
+    /// back under (Erlang's `max_heap_size` kills a process that is over).
     pub(crate) fn set_memory_limit(&mut self, bytes: usize) {
-        self.store.data_mut().limits.limit = bytes.min(self.max_memory);
+        let limits = &mut self.store.data_mut().limits;
+        limits.limit = bytes.min(self.max_memory);
+        let (held, limit) = (limits.current, limits.limit);
+        if held > limit && self.dead.is_none() {
+            self.dead = Some(format!(
+                "memory limit reached: the engine holds {held} bytes, the limit is {limit}"
+            ));
+        }
     }
 
     /// Linear memory the sandbox uses now, in bytes.

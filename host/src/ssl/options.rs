@@ -334,7 +334,8 @@ pub enum SslOption {
     /// wassl extension: the most linear memory this socket's sandbox may use,
     /// in bytes (at most [`Limits::max_memory`](crate::runtime::Limits)).
     /// Growing past it traps the engine: the socket ends with `{engine_trap, _}`.
-    /// Can be lowered with `setopts`.
+    /// Can be lowered with `setopts`; below what the sandbox already holds,
+    /// the socket ends at its next call into the engine.
     EngineMemoryLimit(usize),
     /// wassl extension: `{record_offload, boolean()}`. After a TLS 1.3
     /// handshake the engine hands its traffic secrets to the host, which
