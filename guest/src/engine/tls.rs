@@ -1231,15 +1231,12 @@ impl Connection {
                             let _ = early.read_to_end(&mut p.plaintext);
                         }
                     }
-                    if state.plaintext_bytes_to_read() > 0 {
-                        let mut reader = self.conn.reader();
-                        let mut buf = [0u8; 16384];
-                        loop {
-                            match reader.read(&mut buf) {
-                                Ok(0) | Err(_) => break,
-                                Ok(n) => p.plaintext.extend_from_slice(&buf[..n]),
-                            }
-                        }
+                    let ready = state.plaintext_bytes_to_read();
+                    if ready > 0 {
+                        // Straight into the reply, not through a buffer:
+                        // rustls ends with WouldBlock, and what it read stays.
+                        p.plaintext.reserve(ready);
+                        let _ = self.conn.reader().read_to_end(&mut p.plaintext);
                     }
                     if state.peer_has_closed() && !p.peer_closed {
                         p.peer_closed = true;
