@@ -262,11 +262,13 @@ impl Instance {
     /// A limit below what the sandbox already holds ends it now, as growing
     /// past the limit would: wasm memory never shrinks, so it could not get
     /// back under (Erlang's `max_heap_size` kills a process that is over).
+    /// Not once the host protects the records: the sandbox is then off the
+    /// data path (or gone), and only a growth would end it.
     pub(crate) fn set_memory_limit(&mut self, bytes: usize) {
         let limits = &mut self.store.data_mut().limits;
         limits.limit = bytes.min(self.max_memory);
         let (held, limit) = (limits.current, limits.limit);
-        if held > limit && self.dead.is_none() {
+        if held > limit && self.dead.is_none() && self.records.is_none() {
             self.dead = Some(format!(
                 "memory limit reached: the engine holds {held} bytes, the limit is {limit}"
             ));

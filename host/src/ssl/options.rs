@@ -335,7 +335,8 @@ pub enum SslOption {
     /// in bytes (at most [`Limits::max_memory`](crate::runtime::Limits)).
     /// Growing past it traps the engine: the socket ends with `{engine_trap, _}`.
     /// Can be lowered with `setopts`; below what the sandbox already holds,
-    /// the socket ends at its next call into the engine.
+    /// the socket ends at its next call into the engine (unless the host
+    /// already protects its TLS 1.3 records: then only a growth ends it).
     EngineMemoryLimit(usize),
     /// wassl extension: `{record_offload, boolean()}`. After a TLS 1.3
     /// handshake the engine hands its traffic secrets to the host, which
