@@ -238,7 +238,8 @@ impl rustls::server::ProducesTickets for SharedTicketer {
         use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, CHACHA20_POLY1305};
         let key = LessSafeKey::new(UnboundKey::new(&CHACHA20_POLY1305, &self.key).ok()?);
         let mut nonce = [0u8; 12];
-        getrandom::fill(&mut nonce).ok()?;
+        // ring's entropy: one `wasi:random` call (see guest/vendor/getrandom-0.2).
+        ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut nonce).ok()?;
         let mut sealed = plain.to_vec();
         key.seal_in_place_append_tag(
             Nonce::assume_unique_for_key(nonce),
