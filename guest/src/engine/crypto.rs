@@ -580,14 +580,28 @@ fn digest(alg: HashAlg, data: &[u8]) -> Output {
     match host() {
         Some(h) => Output::new(&h.digest(alg, data)),
         // Not reached: these tables are used only when a host is installed.
-        None => {
-            let ring_alg = match alg {
-                HashAlg::Sha256 => &ring::digest::SHA256,
-                HashAlg::Sha384 => &ring::digest::SHA384,
-            };
-            Output::new(ring::digest::digest(ring_alg, data).as_ref())
-        }
+        None => Output::new(&ring_digest(alg, data)),
     }
+}
+
+/// `alg`'s hash of `data`, by the engine's own ring.
+pub(crate) fn ring_digest(alg: HashAlg, data: &[u8]) -> Vec<u8> {
+    let alg = match alg {
+        HashAlg::Sha256 => &ring::digest::SHA256,
+        HashAlg::Sha384 => &ring::digest::SHA384,
+    };
+    ring::digest::digest(alg, data).as_ref().to_vec()
+}
+
+/// HMAC with `alg`'s hash, by the engine's own ring.
+pub(crate) fn ring_hmac(alg: HashAlg, key: &[u8], message: &[u8]) -> Vec<u8> {
+    let alg = match alg {
+        HashAlg::Sha256 => ring::hmac::HMAC_SHA256,
+        HashAlg::Sha384 => ring::hmac::HMAC_SHA384,
+    };
+    ring::hmac::sign(&ring::hmac::Key::new(alg, key), message)
+        .as_ref()
+        .to_vec()
 }
 
 impl Hash for HostHash {
@@ -688,15 +702,7 @@ impl HmacKey for HostHmacKey {
         msg.extend_from_slice(last);
         let tag = match host() {
             Some(h) => h.hmac(self.alg, &self.key.0, &msg),
-            None => {
-                let ring_alg = match self.alg {
-                    HashAlg::Sha256 => ring::hmac::HMAC_SHA256,
-                    HashAlg::Sha384 => ring::hmac::HMAC_SHA384,
-                };
-                ring::hmac::sign(&ring::hmac::Key::new(ring_alg, &self.key.0), &msg)
-                    .as_ref()
-                    .to_vec()
-            }
+            None => ring_hmac(self.alg, &self.key.0, &msg),
         };
         Tag::new(&tag)
     }

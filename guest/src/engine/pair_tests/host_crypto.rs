@@ -174,22 +174,12 @@ impl CryptoHost for RingHost {
 
     fn digest(&self, alg: HashAlg, data: &[u8]) -> Vec<u8> {
         count("digest");
-        let alg = match alg {
-            HashAlg::Sha256 => &ring::digest::SHA256,
-            HashAlg::Sha384 => &ring::digest::SHA384,
-        };
-        ring::digest::digest(alg, data).as_ref().to_vec()
+        crate::engine::crypto::ring_digest(alg, data)
     }
 
     fn hmac(&self, alg: HashAlg, key: &[u8], message: &[u8]) -> Vec<u8> {
         count("hmac");
-        let alg = match alg {
-            HashAlg::Sha256 => ring::hmac::HMAC_SHA256,
-            HashAlg::Sha384 => ring::hmac::HMAC_SHA384,
-        };
-        ring::hmac::sign(&ring::hmac::Key::new(alg, key), message)
-            .as_ref()
-            .to_vec()
+        crate::engine::crypto::ring_hmac(alg, key, message)
     }
 
     fn verify_signature(
