@@ -142,13 +142,13 @@ async fn a_sandbox_that_outgrows_its_limit_traps() {
     let pki = Pki::new();
     let (port, _results) = echo_server(&pki, 1).await;
     process::run(async {
-        let ca = pki.ca.id.cert_der.clone();
-        let mut opts = vec![
-            SslOption::Cacerts(vec![ca; (2 << 20) / pki.ca.id.cert_der.len()]),
+        let der = &pki.ca.id.cert_der;
+        let opts = vec![
+            SslOption::Cacerts(vec![der.clone(); (2 << 20) / der.len()]),
             SslOption::Mode(Mode::Binary),
         ];
-        opts.push(SslOption::EngineMemoryLimit(1 << 20));
-        let err = ssl::connect("localhost", port, opts.clone(), 10_000)
+        let limited = [opts.clone(), vec![SslOption::EngineMemoryLimit(1 << 20)]].concat();
+        let err = ssl::connect("localhost", port, limited, 10_000)
             .await
             .unwrap_err();
         let Reason::EngineTrap(text) = &err else {
@@ -158,7 +158,6 @@ async fn a_sandbox_that_outgrows_its_limit_traps() {
             text.starts_with("memory limit reached: the engine wanted"),
             "{text}"
         );
-        opts.pop();
         let s = ssl::connect("localhost", port, opts, 10_000).await.unwrap();
         assert_eq!(echo_once(&s, b"after").await, b"after");
     })
