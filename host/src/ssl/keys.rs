@@ -93,7 +93,8 @@ pub(crate) fn from_pem(
     password: Option<&str>,
 ) -> Result<Option<(KeyType, Vec<u8>)>, Reason> {
     let text = String::from_utf8_lossy(pem);
-    if text.contains("-----BEGIN ENCRYPTED PRIVATE KEY-----") {
+    let pkcs8 = text.contains("-----BEGIN ENCRYPTED PRIVATE KEY-----");
+    if pkcs8 || text.contains("Proc-Type: 4,ENCRYPTED") {
         let Some(password) = password else {
             return Err(err(
                 option,
@@ -101,41 +102,16 @@ pub(crate) fn from_pem(
                 "the private key is encrypted: give the password option",
             ));
         };
-        let start = text
-            .find("-----BEGIN ENCRYPTED PRIVATE KEY-----")
-            .unwrap_or(0);
-        let (_, doc) = pkcs8::SecretDocument::from_pem(&text[start..]).map_err(|e| {
-            err(
-                option,
-                path,
-                format!("unreadable encrypted PKCS#8 key: {e}"),
-            )
-        })?;
-        let info = pkcs8::EncryptedPrivateKeyInfo::try_from(doc.as_bytes()).map_err(|e| {
-            err(
-                option,
-                path,
-                format!("unreadable encrypted PKCS#8 key: {e}"),
-            )
-        })?;
-        let plain = info.decrypt(password).map_err(|_| {
-            err(
-                option,
-                path,
-                "cannot decrypt the private key: wrong password?",
-            )
-        })?;
-        return Ok(Some((KeyType::PrivateKeyInfo, plain.as_bytes().to_vec())));
-    }
-    if text.contains("Proc-Type: 4,ENCRYPTED") {
-        let Some(password) = password else {
-            return Err(err(
-                option,
-                path,
-                "the private key is encrypted: give the password option",
-            ));
-        };
-        return legacy(option, path, &text, password).map(Some);
+        // PBKDF2 (or scrypt) costs about half a millisecond: a server
+        // decrypts its key for the first connection, not for every one.
+        return super::pem_cache::decrypted(pem, password, || {
+            if pkcs8 {
+                decrypt_pkcs8(option, path, &text, password)
+            } else {
+                legacy(option, path, &text, password)
+            }
+        })
+        .map(Some);
     }
     for item in <(SectionKind, Vec<u8>)>::pem_slice_iter(pem) {
         let Ok((kind, der)) = item else { continue };
@@ -148,6 +124,39 @@ pub(crate) fn from_pem(
         return Ok(Some((t, der)));
     }
     Ok(None)
+}
+
+fn decrypt_pkcs8(
+    option: &str,
+    path: &str,
+    text: &str,
+    password: &str,
+) -> Result<(KeyType, Vec<u8>), Reason> {
+    let start = text
+        .find("-----BEGIN ENCRYPTED PRIVATE KEY-----")
+        .unwrap_or(0);
+    let (_, doc) = pkcs8::SecretDocument::from_pem(&text[start..]).map_err(|e| {
+        err(
+            option,
+            path,
+            format!("unreadable encrypted PKCS#8 key: {e}"),
+        )
+    })?;
+    let info = pkcs8::EncryptedPrivateKeyInfo::try_from(doc.as_bytes()).map_err(|e| {
+        err(
+            option,
+            path,
+            format!("unreadable encrypted PKCS#8 key: {e}"),
+        )
+    })?;
+    let plain = info.decrypt(password).map_err(|_| {
+        err(
+            option,
+            path,
+            "cannot decrypt the private key: wrong password?",
+        )
+    })?;
+    Ok((KeyType::PrivateKeyInfo, plain.as_bytes().to_vec()))
 }
 
 fn b64(s: &str) -> Option<Vec<u8>> {
