@@ -2,9 +2,11 @@
 %%! -noshell
 %% The bench's Erlang/OTP rows: the same loopback workloads as wassl's
 %% "loopback TCP, API" rows, with OTP's own ssl at both ends in one VM.
-%%   handshakes N Cert Key Ca  -> "HANDSHAKES <per second>" (connect + handshake + close)
-%%   bulk MiB Cert Key Ca      -> "BULK <MiB/s>" (1 MiB sends to a passive server that drains them)
-main([Mode, N, Cert, Key, Ca]) ->
+%%   handshakes N Cert Key Ca P -> "HANDSHAKES <per second> <CPU µs per connection>"
+%%                                (connect + handshake + close, P client processes at once)
+%%   bulk MiB Cert Key Ca P     -> "BULK <MiB/s>" (1 MiB sends to a passive server that drains them)
+%% CPU is the VM's, all threads (statistics(runtime)), both ends.
+main([Mode, N, Cert, Key, Ca, P]) ->
     ok = ssl:start(),
     {ok, L} = ssl:listen(0, [{certfile, Cert}, {keyfile, Key}, {reuseaddr, true},
                              {active, false}, {mode, binary}, {backlog, 1024}]),
@@ -16,13 +18,16 @@ main([Mode, N, Cert, Key, Ca]) ->
     Count = list_to_integer(N),
     case Mode of
         "handshakes" ->
+            Parallel = list_to_integer(P),
+            {Cpu0, _} = statistics(runtime),
             T0 = erlang:monotonic_time(microsecond),
-            [begin
-                 {ok, S} = ssl:connect("127.0.0.1", Port, Opts, 10000),
-                 ok = ssl:close(S)
-             end || _ <- lists:seq(1, Count)],
+            Clients = [spawn_monitor(fun() -> connects(Port, Opts, Share) end)
+                       || I <- lists:seq(1, Parallel),
+                          Share <- [Count div Parallel + if I =< Count rem Parallel -> 1; true -> 0 end]],
+            [receive {'DOWN', Ref, process, Pid, normal} -> ok end || {Pid, Ref} <- Clients],
             Secs = (erlang:monotonic_time(microsecond) - T0) / 1.0e6,
-            io:format("HANDSHAKES ~.1f~n", [Count / Secs]);
+            {Cpu1, _} = statistics(runtime),
+            io:format("HANDSHAKES ~.1f ~.1f~n", [Count / Secs, (Cpu1 - Cpu0) * 1000 / Count]);
         "bulk" ->
             {ok, S} = ssl:connect("127.0.0.1", Port, Opts, 10000),
             Chunk = binary:copy(<<16#42>>, 1 bsl 20),
@@ -32,6 +37,12 @@ main([Mode, N, Cert, Key, Ca]) ->
             io:format("BULK ~.1f~n", [Count / Secs]),
             ssl:close(S)
     end.
+
+connects(_Port, _Opts, 0) -> ok;
+connects(Port, Opts, K) ->
+    {ok, S} = ssl:connect("127.0.0.1", Port, Opts, 10000),
+    ok = ssl:close(S),
+    connects(Port, Opts, K - 1).
 
 accept(L, Parent) ->
     {ok, T} = ssl:transport_accept(L),

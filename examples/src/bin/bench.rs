@@ -26,6 +26,9 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
+/// Client processes at once in the parallel loopback handshake rows.
+const PARALLEL: usize = 8;
+
 struct Cfg {
     runs: usize,
     handshakes: usize,
@@ -274,16 +277,47 @@ fn client_opts(pki: &Pki, host: bool) -> Vec<SslOption> {
     o
 }
 
-async fn tcp_handshakes(pki: &Pki, port: u16, host: bool, n: usize) -> f64 {
+/// CPU time this process has used, all threads (user and system).
+fn process_cpu() -> Duration {
+    let ts = rustix::time::clock_gettime(rustix::time::ClockId::ProcessCPUTime);
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+/// One loopback handshake figure: connections per second and the CPU the
+/// whole process (both ends, the runtime's threads) spent per connection.
+struct Conns {
+    rate: f64,
+    cpu_us: f64,
+}
+
+/// `n` times connect + handshake + close, by `parallel` client processes
+/// at once (each its own owner, as separate Erlang processes would be).
+async fn tcp_handshakes(pki: &Pki, port: u16, host: bool, n: usize, parallel: usize) -> Conns {
     let opts = client_opts(pki, host);
-    let t = Instant::now();
-    for _ in 0..n {
-        let s = ssl::connect("127.0.0.1", port, opts.clone(), 10_000)
-            .await
-            .unwrap();
-        ssl::close(&s).await.unwrap();
+    let (cpu, t) = (process_cpu(), Instant::now());
+    let (done_tx, mut done_rx) = tokio::sync::mpsc::channel(parallel);
+    for i in 0..parallel {
+        let (opts, done) = (opts.clone(), done_tx.clone());
+        // The first `n % parallel` clients take one connection more.
+        let count = n / parallel + usize::from(i < n % parallel);
+        process::spawn(async move {
+            for _ in 0..count {
+                let s = ssl::connect("127.0.0.1", port, opts.clone(), 10_000)
+                    .await
+                    .unwrap();
+                ssl::close(&s).await.unwrap();
+            }
+            done.send(()).await.unwrap();
+        });
     }
-    n as f64 / t.elapsed().as_secs_f64()
+    for _ in 0..parallel {
+        done_rx.recv().await.expect("a client process ended early");
+    }
+    let (secs, cpu) = (t.elapsed().as_secs_f64(), process_cpu() - cpu);
+    Conns {
+        rate: n as f64 / secs,
+        cpu_us: cpu.as_secs_f64() * 1e6 / n as f64,
+    }
 }
 
 async fn tcp_bulk(pki: &Pki, port: u16, host: bool, mib: usize) -> f64 {
@@ -384,15 +418,22 @@ async fn hold_child(n: usize, port: u16, ca: std::path::PathBuf) {
     drop(held);
 }
 
-/// One figure from `examples/bench/erlang_loopback.escript`: OTP's ssl at
-/// both ends of the same loopback workload (`None` without `escript`).
-fn erlang_figure(mode: &str, n: usize, files: &[std::path::PathBuf; 3]) -> Option<f64> {
+/// One run of `examples/bench/erlang_loopback.escript`: OTP's ssl at both
+/// ends of the same loopback workload, `parallel` clients at once. The
+/// numbers after the tag (`None` without `escript`).
+fn erlang_figures(
+    mode: &str,
+    n: usize,
+    parallel: usize,
+    files: &[std::path::PathBuf; 3],
+) -> Option<Vec<f64>> {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/bench/erlang_loopback.escript");
     let out = Command::new("escript")
         .arg(script)
         .arg(mode)
         .arg(n.to_string())
         .args(files)
+        .arg(parallel.to_string())
         .output()
         .ok()?;
     let text = String::from_utf8_lossy(&out.stdout);
@@ -403,7 +444,8 @@ fn erlang_figure(mode: &str, n: usize, files: &[std::path::PathBuf; 3]) -> Optio
     };
     text.lines()
         .find_map(|l| l.strip_prefix(tag))
-        .and_then(|v| v.trim().parse().ok())
+        .map(|v| v.split_whitespace().map_while(|x| x.parse().ok()).collect())
+        .filter(|v: &Vec<f64>| !v.is_empty())
 }
 
 /// New process to first completed handshake (a child runs `--first`).
@@ -509,8 +551,19 @@ async fn profile(pki: &Pki, workload: &str, n: Option<usize>) {
         }
         "--profile-tcp" => {
             let port = tcp_server(pki, &[]).await;
-            let rate = tcp_handshakes(pki, port, true, n.unwrap_or(1000)).await;
-            println!("connect+handshake+close, loopback TCP: {rate:.1}/s");
+            let c = tcp_handshakes(pki, port, true, n.unwrap_or(1000), 1).await;
+            println!(
+                "connect+handshake+close, loopback TCP: {:.1}/s, {:.0} µs CPU per connection",
+                c.rate, c.cpu_us
+            );
+        }
+        "--profile-tcp-parallel" => {
+            let port = tcp_server(pki, &[]).await;
+            let c = tcp_handshakes(pki, port, true, n.unwrap_or(2000), PARALLEL).await;
+            println!(
+                "connect+handshake+close, loopback TCP, {PARALLEL} at once: {:.1}/s, {:.0} µs CPU per connection",
+                c.rate, c.cpu_us
+            );
         }
         "--profile-tcp-bulk" => {
             let port = tcp_server(pki, &[]).await;
@@ -527,7 +580,7 @@ async fn profile(pki: &Pki, workload: &str, n: Option<usize>) {
         }
         other => println!(
             "unknown workload {other}: --profile, --profile-native, --profile-resumed, \
-             --profile-tls12-bulk, --profile-guest-chacha, --profile-instantiate, --profile-tcp, \
+             --profile-tls12-bulk, --profile-guest-chacha, --profile-instantiate, --profile-tcp, --profile-tcp-parallel, \
              --profile-tcp-bulk, --profile-idle"
         ),
     }
@@ -716,21 +769,46 @@ async fn main() {
             ],
         )
         .await;
-        let (mut h, mut gh) = (Vec::new(), Vec::new());
+        let (mut h, mut gh, mut ph) = (Vec::new(), Vec::new(), Vec::new());
         let (mut b, mut gb) = (Vec::new(), Vec::new());
         for _ in 0..cfg.runs {
-            gh.push(tcp_handshakes(&pki, guest_port, false, cfg.handshakes / 2).await);
-            h.push(tcp_handshakes(&pki, port, true, cfg.handshakes / 2).await);
+            gh.push(tcp_handshakes(&pki, guest_port, false, cfg.handshakes / 2, 1).await);
+            h.push(tcp_handshakes(&pki, port, true, cfg.handshakes / 2, 1).await);
+            ph.push(tcp_handshakes(&pki, port, true, cfg.handshakes * 2, PARALLEL).await);
             gb.push(tcp_bulk(&pki, guest_port, false, cfg.bulk_mib).await);
             b.push(tcp_bulk(&pki, port, true, cfg.bulk_mib * 4).await);
         }
-        let (tcp_h, tcp_b) = (median(h), median(b));
+        let rates = |v: &[Conns]| v.iter().map(|c| c.rate).collect::<Vec<_>>();
+        let cpus = |v: &[Conns]| v.iter().map(|c| c.cpu_us).collect::<Vec<_>>();
+        let (tcp_h, tcp_ph, tcp_b) = (median(rates(&h)), median(rates(&ph)), median(b));
+        let (cpu_h, cpu_ph) = (median(cpus(&h)), median(cpus(&ph)));
         row(
             "connect+handshake+close, loopback TCP, API",
             None,
-            Some(median(gh)),
+            Some(median(rates(&gh))),
             tcp_h,
             "conns/s",
+        );
+        row(
+            "same, CPU per connection (both ends)",
+            None,
+            Some(median(cpus(&gh))),
+            cpu_h,
+            "µs",
+        );
+        row(
+            &format!("same, {PARALLEL} clients at once"),
+            None,
+            None,
+            tcp_ph,
+            "conns/s",
+        );
+        row(
+            &format!("same, {PARALLEL} at once, CPU per connection"),
+            None,
+            None,
+            cpu_ph,
+            "µs",
         );
         row(
             "bulk send, loopback TCP, API, default suite",
@@ -745,36 +823,69 @@ async fn main() {
             pki.server.keyfile.clone(),
             pki.ca.id.certfile.clone(),
         ];
-        let (mut eh, mut eb) = (Vec::new(), Vec::new());
+        let (mut eh, mut eph, mut eb): (_, _, Vec<f64>) = (Vec::new(), Vec::new(), Vec::new());
         for _ in 0..cfg.runs {
             let (n, mib, f) = (cfg.handshakes / 2, cfg.bulk_mib * 4, files.clone());
-            let (h, b) = tokio::task::spawn_blocking(move || {
+            let (h, ph, b) = tokio::task::spawn_blocking(move || {
                 (
-                    erlang_figure("handshakes", n, &f),
-                    erlang_figure("bulk", mib, &f),
+                    erlang_figures("handshakes", n, 1, &f),
+                    erlang_figures("handshakes", n * 4, PARALLEL, &f),
+                    erlang_figures("bulk", mib, 1, &f),
                 )
             })
             .await
             .unwrap();
-            eh.extend(h);
-            eb.extend(b);
+            eh.extend(h.filter(|v| v.len() == 2));
+            eph.extend(ph.filter(|v| v.len() == 2));
+            eb.extend(b.map(|v| v[0]));
         }
-        if eh.len() == cfg.runs && eb.len() == cfg.runs {
-            let (erl_h, erl_b) = (median(eh), median(eb));
+        if eh.len() == cfg.runs && eph.len() == cfg.runs && eb.len() == cfg.runs {
+            let col = |v: &[Vec<f64>], i: usize| median(v.iter().map(|x| x[i]).collect());
+            let erl_b = median(eb);
             println!(
                 "{:<46} {:>10} {:>11} {:<13} {:>9}",
-                "same loopback workload, Erlang/OTP ssl", "erlang", "wassl", "unit", "wassl/erl"
+                "same loopback workload, Erlang/OTP ssl", "erlang", "wassl", "unit", "wassl ahead"
             );
-            for (name, e, w, unit) in [
+            // Rates: wassl's over Erlang's. CPU, where less is better:
+            // Erlang's over wassl's. Above 1x, wassl is ahead either way.
+            for (name, e, w, unit, ratio) in [
                 (
                     "connect+handshake+close, loopback TCP",
-                    erl_h,
+                    col(&eh, 0),
                     tcp_h,
                     "conns/s",
+                    tcp_h / col(&eh, 0),
                 ),
-                ("bulk send, loopback TCP", erl_b, tcp_b, "MiB/s"),
+                (
+                    "same, CPU per connection",
+                    col(&eh, 1),
+                    cpu_h,
+                    "µs",
+                    col(&eh, 1) / cpu_h,
+                ),
+                (
+                    &format!("same, {PARALLEL} clients at once"),
+                    col(&eph, 0),
+                    tcp_ph,
+                    "conns/s",
+                    tcp_ph / col(&eph, 0),
+                ),
+                (
+                    &format!("same, {PARALLEL} at once, CPU per connection"),
+                    col(&eph, 1),
+                    cpu_ph,
+                    "µs",
+                    col(&eph, 1) / cpu_ph,
+                ),
+                (
+                    "bulk send, loopback TCP",
+                    erl_b,
+                    tcp_b,
+                    "MiB/s",
+                    tcp_b / erl_b,
+                ),
             ] {
-                println!("{name:<46} {e:>10.1} {w:>11.1} {unit:<13} {:>8.2}x", w / e);
+                println!("{name:<46} {e:>10.1} {w:>11.1} {unit:<13} {ratio:>8.2}x");
             }
         } else {
             println!("(escript missing or failed: the Erlang/OTP rows are skipped)");
