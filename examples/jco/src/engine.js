@@ -72,6 +72,7 @@ export const noHostCrypto = {
   newAeadKey: unsupported,
   digest: unsupported,
   hmac: unsupported,
+  tls12Prf: unsupported,
   verifySignature: () => false,
   KeyShare: NoResource,
   SigningKey: NoResource,

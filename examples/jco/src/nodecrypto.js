@@ -253,6 +253,7 @@ export const nodeCrypto = {
   newAeadKey: (alg, key) => new AeadKey(alg, key),
   digest: () => fail('hashing is not offered'),
   hmac: () => fail('hashing is not offered'),
+  tls12Prf: () => fail('hashing is not offered'),
   verifySignature,
   KeyShare,
   SigningKey,

@@ -19,7 +19,7 @@ use rustls::crypto::cipher::{
 };
 use rustls::crypto::hash::{Context as HashContext, Hash, HashAlgorithm, Output};
 use rustls::crypto::hmac::{Hmac, Key as HmacKey, Tag};
-use rustls::crypto::tls12::PrfUsingHmac;
+use rustls::crypto::tls12::Prf;
 use rustls::crypto::tls13::HkdfUsingHmac;
 use rustls::crypto::{
     ActiveKeyExchange, CipherSuiteCommon, CompletedKeyExchange, CryptoProvider, KeyProvider,
@@ -170,6 +170,15 @@ pub trait CryptoHost: Send + Sync {
     fn digest(&self, alg: HashAlg, data: &[u8]) -> Vec<u8>;
     /// HMAC of `message` under `key`.
     fn hmac(&self, alg: HashAlg, key: &[u8], message: &[u8]) -> Vec<u8>;
+    /// `len` bytes of the TLS 1.2 PRF of `secret`, `label` and `seed`.
+    fn tls12_prf(
+        &self,
+        alg: HashAlg,
+        secret: &[u8],
+        label: &[u8],
+        seed: &[u8],
+        len: usize,
+    ) -> Vec<u8>;
     /// Whether `signature` over `message` is good for `public_key`.
     fn verify_signature(
         &self,
@@ -521,11 +530,11 @@ fn rebuild(s: SupportedCipherSuite, hashing: bool, aead: bool) -> SupportedCiphe
         SupportedCipherSuite::Tls13(t) => &t.common,
         SupportedCipherSuite::Tls12(t) => &t.common,
     };
-    let (hash, hmac): (&'static dyn Hash, &'static dyn Hmac) = match base.hash_provider.algorithm()
-    {
-        HashAlgorithm::SHA384 => (&HOST_SHA384, &HOST_HMAC_SHA384),
-        _ => (&HOST_SHA256, &HOST_HMAC_SHA256),
-    };
+    let (hash, hmac, prf): (&'static dyn Hash, &'static dyn Hmac, &'static dyn Prf) =
+        match base.hash_provider.algorithm() {
+            HashAlgorithm::SHA384 => (&HOST_SHA384, &HOST_HMAC_SHA384, &HOST_PRF_SHA384),
+            _ => (&HOST_SHA256, &HOST_HMAC_SHA256, &HOST_PRF_SHA256),
+        };
     // A suite of unknown cipher keeps ring's AEAD.
     let alg = match super::tls::suite_cipher(u16::from(s.suite())) {
         Some("aes_128_gcm") => Some(AeadAlg::Aes128Gcm),
@@ -541,16 +550,16 @@ fn rebuild(s: SupportedCipherSuite, hashing: bool, aead: bool) -> SupportedCiphe
     if !hashing && aead.is_none() {
         return s;
     }
-    let hashing = hashing.then_some((hash, hmac));
+    let hashing = hashing.then_some((hash, hmac, prf));
     let common = |c: &CipherSuiteCommon| CipherSuiteCommon {
-        hash_provider: hashing.map_or(c.hash_provider, |(h, _)| h),
+        hash_provider: hashing.map_or(c.hash_provider, |(h, _, _)| h),
         ..*c
     };
     match s {
         SupportedCipherSuite::Tls13(t) => {
             SupportedCipherSuite::Tls13(Box::leak(Box::new(Tls13CipherSuite {
                 common: common(&t.common),
-                hkdf_provider: hashing.map_or(t.hkdf_provider, |(_, m)| {
+                hkdf_provider: hashing.map_or(t.hkdf_provider, |(_, m, _)| {
                     Box::leak(Box::new(HkdfUsingHmac(m)))
                 }),
                 aead_alg: aead.map_or(t.aead_alg, |(a, k)| Box::leak(Box::new(Tls13Aead(a, k)))),
@@ -560,9 +569,7 @@ fn rebuild(s: SupportedCipherSuite, hashing: bool, aead: bool) -> SupportedCiphe
         SupportedCipherSuite::Tls12(t) => {
             SupportedCipherSuite::Tls12(Box::leak(Box::new(Tls12CipherSuite {
                 common: common(&t.common),
-                prf_provider: hashing.map_or(t.prf_provider, |(_, m)| {
-                    Box::leak(Box::new(PrfUsingHmac(m)))
-                }),
+                prf_provider: hashing.map_or(t.prf_provider, |(_, _, p)| p),
                 kx: t.kx,
                 sign: t.sign,
                 aead_alg: aead.map_or(t.aead_alg, |(a, k)| Box::leak(Box::new(Tls12Aead(a, k)))),
@@ -710,6 +717,59 @@ impl HmacKey for HostHmacKey {
     fn tag_len(&self) -> usize {
         HostHash(self.alg).output_len()
     }
+}
+
+/// The TLS 1.2 PRF in one host call per use (the master secret, the key
+/// block, each Finished), where HMAC per block would take two calls per
+/// output block and set the key up each time.
+struct HostPrf(HashAlg);
+
+static HOST_PRF_SHA256: HostPrf = HostPrf(HashAlg::Sha256);
+static HOST_PRF_SHA384: HostPrf = HostPrf(HashAlg::Sha384);
+
+impl Prf for HostPrf {
+    fn for_key_exchange(
+        &self,
+        output: &mut [u8; 48],
+        kx: Box<dyn ActiveKeyExchange>,
+        peer_pub_key: &[u8],
+        label: &[u8],
+        seed: &[u8],
+    ) -> Result<(), rustls::Error> {
+        let secret = kx.complete_for_tls_version(peer_pub_key, &rustls::version::TLS12)?;
+        self.for_secret(output, secret.secret_bytes(), label, seed);
+        Ok(())
+    }
+
+    fn for_secret(&self, output: &mut [u8], secret: &[u8], label: &[u8], seed: &[u8]) {
+        let out = match host() {
+            Some(h) => Secret(h.tls12_prf(self.0, secret, label, seed, output.len())),
+            // Not reached: these tables are used only when a host is installed.
+            None => Secret(ring_tls12_prf(self.0, secret, label, seed, output.len())),
+        };
+        output.copy_from_slice(&out.0[..output.len()]);
+    }
+}
+
+/// The TLS 1.2 PRF by the engine's own ring: rustls's PRF over ring's HMAC.
+pub(crate) fn ring_tls12_prf(
+    alg: HashAlg,
+    secret: &[u8],
+    label: &[u8],
+    seed: &[u8],
+    len: usize,
+) -> Vec<u8> {
+    use rustls::crypto::ring::cipher_suite as suites;
+    let suite = match alg {
+        HashAlg::Sha256 => suites::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+        HashAlg::Sha384 => suites::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+    };
+    let SupportedCipherSuite::Tls12(suite) = suite else {
+        unreachable!("a TLS 1.2 suite")
+    };
+    let mut out = vec![0; len];
+    suite.prf_provider.for_secret(&mut out, secret, label, seed);
+    out
 }
 
 // ---- record protection ----

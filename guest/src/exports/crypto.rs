@@ -123,6 +123,17 @@ impl CryptoHost for ImportedCrypto {
         wit::hmac(hash_alg(alg), key, message)
     }
 
+    fn tls12_prf(
+        &self,
+        alg: HashAlg,
+        secret: &[u8],
+        label: &[u8],
+        seed: &[u8],
+        len: usize,
+    ) -> Vec<u8> {
+        wit::tls12_prf(hash_alg(alg), secret, label, seed, len as u32)
+    }
+
     fn verify_signature(
         &self,
         alg: VerifyAlgorithm,

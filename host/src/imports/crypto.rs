@@ -203,6 +203,32 @@ impl Host for HostState {
             .to_vec()
     }
 
+    fn tls12_prf(
+        &mut self,
+        alg: HashAlgorithm,
+        secret: Vec<u8>,
+        label: Vec<u8>,
+        seed: Vec<u8>,
+        len: u32,
+    ) -> Vec<u8> {
+        // rustls's own PRF over ring's HMAC, the one native rustls runs.
+        use rustls::crypto::ring::cipher_suite as suites;
+        let suite = match alg {
+            HashAlgorithm::Sha256 => suites::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+            HashAlgorithm::Sha384 => suites::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+        };
+        let rustls::SupportedCipherSuite::Tls12(suite) = suite else {
+            unreachable!("a TLS 1.2 suite")
+        };
+        // The engine asks for 12 to 136 bytes; a larger ask is capped, not
+        // an allocation the guest chooses.
+        let mut out = vec![0; (len as usize).min(1 << 16)];
+        suite
+            .prf_provider
+            .for_secret(&mut out, &secret, &label, &seed);
+        out
+    }
+
     fn verify_signature(
         &mut self,
         alg: VerifyAlgorithm,

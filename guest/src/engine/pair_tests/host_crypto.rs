@@ -182,6 +182,18 @@ impl CryptoHost for RingHost {
         crate::engine::crypto::ring_hmac(alg, key, message)
     }
 
+    fn tls12_prf(
+        &self,
+        alg: HashAlg,
+        secret: &[u8],
+        label: &[u8],
+        seed: &[u8],
+        len: usize,
+    ) -> Vec<u8> {
+        count("tls12_prf");
+        crate::engine::crypto::ring_tls12_prf(alg, secret, label, seed, len)
+    }
+
     fn verify_signature(
         &self,
         alg: VerifyAlgorithm,
@@ -272,14 +284,28 @@ fn every_suite_with_all_crypto_on_the_host() {
     for (suite, version) in SUITES {
         use_host(ALL, false);
         client_round_trip(&c, suite, *version);
+        // TLS 1.3's key schedule is HKDF (HMAC); TLS 1.2's is the PRF, one
+        // host call each for the master secret, key block and Finished.
+        let (keys, not) = match version {
+            ProtocolVersion::Tlsv1_3 => ("hmac", "tls12_prf"),
+            _ => ("tls12_prf", "hmac"),
+        };
         for what in [
             "start_key_exchange",
             "complete",
-            "hmac",
+            keys,
             "digest",
             "verify_signature",
         ] {
             assert!(calls(what) > 0, "{suite}: no {what}");
+        }
+        assert_eq!(calls(not), 0, "{suite}: {not}");
+        if *version == ProtocolVersion::Tlsv1_2 {
+            assert_eq!(
+                calls("tls12_prf"),
+                4,
+                "{suite}: master secret, keys, two Finished"
+            );
         }
         // 3 rounds of 40,000 bytes each way: at least 8 records each way.
         assert!(calls("seal") >= 8 && calls("open") >= 8, "{suite}: records");
