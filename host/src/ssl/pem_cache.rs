@@ -50,7 +50,7 @@ pub(crate) fn decrypted(
     decrypt: impl FnOnce() -> Result<(KeyType, Vec<u8>), Reason>,
 ) -> Result<(KeyType, Vec<u8>), Reason> {
     let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
-    // Lengths first, so that no (pem, password) pair reads as another.
+    // The PEM's length first, so that no (pem, password) pair reads as another.
     ctx.update(&(pem.len() as u64).to_be_bytes());
     ctx.update(pem);
     ctx.update(password.as_bytes());
