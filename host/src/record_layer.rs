@@ -1,15 +1,18 @@
-//! The TLS 1.3 record layer, outside the sandbox (a kTLS-style offload).
+//! The record layer, outside the sandbox (a kTLS-style offload).
 //!
 //! After the handshake the engine hands over its application traffic
-//! secrets (`records.hand-off`); from then on records are sealed and opened
-//! here with ring, natively, instead of by ring compiled to wasm, which
-//! has no AES instructions. The engine keeps what it knows about the
-//! connection (certificates, negotiated parameters) for
-//! `connection_information`. Everything RFC 8446 asks of a record layer
-//! after the handshake is here: KeyUpdate in both directions (and keys
-//! refreshed before a suite's confidentiality limit), NewSessionTicket
-//! (read and dropped: client tickets stay unsupported), alerts, the
-//! exporter and close_notify.
+//! secrets (TLS 1.3) or keys (TLS 1.2) (`records.hand-off`); from then on
+//! records are sealed and opened here with ring, natively, instead of by
+//! ring compiled to wasm, which has no AES instructions. The engine keeps
+//! what it knows about the connection (certificates, negotiated parameters)
+//! for `connection_information`. Everything a record layer must do after
+//! the handshake is here. TLS 1.3 (RFC 8446): KeyUpdate in both directions
+//! (and keys refreshed before a suite's confidentiality limit),
+//! NewSessionTicket (read and dropped: client tickets stay unsupported),
+//! alerts, the exporter and close_notify. TLS 1.2 (RFC 5246): explicit GCM
+//! nonces (RFC 5288) and ChaCha20's (RFC 7905), warning alerts, a
+//! renegotiation request answered with `no_renegotiation` as rustls does,
+//! RFC 5705 exporters.
 
 use ring::aead::{self, Aad, LessSafeKey, Nonce, UnboundKey};
 use ring::{digest, hkdf};
@@ -18,14 +21,21 @@ use ring::{digest, hkdf};
 const MAX_FRAGMENT: usize = 16384;
 /// Largest ciphertext of one TLS 1.3 record (RFC 8446, 5.2).
 const MAX_CIPHERTEXT: usize = MAX_FRAGMENT + 256;
+/// Largest ciphertext of one TLS 1.2 record (RFC 5246, 6.2.3).
+const MAX_CIPHERTEXT_TLS12: usize = MAX_FRAGMENT + 2048;
 
 const CHANGE_CIPHER_SPEC: u8 = 20;
 const ALERT: u8 = 21;
 const HANDSHAKE: u8 = 22;
 const APPLICATION_DATA: u8 = 23;
 
+const HELLO_REQUEST: u8 = 0;
+const CLIENT_HELLO: u8 = 1;
 const NEW_SESSION_TICKET: u8 = 4;
 const KEY_UPDATE: u8 = 24;
+
+const WARNING: u8 = 1;
+const FATAL: u8 = 2;
 
 /// Alert codes this layer sends.
 pub(crate) mod alert {
@@ -33,9 +43,24 @@ pub(crate) mod alert {
     pub(crate) const UNEXPECTED_MESSAGE: u8 = 10;
     pub(crate) const BAD_RECORD_MAC: u8 = 20;
     pub(crate) const RECORD_OVERFLOW: u8 = 22;
+    pub(crate) const ILLEGAL_PARAMETER: u8 = 47;
     pub(crate) const DECODE_ERROR: u8 = 50;
     pub(crate) const USER_CANCELED: u8 = 90;
+    pub(crate) const NO_RENEGOTIATION: u8 = 100;
 }
+
+/// Which end this layer is (TLS 1.2 refuses a renegotiation request by
+/// the peer's role: HelloRequest to a client, ClientHello to a server).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Side {
+    Client,
+    Server,
+}
+
+/// Records one AES-GCM key may protect, less a margin: RFC 8446, 5.5 for
+/// TLS 1.3 (then keys are updated); rustls's limit for TLS 1.2 (then the
+/// connection must end, as TLS 1.2 cannot update keys).
+const AES_GCM_LIMIT: u64 = (1u64 << 24) - 4096;
 
 /// The algorithms of one TLS 1.3 suite.
 #[derive(Clone, Copy)]
@@ -43,26 +68,24 @@ struct Suite {
     aead: &'static aead::Algorithm,
     hkdf: hkdf::Algorithm,
     hash: &'static digest::Algorithm,
-    /// Records one key may protect (RFC 8446, 5.5), less a margin: past it
-    /// this layer updates its keys first.
+    /// Records one key may protect: past it this layer updates its keys first.
     limit: u64,
 }
 
 impl Suite {
     fn from_code(code: u16) -> Option<Suite> {
-        let aes_limit = (1u64 << 24) - 4096; // 2^24.5 rounded down, with room
         match code {
             0x1301 => Some(Suite {
                 aead: &aead::AES_128_GCM,
                 hkdf: hkdf::HKDF_SHA256,
                 hash: &digest::SHA256,
-                limit: aes_limit,
+                limit: AES_GCM_LIMIT,
             }),
             0x1302 => Some(Suite {
                 aead: &aead::AES_256_GCM,
                 hkdf: hkdf::HKDF_SHA384,
                 hash: &digest::SHA384,
-                limit: aes_limit,
+                limit: AES_GCM_LIMIT,
             }),
             0x1303 => Some(Suite {
                 aead: &aead::CHACHA20_POLY1305,
@@ -73,6 +96,38 @@ impl Suite {
             _ => None,
         }
     }
+}
+
+/// A TLS 1.2 suite's AEAD and PRF hash (rustls's: ECDHE with AES-GCM or
+/// ChaCha20-Poly1305).
+fn tls12_suite(code: u16) -> Option<(&'static aead::Algorithm, Sha)> {
+    match code {
+        0xc02b | 0xc02f => Some((&aead::AES_128_GCM, Sha::Sha256)),
+        0xc02c | 0xc030 => Some((&aead::AES_256_GCM, Sha::Sha384)),
+        0xcca8 | 0xcca9 => Some((&aead::CHACHA20_POLY1305, Sha::Sha256)),
+        _ => None,
+    }
+}
+
+/// The hash of a TLS 1.2 PRF.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Sha {
+    Sha256,
+    Sha384,
+}
+
+/// `out.len()` bytes of the TLS 1.2 PRF (RFC 5246, 5): rustls's own, over
+/// ring's HMAC, the one native rustls runs.
+pub(crate) fn tls12_prf(sha: Sha, secret: &[u8], label: &[u8], seed: &[u8], out: &mut [u8]) {
+    use rustls::crypto::ring::cipher_suite as suites;
+    let suite = match sha {
+        Sha::Sha256 => suites::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+        Sha::Sha384 => suites::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+    };
+    let rustls::SupportedCipherSuite::Tls12(suite) = suite else {
+        unreachable!("a TLS 1.2 suite")
+    };
+    suite.prf_provider.for_secret(out, secret, label, seed);
 }
 
 /// An output length for ring's HKDF.
@@ -113,6 +168,7 @@ fn expand_label(
 
 /// Keys for one direction.
 struct Direction {
+    /// TLS 1.3's traffic secret (the next keys come from it); empty in TLS 1.2.
     secret: Vec<u8>,
     key: LessSafeKey,
     iv: [u8; 12],
@@ -133,6 +189,16 @@ impl Direction {
         }
     }
 
+    /// TLS 1.2: the keys themselves; `None` when their lengths are wrong.
+    fn with_keys(aead: &'static aead::Algorithm, key: &[u8], iv: &[u8], seq: u64) -> Option<Self> {
+        Some(Direction {
+            key: LessSafeKey::new(UnboundKey::new(aead, key).ok()?),
+            iv: iv.try_into().ok()?,
+            secret: Vec::new(),
+            seq,
+        })
+    }
+
     /// The next generation of keys (`traffic upd`).
     fn update(&mut self, suite: &Suite) {
         let next = expand_label(
@@ -145,12 +211,18 @@ impl Direction {
         *self = Direction::new(suite, next, 0);
     }
 
-    fn nonce(&self) -> Nonce {
+    /// The IV with the sequence number XORed into its last 8 bytes
+    /// (RFC 8446, 5.3; RFC 7905; and the explicit part of RFC 5288's).
+    fn nonce_bytes(&self) -> [u8; 12] {
         let mut n = self.iv;
         for (b, s) in n[4..].iter_mut().zip(self.seq.to_be_bytes()) {
             *b ^= s;
         }
-        Nonce::assume_unique_for_key(n)
+        n
+    }
+
+    fn nonce(&self) -> Nonce {
+        Nonce::assume_unique_for_key(self.nonce_bytes())
     }
 }
 
@@ -174,18 +246,46 @@ pub(crate) struct Opened {
     pub(crate) rest: Vec<u8>,
 }
 
+/// What differs between the versions.
+enum Protocol {
+    /// TLS 1.3: the suite's KDF (key updates) and the exporter secret.
+    Tls13 {
+        suite: Suite,
+        exporter: Vec<u8>,
+    },
+    Tls12(Tls12),
+}
+
+/// A TLS 1.2 connection's state besides its keys.
+struct Tls12 {
+    /// AES-GCM sends 8 bytes of nonce in each record; ChaCha20 none.
+    explicit_nonce: bool,
+    prf: Sha,
+    master_secret: Vec<u8>,
+    /// client_random + server_random, the exporter's seed (RFC 5705).
+    randoms: Vec<u8>,
+    /// The handshake message that asks this end to renegotiate.
+    renegotiation: u8,
+    /// As rustls: one renegotiation request is refused with a warning,
+    /// the next ends the connection; at most 4 warning alerts.
+    renegotiations_left: u8,
+    warnings_left: u8,
+}
+
 /// One connection's record layer, handed over by its engine.
 pub(crate) struct RecordLayer {
-    suite: Suite,
+    protocol: Protocol,
     tx: Direction,
     rx: Direction,
-    exporter: Vec<u8>,
+    tag_len: usize,
+    /// Records one sending key may protect.
+    limit: u64,
     inbuf: Vec<u8>,
     peer_closed: bool,
     failed: bool,
 }
 
-/// What the engine hands over (the WIT `traffic-secrets`, minus WIT).
+/// What a TLS 1.3 engine hands over (the WIT `traffic-secrets`, minus WIT).
 pub(crate) struct Handover {
     pub(crate) suite: u16,
     pub(crate) tx_seq: u64,
@@ -196,9 +296,25 @@ pub(crate) struct Handover {
     pub(crate) pending: Vec<u8>,
 }
 
+/// What a TLS 1.2 engine hands over (the WIT `tls12-keys`, minus WIT).
+pub(crate) struct Tls12Handover {
+    pub(crate) side: Side,
+    pub(crate) suite: u16,
+    pub(crate) tx_seq: u64,
+    pub(crate) tx_key: Vec<u8>,
+    pub(crate) tx_iv: Vec<u8>,
+    pub(crate) rx_seq: u64,
+    pub(crate) rx_key: Vec<u8>,
+    pub(crate) rx_iv: Vec<u8>,
+    pub(crate) master_secret: Vec<u8>,
+    pub(crate) client_random: Vec<u8>,
+    pub(crate) server_random: Vec<u8>,
+    pub(crate) pending: Vec<u8>,
+}
+
 impl RecordLayer {
-    /// A record layer for the suite and secrets given; `None` for a suite
-    /// this layer does not know (the engine then keeps its records).
+    /// A TLS 1.3 record layer for the suite and secrets given; `None` for a
+    /// suite this layer does not know (the engine then keeps its records).
     pub(crate) fn new(h: Handover) -> Option<RecordLayer> {
         let suite = Suite::from_code(h.suite)?;
         if h.tx_secret.len() != suite.hash.output_len()
@@ -209,8 +325,43 @@ impl RecordLayer {
         Some(RecordLayer {
             tx: Direction::new(&suite, h.tx_secret, h.tx_seq),
             rx: Direction::new(&suite, h.rx_secret, h.rx_seq),
-            suite,
-            exporter: h.exporter_secret,
+            tag_len: suite.aead.tag_len(),
+            limit: suite.limit,
+            protocol: Protocol::Tls13 {
+                suite,
+                exporter: h.exporter_secret,
+            },
+            inbuf: h.pending,
+            peer_closed: false,
+            failed: false,
+        })
+    }
+
+    /// A TLS 1.2 record layer; `None` for a suite this layer does not know
+    /// or keys of the wrong length.
+    pub(crate) fn tls12(h: Tls12Handover) -> Option<RecordLayer> {
+        let (aead, prf) = tls12_suite(h.suite)?;
+        if h.client_random.len() != 32 || h.server_random.len() != 32 {
+            return None;
+        }
+        let gcm = !std::ptr::eq(aead, &aead::CHACHA20_POLY1305);
+        Some(RecordLayer {
+            tx: Direction::with_keys(aead, &h.tx_key, &h.tx_iv, h.tx_seq)?,
+            rx: Direction::with_keys(aead, &h.rx_key, &h.rx_iv, h.rx_seq)?,
+            tag_len: aead.tag_len(),
+            limit: if gcm { AES_GCM_LIMIT } else { u64::MAX },
+            protocol: Protocol::Tls12(Tls12 {
+                explicit_nonce: gcm,
+                prf,
+                master_secret: h.master_secret,
+                randoms: [h.client_random, h.server_random].concat(),
+                renegotiation: match h.side {
+                    Side::Client => HELLO_REQUEST,
+                    Side::Server => CLIENT_HELLO,
+                },
+                renegotiations_left: 1,
+                warnings_left: 4,
+            }),
             inbuf: h.pending,
             peer_closed: false,
             failed: false,
@@ -218,10 +369,32 @@ impl RecordLayer {
     }
 
     fn seal_record(&mut self, content_type: u8, fragment: &[u8], out: &mut Vec<u8>) {
-        if self.tx.seq >= self.suite.limit {
+        if let Protocol::Tls12(t) = &self.protocol {
+            let explicit = if t.explicit_nonce { 8 } else { 0 };
+            let len = explicit + fragment.len() + self.tag_len;
+            let nonce = self.tx.nonce_bytes();
+            out.extend_from_slice(&[content_type, 3, 3, (len >> 8) as u8, len as u8]);
+            out.extend_from_slice(&nonce[12 - explicit..]);
+            let aad = tls12_aad(self.tx.seq, content_type, fragment.len());
+            let start = out.len();
+            out.extend_from_slice(fragment);
+            let tag = self
+                .tx
+                .key
+                .seal_in_place_separate_tag(
+                    Nonce::assume_unique_for_key(nonce),
+                    Aad::from(aad),
+                    &mut out[start..],
+                )
+                .expect("record sizes are far below the AEAD limit");
+            out.extend_from_slice(tag.as_ref());
+            self.tx.seq += 1;
+            return;
+        }
+        if self.tx.seq >= self.limit {
             self.key_update(false, out);
         }
-        let len = fragment.len() + 1 + self.suite.aead.tag_len();
+        let len = fragment.len() + 1 + self.tag_len;
         let header = [APPLICATION_DATA, 3, 3, (len >> 8) as u8, len as u8];
         out.extend_from_slice(&header);
         let start = out.len();
@@ -242,21 +415,38 @@ impl RecordLayer {
         self.inbuf.shrink_to_fit();
     }
 
-    /// Application data into records.
-    pub(crate) fn seal(&mut self, data: &[u8]) -> Vec<u8> {
-        let records = data.len().div_ceil(MAX_FRAGMENT).max(1);
-        let mut out = Vec::with_capacity(data.len() + records * 22);
+    /// Application data into records. A TLS 1.2 AES-GCM key that has
+    /// protected its limit of records cannot be replaced: the connection
+    /// ends with close_notify instead (rustls does the same).
+    pub(crate) fn seal(&mut self, data: &[u8]) -> Result<Vec<u8>, RecordError> {
+        let records = data.len().div_ceil(MAX_FRAGMENT).max(1) as u64;
+        if matches!(self.protocol, Protocol::Tls12(_))
+            && self.tx.seq.saturating_add(records) > self.limit
+        {
+            let output = self.close_notify();
+            self.failed = true;
+            return Err(RecordError {
+                code: alert::CLOSE_NOTIFY,
+                local: true,
+                detail: Some(
+                    "the AES-GCM key has protected its limit of records and TLS 1.2 cannot replace it"
+                        .into(),
+                ),
+                output,
+            });
+        }
+        let mut out = Vec::with_capacity(data.len() + records as usize * 29);
         for chunk in data.chunks(MAX_FRAGMENT) {
             self.seal_record(APPLICATION_DATA, chunk, &mut out);
         }
-        out
+        Ok(out)
     }
 
     /// The close_notify alert.
     pub(crate) fn close_notify(&mut self) -> Vec<u8> {
         let mut out = Vec::new();
         if !self.failed {
-            self.seal_record(ALERT, &[1, alert::CLOSE_NOTIFY], &mut out);
+            self.seal_record(ALERT, &[WARNING, alert::CLOSE_NOTIFY], &mut out);
         }
         out
     }
@@ -264,25 +454,32 @@ impl RecordLayer {
     /// Send a KeyUpdate, then switch to the next sending keys.
     /// `request` asks the peer to update its keys too (`read_write`).
     fn key_update(&mut self, request: bool, out: &mut Vec<u8>) {
+        let Protocol::Tls13 { suite, .. } = self.protocol else {
+            return;
+        };
         let msg = [KEY_UPDATE, 0, 0, 1, u8::from(request)];
         // Sealed under the old keys; the limit check cannot recurse: the
         // update resets seq to 0.
-        let limit = std::mem::replace(&mut self.suite.limit, u64::MAX);
+        let limit = std::mem::replace(&mut self.limit, u64::MAX);
         self.seal_record(HANDSHAKE, &msg, out);
-        self.suite.limit = limit;
-        self.tx.update(&self.suite);
+        self.limit = limit;
+        self.tx.update(&suite);
     }
 
-    /// `update_keys/2`: the KeyUpdate record to send.
-    pub(crate) fn update_keys(&mut self, request_peer: bool) -> Vec<u8> {
+    /// `update_keys/2`: the KeyUpdate record to send; `None` in TLS 1.2,
+    /// which has no key update.
+    pub(crate) fn update_keys(&mut self, request_peer: bool) -> Option<Vec<u8>> {
+        if matches!(self.protocol, Protocol::Tls12(_)) {
+            return None;
+        }
         let mut out = Vec::new();
         self.key_update(request_peer, &mut out);
-        out
+        Some(out)
     }
 
     fn fail(&mut self, code: u8, detail: impl Into<String>) -> RecordError {
         let mut output = Vec::new();
-        self.seal_record(ALERT, &[2, code], &mut output);
+        self.seal_record(ALERT, &[FATAL, code], &mut output);
         self.failed = true;
         RecordError {
             code,
@@ -310,14 +507,20 @@ impl RecordLayer {
     }
 
     fn open_records(&mut self, at: &mut usize, o: &mut Opened) -> Result<(), RecordError> {
+        let tls12 = matches!(self.protocol, Protocol::Tls12(_));
+        let max = if tls12 {
+            MAX_CIPHERTEXT_TLS12
+        } else {
+            MAX_CIPHERTEXT
+        };
         while !o.peer_closed {
             let buf = &self.inbuf[*at..];
             if buf.len() < 5 {
                 return Ok(());
             }
             let (typ, len) = (buf[0], usize::from(u16::from_be_bytes([buf[3], buf[4]])));
-            if len > MAX_CIPHERTEXT {
-                return Err(self.fail(alert::RECORD_OVERFLOW, "a record over 2^14 + 256 bytes"));
+            if len > max {
+                return Err(self.fail(alert::RECORD_OVERFLOW, "a record over its largest size"));
             }
             if buf.len() < 5 + len {
                 return Ok(());
@@ -327,8 +530,9 @@ impl RecordLayer {
             *at = end;
             match typ {
                 APPLICATION_DATA => {}
-                // Compatibility mode may put one here; RFC 8446 says drop it
-                // while handshaking only, so it is unexpected now.
+                ALERT | HANDSHAKE if tls12 => {}
+                // TLS 1.3's compatibility mode may put one here; RFC 8446
+                // says drop it while handshaking only, so it is unexpected now.
                 CHANGE_CIPHER_SPEC => {
                     return Err(self.fail(
                         alert::UNEXPECTED_MESSAGE,
@@ -342,23 +546,11 @@ impl RecordLayer {
                 }
             }
             // Decrypted in place in the input buffer: no copy per record.
-            let start = end - len;
-            let nonce = self.rx.nonce();
-            let opened = self
-                .rx
-                .key
-                .open_in_place(nonce, Aad::from(header), &mut self.inbuf[start..end])
-                .map(|plain| plain.len());
-            let Ok(plain_len) = opened else {
-                return Err(self.fail(alert::BAD_RECORD_MAC, "decryption failed"));
+            let (content, inner) = if tls12 {
+                self.open_tls12(typ, end - len, end)?
+            } else {
+                self.open_tls13(header, end - len, end)?
             };
-            self.rx.seq += 1;
-            // The content type is the last non-zero byte (RFC 8446, 5.2).
-            let plain = &self.inbuf[start..start + plain_len];
-            let Some(tpos) = plain.iter().rposition(|b| *b != 0) else {
-                return Err(self.fail(alert::UNEXPECTED_MESSAGE, "a record with no content type"));
-            };
-            let (content, inner) = (start..start + tpos, plain[tpos]);
             if content.len() > MAX_FRAGMENT {
                 return Err(self.fail(alert::RECORD_OVERFLOW, "a plaintext over 2^14 bytes"));
             }
@@ -379,18 +571,91 @@ impl RecordLayer {
         Ok(())
     }
 
+    /// Open the TLS 1.3 record at `start..end`: the content's range and type.
+    fn open_tls13(
+        &mut self,
+        header: [u8; 5],
+        start: usize,
+        end: usize,
+    ) -> Result<(std::ops::Range<usize>, u8), RecordError> {
+        let nonce = self.rx.nonce();
+        let opened = self
+            .rx
+            .key
+            .open_in_place(nonce, Aad::from(header), &mut self.inbuf[start..end])
+            .map(|plain| plain.len());
+        let Ok(plain_len) = opened else {
+            return Err(self.fail(alert::BAD_RECORD_MAC, "decryption failed"));
+        };
+        self.rx.seq += 1;
+        // The content type is the last non-zero byte (RFC 8446, 5.2).
+        let plain = &self.inbuf[start..start + plain_len];
+        let Some(tpos) = plain.iter().rposition(|b| *b != 0) else {
+            return Err(self.fail(alert::UNEXPECTED_MESSAGE, "a record with no content type"));
+        };
+        Ok((start..start + tpos, plain[tpos]))
+    }
+
+    /// Open the TLS 1.2 record of type `typ` at `start..end`.
+    fn open_tls12(
+        &mut self,
+        typ: u8,
+        start: usize,
+        end: usize,
+    ) -> Result<(std::ops::Range<usize>, u8), RecordError> {
+        let Protocol::Tls12(t) = &self.protocol else {
+            unreachable!("a TLS 1.2 layer")
+        };
+        let explicit = if t.explicit_nonce { 8 } else { 0 };
+        let Some(plain_len) = (end - start).checked_sub(explicit + self.tag_len) else {
+            return Err(self.fail(alert::BAD_RECORD_MAC, "a record too short to be sealed"));
+        };
+        let mut nonce = self.rx.nonce_bytes();
+        if explicit > 0 {
+            // RFC 5288: the salt, then the 8 bytes the sender chose.
+            nonce[4..].copy_from_slice(&self.inbuf[start..start + 8]);
+        }
+        let aad = tls12_aad(self.rx.seq, typ, plain_len);
+        let body = start + explicit;
+        let opened = self.rx.key.open_in_place(
+            Nonce::assume_unique_for_key(nonce),
+            Aad::from(aad),
+            &mut self.inbuf[body..end],
+        );
+        if opened.is_err() {
+            return Err(self.fail(alert::BAD_RECORD_MAC, "decryption failed"));
+        }
+        self.rx.seq += 1;
+        Ok((body..body + plain_len, typ))
+    }
+
     fn on_alert(&mut self, content: &[u8], o: &mut Opened) -> Result<(), RecordError> {
-        let [_level, code] = content else {
+        let [level, code] = *content else {
             return Err(self.fail(alert::DECODE_ERROR, "a malformed alert"));
         };
-        match *code {
+        if let Protocol::Tls12(t) = &mut self.protocol {
+            match (level, code) {
+                (WARNING | FATAL, alert::CLOSE_NOTIFY) => {}
+                (WARNING, _) if t.warnings_left > 0 => {
+                    // Not an error in TLS 1.2 (user_canceled, no_renegotiation...).
+                    t.warnings_left -= 1;
+                    return Ok(());
+                }
+                (WARNING, _) => {
+                    return Err(self.fail(alert::UNEXPECTED_MESSAGE, "too many warning alerts"))
+                }
+                (FATAL, _) => {}
+                _ => return Err(self.fail(alert::ILLEGAL_PARAMETER, "an alert of unknown level")),
+            }
+        }
+        match code {
             alert::CLOSE_NOTIFY => {
                 self.peer_closed = true;
                 o.peer_closed = true;
                 Ok(())
             }
             // Not an error in TLS 1.3; close_notify follows.
-            alert::USER_CANCELED => Ok(()),
+            alert::USER_CANCELED if matches!(self.protocol, Protocol::Tls13 { .. }) => Ok(()),
             code => {
                 self.failed = true;
                 Err(RecordError {
@@ -417,21 +682,40 @@ impl RecordLayer {
                 ));
             }
             let body = &msgs[4..4 + len];
-            match msgs[0] {
-                KEY_UPDATE => {
+            match (&mut self.protocol, msgs[0]) {
+                (Protocol::Tls12(t), typ) if typ == t.renegotiation => {
+                    if t.renegotiations_left == 0 {
+                        return Err(self.fail(
+                            alert::UNEXPECTED_MESSAGE,
+                            "a second renegotiation request (renegotiation is not supported)",
+                        ));
+                    }
+                    t.renegotiations_left -= 1;
+                    let mut out = std::mem::take(&mut o.output);
+                    self.seal_record(ALERT, &[WARNING, alert::NO_RENEGOTIATION], &mut out);
+                    o.output = out;
+                }
+                (Protocol::Tls12(_), _) => {
+                    return Err(self.fail(
+                        alert::UNEXPECTED_MESSAGE,
+                        "a handshake message after the handshake",
+                    ))
+                }
+                (Protocol::Tls13 { suite, .. }, KEY_UPDATE) => {
+                    let suite = *suite;
                     let request = match body {
                         [0] => false,
                         [1] => true,
                         _ => return Err(self.fail(alert::DECODE_ERROR, "a malformed KeyUpdate")),
                     };
-                    self.rx.update(&self.suite);
+                    self.rx.update(&suite);
                     if request {
                         self.key_update(false, &mut o.output);
                     }
                 }
                 // A client's resumption tickets: not kept (see the README).
-                NEW_SESSION_TICKET => {}
-                _ => {
+                (Protocol::Tls13 { .. }, NEW_SESSION_TICKET) => {}
+                (Protocol::Tls13 { .. }, _) => {
                     return Err(self.fail(
                         alert::UNEXPECTED_MESSAGE,
                         "a handshake message after the handshake (renegotiation is not TLS 1.3)",
@@ -443,21 +727,39 @@ impl RecordLayer {
         Ok(())
     }
 
-    /// `export_key_materials/4` (RFC 8446, 7.5); no context and an empty one
-    /// are the same in TLS 1.3.
+    /// `export_key_materials/4`: RFC 8446, 7.5 (no context and an empty
+    /// one are the same) or RFC 5705 (they differ).
     pub(crate) fn export(&self, label: &[u8], context: Option<&[u8]>, len: usize) -> Vec<u8> {
-        let h = self.suite.hash;
-        let empty = digest::digest(h, b"");
-        let derived = expand_label(
-            self.suite.hkdf,
-            &self.exporter,
-            label,
-            empty.as_ref(),
-            h.output_len(),
-        );
-        let ctx = digest::digest(h, context.unwrap_or_default());
-        expand_label(self.suite.hkdf, &derived, b"exporter", ctx.as_ref(), len)
+        match &self.protocol {
+            Protocol::Tls13 { suite, exporter } => {
+                let h = suite.hash;
+                let empty = digest::digest(h, b"");
+                let derived =
+                    expand_label(suite.hkdf, exporter, label, empty.as_ref(), h.output_len());
+                let ctx = digest::digest(h, context.unwrap_or_default());
+                expand_label(suite.hkdf, &derived, b"exporter", ctx.as_ref(), len)
+            }
+            Protocol::Tls12(t) => {
+                let mut seed = t.randoms.clone();
+                if let Some(c) = context {
+                    seed.extend_from_slice(&(c.len() as u16).to_be_bytes());
+                    seed.extend_from_slice(c);
+                }
+                let mut out = vec![0; len];
+                tls12_prf(t.prf, &t.master_secret, label, &seed, &mut out);
+                out
+            }
+        }
     }
+}
+
+/// TLS 1.2's additional data: sequence number, type, version, length.
+fn tls12_aad(seq: u64, typ: u8, len: usize) -> [u8; 13] {
+    let mut aad = [0u8; 13];
+    aad[..8].copy_from_slice(&seq.to_be_bytes());
+    aad[8..11].copy_from_slice(&[typ, 3, 3]);
+    aad[11..].copy_from_slice(&(len as u16).to_be_bytes());
+    aad
 }
 
 #[cfg(test)]
@@ -470,11 +772,12 @@ mod tests {
     use std::sync::{Arc, Mutex};
 
     #[derive(Debug, Default)]
-    struct Log(Mutex<Vec<(String, Vec<u8>)>>);
+    struct Log(Mutex<Vec<(String, Vec<u8>, Vec<u8>)>>);
 
     impl rustls::KeyLog for Log {
-        fn log(&self, label: &str, _random: &[u8], secret: &[u8]) {
-            self.0.lock().unwrap().push((label.into(), secret.to_vec()));
+        fn log(&self, label: &str, random: &[u8], secret: &[u8]) {
+            let entry = (label.into(), random.to_vec(), secret.to_vec());
+            self.0.lock().unwrap().push(entry);
         }
     }
 
@@ -488,10 +791,20 @@ mod tests {
         }
     }
 
-    /// A rustls client and a RecordLayer that was a rustls server.
+    /// A rustls client and a RecordLayer that was a rustls server, in the
+    /// suite's version.
     fn pair(
         suite: &'static rustls::SupportedCipherSuite,
     ) -> (rustls::ClientConnection, RecordLayer) {
+        let (client, server) = handshake(suite);
+        (client, layer(suite, server))
+    }
+
+    /// A rustls client and server after the handshake in `suite`, with the
+    /// secrets the server logged and the ServerHello's random.
+    fn handshake(
+        suite: &'static rustls::SupportedCipherSuite,
+    ) -> (rustls::ClientConnection, Server) {
         let key = rcgen::KeyPair::generate().unwrap();
         let cert = rcgen::CertificateParams::new(vec!["localhost".into()])
             .unwrap()
@@ -501,8 +814,9 @@ mod tests {
         provider.cipher_suites = vec![*suite];
         let provider = Arc::new(provider);
         let log = Arc::new(Log::default());
+        let version = suite.version();
         let mut sc = rustls::ServerConfig::builder_with_provider(provider.clone())
-            .with_protocol_versions(&[&rustls::version::TLS13])
+            .with_protocol_versions(&[version])
             .unwrap()
             .with_no_client_auth()
             .with_single_cert(
@@ -514,16 +828,18 @@ mod tests {
         sc.enable_secret_extraction = true;
         let mut roots = rustls::RootCertStore::empty();
         roots.add(cert.der().clone()).unwrap();
-        let cc = rustls::ClientConfig::builder_with_provider(provider)
-            .with_protocol_versions(&[&rustls::version::TLS13])
+        let mut cc = rustls::ClientConfig::builder_with_provider(provider)
+            .with_protocol_versions(&[version])
             .unwrap()
             .with_root_certificates(roots)
             .with_no_client_auth();
+        cc.enable_secret_extraction = true;
         let mut client = rustls::Connection::from(
             rustls::ClientConnection::new(Arc::new(cc), "localhost".try_into().unwrap()).unwrap(),
         );
         let mut server =
             rustls::Connection::from(rustls::ServerConnection::new(Arc::new(sc)).unwrap());
+        let mut server_random = None;
         while client.is_handshaking() || server.is_handshaking() || server.wants_write() {
             pump(
                 &mut |b| {
@@ -538,6 +854,9 @@ mod tests {
                     while server.wants_write() {
                         server.write_tls(b).unwrap();
                     }
+                    // The first flight opens with the ServerHello: record
+                    // header, message header, version, then the random.
+                    server_random.get_or_insert_with(|| b[11..43].to_vec());
                 },
                 &mut client,
             );
@@ -545,24 +864,85 @@ mod tests {
         let rustls::Connection::Server(server) = server else {
             unreachable!()
         };
-        #[allow(deprecated)]
-        let x = server.dangerous_extract_secrets().unwrap();
-        let kept = log.0.lock().unwrap().clone();
-        let secret = |l: &str| kept.iter().find(|(k, _)| k == l).unwrap().1.clone();
-        let layer = RecordLayer::new(Handover {
-            suite: u16::from(suite.suite()),
-            tx_seq: x.tx.0,
-            tx_secret: secret("SERVER_TRAFFIC_SECRET_0"),
-            rx_seq: x.rx.0,
-            rx_secret: secret("CLIENT_TRAFFIC_SECRET_0"),
-            exporter_secret: secret("EXPORTER_SECRET"),
-            pending: Vec::new(),
-        })
-        .unwrap();
         let rustls::Connection::Client(client) = client else {
             unreachable!()
         };
-        (client, layer)
+        let kept = log.0.lock().unwrap().clone();
+        let server = Server {
+            conn: server,
+            kept,
+            server_random: server_random.unwrap(),
+        };
+        (client, server)
+    }
+
+    struct Server {
+        conn: rustls::ServerConnection,
+        /// (label, client_random, secret) as logged.
+        kept: Vec<(String, Vec<u8>, Vec<u8>)>,
+        server_random: Vec<u8>,
+    }
+
+    /// The keys of one direction as rustls gives them away.
+    fn keys(s: rustls::ConnectionTrafficSecrets) -> (Vec<u8>, Vec<u8>) {
+        use rustls::ConnectionTrafficSecrets as S;
+        match s {
+            S::Aes128Gcm { key, iv }
+            | S::Aes256Gcm { key, iv }
+            | S::Chacha20Poly1305 { key, iv } => (key.as_ref().to_vec(), iv.as_ref().to_vec()),
+            _ => unreachable!(),
+        }
+    }
+
+    /// The record layer a wassl engine would hand over for `conn`.
+    #[allow(deprecated)]
+    fn layer(suite: &'static rustls::SupportedCipherSuite, s: Server) -> RecordLayer {
+        let secret = |l: &str| s.kept.iter().find(|(k, _, _)| k == l).unwrap().clone();
+        let x = s.conn.dangerous_extract_secrets().unwrap();
+        if suite.version() == &rustls::version::TLS13 {
+            return RecordLayer::new(Handover {
+                suite: u16::from(suite.suite()),
+                tx_seq: x.tx.0,
+                tx_secret: secret("SERVER_TRAFFIC_SECRET_0").2,
+                rx_seq: x.rx.0,
+                rx_secret: secret("CLIENT_TRAFFIC_SECRET_0").2,
+                exporter_secret: secret("EXPORTER_SECRET").2,
+                pending: Vec::new(),
+            })
+            .unwrap();
+        }
+        tls12_layer(Side::Server, suite, x, &s.kept, s.server_random)
+    }
+
+    /// A TLS 1.2 layer playing `side` with the keys of `x`.
+    fn tls12_layer(
+        side: Side,
+        suite: &'static rustls::SupportedCipherSuite,
+        x: rustls::ExtractedSecrets,
+        kept: &[(String, Vec<u8>, Vec<u8>)],
+        server_random: Vec<u8>,
+    ) -> RecordLayer {
+        let (_, client_random, master_secret) = kept
+            .iter()
+            .find(|(k, _, _)| k == "CLIENT_RANDOM")
+            .unwrap()
+            .clone();
+        let ((tx_key, tx_iv), (rx_key, rx_iv)) = (keys(x.tx.1), keys(x.rx.1));
+        RecordLayer::tls12(Tls12Handover {
+            side,
+            suite: u16::from(suite.suite()),
+            tx_seq: x.tx.0,
+            tx_key,
+            tx_iv,
+            rx_seq: x.rx.0,
+            rx_key,
+            rx_iv,
+            master_secret,
+            client_random,
+            server_random,
+            pending: Vec::new(),
+        })
+        .unwrap()
     }
 
     fn client_sends(c: &mut rustls::ClientConnection, data: &[u8]) -> Vec<u8> {
@@ -575,12 +955,13 @@ mod tests {
     }
 
     fn client_reads(c: &mut rustls::ClientConnection, mut records: &[u8]) -> Vec<u8> {
+        let mut got = Vec::new();
         while !records.is_empty() {
             c.read_tls(&mut records).unwrap();
             c.process_new_packets().unwrap();
+            // Taken as it comes: rustls holds 16 KiB of plaintext at most.
+            let _ = c.reader().read_to_end(&mut got);
         }
-        let mut got = Vec::new();
-        let _ = c.reader().read_to_end(&mut got);
         got
     }
 
@@ -599,7 +980,7 @@ mod tests {
             }
             assert_eq!(got, vec![7u8; 40_000], "{:?}", suite.suite());
             // The client reads what the layer wrote.
-            let records = layer.seal(b"hello from the host");
+            let records = layer.seal(b"hello from the host").unwrap();
             assert_eq!(client_reads(&mut client, &records), b"hello from the host");
             // The exporter agrees with rustls's.
             let mut theirs = [0u8; 48];
@@ -624,11 +1005,11 @@ mod tests {
         assert_eq!(o.plaintext, b"after the update");
         assert!(!o.output.is_empty(), "a KeyUpdate answers update_requested");
         let mut both = o.output;
-        both.extend(layer.seal(b"new keys"));
+        both.extend(layer.seal(b"new keys").unwrap());
         assert_eq!(client_reads(&mut client, &both), b"new keys");
         // We update on our own, without asking.
-        let mut upd = layer.update_keys(false);
-        upd.extend(layer.seal(b"newer keys"));
+        let mut upd = layer.update_keys(false).unwrap();
+        upd.extend(layer.seal(b"newer keys").unwrap());
         assert_eq!(client_reads(&mut client, &upd), b"newer keys");
         let wire = client_sends(&mut client, b"still fine");
         assert_eq!(layer.open(&wire).unwrap().plaintext, b"still fine");
@@ -670,5 +1051,190 @@ mod tests {
         let (_, mut layer) = pair(&rustls::crypto::ring::cipher_suite::TLS13_AES_128_GCM_SHA256);
         let e = layer.open(&[23, 3, 3, 0x48, 0x01]).unwrap_err();
         assert_eq!(e.code, alert::RECORD_OVERFLOW);
+    }
+
+    /// A server layer and a client layer facing it, in a TLS 1.2 suite.
+    fn two_layers(suite: &'static rustls::SupportedCipherSuite) -> (RecordLayer, RecordLayer) {
+        let (client, server) = handshake(suite);
+        let kept = server.kept.clone();
+        let random = server.server_random.clone();
+        let srv = layer(suite, server);
+        #[allow(deprecated)]
+        let x = client.dangerous_extract_secrets().unwrap();
+        (srv, tls12_layer(Side::Client, suite, x, &kept, random))
+    }
+
+    fn tls12_suites() -> impl Iterator<Item = &'static rustls::SupportedCipherSuite> {
+        // The ECDSA ones: the test certificate is ECDSA. RSA suites differ
+        // only in the handshake.
+        rustls::crypto::ring::DEFAULT_CIPHER_SUITES
+            .iter()
+            .filter(|s| {
+                s.version() == &rustls::version::TLS12
+                    && format!("{:?}", s.suite()).contains("ECDSA")
+            })
+    }
+
+    #[test]
+    fn speaks_tls12_with_rustls_in_every_suite() {
+        let mut seen = Vec::new();
+        for suite in tls12_suites() {
+            let (mut client, mut layer) = pair(suite);
+            let wire = client_sends(&mut client, &vec![7u8; 40_000]);
+            let mut got = Vec::new();
+            for piece in wire.chunks(4099) {
+                got.extend(layer.open(piece).unwrap().plaintext);
+            }
+            assert_eq!(got, vec![7u8; 40_000], "{:?}", suite.suite());
+            let mut records = layer.seal(b"hello from the host").unwrap();
+            records.extend(layer.seal(&[]).unwrap());
+            records.extend(layer.seal(&vec![9u8; 20_000]).unwrap());
+            let mut want = b"hello from the host".to_vec();
+            want.extend(vec![9u8; 20_000]);
+            assert_eq!(client_reads(&mut client, &records), want);
+            // RFC 5705: with a context, without one, and an empty one.
+            for context in [Some(&b"ctx"[..]), None, Some(&b""[..])] {
+                let mut theirs = [0u8; 40];
+                client
+                    .export_keying_material(&mut theirs, b"EXPERIMENTAL wassl", context)
+                    .unwrap();
+                assert_eq!(layer.export(b"EXPERIMENTAL wassl", context, 40), theirs);
+            }
+            assert!(
+                layer.update_keys(true).is_none(),
+                "no key update in TLS 1.2"
+            );
+            seen.push(suite.suite());
+        }
+        assert_eq!(
+            seen.len(),
+            3,
+            "AES-128-GCM, AES-256-GCM, ChaCha20: {seen:?}"
+        );
+    }
+
+    #[test]
+    fn tls12_refuses_one_renegotiation_with_a_warning_and_ends_at_the_second() {
+        for suite in tls12_suites() {
+            let (mut srv, mut cli) = two_layers(suite);
+            // A ClientHello to a server: a warning alert the client ignores.
+            let mut hello = Vec::new();
+            cli.seal_record(HANDSHAKE, &[CLIENT_HELLO, 0, 0, 2, 3, 3], &mut hello);
+            cli.seal_record(APPLICATION_DATA, b"after", &mut hello);
+            let o = srv.open(&hello).unwrap();
+            assert_eq!(o.plaintext, b"after");
+            let warning = o.output;
+            assert!(!warning.is_empty(), "no_renegotiation is sent");
+            let back = cli.open(&warning).unwrap();
+            assert!(back.output.is_empty() && !back.peer_closed);
+            // A HelloRequest to a client: the same, the other way.
+            let mut req = Vec::new();
+            srv.seal_record(HANDSHAKE, &[HELLO_REQUEST, 0, 0, 0], &mut req);
+            let o = cli.open(&req).unwrap();
+            assert!(srv.open(&o.output).is_ok());
+            // A second renegotiation request ends the connection...
+            let mut again = Vec::new();
+            srv.seal_record(HANDSHAKE, &[HELLO_REQUEST, 0, 0, 0], &mut again);
+            let e = cli.open(&again).unwrap_err();
+            assert_eq!(e.code, alert::UNEXPECTED_MESSAGE, "{:?}", suite.suite());
+            assert!(e.detail.unwrap().contains("second renegotiation"));
+            // ... as any other handshake message does.
+            let (mut srv, mut cli) = two_layers(suite);
+            let mut other = Vec::new();
+            cli.seal_record(HANDSHAKE, &[HELLO_REQUEST, 0, 0, 0], &mut other);
+            let e = srv.open(&other).unwrap_err();
+            assert_eq!((e.code, e.local), (alert::UNEXPECTED_MESSAGE, true));
+        }
+    }
+
+    #[test]
+    fn tls12_a_rustls_client_answers_a_hello_request_and_we_carry_on() {
+        let suite = tls12_suites().next().unwrap();
+        let (mut client, mut layer) = pair(suite);
+        let mut req = Vec::new();
+        layer.seal_record(HANDSHAKE, &[HELLO_REQUEST, 0, 0, 0], &mut req);
+        req.extend(layer.seal(b"still here").unwrap());
+        assert_eq!(client_reads(&mut client, &req), b"still here");
+        // rustls answered with its own no_renegotiation warning, which this
+        // layer takes in its stride.
+        let wire = client_sends(&mut client, b"and so am I");
+        let o = layer.open(&wire).unwrap();
+        assert_eq!(o.plaintext, b"and so am I");
+    }
+
+    #[test]
+    fn tls12_alerts_close_fail_and_warn() {
+        let suite = tls12_suites().next().unwrap();
+        // close_notify, then plain bytes.
+        let (mut client, mut layer) = pair(suite);
+        client.send_close_notify();
+        let mut wire = client_sends(&mut client, b"");
+        wire.extend_from_slice(b"plain tcp");
+        let o = layer.open(&wire).unwrap();
+        assert!(o.peer_closed);
+        assert_eq!(o.rest, b"plain tcp");
+        let bye = layer.close_notify();
+        let mut rd = &bye[..];
+        client.read_tls(&mut rd).unwrap();
+        assert!(client.process_new_packets().unwrap().peer_has_closed());
+        // A peer's fatal alert is the peer's, and ends reading. The peer is
+        // a layer too, from the client's keys, to write what rustls won't.
+        let (mut layer, mut cli) = two_layers(suite);
+        let mut peer = Vec::new();
+        for _ in 0..4 {
+            cli.seal_record(ALERT, &[WARNING, alert::USER_CANCELED], &mut peer);
+        }
+        let o = layer.open(&peer).unwrap();
+        assert!(!o.peer_closed, "four warnings are let through");
+        let mut fatal = Vec::new();
+        cli.seal_record(ALERT, &[FATAL, 40], &mut fatal);
+        let e = layer.open(&fatal).unwrap_err();
+        assert_eq!((e.code, e.local, e.output.len()), (40, false, 0));
+        // A fifth warning is one too many.
+        let (mut layer, mut cli) = two_layers(suite);
+        let mut peer = Vec::new();
+        for _ in 0..5 {
+            cli.seal_record(ALERT, &[WARNING, alert::USER_CANCELED], &mut peer);
+        }
+        assert_eq!(
+            layer.open(&peer).unwrap_err().code,
+            alert::UNEXPECTED_MESSAGE
+        );
+    }
+
+    #[test]
+    fn tls12_tampering_and_the_key_limit() {
+        for suite in tls12_suites() {
+            let (mut client, mut layer) = pair(suite);
+            let mut wire = client_sends(&mut client, b"tamper with me");
+            let last = wire.len() - 1;
+            wire[last] ^= 1;
+            let e = layer.open(&wire).unwrap_err();
+            assert_eq!((e.code, e.local), (alert::BAD_RECORD_MAC, true));
+            let mut rd = &e.output[..];
+            client.read_tls(&mut rd).unwrap();
+            assert_eq!(
+                client.process_new_packets().unwrap_err(),
+                rustls::Error::AlertReceived(rustls::AlertDescription::BadRecordMac)
+            );
+            // A record too short for its tag is refused, not read past.
+            let (_, mut layer) = pair(suite);
+            let e = layer.open(&[23, 3, 3, 0, 4, 1, 2, 3, 4]).unwrap_err();
+            assert_eq!(e.code, alert::BAD_RECORD_MAC);
+            // An oversized record is refused before it is buffered whole.
+            let e = pair(suite).1.open(&[23, 3, 3, 0x48, 0x01]).unwrap_err();
+            assert_eq!(e.code, alert::RECORD_OVERFLOW);
+        }
+        // A key at its limit: close_notify, and the send fails.
+        let (mut client, mut layer) = pair(tls12_suites().next().unwrap());
+        layer.limit = layer.tx.seq + 1;
+        let last = layer.seal(b"last one").unwrap();
+        assert_eq!(client_reads(&mut client, &last), b"last one");
+        let e = layer.seal(b"one too many").unwrap_err();
+        assert_eq!((e.code, e.local), (alert::CLOSE_NOTIFY, true));
+        let mut rd = &e.output[..];
+        client.read_tls(&mut rd).unwrap();
+        assert!(client.process_new_packets().unwrap().peer_has_closed());
+        assert!(layer.seal(b"after").is_err(), "and stays closed");
     }
 }

@@ -547,9 +547,16 @@ fn rebuild(s: SupportedCipherSuite, hashing: bool, aead: bool) -> SupportedCiphe
         (false, Some(AeadAlg::Chacha20Poly1305)) => Some((AeadAlg::Chacha20Poly1305, Keys::Engine)),
         _ => None,
     };
-    if !hashing && aead.is_none() {
+    // Every TLS 1.2 suite takes the engine's PRF, host or not: it keeps
+    // the key block's inputs for a hand-off (`key_block_inputs`).
+    if !hashing && aead.is_none() && matches!(s, SupportedCipherSuite::Tls13(_)) {
         return s;
     }
+    let engine_prf: &'static dyn Prf = match base.hash_provider.algorithm() {
+        _ if hashing => prf,
+        HashAlgorithm::SHA384 => &RING_PRF_SHA384,
+        _ => &RING_PRF_SHA256,
+    };
     let hashing = hashing.then_some((hash, hmac, prf));
     let common = |c: &CipherSuiteCommon| CipherSuiteCommon {
         hash_provider: hashing.map_or(c.hash_provider, |(h, _, _)| h),
@@ -569,7 +576,7 @@ fn rebuild(s: SupportedCipherSuite, hashing: bool, aead: bool) -> SupportedCiphe
         SupportedCipherSuite::Tls12(t) => {
             SupportedCipherSuite::Tls12(Box::leak(Box::new(Tls12CipherSuite {
                 common: common(&t.common),
-                prf_provider: hashing.map_or(t.prf_provider, |(_, _, p)| p),
+                prf_provider: engine_prf,
                 kx: t.kx,
                 sign: t.sign,
                 aead_alg: aead.map_or(t.aead_alg, |(a, k)| Box::leak(Box::new(Tls12Aead(a, k)))),
@@ -719,15 +726,58 @@ impl HmacKey for HostHmacKey {
     }
 }
 
-/// The TLS 1.2 PRF in one host call per use (the master secret, the key
-/// block, each Finished), where HMAC per block would take two calls per
-/// output block and set the key up each time.
-struct HostPrf(HashAlg);
+/// The TLS 1.2 PRF: on the host, in one call per use (the master secret,
+/// the key block, each Finished), where HMAC per block would take two calls
+/// per output block and set the key up each time; or by the engine's ring.
+struct EnginePrf {
+    alg: HashAlg,
+    on_host: bool,
+}
 
-static HOST_PRF_SHA256: HostPrf = HostPrf(HashAlg::Sha256);
-static HOST_PRF_SHA384: HostPrf = HostPrf(HashAlg::Sha384);
+static HOST_PRF_SHA256: EnginePrf = EnginePrf {
+    alg: HashAlg::Sha256,
+    on_host: true,
+};
+static HOST_PRF_SHA384: EnginePrf = EnginePrf {
+    alg: HashAlg::Sha384,
+    on_host: true,
+};
+static RING_PRF_SHA256: EnginePrf = EnginePrf {
+    alg: HashAlg::Sha256,
+    on_host: false,
+};
+static RING_PRF_SHA384: EnginePrf = EnginePrf {
+    alg: HashAlg::Sha384,
+    on_host: false,
+};
 
-impl Prf for HostPrf {
+/// The inputs of the last TLS 1.2 key block this instance derived.
+static KEY_BLOCK: std::sync::Mutex<Option<KeyBlockInputs>> = std::sync::Mutex::new(None);
+
+/// What an RFC 5705 exporter needs besides rustls, which keeps the master
+/// secret and the randoms to itself: the key block is derived from exactly
+/// those, so the PRF sees them go by.
+#[derive(Clone)]
+pub(crate) struct KeyBlockInputs {
+    pub(crate) master_secret: Vec<u8>,
+    pub(crate) client_random: Vec<u8>,
+    pub(crate) server_random: Vec<u8>,
+}
+
+impl fmt::Debug for KeyBlockInputs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("KeyBlockInputs { .. }")
+    }
+}
+
+/// Take what the last key block was derived from. rustls derives it again
+/// when it gives a TLS 1.2 connection's keys away, so taking it around
+/// `dangerous_extract_secrets` gives that connection's.
+pub(crate) fn key_block_inputs() -> Option<KeyBlockInputs> {
+    KEY_BLOCK.lock().ok().and_then(|mut k| k.take())
+}
+
+impl Prf for EnginePrf {
     fn for_key_exchange(
         &self,
         output: &mut [u8; 48],
@@ -742,10 +792,19 @@ impl Prf for HostPrf {
     }
 
     fn for_secret(&self, output: &mut [u8], secret: &[u8], label: &[u8], seed: &[u8]) {
-        let out = match host() {
-            Some(h) => Secret(h.tls12_prf(self.0, secret, label, seed, output.len())),
-            // Not reached: these tables are used only when a host is installed.
-            None => Secret(ring_tls12_prf(self.0, secret, label, seed, output.len())),
+        // The key block's seed is server_random + client_random (RFC 5246, 6.3).
+        if label == b"key expansion" && seed.len() == 64 {
+            if let Ok(mut k) = KEY_BLOCK.lock() {
+                *k = Some(KeyBlockInputs {
+                    master_secret: secret.to_vec(),
+                    client_random: seed[32..].to_vec(),
+                    server_random: seed[..32].to_vec(),
+                });
+            }
+        }
+        let out = match host().filter(|_| self.on_host) {
+            Some(h) => Secret(h.tls12_prf(self.alg, secret, label, seed, output.len())),
+            None => Secret(ring_tls12_prf(self.alg, secret, label, seed, output.len())),
         };
         output.copy_from_slice(&out.0[..output.len()]);
     }

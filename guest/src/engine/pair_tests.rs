@@ -183,6 +183,40 @@ fn engine_client_talks_to_native_server_both_versions() {
     }
 }
 
+/// A TLS 1.2 hand-off gives the keys rustls uses and what RFC 5705
+/// exporters need: the peer's exporter agrees with one made from them.
+#[test]
+fn a_tls12_hand_off_gives_the_keys_and_the_exporters_inputs() {
+    let c = certs(&["localhost"]);
+    let cfg = client_config(&c, &c.ca, vec![ProtocolVersion::Tlsv1_2]);
+    let mut engine = Connection::client(&cfg, "localhost").unwrap();
+    let mut server = native_server(&c, &[&rustls::version::TLS12]);
+    let (_, failure) = pump(&mut engine, &mut server, false);
+    assert!(failure.is_none(), "{failure:?}");
+    let HandOff::ReadyTls12(snapshot, k) = engine.hand_off() else {
+        panic!("a TLS 1.2 connection hands off")
+    };
+    assert_eq!(snapshot.info.protocol, ProtocolVersion::Tlsv1_2);
+    // rustls's server picks by its own order: AES-256-GCM with SHA-384.
+    assert_eq!(k.suite, 0xc02c, "{:?}", snapshot.info.selected_cipher_suite);
+    assert_eq!((k.tx_key.len(), k.tx_iv.len(), k.rx_iv.len()), (32, 12, 12));
+    let mut theirs = [0u8; 32];
+    server
+        .export_keying_material(&mut theirs, b"EXPERIMENTAL wassl", Some(b"ctx"))
+        .unwrap();
+    let mut seed = [k.client_random.clone(), k.server_random.clone()].concat();
+    seed.extend_from_slice(&[0, 3]);
+    seed.extend_from_slice(b"ctx");
+    let ours = super::crypto::ring_tls12_prf(
+        super::crypto::HashAlg::Sha384,
+        &k.master_secret,
+        b"EXPERIMENTAL wassl",
+        &seed,
+        32,
+    );
+    assert_eq!(ours, theirs);
+}
+
 fn pump_records(
     engine: &mut Connection,
     peer: &mut rustls::ServerConnection,

@@ -27,7 +27,7 @@ use super::options::{
 use super::{
     der, AlertOrigin, BadCert, CertKey, CipherSuiteInfo, ClientHelloInfo, ClientSession,
     ConnectionInfo, Failure, PeerChain, Progress, ProtocolVersion, Role, Snapshot, SniAnswer,
-    TlsAlert, TlsError, TrafficSecrets, VerifyHook,
+    Tls12Keys, TlsAlert, TlsError, TrafficSecrets, VerifyHook,
 };
 use rustls::client::{ResolvesClientCert, Tls12ClientSessionValue, Tls13ClientSessionValue};
 use rustls::server::{ClientHello, ResolvesServerCert};
@@ -1064,9 +1064,11 @@ pub struct Connection {
 pub enum HandOff {
     /// The record layer's state; the connection is now a snapshot.
     Ready(Snapshot, TrafficSecrets),
+    /// The same for TLS 1.2.
+    ReadyTls12(Snapshot, Tls12Keys),
     /// Not yet (output pending, a ticket awaited): ask again after a feed.
     Later(Box<Connection>),
-    /// Never (TLS 1.2, failed, closed): the engine keeps the records.
+    /// Never (failed, closed): the engine keeps the records.
     Never(Box<Connection>),
 }
 
@@ -1368,15 +1370,91 @@ impl Connection {
         })
     }
 
-    /// Give up the record layer of an established TLS 1.3 connection: the
+    /// Give up the record layer of an established connection: the
     /// snapshot answers `connection_information` and `peer_certificates`
-    /// from now on; the secrets let the host protect records.
-    #[allow(deprecated)] // kernel connections are for the unbuffered API only
+    /// from now on; the secrets (TLS 1.3) or keys (TLS 1.2) let the host
+    /// protect records.
     pub fn hand_off(self) -> HandOff {
-        let tls13 = self.conn.protocol_version() == Some(rustls::ProtocolVersion::TLSv1_3);
-        if !tls13 || self.failed.is_some() || self.peer_closed || self.conn.is_handshaking() {
+        if self.failed.is_some() || self.peer_closed || self.conn.is_handshaking() {
             return HandOff::Never(Box::new(self));
         }
+        match self.conn.protocol_version() {
+            Some(rustls::ProtocolVersion::TLSv1_3) => self.hand_off_tls13(),
+            Some(rustls::ProtocolVersion::TLSv1_2) => self.hand_off_tls12(),
+            _ => HandOff::Never(Box::new(self)),
+        }
+    }
+
+    /// What `connection_information` and `peer_certificates` keep answering.
+    fn snapshot(&self) -> Option<Snapshot> {
+        Some(Snapshot {
+            role: self.role,
+            info: self.info().ok()?,
+            peer_certificates: self.peer_certificates(),
+        })
+    }
+
+    /// rustls's keys and sequence numbers; the connection goes with them.
+    #[allow(deprecated)] // kernel connections are for the unbuffered API only
+    fn extract(conn: rustls::Connection) -> rustls::ExtractedSecrets {
+        let extracted = match conn {
+            rustls::Connection::Client(c) => c.dangerous_extract_secrets(),
+            rustls::Connection::Server(s) => s.dangerous_extract_secrets(),
+        };
+        // Checked by the callers: handshake done, extraction on, nothing to send.
+        let Ok(x) = extracted else {
+            unreachable!("rustls refused a hand-off that met its conditions")
+        };
+        x
+    }
+
+    fn hand_off_tls12(self) -> HandOff {
+        if self.conn.wants_write() {
+            return HandOff::Later(Box::new(self));
+        }
+        let Some(snapshot) = self.snapshot() else {
+            return HandOff::Never(Box::new(self));
+        };
+        let suite = snapshot.info.selected_cipher_suite.code;
+        let pending = self.pending;
+        // rustls derives the key block again to give the keys away, and the
+        // engine's PRF keeps its inputs: those of this connection.
+        let _ = super::crypto::key_block_inputs();
+        let x = Self::extract(self.conn);
+        let Some(inputs) = super::crypto::key_block_inputs() else {
+            unreachable!("every TLS 1.2 suite derives its keys through the engine's PRF")
+        };
+        let keys = |(seq, s): (u64, rustls::ConnectionTrafficSecrets)| {
+            use rustls::ConnectionTrafficSecrets as S;
+            let (key, iv) = match s {
+                S::Aes128Gcm { key, iv }
+                | S::Aes256Gcm { key, iv }
+                | S::Chacha20Poly1305 { key, iv } => (key, iv),
+                _ => unreachable!("rustls's TLS 1.2 suites are AES-GCM and ChaCha20-Poly1305"),
+            };
+            (seq, key.as_ref().to_vec(), iv.as_ref().to_vec())
+        };
+        let (tx_seq, tx_key, tx_iv) = keys(x.tx);
+        let (rx_seq, rx_key, rx_iv) = keys(x.rx);
+        HandOff::ReadyTls12(
+            snapshot,
+            Tls12Keys {
+                suite,
+                tx_seq,
+                tx_key,
+                tx_iv,
+                rx_seq,
+                rx_key,
+                rx_iv,
+                master_secret: inputs.master_secret,
+                client_random: inputs.client_random,
+                server_random: inputs.server_random,
+                pending,
+            },
+        )
+    }
+
+    fn hand_off_tls13(self) -> HandOff {
         // The host's record layer drops post-handshake messages, so a client
         // that keeps tickets holds its records until the server's first
         // ticket (sent right after the handshake) or first data arrives.
@@ -1388,7 +1466,7 @@ impl Connection {
         if self.conn.wants_write() || awaiting_ticket {
             return HandOff::Later(Box::new(self));
         }
-        let Ok(info) = self.info() else {
+        let Some(snapshot) = self.snapshot() else {
             return HandOff::Never(Box::new(self));
         };
         let kept = self.secrets.lock().map(|k| k.clone()).unwrap_or_default();
@@ -1404,25 +1482,13 @@ impl Connection {
         ) else {
             return HandOff::Never(Box::new(self));
         };
-        let snapshot = Snapshot {
-            role: self.role,
-            info,
-            peer_certificates: self.peer_certificates(),
-        };
         let (tx_secret, rx_secret) = match self.role {
             Role::Client => (client, server),
             Role::Server => (server, client),
         };
         let suite = snapshot.info.selected_cipher_suite.code;
         let pending = self.pending;
-        let extracted = match self.conn {
-            rustls::Connection::Client(c) => c.dangerous_extract_secrets(),
-            rustls::Connection::Server(s) => s.dangerous_extract_secrets(),
-        };
-        // Checked above: TLS 1.3, handshake done, extraction on, nothing to send.
-        let Ok(x) = extracted else {
-            unreachable!("rustls refused a hand-off that met its conditions")
-        };
+        let x = Self::extract(self.conn);
         HandOff::Ready(
             snapshot,
             TrafficSecrets {

@@ -1,7 +1,9 @@
 //! `wassl:tls/records`: application data on an established connection.
 
 use crate::bindings::exports::wassl::tls::handshake::{ConnectionBorrow, Failure};
-use crate::bindings::exports::wassl::tls::records::{Guest, HandOffAnswer, TrafficSecrets};
+use crate::bindings::exports::wassl::tls::records::{
+    Guest, HandOffAnswer, Tls12Keys, TrafficSecrets,
+};
 use crate::bindings::wassl::tls::types::{ConnectionInfo, Role, TlsError};
 use crate::engine;
 
@@ -79,6 +81,22 @@ impl Guest for Component {
                     rx_secret: t.rx_secret,
                     exporter_secret: t.exporter_secret,
                     pending: t.pending,
+                })
+            }
+            engine::HandOff::ReadyTls12(snapshot, k) => {
+                *slot = Slot::HandedOff(snapshot);
+                HandOffAnswer::ReadyTls12(Tls12Keys {
+                    suite: k.suite,
+                    tx_seq: k.tx_seq,
+                    tx_key: k.tx_key,
+                    tx_iv: k.tx_iv,
+                    rx_seq: k.rx_seq,
+                    rx_key: k.rx_key,
+                    rx_iv: k.rx_iv,
+                    master_secret: k.master_secret,
+                    client_random: k.client_random,
+                    server_random: k.server_random,
+                    pending: k.pending,
                 })
             }
             engine::HandOff::Later(c) => {

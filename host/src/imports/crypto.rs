@@ -20,6 +20,7 @@ use crate::bindings::wassl::tls::crypto::{
     KeyFormat, LoadedKey, VerifyAlgorithm,
 };
 use crate::imports::HostState;
+use crate::record_layer::Sha;
 
 // `pub` because the generated bindings re-export the resource types; the
 // module keeps them private to the crate.
@@ -211,21 +212,14 @@ impl Host for HostState {
         seed: Vec<u8>,
         len: u32,
     ) -> Vec<u8> {
-        // rustls's own PRF over ring's HMAC, the one native rustls runs.
-        use rustls::crypto::ring::cipher_suite as suites;
-        let suite = match alg {
-            HashAlgorithm::Sha256 => suites::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
-            HashAlgorithm::Sha384 => suites::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
-        };
-        let rustls::SupportedCipherSuite::Tls12(suite) = suite else {
-            unreachable!("a TLS 1.2 suite")
+        let sha = match alg {
+            HashAlgorithm::Sha256 => Sha::Sha256,
+            HashAlgorithm::Sha384 => Sha::Sha384,
         };
         // The engine asks for 12 to 136 bytes; a larger ask is capped, not
         // an allocation the guest chooses.
         let mut out = vec![0; (len as usize).min(1 << 16)];
-        suite
-            .prf_provider
-            .for_secret(&mut out, &secret, &label, &seed);
+        crate::record_layer::tls12_prf(sha, &secret, &label, &seed, &mut out);
         out
     }
 

@@ -11,7 +11,7 @@ use crate::bindings::exports::wassl::tls::options::TlsOption;
 use crate::bindings::wassl::tls::types::{self as wit, ClientSession, ConnectionInfo, Role};
 use crate::bindings::Engine as World;
 use crate::imports::{HostState, KeylogSink, MemoryLimiter, VerifyPolicy};
-use crate::record_layer::{Handover, RecordError, RecordLayer};
+use crate::record_layer::{Handover, RecordError, RecordLayer, Side, Tls12Handover};
 use crate::ssl::Reason;
 
 /// A fatal engine error with the alert bytes still to send to the peer.
@@ -202,8 +202,8 @@ impl Instance {
         };
         // "later" keeps `offload` on: the next feed asks again.
         self.offload = matches!(answer, HandOffAnswer::Later);
-        if let HandOffAnswer::Ready(t) = answer {
-            self.records = RecordLayer::new(Handover {
+        let records = match answer {
+            HandOffAnswer::Ready(t) => RecordLayer::new(Handover {
                 suite: t.suite,
                 tx_seq: t.tx_seq,
                 tx_secret: t.tx_secret,
@@ -211,22 +211,39 @@ impl Instance {
                 rx_secret: t.rx_secret,
                 exporter_secret: t.exporter_secret,
                 pending: t.pending,
-            });
-            if self.records.is_none() {
-                // Secrets given away, and no layer for them: nothing can
-                // protect this connection's records any more.
-                return Err(
-                    Reason::EngineTrap("record hand-off of an unknown suite".into()).into(),
-                );
-            }
-            self.release().await?;
+            }),
+            HandOffAnswer::ReadyTls12(k) => RecordLayer::tls12(Tls12Handover {
+                side: match self.role {
+                    Role::Client => Side::Client,
+                    Role::Server => Side::Server,
+                },
+                suite: k.suite,
+                tx_seq: k.tx_seq,
+                tx_key: k.tx_key,
+                tx_iv: k.tx_iv,
+                rx_seq: k.rx_seq,
+                rx_key: k.rx_key,
+                rx_iv: k.rx_iv,
+                master_secret: k.master_secret,
+                client_random: k.client_random,
+                server_random: k.server_random,
+                pending: k.pending,
+            }),
+            HandOffAnswer::Later | HandOffAnswer::Never => return Ok(()),
+        };
+        if records.is_none() {
+            // Secrets given away, and no layer for them: nothing can
+            // protect this connection's records any more.
+            return Err(Reason::EngineTrap("record hand-off of an unknown suite".into()).into());
         }
+        self.records = records;
+        self.release().await?;
         Ok(())
     }
 
     /// After the hand-off the sandbox has nothing left to do: keep what it
     /// knows about the connection on the host and drop it, so that its
-    /// memory goes back to the pool. An established TLS 1.3 connection then
+    /// memory goes back to the pool. An established connection then
     /// costs only the host's record layer.
     async fn release(&mut self) -> Result<(), Reason> {
         let info = self.info().await?;
@@ -440,7 +457,10 @@ impl Instance {
     /// Encrypt application data.
     pub(crate) async fn send(&mut self, data: &[u8]) -> Result<Vec<u8>, EngineFailure> {
         if let Some(rl) = self.records.as_mut() {
-            return Ok(rl.seal(data));
+            return match rl.seal(data) {
+                Ok(out) => Ok(out),
+                Err(e) => Err(self.record_failure(e).await),
+            };
         }
         self.alive()?;
         let conn = self.conn()?;
@@ -520,7 +540,10 @@ impl Instance {
         request_peer: bool,
     ) -> Result<Vec<u8>, EngineFailure> {
         if let Some(rl) = self.records.as_mut() {
-            return Ok(rl.update_keys(request_peer));
+            // TLS 1.2: not fatal, `notsup` as from the engine.
+            return rl
+                .update_keys(request_peer)
+                .ok_or_else(|| Reason::Einval.into());
         }
         self.alive()?;
         let conn = self.conn()?;
