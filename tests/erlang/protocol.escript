@@ -3,6 +3,8 @@
 %% Erlang/OTP ssl as the client of a wassl server, for protocol features.
 %% Prints one line per fact:
 %%   keyupdate Port Ca       -> "RESULT ok" after echoes around update_keys
+%%   renegotiate Port Ca     -> "RENEGOTIATE <ssl:renegotiate/1's answer>",
+%%                              then "RESULT ok" after an echo (TLS 1.2)
 %%   prf Port Ca Label Len   -> "PRF <hex>" (TLS 1.2: the RFC 5705 exporter
 %%                              without context, what ssl:prf/5 computes)
 %%   resume_client Port Ca Vsn -> "RESUMED true|false" for each of two
@@ -26,6 +28,17 @@ main(["keyupdate", Port, Ca]) ->
     Echo(<<"after read_write">>),
     ok = ssl:update_keys(S, write),
     Echo(<<"after write">>),
+    io:format("RESULT ok~n"),
+    ssl:close(S);
+main(["renegotiate", Port, Ca]) ->
+    ok = ssl:start(),
+    {ok, S} = ssl:connect("localhost", list_to_integer(Port),
+                          [{verify, verify_peer}, {cacertfile, Ca}, {versions, ['tlsv1.2']},
+                           {active, false}, {mode, binary}], 10000),
+    Echo = fun(D) -> ok = ssl:send(S, D), {ok, D} = ssl:recv(S, byte_size(D), 10000) end,
+    Echo(<<"before">>),
+    io:format("RENEGOTIATE ~0p~n", [ssl:renegotiate(S)]),
+    Echo(<<"after">>),
     io:format("RESULT ok~n"),
     ssl:close(S);
 main(["resume_client", Port, Ca, Vsn]) ->

@@ -390,6 +390,49 @@ async fn erlang_updates_keys_against_a_wassl_server() {
     erl.expect("RESULT ok", 30);
 }
 
+/// TLS 1.2 renegotiation, which wassl refuses as rustls does (a warning
+/// `no_renegotiation`), asked for by Erlang's `ssl:renegotiate/1`: Erlang
+/// reports the refusal and the connection carries on. The same answer
+/// whether the host's record layer or the engine's takes the ClientHello.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn erlang_renegotiation_is_refused_and_the_connection_carries_on() {
+    if skip_interop() {
+        return;
+    }
+    let pki = Pki::new();
+    let ca = pki.ca.id.certfile.to_str().unwrap();
+    for offload in [true, false] {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let port =
+            wassl_tests::scripted_server(&pki, vec![SslOption::RecordOffload(offload)], move |s| {
+                let tx = tx.clone();
+                async move {
+                    while let Some(Message::Ssl(_, d)) = process::receive_timeout(5_000).await {
+                        // Where the records are: a sandbox handed off is gone.
+                        let _ = tx.send(ssl::engine_memory(&s).await.unwrap());
+                        if ssl::send(&s, d.as_bytes()).await.is_err() {
+                            return;
+                        }
+                    }
+                }
+            })
+            .await;
+        let mut erl = erlang_protocol(&["renegotiate", &port.to_string(), ca]);
+        let line = erl.expect("RENEGOTIATE ", 30);
+        assert_eq!(
+            line, "RENEGOTIATE {error,renegotiation_rejected}",
+            "offload={offload}"
+        );
+        erl.expect("RESULT ok", 10);
+        let memory = rx.recv().await.unwrap();
+        assert_eq!(
+            memory == 0,
+            offload,
+            "engine memory {memory}, offload={offload}"
+        );
+    }
+}
+
 /// Both sides derive the same exported bytes: OTP 25's `ssl:prf/5` with
 /// `master_secret` and the two randoms is the TLS 1.2 RFC 5705 exporter
 /// (it has no TLS 1.3 form; `export_key_materials` came in OTP 27).
