@@ -2,7 +2,7 @@
 
 use crate::bindings::exports::wassl::tls::handshake::{ConnectionBorrow, Failure};
 use crate::bindings::exports::wassl::tls::records::{
-    Guest, HandOffAnswer, Tls12Keys, TrafficSecrets,
+    Guest, HandOffAnswer, HandedOff, Tls12Keys, TrafficSecrets,
 };
 use crate::bindings::wassl::tls::types::{ConnectionInfo, Role, TlsError};
 use crate::engine;
@@ -72,32 +72,40 @@ impl Guest for Component {
         };
         match c.hand_off() {
             engine::HandOff::Ready(snapshot, t) => {
+                let kept = handed_off(&snapshot);
                 *slot = Slot::HandedOff(snapshot);
-                HandOffAnswer::Ready(TrafficSecrets {
-                    suite: t.suite,
-                    tx_seq: t.tx_seq,
-                    tx_secret: t.tx_secret,
-                    rx_seq: t.rx_seq,
-                    rx_secret: t.rx_secret,
-                    exporter_secret: t.exporter_secret,
-                    pending: t.pending,
-                })
+                HandOffAnswer::Ready((
+                    TrafficSecrets {
+                        suite: t.suite,
+                        tx_seq: t.tx_seq,
+                        tx_secret: t.tx_secret,
+                        rx_seq: t.rx_seq,
+                        rx_secret: t.rx_secret,
+                        exporter_secret: t.exporter_secret,
+                        pending: t.pending,
+                    },
+                    kept,
+                ))
             }
             engine::HandOff::ReadyTls12(snapshot, k) => {
+                let kept = handed_off(&snapshot);
                 *slot = Slot::HandedOff(snapshot);
-                HandOffAnswer::ReadyTls12(Tls12Keys {
-                    suite: k.suite,
-                    tx_seq: k.tx_seq,
-                    tx_key: k.tx_key,
-                    tx_iv: k.tx_iv,
-                    rx_seq: k.rx_seq,
-                    rx_key: k.rx_key,
-                    rx_iv: k.rx_iv,
-                    master_secret: k.master_secret,
-                    client_random: k.client_random,
-                    server_random: k.server_random,
-                    pending: k.pending,
-                })
+                HandOffAnswer::ReadyTls12((
+                    Tls12Keys {
+                        suite: k.suite,
+                        tx_seq: k.tx_seq,
+                        tx_key: k.tx_key,
+                        tx_iv: k.tx_iv,
+                        rx_seq: k.rx_seq,
+                        rx_key: k.rx_key,
+                        rx_iv: k.rx_iv,
+                        master_secret: k.master_secret,
+                        client_random: k.client_random,
+                        server_random: k.server_random,
+                        pending: k.pending,
+                    },
+                    kept,
+                ))
             }
             engine::HandOff::Later(c) => {
                 *slot = Slot::Live(*c);
@@ -116,5 +124,13 @@ impl Guest for Component {
             Role::Server => engine::Role::Server,
         };
         convert::error_out(engine::alert_error(role, code, local, detail.as_deref()))
+    }
+}
+
+/// What the host keeps of a connection it took the records of.
+fn handed_off(s: &engine::Snapshot) -> HandedOff {
+    HandedOff {
+        info: convert::info_out(s.info.clone()),
+        peer_certificates: s.peer_certificates.clone(),
     }
 }

@@ -202,33 +202,39 @@ impl Instance {
         };
         // "later" keeps `offload` on: the next feed asks again.
         self.offload = matches!(answer, HandOffAnswer::Later);
-        let records = match answer {
-            HandOffAnswer::Ready(t) => RecordLayer::new(Handover {
-                suite: t.suite,
-                tx_seq: t.tx_seq,
-                tx_secret: t.tx_secret,
-                rx_seq: t.rx_seq,
-                rx_secret: t.rx_secret,
-                exporter_secret: t.exporter_secret,
-                pending: t.pending,
-            }),
-            HandOffAnswer::ReadyTls12(k) => RecordLayer::tls12(Tls12Handover {
-                side: match self.role {
-                    Role::Client => Side::Client,
-                    Role::Server => Side::Server,
-                },
-                suite: k.suite,
-                tx_seq: k.tx_seq,
-                tx_key: k.tx_key,
-                tx_iv: k.tx_iv,
-                rx_seq: k.rx_seq,
-                rx_key: k.rx_key,
-                rx_iv: k.rx_iv,
-                master_secret: k.master_secret,
-                client_random: k.client_random,
-                server_random: k.server_random,
-                pending: k.pending,
-            }),
+        let (records, kept) = match answer {
+            HandOffAnswer::Ready((t, kept)) => (
+                RecordLayer::new(Handover {
+                    suite: t.suite,
+                    tx_seq: t.tx_seq,
+                    tx_secret: t.tx_secret,
+                    rx_seq: t.rx_seq,
+                    rx_secret: t.rx_secret,
+                    exporter_secret: t.exporter_secret,
+                    pending: t.pending,
+                }),
+                kept,
+            ),
+            HandOffAnswer::ReadyTls12((k, kept)) => (
+                RecordLayer::tls12(Tls12Handover {
+                    side: match self.role {
+                        Role::Client => Side::Client,
+                        Role::Server => Side::Server,
+                    },
+                    suite: k.suite,
+                    tx_seq: k.tx_seq,
+                    tx_key: k.tx_key,
+                    tx_iv: k.tx_iv,
+                    rx_seq: k.rx_seq,
+                    rx_key: k.rx_key,
+                    rx_iv: k.rx_iv,
+                    master_secret: k.master_secret,
+                    client_random: k.client_random,
+                    server_random: k.server_random,
+                    pending: k.pending,
+                }),
+                kept,
+            ),
             HandOffAnswer::Later | HandOffAnswer::Never => return Ok(()),
         };
         if records.is_none() {
@@ -237,7 +243,7 @@ impl Instance {
             return Err(Reason::EngineTrap("record hand-off of an unknown suite".into()).into());
         }
         self.records = records;
-        self.release().await?;
+        self.release(kept.info, kept.peer_certificates);
         Ok(())
     }
 
@@ -245,9 +251,7 @@ impl Instance {
     /// knows about the connection on the host and drop it, so that its
     /// memory goes back to the pool. An established connection then
     /// costs only the host's record layer.
-    async fn release(&mut self) -> Result<(), Reason> {
-        let info = self.info().await?;
-        let peer_certificates = self.peer_certificates().await?;
+    fn release(&mut self, info: ConnectionInfo, peer_certificates: Vec<Vec<u8>>) {
         let keylog = self.keylog();
         let mut state = HostState::new(
             MemoryLimiter {
@@ -267,7 +271,6 @@ impl Instance {
             peer_certificates,
             keylog,
         });
-        Ok(())
     }
 
     /// Sessions the client engine reported since the last call.
