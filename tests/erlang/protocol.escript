@@ -10,6 +10,10 @@
 %%   resume_client Port Ca Vsn -> "RESUMED true|false" for each of two
 %%                              connections (session_tickets auto, default
 %%                              reuse_sessions), each after an echo
+%% and as a server that asks its client to renegotiate:
+%%   renegotiate_server Cert Key -> "PORT N", then for one TLS 1.2 client:
+%%                              "RENEGOTIATE <answer>" after its first
+%%                              chunk, which it then echoes
 %% and as a server that clients resume with:
 %%   resume_server Cert Key Vsn -> "PORT N", then "RESUMED true|false SESSION
 %%                              <hex id>" per connection, whose first chunk it
@@ -40,6 +44,19 @@ main(["renegotiate", Port, Ca]) ->
     io:format("RENEGOTIATE ~0p~n", [ssl:renegotiate(S)]),
     Echo(<<"after">>),
     io:format("RESULT ok~n"),
+    ssl:close(S);
+main(["renegotiate_server", Cert, Key]) ->
+    ok = ssl:start(),
+    {ok, L} = ssl:listen(0, [{certfile, Cert}, {keyfile, Key}, {versions, ['tlsv1.2']},
+                             {reuseaddr, true}, {active, false}, {mode, binary}]),
+    {ok, {_, Port}} = ssl:sockname(L),
+    io:format("PORT ~p~n", [Port]),
+    {ok, T} = ssl:transport_accept(L),
+    {ok, S} = ssl:handshake(T, 10000),
+    {ok, D} = ssl:recv(S, 0, 10000),
+    io:format("RENEGOTIATE ~0p~n", [ssl:renegotiate(S)]),
+    ok = ssl:send(S, D),
+    _ = ssl:recv(S, 0, 10000),
     ssl:close(S);
 main(["resume_client", Port, Ca, Vsn]) ->
     ok = ssl:start(),

@@ -433,6 +433,49 @@ async fn erlang_renegotiation_is_refused_and_the_connection_carries_on() {
     }
 }
 
+/// The other way: an Erlang TLS 1.2 server's `ssl:renegotiate/1` sends a
+/// HelloRequest, which a wassl client refuses the same way, and data flows
+/// on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn erlang_server_renegotiation_is_refused_by_a_wassl_client() {
+    if skip_interop() {
+        return;
+    }
+    let pki = Pki::new();
+    for offload in [true, false] {
+        let mut erl = erlang_protocol(&[
+            "renegotiate_server",
+            pki.server.certfile.to_str().unwrap(),
+            pki.server.keyfile.to_str().unwrap(),
+        ]);
+        let port: u16 = erl
+            .expect("PORT ", 30)
+            .trim_start_matches("PORT ")
+            .trim()
+            .parse()
+            .unwrap();
+        let mut opts = client_opts(&pki.ca.id);
+        opts.push(SslOption::RecordOffload(offload));
+        process::run(async move {
+            let s = ssl::connect("localhost", port, opts, 20_000)
+                .await
+                .expect("connect");
+            ssl::send(&s, b"ping").await.unwrap();
+            match process::receive_timeout(10_000).await {
+                Some(Message::Ssl(_, d)) => assert_eq!(d.as_bytes(), b"ping"),
+                other => panic!("expected the echo, got {other:?} (offload={offload})"),
+            }
+            ssl::close(&s).await.unwrap();
+        })
+        .await;
+        let line = erl.expect("RENEGOTIATE ", 10);
+        assert_eq!(
+            line, "RENEGOTIATE {error,renegotiation_rejected}",
+            "offload={offload}"
+        );
+    }
+}
+
 /// Both sides derive the same exported bytes: OTP 25's `ssl:prf/5` with
 /// `master_secret` and the two randoms is the TLS 1.2 RFC 5705 exporter
 /// (it has no TLS 1.3 form; `export_key_materials` came in OTP 27).
