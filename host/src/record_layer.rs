@@ -771,8 +771,11 @@ mod tests {
     use std::io::{Read, Write};
     use std::sync::{Arc, Mutex};
 
+    /// A key log line: label, client_random, secret.
+    type Logged = (String, Vec<u8>, Vec<u8>);
+
     #[derive(Debug, Default)]
-    struct Log(Mutex<Vec<(String, Vec<u8>, Vec<u8>)>>);
+    struct Log(Mutex<Vec<Logged>>);
 
     impl rustls::KeyLog for Log {
         fn log(&self, label: &str, random: &[u8], secret: &[u8]) {
@@ -878,8 +881,7 @@ mod tests {
 
     struct Server {
         conn: rustls::ServerConnection,
-        /// (label, client_random, secret) as logged.
-        kept: Vec<(String, Vec<u8>, Vec<u8>)>,
+        kept: Vec<Logged>,
         server_random: Vec<u8>,
     }
 
@@ -919,7 +921,7 @@ mod tests {
         side: Side,
         suite: &'static rustls::SupportedCipherSuite,
         x: rustls::ExtractedSecrets,
-        kept: &[(String, Vec<u8>, Vec<u8>)],
+        kept: &[Logged],
         server_random: Vec<u8>,
     ) -> RecordLayer {
         let (_, client_random, master_secret) = kept
