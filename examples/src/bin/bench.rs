@@ -704,48 +704,30 @@ async fn main() {
         if args.iter().any(|a| a == "--handshakes") {
             return;
         }
-        for (suite, name) in [
-            ("AES_128_GCM_SHA256", "AES-128-GCM"),
-            ("AES_256_GCM_SHA384", "AES-256-GCM"),
-            ("CHACHA20_POLY1305_SHA256", "ChaCha20-Poly1305"),
+        for (v, suite, name) in [
+            (
+                Version::Tlsv1_3,
+                "AES_128_GCM_SHA256",
+                "TLS 1.3 AES-128-GCM",
+            ),
+            (
+                Version::Tlsv1_3,
+                "AES_256_GCM_SHA384",
+                "TLS 1.3 AES-256-GCM",
+            ),
+            (
+                Version::Tlsv1_3,
+                "CHACHA20_POLY1305_SHA256",
+                "TLS 1.3 ChaCha20-Poly1305",
+            ),
+            (
+                Version::Tlsv1_2,
+                "AES_128_GCM_SHA256",
+                "TLS 1.2 ECDHE-ECDSA AES-128-GCM",
+            ),
         ] {
-            let (cc, sc) = native_configs(id, &ca.cert_der, Version::Tlsv1_3, Some(suite), false);
-            let (c, s) = opts_for(id, ca, Version::Tlsv1_3, Some(suite));
-            let (gc, gs) = (guest_only(&c), guest_only(&s));
-            let (pc, ps) = (per_record(&c), per_record(&s));
-            let mut n = Vec::new();
-            let mut g = Vec::new();
-            let mut w = Vec::new();
-            let mut r = Vec::new();
-            for _ in 0..cfg.runs {
-                n.push(native_bulk(&cc, &sc, cfg.bulk_mib * 4));
-                g.push(wassl_bulk(&gc, &gs, cfg.bulk_mib, false).await);
-                w.push(wassl_bulk(&c, &s, cfg.bulk_mib * 4, true).await);
-                r.push(wassl_bulk(&pc, &ps, cfg.bulk_mib * 2, false).await);
-            }
-            let native = median(n);
-            row(
-                &format!("bulk, in memory, TLS 1.3 {name}"),
-                Some(native),
-                Some(median(g)),
-                median(w),
-                "MiB/s",
-            );
-            // The same, with records kept in the sandbox and each one
-            // sealed or opened by a host AEAD call (no offload).
-            row(
-                "  same, host AEAD per record (no offload)",
-                Some(native),
-                None,
-                median(r),
-                "MiB/s",
-            );
-        }
-        // TLS 1.2: the same paths (its record layer goes to the host too).
-        {
-            let suite = "AES_128_GCM_SHA256";
-            let (cc, sc) = native_configs(id, &ca.cert_der, Version::Tlsv1_2, Some(suite), false);
-            let (c, s) = opts_for(id, ca, Version::Tlsv1_2, Some(suite));
+            let (cc, sc) = native_configs(id, &ca.cert_der, v, Some(suite), false);
+            let (c, s) = opts_for(id, ca, v, Some(suite));
             let (gc, gs) = (guest_only(&c), guest_only(&s));
             let (pc, ps) = (per_record(&c), per_record(&s));
             let (mut n, mut g, mut w, mut r) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
@@ -757,12 +739,14 @@ async fn main() {
             }
             let native = median(n);
             row(
-                "bulk, in memory, TLS 1.2 ECDHE-ECDSA AES-128-GCM",
+                &format!("bulk, in memory, {name}"),
                 Some(native),
                 Some(median(g)),
                 median(w),
                 "MiB/s",
             );
+            // The same, with records kept in the sandbox and each one
+            // sealed or opened by a host AEAD call (no offload).
             row(
                 "  same, host AEAD per record (no offload)",
                 Some(native),
