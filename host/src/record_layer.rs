@@ -57,6 +57,10 @@ pub(crate) enum Side {
     Server,
 }
 
+/// KeyUpdates a TLS 1.3 peer may send between application data records
+/// (rustls's and BoringSSL's limit).
+const KEY_UPDATES: u8 = 32;
+
 /// Records one AES-GCM key may protect, less a margin: RFC 8446, 5.5 for
 /// TLS 1.3 (then keys are updated); rustls's limit for TLS 1.2 (then the
 /// connection must end, as TLS 1.2 cannot update keys).
@@ -252,6 +256,9 @@ enum Protocol {
     Tls13 {
         suite: Suite,
         exporter: Vec<u8>,
+        /// As rustls: at most 32 KeyUpdates between two application data
+        /// records, so that a peer cannot make this end answer without end.
+        key_updates_left: u8,
     },
     Tls12(Tls12),
 }
@@ -330,6 +337,7 @@ impl RecordLayer {
             protocol: Protocol::Tls13 {
                 suite,
                 exporter: h.exporter_secret,
+                key_updates_left: KEY_UPDATES,
             },
             inbuf: h.pending,
             peer_closed: false,
@@ -555,7 +563,15 @@ impl RecordLayer {
                 return Err(self.fail(alert::RECORD_OVERFLOW, "a plaintext over 2^14 bytes"));
             }
             match inner {
-                APPLICATION_DATA => o.plaintext.extend_from_slice(&self.inbuf[content]),
+                APPLICATION_DATA => {
+                    if let Protocol::Tls13 {
+                        key_updates_left, ..
+                    } = &mut self.protocol
+                    {
+                        *key_updates_left = KEY_UPDATES;
+                    }
+                    o.plaintext.extend_from_slice(&self.inbuf[content])
+                }
                 // Rare and small: copied out, as handling them changes `self`.
                 ALERT => {
                     let alert = self.inbuf[content].to_vec();
@@ -701,7 +717,21 @@ impl RecordLayer {
                         "a handshake message after the handshake",
                     ))
                 }
-                (Protocol::Tls13 { suite, .. }, KEY_UPDATE) => {
+                (
+                    Protocol::Tls13 {
+                        suite,
+                        key_updates_left,
+                        ..
+                    },
+                    KEY_UPDATE,
+                ) => {
+                    let Some(left) = key_updates_left.checked_sub(1) else {
+                        return Err(self.fail(
+                            alert::UNEXPECTED_MESSAGE,
+                            "too many KeyUpdates without application data",
+                        ));
+                    };
+                    *key_updates_left = left;
                     let suite = *suite;
                     let request = match body {
                         [0] => false,
@@ -731,7 +761,9 @@ impl RecordLayer {
     /// one are the same) or RFC 5705 (they differ).
     pub(crate) fn export(&self, label: &[u8], context: Option<&[u8]>, len: usize) -> Vec<u8> {
         match &self.protocol {
-            Protocol::Tls13 { suite, exporter } => {
+            Protocol::Tls13 {
+                suite, exporter, ..
+            } => {
                 let h = suite.hash;
                 let empty = digest::digest(h, b"");
                 let derived =
@@ -1015,6 +1047,34 @@ mod tests {
         assert_eq!(client_reads(&mut client, &upd), b"newer keys");
         let wire = client_sends(&mut client, b"still fine");
         assert_eq!(layer.open(&wire).unwrap().plaintext, b"still fine");
+    }
+
+    #[test]
+    fn at_most_32_key_updates_between_application_data() {
+        let (mut client, mut layer) =
+            pair(&rustls::crypto::ring::cipher_suite::TLS13_AES_128_GCM_SHA256);
+        // Data between them resets the count: 40 updates pass.
+        for i in 0..40 {
+            client.refresh_traffic_keys().unwrap();
+            let wire = client_sends(&mut client, format!("{i}").as_bytes());
+            let o = layer.open(&wire).unwrap();
+            assert_eq!(o.plaintext, format!("{i}").as_bytes());
+            // (Data back too: rustls keeps the same count of ours.)
+            let mut back = o.output;
+            back.extend(layer.seal(b"ack").unwrap());
+            assert_eq!(client_reads(&mut client, &back), b"ack");
+        }
+        // 32 in a row pass, the 33rd ends the connection.
+        let mut wire = Vec::new();
+        for _ in 0..33 {
+            client.refresh_traffic_keys().unwrap();
+            while client.wants_write() {
+                client.write_tls(&mut wire).unwrap();
+            }
+        }
+        let e = layer.open(&wire).unwrap_err();
+        assert_eq!((e.code, e.local), (alert::UNEXPECTED_MESSAGE, true));
+        assert!(e.detail.unwrap().contains("too many KeyUpdates"));
     }
 
     #[test]
