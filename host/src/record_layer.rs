@@ -308,11 +308,7 @@ pub(crate) struct Tls12Handover {
     pub(crate) side: Side,
     pub(crate) suite: u16,
     pub(crate) tx_seq: u64,
-    pub(crate) tx_key: Vec<u8>,
-    pub(crate) tx_iv: Vec<u8>,
     pub(crate) rx_seq: u64,
-    pub(crate) rx_key: Vec<u8>,
-    pub(crate) rx_iv: Vec<u8>,
     pub(crate) master_secret: Vec<u8>,
     pub(crate) client_random: Vec<u8>,
     pub(crate) server_random: Vec<u8>,
@@ -345,17 +341,42 @@ impl RecordLayer {
         })
     }
 
-    /// A TLS 1.2 record layer; `None` for a suite this layer does not know
-    /// or keys of the wrong length.
+    /// A TLS 1.2 record layer, its keys derived from the master secret;
+    /// `None` for a suite this layer does not know or inputs of the wrong
+    /// length.
     pub(crate) fn tls12(h: Tls12Handover) -> Option<RecordLayer> {
         let (aead, prf) = tls12_suite(h.suite)?;
-        if h.client_random.len() != 32 || h.server_random.len() != 32 {
+        if h.client_random.len() != 32 || h.server_random.len() != 32 || h.master_secret.len() != 48
+        {
             return None;
         }
         let gcm = !std::ptr::eq(aead, &aead::CHACHA20_POLY1305);
+        // The key block (RFC 5246, 6.3): no MAC keys with an AEAD; GCM's
+        // fixed IV is 4 bytes (RFC 5288), ChaCha20's 12 (RFC 7905). For GCM
+        // rustls takes 8 more bytes, XORed with the sequence number into
+        // the explicit nonces it sends: the same here, so that no nonce
+        // rustls used before the hand-off comes again.
+        let (fixed_iv, extra) = if gcm { (4, 8) } else { (12, 0) };
+        let key_len = aead.key_len();
+        let mut block = vec![0u8; 2 * key_len + 2 * fixed_iv + extra];
+        let seed = [&h.server_random[..], &h.client_random[..]].concat();
+        tls12_prf(prf, &h.master_secret, b"key expansion", &seed, &mut block);
+        let (client_key, rest) = block.split_at(key_len);
+        let (server_key, rest) = rest.split_at(key_len);
+        let (client_iv, rest) = rest.split_at(fixed_iv);
+        let (server_iv, explicit) = rest.split_at(fixed_iv);
+        let client_iv = [client_iv, explicit].concat();
+        let server_iv = [server_iv, explicit].concat();
+        let (tx, rx) = match h.side {
+            Side::Client => ((client_key, &client_iv), (server_key, &server_iv)),
+            Side::Server => ((server_key, &server_iv), (client_key, &client_iv)),
+        };
+        let tx = Direction::with_keys(aead, tx.0, tx.1, h.tx_seq);
+        let rx = Direction::with_keys(aead, rx.0, rx.1, h.rx_seq);
+        block.iter_mut().for_each(|b| *b = 0);
         Some(RecordLayer {
-            tx: Direction::with_keys(aead, &h.tx_key, &h.tx_iv, h.tx_seq)?,
-            rx: Direction::with_keys(aead, &h.rx_key, &h.rx_iv, h.rx_seq)?,
+            tx: tx?,
+            rx: rx?,
             tag_len: aead.tag_len(),
             limit: if gcm { AES_GCM_LIMIT } else { u64::MAX },
             protocol: Protocol::Tls12(Tls12 {
@@ -961,22 +982,33 @@ mod tests {
             .find(|(k, _, _)| k == "CLIENT_RANDOM")
             .unwrap()
             .clone();
-        let ((tx_key, tx_iv), (rx_key, rx_iv)) = (keys(x.tx.1), keys(x.rx.1));
-        RecordLayer::tls12(Tls12Handover {
+        let layer = RecordLayer::tls12(Tls12Handover {
             side,
             suite: u16::from(suite.suite()),
             tx_seq: x.tx.0,
-            tx_key,
-            tx_iv,
             rx_seq: x.rx.0,
-            rx_key,
-            rx_iv,
             master_secret,
             client_random,
             server_random,
             pending: Vec::new(),
         })
-        .unwrap()
+        .unwrap();
+        // The keys derived here are rustls's, to the byte.
+        let ((tx_key, tx_iv), (rx_key, rx_iv)) = (keys(x.tx.1), keys(x.rx.1));
+        assert_eq!((layer.tx.iv.to_vec(), layer.rx.iv.to_vec()), (tx_iv, rx_iv));
+        let probe = |key: &LessSafeKey| {
+            let mut b = [0u8; 16];
+            let nonce = Nonce::assume_unique_for_key([0; 12]);
+            let t = key
+                .seal_in_place_separate_tag(nonce, Aad::empty(), &mut b)
+                .unwrap();
+            (b, t.as_ref().to_vec())
+        };
+        let alg = layer.tx.key.algorithm();
+        let theirs = |k: &[u8]| LessSafeKey::new(UnboundKey::new(alg, k).unwrap());
+        assert_eq!(probe(&layer.tx.key), probe(&theirs(&tx_key)));
+        assert_eq!(probe(&layer.rx.key), probe(&theirs(&rx_key)));
+        layer
     }
 
     fn client_sends(c: &mut rustls::ClientConnection, data: &[u8]) -> Vec<u8> {

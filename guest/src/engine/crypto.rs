@@ -770,9 +770,9 @@ impl fmt::Debug for KeyBlockInputs {
     }
 }
 
-/// Take what the last key block was derived from. rustls derives it again
-/// when it gives a TLS 1.2 connection's keys away, so taking it around
-/// `dangerous_extract_secrets` gives that connection's.
+/// Take what the last key block was derived from: with one connection per
+/// instance, that connection's (the hand-off also checks the master secret
+/// against the key log's).
 pub(crate) fn key_block_inputs() -> Option<KeyBlockInputs> {
     KEY_BLOCK.lock().ok().and_then(|mut k| k.take())
 }

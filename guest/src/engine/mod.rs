@@ -325,24 +325,16 @@ pub struct Snapshot {
     pub peer_certificates: Vec<Vec<u8>>,
 }
 
-/// The keys of a TLS 1.2 connection's record layer (see `hand_off`).
+/// What a TLS 1.2 connection's record layer needs (see `hand_off`).
 #[derive(Clone, Debug)]
 pub struct Tls12Keys {
     /// IANA code of the suite.
     pub suite: u16,
     /// Records sent so far.
     pub tx_seq: u64,
-    /// This end's write key.
-    pub tx_key: Vec<u8>,
-    /// This end's 12-byte IV (GCM: salt and explicit-nonce mask).
-    pub tx_iv: Vec<u8>,
     /// Records received so far.
     pub rx_seq: u64,
-    /// The peer's write key.
-    pub rx_key: Vec<u8>,
-    /// The peer's IV.
-    pub rx_iv: Vec<u8>,
-    /// The master secret (RFC 5705 exporters).
+    /// The master secret: the keys and RFC 5705 exporters come from it.
     pub master_secret: Vec<u8>,
     /// The ClientHello's random.
     pub client_random: Vec<u8>,

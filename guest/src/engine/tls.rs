@@ -382,15 +382,17 @@ impl rustls::client::ClientSessionStore for ClientSessions {
     }
 }
 
-/// TLS 1.3 secrets kept for a hand-off of the record layer, by label.
+/// Secrets kept for a hand-off of the record layer, by label.
 /// One configuration serves one connection in a sandbox, so labels are enough.
 type Secrets = Arc<Mutex<Vec<(&'static str, Vec<u8>)>>>;
 
-/// The labels a record layer outside the sandbox needs.
-const HAND_OFF_LABELS: [&str; 3] = [
+/// The labels a record layer outside the sandbox needs (TLS 1.3's traffic
+/// and exporter secrets, TLS 1.2's master secret).
+const HAND_OFF_LABELS: [&str; 4] = [
     "CLIENT_TRAFFIC_SECRET_0",
     "SERVER_TRAFFIC_SECRET_0",
     "EXPORTER_SECRET",
+    "CLIENT_RANDOM",
 ];
 
 /// Keeps the secrets a hand-off needs, and sends every secret to the
@@ -549,7 +551,6 @@ impl Config {
                 cfg.alpn_protocols = s.alpn.clone();
                 cfg.enable_sni = s.sni != Some(ServerNameIndication::Disable);
                 cfg.key_log = key_log;
-                cfg.enable_secret_extraction = true;
                 // One engine instance per connection: sessions come from the
                 // host and go back to it as bytes.
                 let cs = &s.client_sessions;
@@ -683,7 +684,6 @@ impl Config {
                     3
                 };
                 cfg.key_log = key_log;
-                cfg.enable_secret_extraction = true;
                 (None, Some(Arc::new(cfg)))
             }
         };
@@ -1394,20 +1394,6 @@ impl Connection {
         })
     }
 
-    /// rustls's keys and sequence numbers; the connection goes with them.
-    #[allow(deprecated)] // kernel connections are for the unbuffered API only
-    fn extract(conn: rustls::Connection) -> rustls::ExtractedSecrets {
-        let extracted = match conn {
-            rustls::Connection::Client(c) => c.dangerous_extract_secrets(),
-            rustls::Connection::Server(s) => s.dangerous_extract_secrets(),
-        };
-        // Checked by the callers: handshake done, extraction on, nothing to send.
-        let Ok(x) = extracted else {
-            unreachable!("rustls refused a hand-off that met its conditions")
-        };
-        x
-    }
-
     fn hand_off_tls12(self) -> HandOff {
         if self.conn.wants_write() {
             return HandOff::Later(Box::new(self));
@@ -1415,41 +1401,31 @@ impl Connection {
         let Some(snapshot) = self.snapshot() else {
             return HandOff::Never(Box::new(self));
         };
+        // The host derives the keys from the master secret and the randoms,
+        // which the engine's PRF kept when rustls derived the key block. The
+        // key log's master secret says they are this connection's.
+        let master = self.secrets.lock().ok().and_then(|k| {
+            k.iter()
+                .find(|(l, _)| *l == "CLIENT_RANDOM")
+                .map(|(_, s)| s.clone())
+        });
+        let inputs = super::crypto::key_block_inputs()
+            .filter(|i| master.as_deref() == Some(&i.master_secret[..]));
+        let Some(inputs) = inputs else {
+            return HandOff::Never(Box::new(self));
+        };
+        let (tx_seq, rx_seq) = self.conn.wassl_record_sequence_numbers();
         let suite = snapshot.info.selected_cipher_suite.code;
-        let pending = self.pending;
-        // rustls derives the key block again to give the keys away, and the
-        // engine's PRF keeps its inputs: those of this connection.
-        let _ = super::crypto::key_block_inputs();
-        let x = Self::extract(self.conn);
-        let Some(inputs) = super::crypto::key_block_inputs() else {
-            unreachable!("every TLS 1.2 suite derives its keys through the engine's PRF")
-        };
-        let keys = |(seq, s): (u64, rustls::ConnectionTrafficSecrets)| {
-            use rustls::ConnectionTrafficSecrets as S;
-            let (key, iv) = match s {
-                S::Aes128Gcm { key, iv }
-                | S::Aes256Gcm { key, iv }
-                | S::Chacha20Poly1305 { key, iv } => (key, iv),
-                _ => unreachable!("rustls's TLS 1.2 suites are AES-GCM and ChaCha20-Poly1305"),
-            };
-            (seq, key.as_ref().to_vec(), iv.as_ref().to_vec())
-        };
-        let (tx_seq, tx_key, tx_iv) = keys(x.tx);
-        let (rx_seq, rx_key, rx_iv) = keys(x.rx);
         HandOff::ReadyTls12(
             snapshot,
             Tls12Keys {
                 suite,
                 tx_seq,
-                tx_key,
-                tx_iv,
                 rx_seq,
-                rx_key,
-                rx_iv,
                 master_secret: inputs.master_secret,
                 client_random: inputs.client_random,
                 server_random: inputs.server_random,
-                pending,
+                pending: self.pending,
             },
         )
     }
@@ -1488,14 +1464,14 @@ impl Connection {
         };
         let suite = snapshot.info.selected_cipher_suite.code;
         let pending = self.pending;
-        let x = Self::extract(self.conn);
+        let (tx_seq, rx_seq) = self.conn.wassl_record_sequence_numbers();
         HandOff::Ready(
             snapshot,
             TrafficSecrets {
                 suite,
-                tx_seq: x.tx.0,
+                tx_seq,
                 tx_secret,
-                rx_seq: x.rx.0,
+                rx_seq,
                 rx_secret,
                 exporter_secret: exporter,
                 pending,

@@ -94,11 +94,7 @@ impl Guest for Component {
                     Tls12Keys {
                         suite: k.suite,
                         tx_seq: k.tx_seq,
-                        tx_key: k.tx_key,
-                        tx_iv: k.tx_iv,
                         rx_seq: k.rx_seq,
-                        rx_key: k.rx_key,
-                        rx_iv: k.rx_iv,
                         master_secret: k.master_secret,
                         client_random: k.client_random,
                         server_random: k.server_random,

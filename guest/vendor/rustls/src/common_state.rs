@@ -1134,3 +1134,18 @@ pub(crate) type HandshakeFlightTls13<'a> = HandshakeFlight<'a, true>;
 
 const DEFAULT_RECEIVED_PLAINTEXT_LIMIT: usize = 16 * 1024;
 pub(crate) const DEFAULT_BUFFER_LIMIT: usize = 64 * 1024;
+
+// ---- wassl patch ----
+
+impl CommonState {
+    /// Records sent and received so far under the current traffic keys
+    /// (`(write, read)`): the sequence numbers [`ExtractedSecrets`] gives,
+    /// without deriving the keys again. For a record layer that takes over
+    /// with secrets it already has (from a [`KeyLog`]).
+    ///
+    /// [`ExtractedSecrets`]: crate::ExtractedSecrets
+    /// [`KeyLog`]: crate::KeyLog
+    pub fn wassl_record_sequence_numbers(&self) -> (u64, u64) {
+        (self.record_layer.write_seq(), self.record_layer.read_seq())
+    }
+}
