@@ -70,7 +70,7 @@ impl EnginePair {
     }
 
     /// Whether the host's record layer carries each side's records
-    /// (client, server): true after a TLS 1.3 handshake unless
+    /// (client, server): true after a handshake unless
     /// `{record_offload, false}`.
     pub fn offloaded(&self) -> (bool, bool) {
         (self.client.offloaded(), self.server.offloaded())

@@ -66,7 +66,7 @@ pub(crate) struct Instance {
     config: Option<ResourceAny>,
     conn: Option<ResourceAny>,
     dead: Option<String>,
-    /// Take TLS 1.3 records out of the sandbox after the handshake.
+    /// Take the records out of the sandbox after the handshake.
     offload: bool,
     /// The host's record layer, once the engine handed it over.
     records: Option<RecordLayer>,
@@ -114,7 +114,7 @@ impl Instance {
         })
     }
 
-    /// Whether TLS 1.3 records leave the sandbox after the handshake (on by
+    /// Whether records leave the sandbox after the handshake (on by
     /// default; `{record_offload, false}` keeps every byte in the engine).
     pub(crate) fn set_offload(&mut self, on: bool) {
         self.offload = on;

@@ -336,11 +336,11 @@ pub enum SslOption {
     /// Growing past it traps the engine: the socket ends with `{engine_trap, _}`.
     /// Can be lowered with `setopts`; below what the sandbox already holds,
     /// the socket ends at its next call into the engine (unless the host
-    /// already protects its TLS 1.3 records: then only a growth ends it).
+    /// already protects its records: then only a growth ends it).
     EngineMemoryLimit(usize),
-    /// wassl extension: `{record_offload, boolean()}`. After a TLS 1.3
-    /// handshake the engine hands its traffic secrets to the host, which
-    /// protects records natively (default `true`: AES-GCM in wasm has no
+    /// wassl extension: `{record_offload, boolean()}`. After the handshake
+    /// the engine hands its traffic secrets (TLS 1.3) or master secret
+    /// (TLS 1.2) to the host, which protects records natively (default `true`: AES-GCM in wasm has no
     /// hardware help and runs near 1% of native speed). `false` keeps every
     /// key inside the sandbox.
     RecordOffload(bool),
