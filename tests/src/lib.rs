@@ -458,6 +458,15 @@ impl Peer {
         input.flush().expect("flush stdin");
     }
 
+    /// The port a listening peer script reports on its `PORT N` line.
+    pub fn port(&mut self) -> u16 {
+        let line = self.expect("PORT ", 30);
+        line.trim_start_matches("PORT ")
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("not a port line: {line:?}"))
+    }
+
     /// Wait for a line containing `needle`; panics with everything seen after `secs`.
     pub fn expect(&mut self, needle: &str, secs: u64) -> String {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);

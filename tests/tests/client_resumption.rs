@@ -343,12 +343,7 @@ async fn sessions_resume_against_erlang() {
             b"",
             true,
         );
-        let port: u16 = erl
-            .expect("PORT ", 30)
-            .trim_start_matches("PORT ")
-            .trim()
-            .parse()
-            .unwrap();
+        let port = erl.port();
         let pki = &pki;
         process::run(async move {
             for round in 0..2 {

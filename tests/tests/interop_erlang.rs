@@ -20,12 +20,7 @@ fn erlang_server(id: &Identity, vsn: &str) -> (Peer, u16) {
         b"",
         false,
     );
-    let line = p.expect("PORT ", 30);
-    let port = line
-        .trim_start_matches("PORT ")
-        .trim()
-        .parse()
-        .expect("port");
+    let port = p.port();
     (p, port)
 }
 
@@ -253,12 +248,7 @@ async fn close_downgrade_with_erlang() {
         b"",
         false,
     );
-    let port: u16 = erl
-        .expect("PORT ", 30)
-        .trim_start_matches("PORT ")
-        .trim()
-        .parse()
-        .unwrap();
+    let port = erl.port();
     process::run(async {
         let mut opts = client_opts(&pki.ca.id);
         opts.push(SslOption::Active(ssl::Active::False));
@@ -303,12 +293,7 @@ async fn client_certificates_with_an_erlang_server() {
         b"",
         false,
     );
-    let port: u16 = erl
-        .expect("PORT ", 30)
-        .trim_start_matches("PORT ")
-        .trim()
-        .parse()
-        .unwrap();
+    let port = erl.port();
     process::run(async {
         let mut opts = client_opts(&pki.ca.id);
         opts.push(SslOption::Certfile(pki.client.certfile.clone()));
@@ -448,12 +433,7 @@ async fn erlang_server_renegotiation_is_refused_by_a_wassl_client() {
             pki.server.certfile.to_str().unwrap(),
             pki.server.keyfile.to_str().unwrap(),
         ]);
-        let port: u16 = erl
-            .expect("PORT ", 30)
-            .trim_start_matches("PORT ")
-            .trim()
-            .parse()
-            .unwrap();
+        let port = erl.port();
         let mut opts = client_opts(&pki.ca.id);
         opts.push(SslOption::RecordOffload(offload));
         process::run(async move {
