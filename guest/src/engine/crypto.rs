@@ -530,11 +530,25 @@ fn rebuild(s: SupportedCipherSuite, hashing: bool, aead: bool) -> SupportedCiphe
         SupportedCipherSuite::Tls13(t) => &t.common,
         SupportedCipherSuite::Tls12(t) => &t.common,
     };
-    let (hash, hmac, prf): (&'static dyn Hash, &'static dyn Hmac, &'static dyn Prf) =
-        match base.hash_provider.algorithm() {
-            HashAlgorithm::SHA384 => (&HOST_SHA384, &HOST_HMAC_SHA384, &HOST_PRF_SHA384),
-            _ => (&HOST_SHA256, &HOST_HMAC_SHA256, &HOST_PRF_SHA256),
-        };
+    let (hash, hmac, prf, ring_prf): (
+        &'static dyn Hash,
+        &'static dyn Hmac,
+        &'static dyn Prf,
+        &'static dyn Prf,
+    ) = match base.hash_provider.algorithm() {
+        HashAlgorithm::SHA384 => (
+            &HOST_SHA384,
+            &HOST_HMAC_SHA384,
+            &HOST_PRF_SHA384,
+            &RING_PRF_SHA384,
+        ),
+        _ => (
+            &HOST_SHA256,
+            &HOST_HMAC_SHA256,
+            &HOST_PRF_SHA256,
+            &RING_PRF_SHA256,
+        ),
+    };
     // A suite of unknown cipher keeps ring's AEAD.
     let alg = match super::tls::suite_cipher(u16::from(s.suite())) {
         Some("aes_128_gcm") => Some(AeadAlg::Aes128Gcm),
@@ -552,11 +566,7 @@ fn rebuild(s: SupportedCipherSuite, hashing: bool, aead: bool) -> SupportedCiphe
     if !hashing && aead.is_none() && matches!(s, SupportedCipherSuite::Tls13(_)) {
         return s;
     }
-    let engine_prf: &'static dyn Prf = match base.hash_provider.algorithm() {
-        _ if hashing => prf,
-        HashAlgorithm::SHA384 => &RING_PRF_SHA384,
-        _ => &RING_PRF_SHA256,
-    };
+    let engine_prf = if hashing { prf } else { ring_prf };
     let hashing = hashing.then_some((hash, hmac, prf));
     let common = |c: &CipherSuiteCommon| CipherSuiteCommon {
         hash_provider: hashing.map_or(c.hash_provider, |(h, _, _)| h),
