@@ -1011,6 +1011,21 @@ mod tests {
         layer
     }
 
+    /// The layer reads 40,000 bytes the client wrote, split at every
+    /// awkward place (4,099-byte pieces cut headers and records alike).
+    fn reads_split(
+        client: &mut rustls::ClientConnection,
+        layer: &mut RecordLayer,
+        suite: &rustls::SupportedCipherSuite,
+    ) {
+        let wire = client_sends(client, &vec![7u8; 40_000]);
+        let mut got = Vec::new();
+        for piece in wire.chunks(4099) {
+            got.extend(layer.open(piece).unwrap().plaintext);
+        }
+        assert_eq!(got, vec![7u8; 40_000], "{:?}", suite.suite());
+    }
+
     fn client_sends(c: &mut rustls::ClientConnection, data: &[u8]) -> Vec<u8> {
         c.writer().write_all(data).unwrap();
         let mut out = Vec::new();
@@ -1038,13 +1053,7 @@ mod tests {
             .filter(|s| s.version() == &rustls::version::TLS13)
         {
             let (mut client, mut layer) = pair(suite);
-            // The layer reads what the client wrote, split at every awkward place.
-            let wire = client_sends(&mut client, &vec![7u8; 40_000]);
-            let mut got = Vec::new();
-            for piece in wire.chunks(4099) {
-                got.extend(layer.open(piece).unwrap().plaintext);
-            }
-            assert_eq!(got, vec![7u8; 40_000], "{:?}", suite.suite());
+            reads_split(&mut client, &mut layer, suite);
             // The client reads what the layer wrote.
             let records = layer.seal(b"hello from the host").unwrap();
             assert_eq!(client_reads(&mut client, &records), b"hello from the host");
@@ -1182,12 +1191,7 @@ mod tests {
         let mut seen = Vec::new();
         for suite in tls12_suites() {
             let (mut client, mut layer) = pair(suite);
-            let wire = client_sends(&mut client, &vec![7u8; 40_000]);
-            let mut got = Vec::new();
-            for piece in wire.chunks(4099) {
-                got.extend(layer.open(piece).unwrap().plaintext);
-            }
-            assert_eq!(got, vec![7u8; 40_000], "{:?}", suite.suite());
+            reads_split(&mut client, &mut layer, suite);
             let mut records = layer.seal(b"hello from the host").unwrap();
             records.extend(layer.seal(&[]).unwrap());
             records.extend(layer.seal(&vec![9u8; 20_000]).unwrap());
