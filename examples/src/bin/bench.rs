@@ -529,6 +529,12 @@ async fn profile(pki: &Pki, workload: &str, n: Option<usize>) {
             let rate = wassl_resumed(&c, &s, Version::Tlsv1_2, n.unwrap_or(1000)).await;
             println!("wassl TLS 1.2 resumed handshakes: {rate:.1}/s");
         }
+        // TLS 1.3 resumptions (psk_dhe_ke: one key exchange, no signature).
+        "--profile-resumed13" => {
+            let (c, s) = opts_for(id, ca, Version::Tlsv1_3, None);
+            let rate = wassl_resumed(&c, &s, Version::Tlsv1_3, n.unwrap_or(1000)).await;
+            println!("wassl TLS 1.3 resumed handshakes: {rate:.1}/s");
+        }
         // TLS 1.2 records, each sealed and opened by a host AEAD call.
         "--profile-tls12-bulk" => {
             let (c, s) = opts_for(id, ca, Version::Tlsv1_2, Some("AES_128_GCM_SHA256"));
@@ -580,7 +586,7 @@ async fn profile(pki: &Pki, workload: &str, n: Option<usize>) {
             println!("idle server connections: {kib:.1} KiB each, {secs:.1} s to open {n}");
         }
         other => println!(
-            "unknown workload {other}: --profile, --profile-native, --profile-resumed, \
+            "unknown workload {other}: --profile, --profile-native, --profile-resumed, --profile-resumed13, \
              --profile-tls12-bulk, --profile-guest-chacha, --profile-instantiate, --profile-tcp, --profile-tcp-parallel, \
              --profile-tcp-bulk, --profile-idle"
         ),
