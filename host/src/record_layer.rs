@@ -17,6 +17,8 @@
 use ring::aead::{self, Aad, LessSafeKey, Nonce, UnboundKey};
 use ring::{digest, hkdf};
 
+use crate::ssl::{PrfSecret, PrfSeed};
+
 /// Largest plaintext of one record.
 const MAX_FRAGMENT: usize = 16384;
 /// Largest ciphertext of one TLS 1.3 record (RFC 8446, 5.2).
@@ -806,6 +808,47 @@ impl RecordLayer {
     }
 }
 
+impl RecordLayer {
+    /// `ssl:prf/5` (TLS 1.2): the session's PRF over `secret`, `label` and
+    /// the seed's pieces in order. `None` on TLS 1.3, which has none.
+    pub(crate) fn prf(
+        &self,
+        secret: &PrfSecret,
+        label: &[u8],
+        seed: &[PrfSeed],
+        len: usize,
+    ) -> Option<Vec<u8>> {
+        let Protocol::Tls12(t) = &self.protocol else {
+            return None;
+        };
+        let (client_random, server_random) = t.randoms.split_at(32);
+        let seed: Vec<u8> = seed
+            .iter()
+            .flat_map(|p| match p {
+                PrfSeed::ClientRandom => client_random,
+                PrfSeed::ServerRandom => server_random,
+                PrfSeed::Bytes(b) => &b[..],
+            })
+            .copied()
+            .collect();
+        let secret = match secret {
+            PrfSecret::MasterSecret => &t.master_secret[..],
+            PrfSecret::Bytes(b) => &b[..],
+        };
+        let mut out = vec![0; len];
+        tls12_prf(t.prf, secret, label, &seed, &mut out);
+        Some(out)
+    }
+
+    /// TLS 1.2's master secret (`connection_information/2`).
+    pub(crate) fn master_secret(&self) -> Option<&[u8]> {
+        match &self.protocol {
+            Protocol::Tls12(t) => Some(&t.master_secret),
+            Protocol::Tls13 { .. } => None,
+        }
+    }
+}
+
 /// TLS 1.2's additional data: sequence number, type, version, length.
 fn tls12_aad(seq: u64, typ: u8, len: usize) -> [u8; 13] {
     let mut aad = [0u8; 13];
@@ -1066,6 +1109,10 @@ mod tests {
                 layer.export(b"EXPERIMENTAL wassl", Some(b"ctx"), 48),
                 theirs
             );
+            // TLS 1.3 has no TLS 1.2 PRF, and no master secret to give.
+            let seed = [PrfSeed::ClientRandom];
+            assert_eq!(layer.prf(&PrfSecret::MasterSecret, b"l", &seed, 8), None);
+            assert_eq!(layer.master_secret(), None);
         }
     }
 
@@ -1205,7 +1252,20 @@ mod tests {
                     .export_keying_material(&mut theirs, b"EXPERIMENTAL wassl", context)
                     .unwrap();
                 assert_eq!(layer.export(b"EXPERIMENTAL wassl", context, 40), theirs);
+                // prf/5 with the master secret and both randoms is the
+                // exporter without context, in the suite's hash.
+                if context.is_none() {
+                    let randoms = [PrfSeed::ClientRandom, PrfSeed::ServerRandom];
+                    let prf = layer.prf(
+                        &PrfSecret::MasterSecret,
+                        b"EXPERIMENTAL wassl",
+                        &randoms,
+                        40,
+                    );
+                    assert_eq!(prf.as_deref(), Some(&theirs[..]));
+                }
             }
+            assert_eq!(layer.master_secret().map(<[u8]>::len), Some(48));
             assert!(
                 layer.update_keys(true).is_none(),
                 "no key update in TLS 1.2"

@@ -6,7 +6,12 @@
 %%   renegotiate Port Ca     -> "RENEGOTIATE <ssl:renegotiate/1's answer>",
 %%                              then "RESULT ok" after an echo (TLS 1.2)
 %%   prf Port Ca Label Len   -> "PRF <hex>" (TLS 1.2: the RFC 5705 exporter
-%%                              without context, what ssl:prf/5 computes)
+%%                              without context, what ssl:prf/5 computes),
+%%                              then "PRF2 <hex>" (master_secret, seed
+%%                              [server_random, <<"x">>, client_random], 20),
+%%                              "PRF3 <hex>" (<<"secret">>, [<<"seed">>], 16),
+%%                              "INFO <client_random> <server_random>
+%%                              <master_secret>" (connection_information/2)
 %%   resume_client Port Ca Vsn -> "RESUMED true|false" for each of two
 %%                              connections (session_tickets auto, default
 %%                              reuse_sessions), each after an echo
@@ -95,7 +100,16 @@ main(["prf", Port, Ca, Label, Len]) ->
                            {active, false}, {mode, binary}], 10000),
     {ok, B} = ssl:prf(S, master_secret, list_to_binary(Label), [client_random, server_random],
                       list_to_integer(Len)),
-    io:format("PRF ~s~n", [[io_lib:format("~2.16.0b", [X]) || <<X>> <= B]]),
+    Hex = fun(Bin) -> [io_lib:format("~2.16.0b", [X]) || <<X>> <= Bin] end,
+    io:format("PRF ~s~n", [Hex(B)]),
+    {ok, B2} = ssl:prf(S, master_secret, list_to_binary(Label),
+                       [server_random, <<"x">>, client_random], 20),
+    io:format("PRF2 ~s~n", [Hex(B2)]),
+    {ok, B3} = ssl:prf(S, <<"secret">>, list_to_binary(Label), [<<"seed">>], 16),
+    io:format("PRF3 ~s~n", [Hex(B3)]),
+    {ok, [{client_random, CR}, {server_random, SR}, {master_secret, MS}]} =
+        ssl:connection_information(S, [client_random, server_random, master_secret]),
+    io:format("INFO ~s ~s ~s~n", [Hex(CR), Hex(SR), Hex(MS)]),
     ok = ssl:send(S, <<"done">>),
     timer:sleep(300),
     ssl:close(S).

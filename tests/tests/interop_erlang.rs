@@ -3,7 +3,7 @@
 //! side reports them. The Erlang side prints its results as Erlang terms.
 
 use wassl::process::{self, Message};
-use wassl::ssl::{self, Mode, Reason, SslOption, Verify, Version};
+use wassl::ssl::{self, InfoItem, InfoValue, Mode, Reason, SslOption, Verify, Version};
 use wassl_tests::{erlang_peer, skip_interop, tls_alert, Identity, Peer, Pki};
 
 fn erlang_server(id: &Identity, vsn: &str) -> (Peer, u16) {
@@ -479,6 +479,82 @@ async fn erlang_and_wassl_export_the_same_bytes() {
         .map(|b| format!("{b:02x}"))
         .collect();
     assert_eq!(ours, theirs);
+}
+
+/// `ssl:prf/5` and the TLS 1.2 security parameters of
+/// `connection_information/2` (no `keep_secrets`, as in OTP) give what
+/// Erlang's client computes on the same connection: the exporter form, the
+/// seed's pieces in another order with bytes between, a secret of the
+/// caller's. The same whether the host's record layer or the engine has
+/// the session (offload on and off).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn erlang_and_wassl_prf_and_security_parameters_agree() {
+    if skip_interop() {
+        return;
+    }
+    let pki = Pki::new();
+    let ca = pki.ca.id.certfile.to_str().unwrap();
+    for offload in [true, false] {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let port =
+            wassl_tests::scripted_server(&pki, vec![SslOption::RecordOffload(offload)], move |s| {
+                let tx = tx.clone();
+                async move {
+                    use ssl::{PrfSecret, PrfSeed};
+                    let label = b"EXPERIMENTAL wassl";
+                    let randoms = [PrfSeed::ClientRandom, PrfSeed::ServerRandom];
+                    let mixed = [
+                        PrfSeed::ServerRandom,
+                        PrfSeed::Bytes(b"x".to_vec()),
+                        PrfSeed::ClientRandom,
+                    ];
+                    let own = PrfSecret::Bytes(b"secret".to_vec());
+                    let seed = [PrfSeed::Bytes(b"seed".to_vec())];
+                    let items = [
+                        InfoItem::ClientRandom,
+                        InfoItem::ServerRandom,
+                        InfoItem::MasterSecret,
+                    ];
+                    let got = (
+                        ssl::prf(&s, PrfSecret::MasterSecret, label, &randoms, 32).await,
+                        ssl::prf(&s, PrfSecret::MasterSecret, label, &mixed, 20).await,
+                        ssl::prf(&s, own, label, &seed, 16).await,
+                        ssl::connection_information_items(&s, &items).await,
+                        ssl::engine_memory(&s).await,
+                    );
+                    let _ = tx.send(got);
+                    while let Some(Message::Ssl(_, d)) = process::receive_timeout(5_000).await {
+                        if ssl::send(&s, d.as_bytes()).await.is_err() {
+                            return;
+                        }
+                    }
+                }
+            })
+            .await;
+        let mut erl = erlang_protocol(&["prf", &port.to_string(), ca, "EXPERIMENTAL wassl", "32"]);
+        let theirs: Vec<String> = ["PRF ", "PRF2 ", "PRF3 ", "INFO "]
+            .iter()
+            .map(|p| erl.expect(p, 30).trim_start_matches(p).trim().to_string())
+            .collect();
+        let (prf, prf2, prf3, info, memory) = rx.recv().await.unwrap();
+        let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+        assert_eq!(hex(&prf.unwrap()), theirs[0], "offload={offload}");
+        assert_eq!(hex(&prf2.unwrap()), theirs[1], "offload={offload}");
+        assert_eq!(hex(&prf3.unwrap()), theirs[2], "offload={offload}");
+        let info: Vec<String> = info
+            .unwrap()
+            .iter()
+            .map(|v| match v {
+                InfoValue::ClientRandom(b)
+                | InfoValue::ServerRandom(b)
+                | InfoValue::MasterSecret(b) => hex(b),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(info.join(" "), theirs[3], "offload={offload}");
+        // Which side answered: a released sandbox has no memory.
+        assert_eq!(memory.unwrap() == 0, offload);
+    }
 }
 
 /// Erlang's client resumes a TLS 1.2 session (session IDs; Erlang reuses

@@ -110,6 +110,38 @@ async fn update_keys_on_tls12_and_renegotiate_are_notsup() {
     .await;
 }
 
+/// `prf/5` needs TLS 1.2's PRF: on TLS 1.3 it is `undefined` (OTP 25's
+/// call never returns there), on a closed socket `closed`; a length over
+/// 16 MiB is `einval`. Its values are checked against Erlang's in
+/// interop_erlang.rs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prf_on_tls13_is_undefined() {
+    if skip_interop() {
+        return;
+    }
+    let pki = Pki::new();
+    let port = free_port();
+    let _server = openssl_server(&pki, port, &["-rev", "-tls1_3"]);
+    process::run(async {
+        let s = ssl::connect("localhost", port, client_opts(&pki), 10_000)
+            .await
+            .unwrap();
+        let randoms = [ssl::PrfSeed::ClientRandom, ssl::PrfSeed::ServerRandom];
+        let e = ssl::prf(&s, ssl::PrfSecret::MasterSecret, b"l", &randoms, 16)
+            .await
+            .unwrap_err();
+        assert_eq!(e, Reason::Undefined);
+        assert_eq!(e.to_string(), "undefined");
+        assert!(ssl::format_error(&e).contains("export_key_materials"));
+        let big = ssl::prf(&s, ssl::PrfSecret::MasterSecret, b"l", &randoms, 17 << 20).await;
+        assert_eq!(big, Err(Reason::Einval));
+        ssl::close(&s).await.unwrap();
+        let closed = ssl::prf(&s, ssl::PrfSecret::MasterSecret, b"l", &randoms, 16).await;
+        assert_eq!(closed, Err(Reason::Closed));
+    })
+    .await;
+}
+
 /// A wassl server that exports keying material after the handshake.
 async fn exporting_server(
     pki: &Pki,
@@ -210,22 +242,28 @@ async fn keep_secrets_logs_what_openssl_logs() {
         })
         .await;
         // connection_information/2: the client random is the one OpenSSL
-        // logged; the master secret exists in TLS 1.2 only; no server_random.
+        // logged; server_random and the master secret exist in TLS 1.2 only
+        // (the Erlang interop test checks server_random against Erlang's).
         let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
-        let ssl::InfoValue::ClientRandom(random) = &items[0] else {
-            panic!("{flag}: {items:?}")
+        let random = match (flag, &items[..]) {
+            (
+                "-tls1_2",
+                [ssl::InfoValue::ServerRandom(sr), ssl::InfoValue::ClientRandom(cr), ssl::InfoValue::MasterSecret(m), ssl::InfoValue::SessionResumption(false)],
+            ) => {
+                assert_eq!(sr.len(), 32);
+                assert!(lines.iter().any(|l| l.ends_with(&hex(m))), "{lines:?}");
+                cr
+            }
+            (
+                "-tls1_3",
+                [ssl::InfoValue::ClientRandom(cr), ssl::InfoValue::SessionResumption(false)],
+            ) => cr,
+            other => panic!("{other:?}"),
         };
         assert!(
             lines[0].contains(&hex(random)),
             "{flag}: {items:?} {lines:?}"
         );
-        match (flag, &items[1]) {
-            ("-tls1_2", ssl::InfoValue::MasterSecret(m)) => {
-                assert!(lines.iter().any(|l| l.ends_with(&hex(m))), "{lines:?}")
-            }
-            ("-tls1_3", ssl::InfoValue::SessionResumption(false)) => {}
-            other => panic!("{other:?} in {items:?}"),
-        }
         std::thread::sleep(std::time::Duration::from_millis(200));
         let theirs = std::fs::read_to_string(&theirs).unwrap();
         let theirs: Vec<&str> = theirs.lines().filter(|l| !l.starts_with('#')).collect();

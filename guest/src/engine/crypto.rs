@@ -761,8 +761,11 @@ static RING_PRF_SHA384: EnginePrf = EnginePrf {
     on_host: false,
 };
 
-/// The inputs of the last TLS 1.2 key block this instance derived.
-static KEY_BLOCK: std::sync::Mutex<Option<KeyBlockInputs>> = std::sync::Mutex::new(None);
+thread_local! {
+    /// The inputs of the last TLS 1.2 key block derived here: in a sandbox,
+    /// its one connection's; in the native tests, the thread's last.
+    static KEY_BLOCK: std::cell::RefCell<Option<KeyBlockInputs>> = const { std::cell::RefCell::new(None) };
+}
 
 /// What an RFC 5705 exporter needs besides rustls, which keeps the master
 /// secret and the randoms to itself: the key block is derived from exactly
@@ -780,11 +783,11 @@ impl fmt::Debug for KeyBlockInputs {
     }
 }
 
-/// Take what the last key block was derived from: with one connection per
-/// instance, that connection's (the hand-off also checks the master secret
-/// against the key log's).
+/// What the last key block was derived from: with one connection per
+/// instance, that connection's (the engine also checks the master secret
+/// against the key log's, as a test thread runs one pair after another).
 pub(crate) fn key_block_inputs() -> Option<KeyBlockInputs> {
-    KEY_BLOCK.lock().ok().and_then(|mut k| k.take())
+    KEY_BLOCK.with(|k| k.borrow().clone())
 }
 
 impl Prf for EnginePrf {
@@ -804,13 +807,13 @@ impl Prf for EnginePrf {
     fn for_secret(&self, output: &mut [u8], secret: &[u8], label: &[u8], seed: &[u8]) {
         // The key block's seed is server_random + client_random (RFC 5246, 6.3).
         if label == b"key expansion" && seed.len() == 64 {
-            if let Ok(mut k) = KEY_BLOCK.lock() {
-                *k = Some(KeyBlockInputs {
+            KEY_BLOCK.with(|k| {
+                *k.borrow_mut() = Some(KeyBlockInputs {
                     master_secret: secret.to_vec(),
                     client_random: seed[32..].to_vec(),
                     server_random: seed[..32].to_vec(),
-                });
-            }
+                })
+            });
         }
         let out = match host().filter(|_| self.on_host) {
             Some(h) => Secret(h.tls12_prf(self.alg, secret, label, seed, output.len())),

@@ -198,6 +198,22 @@ pub struct ConnectionInfo {
     pub session_resumption: bool,
     /// A client's 0-RTT data: accepted or not (`None`: none asked for).
     pub early_data: Option<bool>,
+    /// The ClientHello's random.
+    pub client_random: Option<Vec<u8>>,
+    /// The ServerHello's random (TLS 1.2: rustls does not show it, the
+    /// engine's PRF sees it; TLS 1.3 derives no key from it).
+    pub server_random: Option<Vec<u8>>,
+}
+
+/// One piece of `ssl:prf/5`'s seed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PrfSeed {
+    /// `client_random`.
+    ClientRandom,
+    /// `server_random`.
+    ServerRandom,
+    /// The caller's bytes.
+    Bytes(Vec<u8>),
 }
 
 /// A session a client can resume later (see the `client-session` WIT record).

@@ -219,6 +219,82 @@ fn a_tls12_hand_off_gives_the_keys_and_the_exporters_inputs() {
     assert_eq!(ours, theirs);
 }
 
+/// `ssl:prf/5` in the engine: with the master secret and the two randoms
+/// it is the RFC 5705 exporter without context, which the native peer
+/// computes; other seeds and secrets go through the same PRF. TLS 1.3 has
+/// none. `connection_information`'s randoms and master secret agree.
+#[test]
+fn prf_is_the_sessions_tls12_prf() {
+    let c = certs(&["localhost"]);
+    let cfg = client_config(&c, &c.ca, vec![ProtocolVersion::Tlsv1_2]);
+    let mut engine = Connection::client(&cfg, "localhost").unwrap();
+    let mut server = native_server(&c, &[&rustls::version::TLS12]);
+    let (_, failure) = pump(&mut engine, &mut server, false);
+    assert!(failure.is_none(), "{failure:?}");
+    let randoms = [PrfSeed::ClientRandom, PrfSeed::ServerRandom];
+    let ours = engine
+        .prf(None, b"EXPERIMENTAL wassl", &randoms, 40)
+        .unwrap();
+    let mut theirs = [0u8; 40];
+    server
+        .export_keying_material(&mut theirs, b"EXPERIMENTAL wassl", None)
+        .unwrap();
+    assert_eq!(ours, theirs);
+
+    let info = engine.info().unwrap();
+    let (cr, sr) = (info.client_random.unwrap(), info.server_random.unwrap());
+    assert_eq!((cr.len(), sr.len()), (32, 32));
+    assert_ne!(cr, sr);
+    let master = engine.master_secret().unwrap();
+    assert_eq!(master.len(), 48);
+    // The seed's pieces in the caller's order, and a secret of the caller's.
+    let seed = [
+        PrfSeed::ServerRandom,
+        PrfSeed::Bytes(b"x".to_vec()),
+        PrfSeed::ClientRandom,
+    ];
+    let sha384 = super::crypto::HashAlg::Sha384;
+    let expect = super::crypto::ring_tls12_prf(
+        sha384,
+        &master,
+        b"label",
+        &[&sr[..], b"x", &cr[..]].concat(),
+        20,
+    );
+    assert_eq!(engine.prf(None, b"label", &seed, 20).unwrap(), expect);
+    let expect = super::crypto::ring_tls12_prf(sha384, b"secret", b"label", b"seed", 16);
+    let seed = [PrfSeed::Bytes(b"seed".to_vec())];
+    assert_eq!(
+        engine.prf(Some(b"secret"), b"label", &seed, 16).unwrap(),
+        expect
+    );
+    // A prf/5 with the key block's label leaves the session's inputs be.
+    engine.prf(
+        Some(b"other"),
+        b"key expansion",
+        &[PrfSeed::Bytes(vec![7; 64])],
+        8,
+    );
+    assert_eq!(engine.master_secret().unwrap(), master);
+    assert_eq!(
+        engine
+            .prf(None, b"EXPERIMENTAL wassl", &randoms, 40)
+            .unwrap(),
+        theirs
+    );
+
+    let cfg = client_config(&c, &c.ca, vec![ProtocolVersion::Tlsv1_3]);
+    let mut engine = Connection::client(&cfg, "localhost").unwrap();
+    let mut server = native_server(&c, &[&rustls::version::TLS13]);
+    let (_, failure) = pump(&mut engine, &mut server, false);
+    assert!(failure.is_none(), "{failure:?}");
+    assert_eq!(engine.prf(None, b"label", &randoms, 16), None);
+    assert_eq!(engine.master_secret(), None);
+    let info = engine.info().unwrap();
+    assert_eq!(info.client_random.map(|r| r.len()), Some(32));
+    assert_eq!(info.server_random, None);
+}
+
 fn pump_records(
     engine: &mut Connection,
     peer: &mut rustls::ServerConnection,

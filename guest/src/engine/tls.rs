@@ -20,14 +20,15 @@ use rustls::{
 };
 
 use super::alert::{self, Alert};
+use super::crypto::KeyBlockInputs;
 use super::options::{
     settings, CrlCheck, OptionError, ServerNameIndication, ServerTickets, Settings, TlsOption,
     VerifyType,
 };
 use super::{
     der, AlertOrigin, BadCert, CertKey, CipherSuiteInfo, ClientHelloInfo, ClientSession,
-    ConnectionInfo, Failure, PeerChain, Progress, ProtocolVersion, Role, Snapshot, SniAnswer,
-    Tls12Keys, TlsAlert, TlsError, TrafficSecrets, VerifyHook,
+    ConnectionInfo, Failure, PeerChain, PrfSeed, Progress, ProtocolVersion, Role, Snapshot,
+    SniAnswer, Tls12Keys, TlsAlert, TlsError, TrafficSecrets, VerifyHook,
 };
 use rustls::client::{ResolvesClientCert, Tls12ClientSessionValue, Tls13ClientSessionValue};
 use rustls::server::{ClientHello, ResolvesServerCert};
@@ -382,9 +383,38 @@ impl rustls::client::ClientSessionStore for ClientSessions {
     }
 }
 
-/// Secrets kept for a hand-off of the record layer, by label.
-/// One configuration serves one connection in a sandbox, so labels are enough.
-type Secrets = Arc<Mutex<Vec<(&'static str, Vec<u8>)>>>;
+/// What the key log and the PRF let the engine keep of a connection. One
+/// configuration serves one connection in a sandbox, so labels are enough.
+#[derive(Default)]
+struct Kept {
+    /// The secrets a hand-off needs, by label.
+    secrets: Vec<(&'static str, Vec<u8>)>,
+    /// The ClientHello's random: every key log line carries it.
+    client_random: Option<Vec<u8>>,
+    /// TLS 1.2: the master secret and both randoms, from the key block's
+    /// derivation (see `Connection::tls12_inputs`).
+    tls12: Option<KeyBlockInputs>,
+}
+
+impl std::fmt::Debug for Kept {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let labels: Vec<_> = self.secrets.iter().map(|(l, _)| *l).collect();
+        f.debug_struct("Kept")
+            .field("secrets", &labels)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Kept {
+    fn secret(&self, label: &str) -> Option<Vec<u8>> {
+        self.secrets
+            .iter()
+            .find(|(l, _)| *l == label)
+            .map(|(_, s)| s.clone())
+    }
+}
+
+type Secrets = Arc<Mutex<Kept>>;
 
 /// The labels a record layer outside the sandbox needs (TLS 1.3's traffic
 /// and exporter secrets, TLS 1.2's master secret).
@@ -414,8 +444,9 @@ impl rustls::KeyLog for SecretLog {
         }
         if let Some(l) = HAND_OFF_LABELS.iter().find(|l| **l == label) {
             if let Ok(mut kept) = self.kept.lock() {
-                kept.retain(|(k, _)| k != l);
-                kept.push((l, secret.to_vec()));
+                kept.secrets.retain(|(k, _)| k != l);
+                kept.secrets.push((l, secret.to_vec()));
+                kept.client_random = Some(client_random.to_vec());
             }
         }
     }
@@ -1326,6 +1357,67 @@ impl Connection {
             .map_err(|e| TlsError::Einval(e.to_string()))
     }
 
+    /// `ssl:prf/5`: the session's TLS 1.2 PRF (RFC 5246, 5) over `secret`
+    /// (the master secret when `None`), `label` and the seed's pieces in
+    /// order, by the suite's own PRF (on the host only when hashing is).
+    /// `None` when there is no such PRF: TLS 1.3, or the session's
+    /// parameters unknown.
+    pub fn prf(
+        &self,
+        secret: Option<&[u8]>,
+        label: &[u8],
+        seed: &[PrfSeed],
+        length: usize,
+    ) -> Option<Vec<u8>> {
+        let Some(rustls::SupportedCipherSuite::Tls12(suite)) = self.conn.negotiated_cipher_suite()
+        else {
+            return None;
+        };
+        if self.conn.is_handshaking() {
+            return None;
+        }
+        let params = self.tls12_inputs()?;
+        let seed: Vec<u8> = seed
+            .iter()
+            .flat_map(|p| match p {
+                PrfSeed::ClientRandom => &params.client_random[..],
+                PrfSeed::ServerRandom => &params.server_random[..],
+                PrfSeed::Bytes(b) => &b[..],
+            })
+            .copied()
+            .collect();
+        let mut out = vec![0; length];
+        let secret = secret.unwrap_or(&params.master_secret);
+        suite
+            .prf_provider
+            .for_secret(&mut out, secret, label, &seed);
+        Some(out)
+    }
+
+    /// `connection_information`'s `master_secret` (TLS 1.2).
+    pub fn master_secret(&self) -> Option<Vec<u8>> {
+        self.tls12_inputs().map(|i| i.master_secret)
+    }
+
+    /// TLS 1.2's master secret and randoms. rustls keeps them to itself, but
+    /// the engine's PRF saw them go by when rustls derived the key block
+    /// from them (`crypto::key_block_inputs`); the key log's master secret
+    /// says they are this connection's. Kept at the first ask (the
+    /// handshake's `connection_information`), before a `prf/5` call can
+    /// pass through the same PRF.
+    fn tls12_inputs(&self) -> Option<KeyBlockInputs> {
+        if self.conn.protocol_version() != Some(rustls::ProtocolVersion::TLSv1_2) {
+            return None;
+        }
+        let mut kept = self.secrets.lock().ok()?;
+        if kept.tls12.is_none() {
+            let master = kept.secret("CLIENT_RANDOM");
+            kept.tls12 = super::crypto::key_block_inputs()
+                .filter(|i| master.as_deref() == Some(&i.master_secret[..]));
+        }
+        kept.tls12.clone()
+    }
+
     /// The peer's chain, leaf first.
     pub fn peer_certificates(&self) -> Vec<Vec<u8>> {
         self.conn
@@ -1367,6 +1459,8 @@ impl Connection {
             early_data: self.early_sent.map(|sent| {
                 sent && matches!(&self.conn, rustls::Connection::Client(c) if c.is_early_data_accepted())
             }),
+            client_random: self.secrets.lock().ok().and_then(|k| k.client_random.clone()),
+            server_random: self.tls12_inputs().map(|i| i.server_random),
         })
     }
 
@@ -1401,17 +1495,8 @@ impl Connection {
         let Some(snapshot) = self.snapshot() else {
             return HandOff::Never(Box::new(self));
         };
-        // The host derives the keys from the master secret and the randoms,
-        // which the engine's PRF kept when rustls derived the key block. The
-        // key log's master secret says they are this connection's.
-        let master = self.secrets.lock().ok().and_then(|k| {
-            k.iter()
-                .find(|(l, _)| *l == "CLIENT_RANDOM")
-                .map(|(_, s)| s.clone())
-        });
-        let inputs = super::crypto::key_block_inputs()
-            .filter(|i| master.as_deref() == Some(&i.master_secret[..]));
-        let Some(inputs) = inputs else {
+        // The host derives the keys from the master secret and the randoms.
+        let Some(inputs) = self.tls12_inputs() else {
             return HandOff::Never(Box::new(self));
         };
         let (tx_seq, rx_seq) = self.conn.wassl_record_sequence_numbers();
@@ -1445,12 +1530,7 @@ impl Connection {
         let Some(snapshot) = self.snapshot() else {
             return HandOff::Never(Box::new(self));
         };
-        let kept = self.secrets.lock().map(|k| k.clone()).unwrap_or_default();
-        let secret = |label: &str| {
-            kept.iter()
-                .find(|(l, _)| *l == label)
-                .map(|(_, s)| s.clone())
-        };
+        let secret = |label: &str| self.secrets.lock().ok()?.secret(label);
         let (Some(client), Some(server), Some(exporter)) = (
             secret("CLIENT_TRAFFIC_SECRET_0"),
             secret("SERVER_TRAFFIC_SECRET_0"),

@@ -92,6 +92,8 @@ pub(crate) fn info_out(i: engine::ConnectionInfo) -> wit::ConnectionInfo {
         negotiated_protocol: i.negotiated_protocol,
         session_resumption: i.session_resumption,
         early_data: i.early_data,
+        client_random: i.client_random,
+        server_random: i.server_random,
     }
 }
 

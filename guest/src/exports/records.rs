@@ -2,7 +2,7 @@
 
 use crate::bindings::exports::wassl::tls::handshake::{ConnectionBorrow, Failure};
 use crate::bindings::exports::wassl::tls::records::{
-    Guest, HandOffAnswer, HandedOff, Tls12Keys, TrafficSecrets,
+    Guest, HandOffAnswer, HandedOff, PrfSecret, PrfSeed, Tls12Keys, TrafficSecrets,
 };
 use crate::bindings::wassl::tls::types::{ConnectionInfo, Role, TlsError};
 use crate::engine;
@@ -63,6 +63,36 @@ impl Guest for Component {
         slot.live()
             .and_then(|c| c.export_keying_material(&label, context.as_deref(), length as usize))
             .map_err(convert::error_out)
+    }
+
+    fn prf(
+        conn: ConnectionBorrow<'_>,
+        secret: PrfSecret,
+        label: Vec<u8>,
+        seed: Vec<PrfSeed>,
+        length: u32,
+    ) -> Option<Vec<u8>> {
+        let secret = match secret {
+            PrfSecret::MasterSecret => None,
+            PrfSecret::Bytes(b) => Some(b),
+        };
+        let seed: Vec<_> = seed
+            .into_iter()
+            .map(|p| match p {
+                PrfSeed::ClientRandom => engine::PrfSeed::ClientRandom,
+                PrfSeed::ServerRandom => engine::PrfSeed::ServerRandom,
+                PrfSeed::Bytes(b) => engine::PrfSeed::Bytes(b),
+            })
+            .collect();
+        let mut slot = conn.get::<ConnectionResource>().0.borrow_mut();
+        slot.live()
+            .ok()?
+            .prf(secret.as_deref(), &label, &seed, length as usize)
+    }
+
+    fn master_secret(conn: ConnectionBorrow<'_>) -> Option<Vec<u8>> {
+        let mut slot = conn.get::<ConnectionResource>().0.borrow_mut();
+        slot.live().ok()?.master_secret()
     }
 
     fn hand_off(conn: ConnectionBorrow<'_>) -> HandOffAnswer {

@@ -8,11 +8,12 @@ use wasmtime::Store;
 use super::Runtime;
 use crate::bindings::exports::wassl::tls::handshake::{ClientHello, Failure, Progress};
 use crate::bindings::exports::wassl::tls::options::TlsOption;
+use crate::bindings::exports::wassl::tls::records as wit_records;
 use crate::bindings::wassl::tls::types::{self as wit, ClientSession, ConnectionInfo, Role};
 use crate::bindings::Engine as World;
 use crate::imports::{HostState, KeylogSink, MemoryLimiter, VerifyPolicy};
 use crate::record_layer::{Handover, RecordError, RecordLayer, Side, Tls12Handover};
-use crate::ssl::Reason;
+use crate::ssl::{PrfSecret, PrfSeed, Reason};
 
 /// A fatal engine error with the alert bytes still to send to the peer.
 #[derive(Debug)]
@@ -582,6 +583,63 @@ impl Instance {
         );
         match r.await {
             Ok(r) => r.map_err(tls_error),
+            Err(e) => Err(self.trapped(e)),
+        }
+    }
+
+    /// `prf/5`: the host's record layer has the session's parameters once
+    /// it has the records, the engine before. `undefined` on TLS 1.3.
+    pub(crate) async fn prf(
+        &mut self,
+        secret: &PrfSecret,
+        label: &[u8],
+        seed: &[PrfSeed],
+        length: usize,
+    ) -> Result<Vec<u8>, Reason> {
+        if let Some(rl) = self.records.as_ref() {
+            return rl.prf(secret, label, seed, length).ok_or(Reason::Undefined);
+        }
+        self.alive()?;
+        let conn = self.conn()?;
+        let secret = match secret {
+            PrfSecret::MasterSecret => wit_records::PrfSecret::MasterSecret,
+            PrfSecret::Bytes(b) => wit_records::PrfSecret::Bytes(b.clone()),
+        };
+        let seed: Vec<_> = seed
+            .iter()
+            .map(|p| match p {
+                PrfSeed::ClientRandom => wit_records::PrfSeed::ClientRandom,
+                PrfSeed::ServerRandom => wit_records::PrfSeed::ServerRandom,
+                PrfSeed::Bytes(b) => wit_records::PrfSeed::Bytes(b.clone()),
+            })
+            .collect();
+        let r = self.world.wassl_tls_records().call_prf(
+            &mut self.store,
+            conn,
+            &secret,
+            label,
+            &seed,
+            length as u32,
+        );
+        match r.await {
+            Ok(r) => r.ok_or(Reason::Undefined),
+            Err(e) => Err(self.trapped(e)),
+        }
+    }
+
+    /// `connection_information`'s `master_secret`: TLS 1.2 only.
+    pub(crate) async fn master_secret(&mut self) -> Result<Option<Vec<u8>>, Reason> {
+        if let Some(rl) = self.records.as_ref() {
+            return Ok(rl.master_secret().map(<[u8]>::to_vec));
+        }
+        self.alive()?;
+        let conn = self.conn()?;
+        let r = self
+            .world
+            .wassl_tls_records()
+            .call_master_secret(&mut self.store, conn);
+        match r.await {
+            Ok(r) => Ok(r),
             Err(e) => Err(self.trapped(e)),
         }
     }

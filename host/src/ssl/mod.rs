@@ -404,6 +404,11 @@ pub struct ConnectionInformation {
     pub session_id: Option<Vec<u8>>,
     /// `session_data` (TLS 1.2 clients): for `{reuse_session, {Id, Data}}`.
     pub session_data: Option<SessionData>,
+    /// `client_random`: the ClientHello's random.
+    pub client_random: Option<Vec<u8>>,
+    /// `server_random`: the ServerHello's random, TLS 1.2 only (rustls
+    /// keeps TLS 1.3's to itself; no TLS 1.3 key depends on it).
+    pub server_random: Option<Vec<u8>>,
 }
 
 impl ConnectionInformation {
@@ -421,6 +426,8 @@ impl ConnectionInformation {
             keylog: Vec::new(),
             session_id: None,
             session_data: None,
+            client_random: i.client_random,
+            server_random: i.server_random,
         }
     }
 }
@@ -852,11 +859,11 @@ pub enum InfoItem {
     SessionResumption,
     /// `keylog` (with `keep_secrets`).
     Keylog,
-    /// `client_random` (with `keep_secrets`, as OTP: read from the key log).
+    /// `client_random`.
     ClientRandom,
-    /// `master_secret` (TLS 1.2, with `keep_secrets`).
+    /// `master_secret` (TLS 1.2; TLS 1.3 has none).
     MasterSecret,
-    /// `server_random`: rustls does not expose it, so it is never returned.
+    /// `server_random` (TLS 1.2: rustls keeps TLS 1.3's to itself).
     ServerRandom,
     /// `session_id` (TLS 1.2 clients).
     SessionId,
@@ -885,34 +892,28 @@ pub enum InfoValue {
     ClientRandom(Vec<u8>),
     /// `{master_secret, Bytes}`.
     MasterSecret(Vec<u8>),
+    /// `{server_random, Bytes}`.
+    ServerRandom(Vec<u8>),
     /// `{session_id, Id}`.
     SessionId(Vec<u8>),
     /// `{session_data, Data}`.
     SessionData(SessionData),
 }
 
-fn unhex(h: &str) -> Option<Vec<u8>> {
-    (0..h.len())
-        .step_by(2)
-        .map(|i| h.get(i..i + 2).and_then(|b| u8::from_str_radix(b, 16).ok()))
-        .collect()
-}
-
 /// `ssl:connection_information/2`: the items asked for, in that order;
-/// an item with no value (no ALPN, no secrets kept, `server_random`) is
-/// left out, as OTP leaves it out.
+/// an item with no value (no ALPN, no secrets kept, TLS 1.3's
+/// `server_random` and `master_secret`) is left out, as OTP leaves it out.
+/// As in OTP, `client_random`, `server_random` and `master_secret` need no
+/// `keep_secrets`.
 pub async fn connection_information_items(
     socket: &SslSocket,
     items: &[InfoItem],
 ) -> Result<Vec<InfoValue>, Reason> {
     let i = connection_information(socket).await?;
-    // Key log lines are `LABEL CLIENT_RANDOM SECRET` in hex.
-    let field = |label: Option<&str>, n: usize| {
-        i.keylog
-            .iter()
-            .find(|l| label.is_none_or(|lb| l.starts_with(&format!("{lb} "))))
-            .and_then(|l| l.split(' ').nth(n))
-            .and_then(unhex)
+    let master = if items.contains(&InfoItem::MasterSecret) {
+        socket.call(|reply| Request::MasterSecret { reply }).await?
+    } else {
+        None
     };
     let mut out = Vec::new();
     for item in items {
@@ -929,9 +930,9 @@ pub async fn connection_information_items(
                 .map(InfoValue::NegotiatedProtocol),
             InfoItem::SessionResumption => Some(InfoValue::SessionResumption(i.session_resumption)),
             InfoItem::Keylog => (!i.keylog.is_empty()).then(|| InfoValue::Keylog(i.keylog.clone())),
-            InfoItem::ClientRandom => field(None, 1).map(InfoValue::ClientRandom),
-            InfoItem::MasterSecret => field(Some("CLIENT_RANDOM"), 2).map(InfoValue::MasterSecret),
-            InfoItem::ServerRandom => None,
+            InfoItem::ClientRandom => i.client_random.clone().map(InfoValue::ClientRandom),
+            InfoItem::MasterSecret => master.clone().map(InfoValue::MasterSecret),
+            InfoItem::ServerRandom => i.server_random.clone().map(InfoValue::ServerRandom),
             InfoItem::SessionId => i.session_id.clone().map(InfoValue::SessionId),
             InfoItem::SessionData => i.session_data.clone().map(InfoValue::SessionData),
         };
@@ -1198,6 +1199,57 @@ pub async fn export_key_materials(
         .map(|((l, c), n)| (l.to_vec(), c.map(<[u8]>::to_vec), *n))
         .collect();
     socket.call(|reply| Request::Export { items, reply }).await
+}
+
+/// `ssl:prf/5`'s `Secret`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PrfSecret {
+    /// `master_secret`: the session's.
+    MasterSecret,
+    /// A binary of the caller's.
+    Bytes(Vec<u8>),
+}
+
+/// One element of `ssl:prf/5`'s `Seed` list; the seed is their
+/// concatenation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PrfSeed {
+    /// `client_random`.
+    ClientRandom,
+    /// `server_random`.
+    ServerRandom,
+    /// A binary of the caller's.
+    Bytes(Vec<u8>),
+}
+
+/// `ssl:prf/5`: `wanted_length` bytes of the session's TLS 1.2 PRF
+/// (RFC 5246, 5, with the suite's hash) over `secret`, `label` and the
+/// seed. `prf(S, MasterSecret, Label, [ClientRandom, ServerRandom], N)` is
+/// the RFC 5705 exporter without context (EAP-TLS keys, for one).
+/// `undefined` on TLS 1.3, which has no such PRF (use
+/// [`export_key_materials`]); `einval` before the handshake or for over
+/// 16 MiB; `closed` once closed.
+pub async fn prf(
+    socket: &SslSocket,
+    secret: PrfSecret,
+    label: &[u8],
+    seed: &[PrfSeed],
+    wanted_length: usize,
+) -> Result<Vec<u8>, Reason> {
+    if wanted_length > 16 << 20 {
+        return Err(Reason::Einval);
+    }
+    let label = label.to_vec();
+    let seed = seed.to_vec();
+    socket
+        .call(|reply| Request::Prf {
+            secret,
+            label,
+            seed,
+            length: wanted_length,
+            reply,
+        })
+        .await
 }
 
 /// `ssl:renegotiate/1`: renegotiation does not exist in wassl (rustls has

@@ -48,6 +48,8 @@ pub enum Reason {
     NotsupOnTransportAcceptSocket,
     /// `system_limit`: no room for another connection's sandbox.
     SystemLimit,
+    /// `undefined`: `prf/5` on a connection without a TLS 1.2 PRF (TLS 1.3).
+    Undefined,
     /// `{engine_trap, Text}`: this connection's sandboxed engine trapped or hit a
     /// limit (memory, time). Only this socket is affected.
     EngineTrap(String),
@@ -113,6 +115,7 @@ impl fmt::Display for Reason {
             Reason::NoPeercert => write!(f, "no_peercert"),
             Reason::Posix(atom) => write!(f, "{atom}"),
             Reason::SystemLimit => write!(f, "system_limit"),
+            Reason::Undefined => write!(f, "undefined"),
             Reason::InvalidPacket(d) => {
                 let b: Vec<String> = d.iter().map(|x| x.to_string()).collect();
                 write!(f, "{{invalid_packet,<<{}>>}}", b.join(","))
@@ -163,6 +166,9 @@ pub fn format_error(reason: &Reason) -> String {
             .into(),
         Reason::SystemLimit => "System limit: no room for another TLS connection sandbox \
                                 (see wassl::runtime::Limits::max_connections)"
+            .into(),
+        Reason::Undefined => "Undefined: this connection has no TLS 1.2 PRF (TLS 1.3 derives \
+                               keys with HKDF; use export_key_materials)"
             .into(),
         Reason::EngineTrap(text) => format!(
             "The TLS engine of this connection stopped (sandbox trap or limit): {text}"

@@ -105,6 +105,16 @@ pub(crate) enum Request {
         items: Vec<(Vec<u8>, Option<Vec<u8>>, usize)>,
         reply: Reply<Vec<Vec<u8>>>,
     },
+    Prf {
+        secret: super::PrfSecret,
+        label: Vec<u8>,
+        seed: Vec<super::PrfSeed>,
+        length: usize,
+        reply: Reply<Vec<u8>>,
+    },
+    MasterSecret {
+        reply: Reply<Option<Vec<u8>>>,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -707,6 +717,28 @@ impl Conn {
                 reply,
             } => {
                 let _ = reply.send(self.update_keys(request_peer).await);
+            }
+            Request::Prf {
+                secret,
+                label,
+                seed,
+                length,
+                reply,
+            } => {
+                let r = match self.inst.as_mut() {
+                    Some(inst) if self.state == State::Connected => {
+                        inst.prf(&secret, &label, &seed, length).await
+                    }
+                    _ => Err(Reason::Einval),
+                };
+                let _ = reply.send(r);
+            }
+            Request::MasterSecret { reply } => {
+                let r = match self.inst.as_mut() {
+                    Some(inst) if self.state == State::Connected => inst.master_secret().await,
+                    _ => Err(Reason::Einval),
+                };
+                let _ = reply.send(r);
             }
             Request::Export { items, reply } => {
                 let r = match self.inst.as_mut() {
