@@ -25,6 +25,8 @@ const MAX_FRAGMENT: usize = 16384;
 const MAX_CIPHERTEXT: usize = MAX_FRAGMENT + 256;
 /// Largest ciphertext of one TLS 1.2 record (RFC 5246, 6.2.3).
 const MAX_CIPHERTEXT_TLS12: usize = MAX_FRAGMENT + 2048;
+/// The largest handshake message taken, as rustls.
+const MAX_HANDSHAKE: usize = 0xffff;
 
 const CHANGE_CIPHER_SPEC: u8 = 20;
 const ALERT: u8 = 21;
@@ -290,6 +292,9 @@ pub(crate) struct RecordLayer {
     /// Records one sending key may protect.
     limit: u64,
     inbuf: Vec<u8>,
+    /// The start of a handshake message whose rest is in records to come:
+    /// a peer may split one (RFC 5246, 6.2.1; RFC 8446, 5.1).
+    handshake: Vec<u8>,
     peer_closed: bool,
     failed: bool,
 }
@@ -338,6 +343,7 @@ impl RecordLayer {
                 key_updates_left: KEY_UPDATES,
             },
             inbuf: h.pending,
+            handshake: Vec::new(),
             peer_closed: false,
             failed: false,
         })
@@ -394,6 +400,7 @@ impl RecordLayer {
                 warnings_left: 4,
             }),
             inbuf: h.pending,
+            handshake: Vec::new(),
             peer_closed: false,
             failed: false,
         })
@@ -585,6 +592,12 @@ impl RecordLayer {
             if content.len() > MAX_FRAGMENT {
                 return Err(self.fail(alert::RECORD_OVERFLOW, "a plaintext over 2^14 bytes"));
             }
+            if inner != HANDSHAKE && !self.handshake.is_empty() {
+                return Err(self.fail(
+                    alert::UNEXPECTED_MESSAGE,
+                    "a record inside a handshake message split across records",
+                ));
+            }
             match inner {
                 APPLICATION_DATA => {
                     if let Protocol::Tls13 {
@@ -601,8 +614,9 @@ impl RecordLayer {
                     self.on_alert(&alert, o)?
                 }
                 HANDSHAKE => {
-                    let msgs = self.inbuf[content].to_vec();
-                    self.on_handshake(&msgs, o)?
+                    let mut msgs = std::mem::take(&mut self.handshake);
+                    msgs.extend_from_slice(&self.inbuf[content]);
+                    self.on_handshake(msgs, o)?
                 }
                 _ => return Err(self.fail(alert::UNEXPECTED_MESSAGE, "an unexpected content type")),
             }
@@ -707,20 +721,25 @@ impl RecordLayer {
         }
     }
 
-    fn on_handshake(&mut self, mut msgs: &[u8], o: &mut Opened) -> Result<(), RecordError> {
-        // Messages after the handshake are small and never span records here.
+    /// The handshake messages in `buf` (what an earlier record began, then
+    /// this record's); an incomplete last one waits for the next record.
+    fn on_handshake(&mut self, buf: Vec<u8>, o: &mut Opened) -> Result<(), RecordError> {
+        let mut msgs = &buf[..];
         while !msgs.is_empty() {
             if msgs.len() < 4 {
-                return Err(self.fail(alert::DECODE_ERROR, "a truncated handshake message"));
+                self.handshake = msgs.to_vec();
+                return Ok(());
             }
             let len = usize::from(msgs[1]) << 16 | usize::from(msgs[2]) << 8 | usize::from(msgs[3]);
+            if len > MAX_HANDSHAKE {
+                return Err(self.fail(alert::DECODE_ERROR, "a handshake message over 64 KiB"));
+            }
             if msgs.len() < 4 + len {
-                return Err(self.fail(
-                    alert::DECODE_ERROR,
-                    "a handshake message split across records",
-                ));
+                self.handshake = msgs.to_vec();
+                return Ok(());
             }
             let body = &msgs[4..4 + len];
+            let rest = msgs.len() - 4 - len;
             match (&mut self.protocol, msgs[0]) {
                 (Protocol::Tls12(t), typ) if typ == t.renegotiation => {
                     if t.renegotiations_left == 0 {
@@ -761,6 +780,13 @@ impl RecordLayer {
                         [1] => true,
                         _ => return Err(self.fail(alert::DECODE_ERROR, "a malformed KeyUpdate")),
                     };
+                    // RFC 8446, 5.1: no handshake message spans a key change.
+                    if rest > 0 {
+                        return Err(self.fail(
+                            alert::UNEXPECTED_MESSAGE,
+                            "data after a KeyUpdate in its record",
+                        ));
+                    }
                     self.rx.update(&suite);
                     if request {
                         self.key_update(false, &mut o.output);
@@ -1219,7 +1245,46 @@ mod tests {
         let srv = layer(suite, server);
         #[allow(deprecated)]
         let x = client.dangerous_extract_secrets().unwrap();
+        if suite.version() == &rustls::version::TLS13 {
+            let secret = |l: &str| kept.iter().find(|(k, _, _)| k == l).unwrap().2.clone();
+            let cli = RecordLayer::new(Handover {
+                suite: u16::from(suite.suite()),
+                tx_seq: x.tx.0,
+                tx_secret: secret("CLIENT_TRAFFIC_SECRET_0"),
+                rx_seq: x.rx.0,
+                rx_secret: secret("SERVER_TRAFFIC_SECRET_0"),
+                exporter_secret: secret("EXPORTER_SECRET"),
+                pending: Vec::new(),
+            });
+            return (srv, cli.unwrap());
+        }
         (srv, tls12_layer(Side::Client, suite, x, &kept, random))
+    }
+
+    /// TLS 1.3: a NewSessionTicket split across records is taken whole; a
+    /// KeyUpdate must end its record (RFC 8446, 5.1: no handshake message
+    /// spans a key change), as rustls requires.
+    #[test]
+    fn tls13_handshake_messages_across_records_and_key_changes() {
+        let suite = &rustls::crypto::ring::cipher_suite::TLS13_AES_128_GCM_SHA256;
+        let (mut srv, mut cli) = two_layers(suite);
+        let mut ticket = vec![NEW_SESSION_TICKET, 0, 0, 40];
+        ticket.extend([1u8; 40]);
+        let mut wire = Vec::new();
+        cli.seal_record(HANDSHAKE, &ticket[..3], &mut wire);
+        cli.seal_record(HANDSHAKE, &ticket[3..], &mut wire);
+        cli.seal_record(APPLICATION_DATA, b"after", &mut wire);
+        assert_eq!(srv.open(&wire).unwrap().plaintext, b"after");
+        // A KeyUpdate then a ticket in one record.
+        let mut wire = Vec::new();
+        cli.seal_record(
+            HANDSHAKE,
+            &[&[KEY_UPDATE, 0, 0, 1, 0][..], &ticket].concat(),
+            &mut wire,
+        );
+        let e = srv.open(&wire).unwrap_err();
+        assert_eq!(e.code, alert::UNEXPECTED_MESSAGE);
+        assert!(e.detail.unwrap().contains("after a KeyUpdate"));
     }
 
     fn tls12_suites() -> impl Iterator<Item = &'static rustls::SupportedCipherSuite> {
@@ -1311,6 +1376,49 @@ mod tests {
             let e = srv.open(&other).unwrap_err();
             assert_eq!((e.code, e.local), (alert::UNEXPECTED_MESSAGE, true));
         }
+    }
+
+    /// A peer may split a handshake message across records: a browser's
+    /// large renegotiation ClientHello is refused with the same warning,
+    /// however it is cut (even inside its 4-byte header). Nothing else
+    /// may come between the pieces.
+    #[test]
+    fn tls12_a_renegotiation_request_split_across_records_is_refused_alike() {
+        let suite = tls12_suites().next().unwrap();
+        let mut hello = vec![CLIENT_HELLO, 0, 0x50, 0];
+        hello.extend(vec![7u8; 0x5000]);
+        for cuts in [
+            &[2usize, 10_000][..],
+            &[4, 8_000],
+            &[16_000],
+            &[1, 3, 9_000, 0x5003],
+        ] {
+            let (mut srv, mut cli) = two_layers(suite);
+            let mut wire = Vec::new();
+            let mut from = 0;
+            for &to in cuts.iter().chain([&hello.len()]) {
+                cli.seal_record(HANDSHAKE, &hello[from..to], &mut wire);
+                from = to;
+            }
+            cli.seal_record(APPLICATION_DATA, b"after", &mut wire);
+            let o = srv.open(&wire).unwrap();
+            assert_eq!(o.plaintext, b"after", "cut at {cuts:?}");
+            let back = cli.open(&o.output).unwrap();
+            assert!(back.output.is_empty() && !back.peer_closed, "a warning");
+        }
+        // Application data between the pieces is unexpected.
+        let (mut srv, mut cli) = two_layers(suite);
+        let mut wire = Vec::new();
+        cli.seal_record(HANDSHAKE, &hello[..100], &mut wire);
+        cli.seal_record(APPLICATION_DATA, b"between", &mut wire);
+        let e = srv.open(&wire).unwrap_err();
+        assert_eq!(e.code, alert::UNEXPECTED_MESSAGE);
+        // A message over rustls's 64 KiB is refused from its header.
+        let (mut srv, mut cli) = two_layers(suite);
+        let mut wire = Vec::new();
+        cli.seal_record(HANDSHAKE, &[CLIENT_HELLO, 1, 0, 0, 1, 2], &mut wire);
+        let e = srv.open(&wire).unwrap_err();
+        assert_eq!(e.code, alert::DECODE_ERROR);
     }
 
     #[test]
