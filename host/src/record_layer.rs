@@ -866,6 +866,15 @@ impl RecordLayer {
         Some(out)
     }
 
+    /// Wipe TLS 1.3's exporter secret (`export_key_materials/5` with
+    /// `ConsumeSecret`); the host refuses exporters from then on.
+    pub(crate) fn consume_exporter(&mut self) {
+        if let Protocol::Tls13 { exporter, .. } = &mut self.protocol {
+            exporter.iter_mut().for_each(|b| *b = 0);
+            exporter.clear();
+        }
+    }
+
     /// TLS 1.2's master secret (`connection_information/2`).
     pub(crate) fn master_secret(&self) -> Option<&[u8]> {
         match &self.protocol {

@@ -110,12 +110,15 @@ async fn update_keys_on_tls12_and_renegotiate_are_notsup() {
     .await;
 }
 
-/// `prf/5` needs TLS 1.2's PRF: on TLS 1.3 it is `undefined` (OTP 25's
-/// call never returns there), on a closed socket `closed`; a length over
-/// 16 MiB is `einval`. Its values are checked against Erlang's in
-/// interop_erlang.rs.
+/// `prf/5` and `export_key_materials` on TLS 1.3, as modern OTP has them:
+/// the exporter form of `prf/5` is the RFC 8446 exporter and, like
+/// `export_key_materials/4`, uses the exporter secret up (`/5` with
+/// `false` keeps it); a secret and seed of the caller's go through the
+/// TLS 1.2 PRF with the suite's hash; other uses of the session's secret
+/// are `undefined`. The values themselves are checked against OpenSSL
+/// (below) and Erlang (interop_erlang.rs).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn prf_on_tls13_is_undefined() {
+async fn prf_and_exporters_on_tls13_follow_modern_otp() {
     if skip_interop() {
         return;
     }
@@ -123,20 +126,52 @@ async fn prf_on_tls13_is_undefined() {
     let port = free_port();
     let _server = openssl_server(&pki, port, &["-rev", "-tls1_3"]);
     process::run(async {
+        use ssl::{PrfSecret, PrfSeed};
         let s = ssl::connect("localhost", port, client_opts(&pki), 10_000)
             .await
             .unwrap();
-        let randoms = [ssl::PrfSeed::ClientRandom, ssl::PrfSeed::ServerRandom];
-        let e = ssl::prf(&s, ssl::PrfSecret::MasterSecret, b"l", &randoms, 16)
+        let label: &[u8] = b"EXPERIMENTAL wassl";
+        let kept = ssl::export_key_materials_with(&s, &[label], &[None], &[32], false)
+            .await
+            .unwrap();
+        let randoms = [PrfSeed::ClientRandom, PrfSeed::ServerRandom];
+        let prf = ssl::prf(&s, PrfSecret::MasterSecret, label, &randoms, 32).await;
+        assert_eq!(prf.unwrap(), kept[0], "the exporter form is the exporter");
+        // That call used the secret up.
+        let again = ssl::export_key_materials(&s, &[label], &[None], &[32]).await;
+        assert_eq!(again, Err(Reason::ExporterMasterSecretAlreadyConsumed));
+        let e = again.unwrap_err();
+        assert_eq!(e.to_string(), "exporter_master_secret_already_consumed");
+        assert!(ssl::format_error(&e).contains("ConsumeSecret"));
+        let mismatched = ssl::export_key_materials(&s, &[label], &[], &[32]).await;
+        assert_eq!(mismatched, Err(Reason::BadInput));
+        // The caller's secret and seed: the PRF of RFC 5246 with SHA-384
+        // (this suite's hash). The bytes are what Erlang/OTP 25's
+        // ssl:prf(S, <<"secret">>, <<"label">>, [<<"seed">>], 16) gives
+        // on a TLS 1.2 SHA-384 suite.
+        let info = ssl::connection_information(&s).await.unwrap();
+        assert_eq!(info.selected_cipher_suite.prf, "sha384");
+        let own = PrfSecret::Bytes(b"secret".to_vec());
+        let seed = [PrfSeed::Bytes(b"seed".to_vec())];
+        let out = ssl::prf(&s, own, b"label", &seed, 16).await.unwrap();
+        let erlang = [
+            230, 166, 241, 153, 169, 241, 111, 154, 86, 101, 112, 205, 13, 141, 167, 30,
+        ];
+        assert_eq!(out, erlang);
+        // TLS 1.3 has no TLS 1.2 PRF over its secrets.
+        let swapped = [PrfSeed::ServerRandom, PrfSeed::ClientRandom];
+        let e = ssl::prf(&s, PrfSecret::MasterSecret, b"l", &swapped, 16)
             .await
             .unwrap_err();
-        assert_eq!(e, Reason::Undefined);
-        assert_eq!(e.to_string(), "undefined");
+        assert_eq!(
+            (e.to_string(), e.clone()),
+            ("undefined".into(), Reason::Undefined)
+        );
         assert!(ssl::format_error(&e).contains("export_key_materials"));
-        let big = ssl::prf(&s, ssl::PrfSecret::MasterSecret, b"l", &randoms, 17 << 20).await;
+        let big = ssl::prf(&s, PrfSecret::MasterSecret, b"l", &swapped, 17 << 20).await;
         assert_eq!(big, Err(Reason::Einval));
         ssl::close(&s).await.unwrap();
-        let closed = ssl::prf(&s, ssl::PrfSecret::MasterSecret, b"l", &randoms, 16).await;
+        let closed = ssl::prf(&s, PrfSecret::MasterSecret, b"l", &swapped, 16).await;
         assert_eq!(closed, Err(Reason::Closed));
     })
     .await;

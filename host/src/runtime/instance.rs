@@ -15,6 +15,9 @@ use crate::imports::{HostState, KeylogSink, MemoryLimiter, VerifyPolicy};
 use crate::record_layer::{Handover, RecordError, RecordLayer, Side, Tls12Handover};
 use crate::ssl::{PrfSecret, PrfSeed, Reason};
 
+/// One exporter asked for: label, context (`None`: no context), length.
+pub(crate) type ExportItem = (Vec<u8>, Option<Vec<u8>>, usize);
+
 /// A fatal engine error with the alert bytes still to send to the peer.
 #[derive(Debug)]
 pub(crate) struct EngineFailure {
@@ -73,6 +76,8 @@ pub(crate) struct Instance {
     records: Option<RecordLayer>,
     /// Set once the sandbox is gone: what it knew, kept on the host.
     released: Option<Released>,
+    /// TLS 1.3's exporter secret was consumed (`export_key_materials/5`).
+    exporter_consumed: bool,
 }
 
 impl Instance {
@@ -112,6 +117,7 @@ impl Instance {
             offload: true,
             records: None,
             released: None,
+            exporter_consumed: false,
         })
     }
 
@@ -558,8 +564,32 @@ impl Instance {
         }
     }
 
+    /// `export_key_materials/5`: one output per (label, context, length).
+    /// With `consume`, a TLS 1.3 connection's exporter secret is used up:
+    /// the host's layer wipes it, and later calls are refused as in OTP.
+    pub(crate) async fn export_items(
+        &mut self,
+        items: &[ExportItem],
+        consume: bool,
+    ) -> Result<Vec<Vec<u8>>, Reason> {
+        if self.exporter_consumed {
+            return Err(Reason::ExporterMasterSecretAlreadyConsumed);
+        }
+        let mut out = Vec::with_capacity(items.len());
+        for (label, context, len) in items {
+            out.push(self.export(label, context.as_deref(), *len as u32).await?);
+        }
+        if consume && self.info().await?.protocol == wit::ProtocolVersion::Tlsv13 {
+            self.exporter_consumed = true;
+            if let Some(rl) = self.records.as_mut() {
+                rl.consume_exporter();
+            }
+        }
+        Ok(out)
+    }
+
     /// An exporter.
-    pub(crate) async fn export(
+    async fn export(
         &mut self,
         label: &[u8],
         context: Option<&[u8]>,

@@ -15,7 +15,7 @@ use crate::bindings;
 use crate::imports::HostState;
 
 pub use cache::cache_dir;
-pub(crate) use instance::{EngineFailure, Instance};
+pub(crate) use instance::{EngineFailure, ExportItem, Instance};
 
 /// The guest component, built by `build.rs` from `guest/`.
 pub(crate) const GUEST_WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/wassl_guest.wasm"));

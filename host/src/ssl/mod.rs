@@ -1182,15 +1182,31 @@ pub async fn update_keys(socket: &SslSocket, how: KeyUpdate) -> Result<(), Reaso
 }
 
 /// `ssl:export_key_materials/4`: RFC 5705 / RFC 8446 exporters, one output
-/// per label, with its context (`None`: no context) and length.
+/// per label, with its context (`None`: `no_context`) and length (1 byte
+/// to 16 MiB). As in OTP 27+, this is `/5` with `ConsumeSecret` true: on
+/// TLS 1.3 the exporter secret is used up, and a later call is
+/// `exporter_master_secret_already_consumed`.
 pub async fn export_key_materials(
     socket: &SslSocket,
     labels: &[&[u8]],
     contexts: &[Option<&[u8]>],
     lengths: &[usize],
 ) -> Result<Vec<Vec<u8>>, Reason> {
+    export_key_materials_with(socket, labels, contexts, lengths, true).await
+}
+
+/// `ssl:export_key_materials/5`: `consume_secret` false keeps TLS 1.3's
+/// exporter secret for later calls (TLS 1.2 has nothing to consume).
+/// Lists of different lengths are `bad_input`.
+pub async fn export_key_materials_with(
+    socket: &SslSocket,
+    labels: &[&[u8]],
+    contexts: &[Option<&[u8]>],
+    lengths: &[usize],
+    consume_secret: bool,
+) -> Result<Vec<Vec<u8>>, Reason> {
     if labels.len() != contexts.len() || labels.len() != lengths.len() {
-        return Err(Reason::Einval);
+        return Err(Reason::BadInput);
     }
     let items = labels
         .iter()
@@ -1198,7 +1214,13 @@ pub async fn export_key_materials(
         .zip(lengths)
         .map(|((l, c), n)| (l.to_vec(), c.map(<[u8]>::to_vec), *n))
         .collect();
-    socket.call(|reply| Request::Export { items, reply }).await
+    socket
+        .call(|reply| Request::Export {
+            items,
+            consume: consume_secret,
+            reply,
+        })
+        .await
 }
 
 /// `ssl:prf/5`'s `Secret`.
@@ -1222,13 +1244,17 @@ pub enum PrfSeed {
     Bytes(Vec<u8>),
 }
 
-/// `ssl:prf/5`: `wanted_length` bytes of the session's TLS 1.2 PRF
-/// (RFC 5246, 5, with the suite's hash) over `secret`, `label` and the
-/// seed. `prf(S, MasterSecret, Label, [ClientRandom, ServerRandom], N)` is
-/// the RFC 5705 exporter without context (EAP-TLS keys, for one).
-/// `undefined` on TLS 1.3, which has no such PRF (use
-/// [`export_key_materials`]); `einval` before the handshake or for over
-/// 16 MiB; `closed` once closed.
+/// `ssl:prf/5`, as modern OTP has it:
+/// - `(MasterSecret, [ClientRandom, ServerRandom])` and
+///   `(MasterSecret, [ClientRandom, ServerRandom, Bytes(Context)])` are
+///   [`export_key_materials`] (RFC 5705 on TLS 1.2, RFC 8446 on TLS 1.3),
+///   consuming TLS 1.3's exporter secret as it does;
+/// - a secret and seed all of the caller's bytes go through the TLS 1.2
+///   PRF (RFC 5246, 5) with the suite's hash, on either version;
+/// - any other mix of `MasterSecret` and the randoms is the TLS 1.2
+///   session's PRF as OTP 25 computed it, and `undefined` on TLS 1.3.
+///
+/// `einval` before the handshake or for over 16 MiB; `closed` once closed.
 pub async fn prf(
     socket: &SslSocket,
     secret: PrfSecret,
@@ -1236,8 +1262,42 @@ pub async fn prf(
     seed: &[PrfSeed],
     wanted_length: usize,
 ) -> Result<Vec<u8>, Reason> {
+    use PrfSeed::{Bytes, ClientRandom, ServerRandom};
     if wanted_length > 16 << 20 {
         return Err(Reason::Einval);
+    }
+    let context = match (&secret, seed) {
+        (PrfSecret::MasterSecret, [ClientRandom, ServerRandom]) => Some(None),
+        (PrfSecret::MasterSecret, [ClientRandom, ServerRandom, Bytes(c)]) => Some(Some(&c[..])),
+        _ => None,
+    };
+    if let Some(context) = context {
+        let mut out = export_key_materials(socket, &[label], &[context], &[wanted_length]).await?;
+        return Ok(out.remove(0));
+    }
+    if let PrfSecret::Bytes(secret) = &secret {
+        let bytes: Option<Vec<&[u8]>> = seed
+            .iter()
+            .map(|p| match p {
+                Bytes(b) => Some(&b[..]),
+                _ => None,
+            })
+            .collect();
+        if let Some(bytes) = bytes {
+            // No secret of the session: the host computes it.
+            let sha = match connection_information(socket)
+                .await?
+                .selected_cipher_suite
+                .prf
+                .as_str()
+            {
+                "sha384" => crate::record_layer::Sha::Sha384,
+                _ => crate::record_layer::Sha::Sha256,
+            };
+            let mut out = vec![0; wanted_length];
+            crate::record_layer::tls12_prf(sha, secret, label, &bytes.concat(), &mut out);
+            return Ok(out);
+        }
     }
     let label = label.to_vec();
     let seed = seed.to_vec();

@@ -50,6 +50,11 @@ pub enum Reason {
     SystemLimit,
     /// `undefined`: `prf/5` on a connection without a TLS 1.2 PRF (TLS 1.3).
     Undefined,
+    /// `bad_input`: `export_key_materials` lists of different lengths.
+    BadInput,
+    /// `exporter_master_secret_already_consumed`: TLS 1.3's exporter
+    /// secret was used up by an earlier `export_key_materials`.
+    ExporterMasterSecretAlreadyConsumed,
     /// `{engine_trap, Text}`: this connection's sandboxed engine trapped or hit a
     /// limit (memory, time). Only this socket is affected.
     EngineTrap(String),
@@ -116,6 +121,10 @@ impl fmt::Display for Reason {
             Reason::Posix(atom) => write!(f, "{atom}"),
             Reason::SystemLimit => write!(f, "system_limit"),
             Reason::Undefined => write!(f, "undefined"),
+            Reason::BadInput => write!(f, "bad_input"),
+            Reason::ExporterMasterSecretAlreadyConsumed => {
+                write!(f, "exporter_master_secret_already_consumed")
+            }
             Reason::InvalidPacket(d) => {
                 let b: Vec<String> = d.iter().map(|x| x.to_string()).collect();
                 write!(f, "{{invalid_packet,<<{}>>}}", b.join(","))
@@ -167,9 +176,18 @@ pub fn format_error(reason: &Reason) -> String {
         Reason::SystemLimit => "System limit: no room for another TLS connection sandbox \
                                 (see wassl::runtime::Limits::max_connections)"
             .into(),
-        Reason::Undefined => "Undefined: this connection has no TLS 1.2 PRF (TLS 1.3 derives \
-                               keys with HKDF; use export_key_materials)"
+        Reason::Undefined => "Undefined: this connection has no TLS 1.2 PRF with the session's \
+                               master secret and randoms (TLS 1.3 derives keys with HKDF; use \
+                               export_key_materials)"
             .into(),
+        Reason::BadInput => "Bad input: labels, contexts and lengths must be lists of the \
+                             same length"
+            .into(),
+        Reason::ExporterMasterSecretAlreadyConsumed => {
+            "The TLS 1.3 exporter secret of this connection was consumed by an earlier \
+             export_key_materials (use export_key_materials/5 with ConsumeSecret false to keep it)"
+                .into()
+        }
         Reason::EngineTrap(text) => format!(
             "The TLS engine of this connection stopped (sandbox trap or limit): {text}"
         ),

@@ -102,7 +102,8 @@ pub(crate) enum Request {
         reply: Reply<()>,
     },
     Export {
-        items: Vec<(Vec<u8>, Option<Vec<u8>>, usize)>,
+        items: Vec<crate::runtime::ExportItem>,
+        consume: bool,
         reply: Reply<Vec<Vec<u8>>>,
     },
     Prf {
@@ -740,21 +741,14 @@ impl Conn {
                 };
                 let _ = reply.send(r);
             }
-            Request::Export { items, reply } => {
+            Request::Export {
+                items,
+                consume,
+                reply,
+            } => {
                 let r = match self.inst.as_mut() {
                     Some(inst) if self.state == State::Connected => {
-                        let mut out = Vec::new();
-                        let mut err = None;
-                        for (label, context, len) in &items {
-                            match inst.export(label, context.as_deref(), *len as u32).await {
-                                Ok(v) => out.push(v),
-                                Err(e) => {
-                                    err = Some(e);
-                                    break;
-                                }
-                            }
-                        }
-                        err.map_or(Ok(out), Err)
+                        inst.export_items(&items, consume).await
                     }
                     _ => Err(Reason::Einval),
                 };
