@@ -183,17 +183,27 @@ fn engine_client_talks_to_native_server_both_versions() {
     }
 }
 
+/// An engine client after its handshake with a native server in `v`.
+fn connected(v: ProtocolVersion) -> (Connection, rustls::ServerConnection) {
+    let c = certs(&["localhost"]);
+    let native = match v {
+        ProtocolVersion::Tlsv1_2 => &rustls::version::TLS12,
+        ProtocolVersion::Tlsv1_3 => &rustls::version::TLS13,
+    };
+    let cfg = client_config(&c, &c.ca, vec![v]);
+    let mut engine = Connection::client(&cfg, "localhost").unwrap();
+    let mut server = native_server(&c, &[native]);
+    let (_, failure) = pump(&mut engine, &mut server, false);
+    assert!(failure.is_none(), "{failure:?}");
+    (engine, server)
+}
+
 /// A TLS 1.2 hand-off gives the sequence numbers and the master secret
 /// and randoms (the keys and RFC 5705 exporters come from them): the
 /// peer's exporter agrees with one made from them.
 #[test]
 fn a_tls12_hand_off_gives_the_keys_and_the_exporters_inputs() {
-    let c = certs(&["localhost"]);
-    let cfg = client_config(&c, &c.ca, vec![ProtocolVersion::Tlsv1_2]);
-    let mut engine = Connection::client(&cfg, "localhost").unwrap();
-    let mut server = native_server(&c, &[&rustls::version::TLS12]);
-    let (_, failure) = pump(&mut engine, &mut server, false);
-    assert!(failure.is_none(), "{failure:?}");
+    let (engine, server) = connected(ProtocolVersion::Tlsv1_2);
     let HandOff::ReadyTls12(snapshot, k) = engine.hand_off() else {
         panic!("a TLS 1.2 connection hands off")
     };
@@ -225,12 +235,7 @@ fn a_tls12_hand_off_gives_the_keys_and_the_exporters_inputs() {
 /// none. `connection_information`'s randoms and master secret agree.
 #[test]
 fn prf_is_the_sessions_tls12_prf() {
-    let c = certs(&["localhost"]);
-    let cfg = client_config(&c, &c.ca, vec![ProtocolVersion::Tlsv1_2]);
-    let mut engine = Connection::client(&cfg, "localhost").unwrap();
-    let mut server = native_server(&c, &[&rustls::version::TLS12]);
-    let (_, failure) = pump(&mut engine, &mut server, false);
-    assert!(failure.is_none(), "{failure:?}");
+    let (engine, server) = connected(ProtocolVersion::Tlsv1_2);
     let randoms = [PrfSeed::ClientRandom, PrfSeed::ServerRandom];
     let ours = engine
         .prf(None, b"EXPERIMENTAL wassl", &randoms, 40)
@@ -283,11 +288,7 @@ fn prf_is_the_sessions_tls12_prf() {
         theirs
     );
 
-    let cfg = client_config(&c, &c.ca, vec![ProtocolVersion::Tlsv1_3]);
-    let mut engine = Connection::client(&cfg, "localhost").unwrap();
-    let mut server = native_server(&c, &[&rustls::version::TLS13]);
-    let (_, failure) = pump(&mut engine, &mut server, false);
-    assert!(failure.is_none(), "{failure:?}");
+    let (engine, _server) = connected(ProtocolVersion::Tlsv1_3);
     assert_eq!(engine.prf(None, b"label", &randoms, 16), None);
     assert_eq!(engine.master_secret(), None);
     let info = engine.info().unwrap();
