@@ -101,8 +101,18 @@ pub enum TlsOption {
     Ciphers(Vec<String>),
     /// The server's suite order wins.
     HonorCipherOrder(bool),
-    /// `supported_groups` by Erlang name.
+    /// `supported_groups` by Erlang name: the groups of TLS 1.3 handshakes.
     SupportedGroups(Vec<String>),
+    /// `eccs` by Erlang name: the groups of TLS 1.2 handshakes.
+    Eccs(Vec<String>),
+    /// `honor_ecc_order` (server): the server's group order wins.
+    HonorEccOrder(bool),
+    /// `middlebox_comp_mode` (TLS 1.3; default true): RFC 8446 D.4.
+    MiddleboxCompMode(bool),
+    /// `certificate_authorities`: name the trusted CAs to the peer (a server
+    /// in its CertificateRequest, by default; a TLS 1.3 client in its
+    /// ClientHello, when asked).
+    CertificateAuthorities(bool),
     /// `signature_algs` by Erlang name.
     SignatureAlgs(Vec<String>),
     /// `session_tickets` (server).
@@ -221,7 +231,13 @@ pub(crate) struct Settings {
     pub(crate) keylog: bool,
     pub(crate) ciphers: Option<Vec<u16>>,
     pub(crate) honor_cipher_order: bool,
+    /// `supported_groups` (TLS 1.3).
     pub(crate) groups: Option<Vec<rustls::NamedGroup>>,
+    /// `eccs` (TLS 1.2).
+    pub(crate) eccs: Option<Vec<rustls::NamedGroup>>,
+    pub(crate) honor_ecc_order: bool,
+    pub(crate) middlebox_comp_mode: bool,
+    pub(crate) certificate_authorities: bool,
     pub(crate) sigalgs: Option<Vec<rustls::SignatureScheme>>,
     pub(crate) tickets: ServerTickets,
     pub(crate) early_data: u32,
@@ -291,7 +307,10 @@ pub(crate) fn settings(role: super::Role, opts: Vec<TlsOption>) -> Result<Settin
     let mut crls = Vec::new();
     let (mut certs_keys, mut sni_hosts, mut sni_fun) = (Vec::new(), Vec::new(), false);
     let (mut keylog, mut ciphers, mut honor_cipher_order) = (false, None, false);
-    let (mut groups, mut sigalgs) = (None, None);
+    let (mut groups, mut eccs, mut sigalgs) = (None, None, None);
+    let (mut honor_ecc_order, mut middlebox_comp_mode) = (false, true);
+    // OTP: servers name their CAs by default, clients only when asked.
+    let mut certificate_authorities = role == super::Role::Server;
     let (mut tickets, mut reuse_sessions, mut ticket_key) = (ServerTickets::Disabled, true, None);
     let mut early_data = 0;
     let (mut client_sessions, mut send_early_data) = (ClientSessions::default(), None);
@@ -372,7 +391,13 @@ pub(crate) fn settings(role: super::Role, opts: Vec<TlsOption>) -> Result<Settin
             TlsOption::Keylog(b) => keylog = b,
             TlsOption::Ciphers(names) => ciphers = Some(super::tls::resolve_ciphers(&names)?),
             TlsOption::HonorCipherOrder(b) => honor_cipher_order = b,
-            TlsOption::SupportedGroups(names) => groups = Some(super::tls::resolve_groups(&names)?),
+            TlsOption::SupportedGroups(names) => {
+                groups = Some(super::tls::resolve_groups("supported_groups", &names)?)
+            }
+            TlsOption::Eccs(names) => eccs = Some(super::tls::resolve_groups("eccs", &names)?),
+            TlsOption::HonorEccOrder(b) => honor_ecc_order = b,
+            TlsOption::MiddleboxCompMode(b) => middlebox_comp_mode = b,
+            TlsOption::CertificateAuthorities(b) => certificate_authorities = b,
             TlsOption::SignatureAlgs(names) => sigalgs = Some(super::tls::resolve_sigalgs(&names)?),
             TlsOption::SessionTickets(t) => tickets = t,
             TlsOption::EarlyData(n) => early_data = n,
@@ -424,6 +449,10 @@ pub(crate) fn settings(role: super::Role, opts: Vec<TlsOption>) -> Result<Settin
         ciphers,
         honor_cipher_order,
         groups,
+        eccs,
+        honor_ecc_order,
+        middlebox_comp_mode,
+        certificate_authorities,
         sigalgs,
         tickets,
         early_data,

@@ -9,7 +9,9 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::WebPkiServerVerifier;
-use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
+use rustls::crypto::{
+    verify_tls12_signature, verify_tls13_signature, CryptoProvider, SupportedKxGroup,
+};
 use rustls::pki_types::{CertificateDer, CertificateRevocationListDer, ServerName, UnixTime};
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::server::WebPkiClientVerifier;
@@ -452,23 +454,99 @@ impl rustls::KeyLog for SecretLog {
     }
 }
 
+/// A key exchange group for one TLS version only: `supported_groups` name
+/// TLS 1.3's groups and `eccs` TLS 1.2's, while rustls has one list.
+#[derive(Debug)]
+struct OnlyFor {
+    group: &'static dyn SupportedKxGroup,
+    tls13: bool,
+}
+
+impl OnlyFor {
+    /// rustls wants `'static` groups: one small leak per configuration,
+    /// which dies with the connection's sandbox.
+    fn leak(group: &'static dyn SupportedKxGroup, tls13: bool) -> &'static dyn SupportedKxGroup {
+        Box::leak(Box::new(OnlyFor { group, tls13 }))
+    }
+}
+
+impl SupportedKxGroup for OnlyFor {
+    fn start(&self) -> Result<Box<dyn rustls::crypto::ActiveKeyExchange>, Error> {
+        self.group.start()
+    }
+
+    fn start_and_complete(
+        &self,
+        peer_pub_key: &[u8],
+    ) -> Result<rustls::crypto::CompletedKeyExchange, Error> {
+        self.group.start_and_complete(peer_pub_key)
+    }
+
+    fn ffdhe_group(&self) -> Option<rustls::ffdhe_groups::FfdheGroup<'static>> {
+        self.group.ffdhe_group()
+    }
+
+    fn name(&self) -> NamedGroup {
+        self.group.name()
+    }
+
+    fn fips(&self) -> bool {
+        self.group.fips()
+    }
+
+    fn usable_for_version(&self, version: rustls::ProtocolVersion) -> bool {
+        (version == rustls::ProtocolVersion::TLSv1_3) == self.tls13
+            && self.group.usable_for_version(version)
+    }
+}
+
 /// The ring provider with only `ciphers` (in that order), if given; key
 /// exchange, signing and verification on the host where it offers them.
-fn provider_for(
-    ciphers: &Option<Vec<u16>>,
-    groups: &Option<Vec<NamedGroup>>,
-    sigalgs: &Option<Vec<SignatureScheme>>,
-) -> Result<Arc<CryptoProvider>, OptionError> {
+fn provider_for(role: Role, s: &Settings) -> Result<Arc<CryptoProvider>, OptionError> {
+    let (ciphers, sigalgs) = (&s.ciphers, &s.sigalgs);
     // Names were resolved by `resolve_*`; only what ring implements stays.
     let mut p = super::crypto::with_host(
         rustls::crypto::ring::default_provider(),
         super::crypto::capabilities(),
     );
-    if let Some(names) = groups {
+    if s.groups.is_some() || s.eccs.is_some() {
+        // `supported_groups` are TLS 1.3's, `eccs` TLS 1.2's (as OTP): a
+        // group in one list only is wrapped to say so to rustls.
         let all = std::mem::take(&mut p.kx_groups);
-        for n in names {
-            if let Some(g) = all.iter().find(|g| g.name() == *n) {
-                p.kx_groups.push(*g);
+        let pick = |names: &Option<Vec<NamedGroup>>| match names {
+            Some(names) => names
+                .iter()
+                .filter_map(|n| all.iter().find(|g| g.name() == *n).copied())
+                .collect(),
+            None => all.clone(),
+        };
+        let (tls13, tls12): (Vec<_>, Vec<_>) = (pick(&s.groups), pick(&s.eccs));
+        let has = |list: &[&'static dyn SupportedKxGroup], g: NamedGroup| {
+            list.iter().any(|x| x.name() == g)
+        };
+        let same = tls13
+            .iter()
+            .map(|g| g.name())
+            .eq(tls12.iter().map(|g| g.name()));
+        if same {
+            p.kx_groups = tls13;
+        } else if role == Role::Server {
+            // Each version's list in its own order (`honor_ecc_order`); a
+            // server never sends its list, so a group may appear twice.
+            p.kx_groups
+                .extend(tls13.iter().map(|g| OnlyFor::leak(*g, true)));
+            p.kx_groups
+                .extend(tls12.iter().map(|g| OnlyFor::leak(*g, false)));
+        } else {
+            // A client's ClientHello names each group once.
+            for g in &tls13 {
+                p.kx_groups.push(match has(&tls12, g.name()) {
+                    true => *g,
+                    false => OnlyFor::leak(*g, true),
+                });
+            }
+            for g in tls12.iter().filter(|g| !has(&tls13, g.name())) {
+                p.kx_groups.push(OnlyFor::leak(*g, false));
             }
         }
     }
@@ -512,7 +590,7 @@ impl Config {
         hook: Arc<dyn VerifyHook>,
     ) -> Result<Config, OptionError> {
         let s = settings(role, opts)?;
-        let provider = provider_for(&s.ciphers, &s.groups, &s.sigalgs)?;
+        let provider = provider_for(role, &s)?;
         let versions = rustls_versions(&s.versions);
         let refusal: Refusal = Arc::default();
         let bad_versions = |e: Error| {
@@ -553,6 +631,11 @@ impl Config {
                 let webpki = trust.server_verifier(None);
                 let verifier: Arc<dyn ServerCertVerifier> = Arc::new(ErlangServerVerifier {
                     webpki,
+                    // certificate_authorities: sent by rustls in a TLS 1.3 ClientHello.
+                    hints: match s.certificate_authorities {
+                        true => trust.roots.subjects(),
+                        false => Vec::new(),
+                    },
                     trust: trust.clone(),
                     hook,
                     provider: provider.clone(),
@@ -581,6 +664,7 @@ impl Config {
                 };
                 cfg.alpn_protocols = s.alpn.clone();
                 cfg.enable_sni = s.sni != Some(ServerNameIndication::Disable);
+                cfg.wassl_middlebox_comp_mode = s.middlebox_comp_mode;
                 cfg.key_log = key_log;
                 // One engine instance per connection: sessions come from the
                 // host and go back to it as bytes.
@@ -678,6 +762,7 @@ impl Config {
                             webpki,
                             trust: trust.clone(),
                             mandatory: s.fail_if_no_peer_cert,
+                            hints: s.certificate_authorities,
                             hook,
                             provider,
                             refusal: refusal.clone(),
@@ -687,6 +772,8 @@ impl Config {
                 let mut cfg = builder.with_cert_resolver(resolver);
                 cfg.alpn_protocols = s.alpn.clone();
                 cfg.ignore_client_order = s.honor_cipher_order;
+                cfg.wassl_honor_ecc_order = s.honor_ecc_order;
+                cfg.wassl_middlebox_comp_mode = s.middlebox_comp_mode;
                 cfg.session_storage = if s.reuse_sessions {
                     Arc::new(HostSessions(hook_for_log.clone()))
                 } else {
@@ -951,6 +1038,8 @@ macro_rules! signature_checks {
 #[derive(Debug)]
 struct ErlangServerVerifier {
     webpki: Option<Arc<WebPkiServerVerifier>>,
+    /// The trusted CAs' names for the ClientHello (`certificate_authorities`).
+    hints: Vec<DistinguishedName>,
     trust: Trust,
     hook: Arc<dyn VerifyHook>,
     provider: Arc<CryptoProvider>,
@@ -993,6 +1082,10 @@ impl ServerCertVerifier for ErlangServerVerifier {
         Ok(ServerCertVerified::assertion())
     }
 
+    fn root_hint_subjects(&self) -> Option<&[DistinguishedName]> {
+        (!self.hints.is_empty()).then_some(&self.hints[..])
+    }
+
     signature_checks!();
 }
 
@@ -1002,6 +1095,8 @@ struct ErlangClientVerifier {
     trust: Trust,
     /// fail_if_no_peer_cert.
     mandatory: bool,
+    /// certificate_authorities: name the trusted CAs in the CertificateRequest.
+    hints: bool,
     hook: Arc<dyn VerifyHook>,
     provider: Arc<CryptoProvider>,
     refusal: Refusal,
@@ -1018,10 +1113,10 @@ impl ClientCertVerifier for ErlangClientVerifier {
     }
 
     fn root_hint_subjects(&self) -> &[DistinguishedName] {
-        self.webpki
-            .as_ref()
-            .map(|v| v.root_hint_subjects())
-            .unwrap_or(&[])
+        match (&self.webpki, self.hints) {
+            (Some(v), true) => v.root_hint_subjects(),
+            _ => &[],
+        }
     }
 
     fn verify_client_cert(
@@ -1937,8 +2032,42 @@ const SIGALGS: &[(&str, SignatureScheme)] = &[
     ("{sha,ecdsa}", SignatureScheme::ECDSA_SHA1_Legacy),
 ];
 
-/// `supported_groups`: the groups ring implements, in the order given.
-pub(crate) fn resolve_groups(names: &[String]) -> Result<Vec<NamedGroup>, OptionError> {
+/// Erlang's other `eccs` curves (`ssl:eccs/0` of old): named curves of RFC
+/// 4492 and RFC 7027 that neither rustls nor ring implements.
+const OTHER_CURVES: &[&str] = &[
+    "sect571r1",
+    "sect571k1",
+    "brainpoolP512r1",
+    "sect409k1",
+    "sect409r1",
+    "brainpoolP384r1",
+    "sect283k1",
+    "sect283r1",
+    "brainpoolP256r1",
+    "secp256k1",
+    "sect239k1",
+    "sect233k1",
+    "sect233r1",
+    "secp224k1",
+    "secp224r1",
+    "sect193r1",
+    "sect193r2",
+    "secp192k1",
+    "secp192r1",
+    "sect163k1",
+    "sect163r1",
+    "sect163r2",
+    "secp160k1",
+    "secp160r1",
+    "secp160r2",
+];
+
+/// `supported_groups` or `eccs` (`option`): the groups ring implements, in
+/// the order given.
+pub(crate) fn resolve_groups(
+    option: &str,
+    names: &[String],
+) -> Result<Vec<NamedGroup>, OptionError> {
     let have: Vec<NamedGroup> = rustls::crypto::ring::default_provider()
         .kx_groups
         .iter()
@@ -1950,12 +2079,15 @@ pub(crate) fn resolve_groups(names: &[String]) -> Result<Vec<NamedGroup>, Option
         match GROUPS.iter().find(|(e, _)| e == n) {
             Some((_, g)) if have.contains(g) => out.push(*g),
             Some(_) => missing.push(format!("{n} (not implemented by rustls with ring)")),
+            None if OTHER_CURVES.contains(&n.as_str()) => {
+                missing.push(format!("{n} (not implemented by rustls with ring)"))
+            }
             None => missing.push(format!("{n} (not a group)")),
         }
     }
     if out.is_empty() {
         return Err(OptionError::new(
-            "supported_groups",
+            option,
             format!("{names:?}"),
             format!("no usable group: {}", missing.join("; ")),
         ));

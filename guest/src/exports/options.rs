@@ -62,6 +62,10 @@ fn option_in(o: wit::TlsOption) -> engine::TlsOption {
         wit::TlsOption::Ciphers(c) => E::Ciphers(c),
         wit::TlsOption::HonorCipherOrder(b) => E::HonorCipherOrder(b),
         wit::TlsOption::SupportedGroups(g) => E::SupportedGroups(g),
+        wit::TlsOption::Eccs(g) => E::Eccs(g),
+        wit::TlsOption::HonorEccOrder(b) => E::HonorEccOrder(b),
+        wit::TlsOption::MiddleboxCompMode(b) => E::MiddleboxCompMode(b),
+        wit::TlsOption::CertificateAuthorities(b) => E::CertificateAuthorities(b),
         wit::TlsOption::SignatureAlgs(s) => E::SignatureAlgs(s),
         wit::TlsOption::SessionTickets(t) => E::SessionTickets(match t {
             wit::ServerTickets::Disabled => engine::ServerTickets::Disabled,

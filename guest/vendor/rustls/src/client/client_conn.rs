@@ -226,6 +226,13 @@ pub struct ClientConfig {
     /// The default is false.
     pub enable_early_data: bool,
 
+    /// wassl patch: TLS 1.3 middlebox compatibility mode (RFC 8446 D.4): a
+    /// random legacy session ID and a ChangeCipherSpec before the second
+    /// flight. `false` sends an empty session ID and no ChangeCipherSpec.
+    ///
+    /// The default is true.
+    pub wassl_middlebox_comp_mode: bool,
+
     /// If set to `true`, requires the server to support the extended
     /// master secret extraction method defined in [RFC 7627].
     ///

@@ -113,6 +113,8 @@ impl ClientHelloInput {
         let session_id = match session_id {
             Some(session_id) => session_id,
             None if cx.common.is_quic() => SessionId::empty(),
+            // wassl patch: no middlebox compatibility mode.
+            None if !config.wassl_middlebox_comp_mode => SessionId::empty(),
             None if !config.supports_version(ProtocolVersion::TLSv1_3, cx.common.protocol) => {
                 SessionId::empty()
             }
@@ -130,7 +132,9 @@ impl ClientHelloInput {
         Ok(Self {
             resuming,
             random: Random::new(config.provider.secure_random)?,
-            sent_tls13_fake_ccs: false,
+            // wassl patch: without middlebox compatibility mode the fake
+            // ChangeCipherSpec counts as sent already, so none is.
+            sent_tls13_fake_ccs: !config.wassl_middlebox_comp_mode,
             hello,
             session_id,
             server_name,

@@ -108,6 +108,8 @@ impl ConfigBuilder<ServerConfig, WantsServerCert> {
             verifier: self.state.verifier,
             cert_resolver,
             ignore_client_order: false,
+            wassl_honor_ecc_order: false,
+            wassl_middlebox_comp_mode: true,
             max_fragment_size: None,
             #[cfg(feature = "std")]
             session_storage: handy::ServerSessionMemoryCache::new(256),

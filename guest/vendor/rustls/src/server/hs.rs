@@ -651,6 +651,24 @@ impl ExpectClientHello {
                     .then_some(*skxg),
                 None => None,
             });
+        // wassl patch: the server's order of the groups both sides support.
+        let maybe_skxg = match self.config.wassl_honor_ecc_order {
+            true => self
+                .config
+                .provider
+                .kx_groups
+                .iter()
+                .find(|ours| {
+                    ours.usable_for_version(selected_version)
+                        && supported_groups
+                        .iter()
+                        .flatten()
+                        .any(|theirs| theirs.name() == ours.name())
+                        && suite.usable_for_kx_algorithm(ours.name().key_exchange_algorithm())
+                })
+                .or(maybe_skxg),
+            false => maybe_skxg,
+        };
 
         if selected_version == ProtocolVersion::TLSv1_3 {
             // This unwrap is structurally guaranteed by the early return for `!ffdhe_possible && !ecdhe_possible`

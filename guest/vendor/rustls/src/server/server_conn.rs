@@ -303,6 +303,18 @@ pub struct ServerConfig {
     /// which is supported by the client.
     pub ignore_client_order: bool,
 
+    /// wassl patch: choose the key exchange group in the server's order
+    /// (the provider's `kx_groups`) rather than the client's.
+    ///
+    /// The default is false.
+    pub wassl_honor_ecc_order: bool,
+
+    /// wassl patch: TLS 1.3 middlebox compatibility mode (RFC 8446 D.4):
+    /// `false` sends no ChangeCipherSpec after the ServerHello.
+    ///
+    /// The default is true.
+    pub wassl_middlebox_comp_mode: bool,
+
     /// The maximum size of plaintext input to be emitted in a single TLS record.
     /// A value of None is equivalent to the [TLS maximum] of 16 kB.
     ///

@@ -242,7 +242,9 @@ mod client_hello {
                     cx.common,
                     selected_kxg.name(),
                 );
-                emit_fake_ccs(cx.common);
+                if self.config.wassl_middlebox_comp_mode {
+                    emit_fake_ccs(cx.common);
+                }
 
                 let skip_early_data = max_early_data_size(self.config.max_early_data_size);
 
@@ -390,7 +392,7 @@ mod client_hello {
                     .map(|x| &x.master_secret.0[..]),
                 &self.config,
             )?;
-            if !self.previous_hello.is_some() {
+            if !self.previous_hello.is_some() && self.config.wassl_middlebox_comp_mode {
                 emit_fake_ccs(cx.common);
             }
 
