@@ -220,7 +220,6 @@ async fn openssl_sends_early_data_to_a_wassl_server() {
         vec![
             SslOption::SessionTickets(ssl::SessionTickets::Stateful),
             SslOption::EarlyData(ssl::EarlyData::Enabled),
-            SslOption::AntiReplay("10k".into()),
         ],
         move |s| {
             let tx = tx.clone();

@@ -387,25 +387,43 @@ async fn sni_hosts_and_sni_fun() {
         "nope.test" => SniAnswer::Unrecognized,
         _ => SniAnswer::Undefined,
     });
-    let port = serve_once(vec![
+    let own = vec![
         SslOption::Certfile(pki.server.certfile.clone()),
         SslOption::Keyfile(pki.server.keyfile.clone()),
-        SslOption::SniHosts(vec![(
-            "alt.test".into(),
-            vec![
-                SslOption::Cert(vec![alt.cert_der.clone()]),
-                SslOption::Key(ssl::KeyType::PrivateKeyInfo, alt.key_der.clone()),
-            ],
-        )]),
-        SslOption::SniFun(sni_fun),
-    ])
-    .await
-    .unwrap();
+    ];
+    let hosts = SslOption::SniHosts(vec![(
+        "alt.test".into(),
+        vec![
+            SslOption::Cert(vec![alt.cert_der.clone()]),
+            SslOption::Key(ssl::KeyType::PrivateKeyInfo, alt.key_der.clone()),
+        ],
+    )]);
+    // Modern OTP takes one or the other.
+    let both = [
+        own.clone(),
+        vec![hosts.clone(), SslOption::SniFun(sni_fun.clone())],
+    ]
+    .concat();
+    let e = serve_once(both).await.unwrap_err();
+    assert_eq!(e.to_string(), "{options,incompatible,[sni_fun,sni_hosts]}");
+
+    let port = serve_once([own.clone(), vec![hosts]].concat())
+        .await
+        .unwrap();
     assert_eq!(
         peer_cert(&pki, port, Some("alt.test")).await.unwrap(),
         alt.cert_der,
         "sni_hosts"
     );
+    assert_eq!(
+        peer_cert(&pki, port, Some("localhost")).await.unwrap(),
+        pki.server.cert_der,
+        "a name sni_hosts does not list: the default"
+    );
+
+    let port = serve_once([own, vec![SslOption::SniFun(sni_fun)]].concat())
+        .await
+        .unwrap();
     assert_eq!(
         peer_cert(&pki, port, Some("fun.test")).await.unwrap(),
         fun.cert_der,

@@ -165,3 +165,23 @@ pub(crate) fn ticket_key() -> Vec<u8> {
     })
     .clone()
 }
+
+/// The key of stateless tickets from `stateless_tickets_seed`: HKDF-SHA256
+/// of the seed, so every server given the same seed (another process, a
+/// restart) opens the tickets the others issued.
+pub(crate) fn ticket_key_from_seed(seed: &[u8]) -> Vec<u8> {
+    use ring::hkdf::{Salt, HKDF_SHA256};
+    struct Len32;
+    impl ring::hkdf::KeyType for Len32 {
+        fn len(&self) -> usize {
+            32
+        }
+    }
+    let prk = Salt::new(HKDF_SHA256, b"wassl stateless_tickets_seed").extract(seed);
+    let mut key = vec![0u8; 32];
+    // Expanding 32 bytes from SHA-256 cannot fail.
+    prk.expand(&[b"ticket key"], Len32)
+        .and_then(|okm| okm.fill(&mut key))
+        .expect("HKDF-SHA256 expands to 32 bytes");
+    key
+}

@@ -27,8 +27,9 @@ use tokio::time::Instant;
 
 pub use client_sessions::{EarlyDataStatus, SessionData, Ticket};
 pub use options::{
-    Active, CrlCheck, EarlyData, HandshakeMode, KeyType, LogLevel, Mode, OptName, Packet,
-    ReuseSessions, ServerNameIndication, SessionTickets, SslOption, Verify, Version,
+    Active, BeastMitigation, CertPolicyOpt, CrlCheck, EarlyData, HandshakeMode, KeyType, LogLevel,
+    Mode, OptName, Packet, Protocol, ReuseSessions, ServerNameIndication, SessionTickets,
+    SslOption, Stapling, Verify, Version,
 };
 pub use packet::{decode_packet_term, HttpName, HttpPacket, HttpUri};
 pub use reason::{format_error, Reason};

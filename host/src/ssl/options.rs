@@ -393,6 +393,102 @@ pub enum SslOption {
     Dh(Vec<u8>),
     /// `{dhfile, Path}`: finite-field DHE suites, refused.
     Dhfile(PathBuf),
+    /// `{eccs, [Curve]}`: the groups of TLS 1.2 handshakes (`x25519`,
+    /// `secp256r1`, `secp384r1`), as `supported_groups` are TLS 1.3's.
+    Eccs(Vec<String>),
+    /// `{honor_ecc_order, boolean()}` (server): the server's group order
+    /// (`eccs`, `supported_groups`) wins over the client's.
+    HonorEccOrder(bool),
+    /// `{middlebox_comp_mode, boolean()}` (TLS 1.3, default `true`): RFC
+    /// 8446 D.4's legacy session ID and ChangeCipherSpec; `false` sends neither.
+    MiddleboxCompMode(bool),
+    /// `{certificate_authorities, boolean()}`: name the trusted CAs to the
+    /// peer. A server does in its CertificateRequest (default `true`); a
+    /// TLS 1.3 client does in its ClientHello (default `false`).
+    CertificateAuthorities(bool),
+    /// `{stateless_tickets_seed, binary()}` (server, with stateless
+    /// tickets): the ticket key comes from this seed instead of the
+    /// process's random key, so servers (and restarts) with the same seed
+    /// accept each other's tickets.
+    StatelessTicketsSeed(Vec<u8>),
+    /// `{cookie, boolean()}` (server, TLS 1.3): `false` is what wassl does;
+    /// `true` (OTP's default) is refused: rustls's HelloRetryRequest carries
+    /// no cookie.
+    Cookie(bool),
+    /// `{client_renegotiation, boolean()}` (server, TLS 1.2): `false` is
+    /// what wassl does; `true` is refused, renegotiation does not exist here.
+    ClientRenegotiation(bool),
+    /// `{fallback, boolean()}` (client, TLS 1.2): `false` is accepted;
+    /// `true` (send TLS_FALLBACK_SCSV, RFC 7507) is refused: rustls cannot.
+    Fallback(bool),
+    /// `{max_fragment_length, 512 | 1024 | 2048 | 4096}` (client): refused,
+    /// rustls does not negotiate RFC 6066's extension.
+    MaxFragmentLength(u32),
+    /// `{stapling, ...}` (client, OTP 27+): `no_staple` is accepted;
+    /// asking for a staple is refused, wassl cannot check OCSP responses.
+    Stapling(Stapling),
+    /// `{beast_mitigation, ...}`: TLS 1.0 only, so always incompatible here.
+    BeastMitigation(BeastMitigation),
+    /// `{padding_check, boolean()}`: TLS 1.0 only, so always incompatible here.
+    PaddingCheck(bool),
+    /// `{user_lookup_fun, {Fun, UserState}}`: PSK and SRP suites, refused.
+    UserLookupFun,
+    /// `{cert_policy_opts, [...]}` (OTP 27+): `[]` is accepted; policy
+    /// processing is refused, webpki does not do it.
+    CertPolicyOpts(Vec<CertPolicyOpt>),
+    /// `{allow_any_ca_purpose, boolean()}` (OTP 27+): `false` (the default)
+    /// is what webpki does; `true` is refused.
+    AllowAnyCaPurpose(bool),
+    /// `{protocol, tls | dtls}`: `tls`; DTLS is refused.
+    Protocol(Protocol),
+    /// `{use_srtp, Map}`: DTLS only, so always incompatible here.
+    UseSrtp,
+    /// `{ssl_imp, new | old}`: removed long ago; accepted and dropped, as OTP does.
+    SslImp,
+}
+
+/// `{beast_mitigation, ...}`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BeastMitigation {
+    /// `disabled`.
+    Disabled,
+    /// `one_n_minus_one`.
+    OneNMinusOne,
+    /// `zero_n`.
+    ZeroN,
+}
+
+/// `{stapling, staple | no_staple | #{ocsp_nonce => boolean()}}`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stapling {
+    /// `staple`: ask for the server's OCSP response and check it.
+    Staple,
+    /// `no_staple`.
+    NoStaple,
+    /// `#{ocsp_nonce => Bool}`: `staple`, with or without a nonce.
+    OcspNonce(bool),
+}
+
+/// `{protocol, tls | dtls}`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Protocol {
+    /// `tls`.
+    Tls,
+    /// `dtls`: refused.
+    Dtls,
+}
+
+/// One of `{cert_policy_opts, [...]}`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CertPolicyOpt {
+    /// `{policy_set, [Oid]}`.
+    PolicySet(Vec<String>),
+    /// `{explicit_policy, boolean()}`.
+    ExplicitPolicy(bool),
+    /// `{inhibit_policy_mapping, boolean()}`.
+    InhibitPolicyMapping(bool),
+    /// `{inhibit_any_policy, boolean()}`.
+    InhibitAnyPolicy(bool),
 }
 
 /// `{session_tickets, ...}`.
@@ -404,10 +500,31 @@ pub enum SessionTickets {
     Stateless,
     /// `stateful` (server): tickets name a session the server keeps.
     Stateful,
+    /// `stateless_with_cert` (server): as `stateless`. OTP's plain value
+    /// leaves the client's certificate out of the ticket; rustls always
+    /// keeps it, so a resumed connection has `peercert` either way.
+    StatelessWithCert,
+    /// `stateful_with_cert` (server): as `stateful` (see `StatelessWithCert`).
+    StatefulWithCert,
     /// `auto` (client).
     Auto,
     /// `manual` (client).
     Manual,
+}
+
+impl SessionTickets {
+    /// The Erlang atom.
+    pub fn atom(self) -> &'static str {
+        match self {
+            SessionTickets::Disabled => "disabled",
+            SessionTickets::Stateless => "stateless",
+            SessionTickets::Stateful => "stateful",
+            SessionTickets::StatelessWithCert => "stateless_with_cert",
+            SessionTickets::StatefulWithCert => "stateful_with_cert",
+            SessionTickets::Auto => "auto",
+            SessionTickets::Manual => "manual",
+        }
+    }
 }
 
 /// `{crl_check, ...}`.
@@ -506,6 +623,176 @@ fn unsupported(option: &str, value: &str, why: &str) -> Reason {
     Reason::options(option, value, why)
 }
 
+/// Versions as OTP lists them in errors, highest first.
+fn versions_term(vs: &[Version]) -> String {
+    let mut vs = vs.to_vec();
+    vs.sort_by_key(|v| std::cmp::Reverse(*v as u8));
+    vs.dedup();
+    let atoms: Vec<&str> = vs.iter().map(|v| v.atom()).collect();
+    format!("[{}]", atoms.join(","))
+}
+
+const TLS13: &[Version] = &[Version::Tlsv1_3];
+const TLS12: &[Version] = &[Version::Tlsv1, Version::Tlsv1_1, Version::Tlsv1_2];
+const TLS10: &[Version] = &[Version::Tlsv1];
+
+impl SslOption {
+    /// The role an option belongs to, where it belongs to one (modern OTP's
+    /// `assert_server_only`/`assert_client_only`).
+    fn only_for(&self) -> Option<Role> {
+        match self {
+            SslOption::AntiReplay(_)
+            | SslOption::StatelessTicketsSeed(_)
+            | SslOption::SniFun(_)
+            | SslOption::SniHosts(_)
+            | SslOption::AlpnPreferredProtocols(_)
+            | SslOption::NextProtocolsAdvertised(_)
+            | SslOption::HonorEccOrder(_)
+            | SslOption::HonorCipherOrder(_)
+            | SslOption::Cookie(_)
+            | SslOption::ClientRenegotiation(_)
+            | SslOption::Dh(_)
+            | SslOption::Dhfile(_)
+            | SslOption::FailIfNoPeerCert(true) => Some(Role::Server),
+            SslOption::UseTicket(_)
+            | SslOption::Stapling(_)
+            | SslOption::ServerNameIndication(_)
+            | SslOption::AlpnAdvertisedProtocols(_)
+            | SslOption::ClientPreferredNextProtocols(_)
+            | SslOption::Fallback(_)
+            | SslOption::CustomizeHostnameCheck(_)
+            | SslOption::MaxFragmentLength(_) => Some(Role::Client),
+            _ => None,
+        }
+    }
+
+    /// The versions an option needs one of (modern OTP's `assert_version_dep`).
+    fn needs_versions(&self, role: Role) -> Option<&'static [Version]> {
+        match self {
+            SslOption::MiddleboxCompMode(_)
+            | SslOption::Cookie(_)
+            | SslOption::KeyUpdateAt(_)
+            | SslOption::SupportedGroups(_) => Some(TLS13),
+            SslOption::SessionTickets(t) if *t != SessionTickets::Disabled => Some(TLS13),
+            SslOption::CertificateAuthorities(_) if role == Role::Client => Some(TLS13),
+            SslOption::ClientRenegotiation(_)
+            | SslOption::NextProtocolsAdvertised(_)
+            | SslOption::ClientPreferredNextProtocols(_)
+            | SslOption::PskIdentity(_)
+            | SslOption::SrpIdentity(..)
+            | SslOption::UserLookupFun
+            | SslOption::SecureRenegotiate(_)
+            | SslOption::ReuseSessions(_)
+            | SslOption::ReuseSession(..)
+            | SslOption::Fallback(_) => Some(TLS12),
+            SslOption::BeastMitigation(_) | SslOption::PaddingCheck(_) => Some(TLS10),
+            _ => None,
+        }
+    }
+}
+
+/// `{options, incompatible, [..]}` with `why` for `format_error`.
+fn incompatible(what: impl Into<String>, why: &str) -> Reason {
+    Reason::options("incompatible", what, why)
+}
+
+/// The checks modern OTP (`ssl_config`, OTP 26 to 28) makes across
+/// options: each option's role, the versions it needs, and the pairs that
+/// exclude each other. OTP 25 ignored the other role's options.
+fn check_combinations(role: Role, opts: &[SslOption]) -> Result<(), Reason> {
+    let versions = opts
+        .iter()
+        .rev()
+        .find_map(|o| match o {
+            SslOption::Versions(v) => Some(v.clone()),
+            _ => None,
+        })
+        .unwrap_or_else(|| vec![Version::Tlsv1_3, Version::Tlsv1_2]);
+    let tickets = opts
+        .iter()
+        .rev()
+        .find_map(|o| match o {
+            SslOption::SessionTickets(t) => Some(*t),
+            _ => None,
+        })
+        .unwrap_or(SessionTickets::Disabled);
+    let tickets_term = format!("{{session_tickets,{}}}", tickets.atom());
+    let verify_peer = opts
+        .iter()
+        .rev()
+        .find_map(|o| match o {
+            SslOption::Verify(v) => Some(*v == Verify::VerifyPeer),
+            _ => None,
+        })
+        .unwrap_or(role == Role::Client);
+    for o in opts {
+        match o.only_for() {
+            Some(Role::Server) if role == Role::Client => return Err(Reason::ServerOnly(o.name())),
+            Some(Role::Client) if role == Role::Server => return Err(Reason::ClientOnly(o.name())),
+            _ => {}
+        }
+        if let Some(needs) = o.needs_versions(role) {
+            if !versions.iter().any(|v| needs.contains(v)) {
+                let only: Vec<&str> = needs.iter().map(|v| v.atom()).collect();
+                return Err(incompatible(
+                    format!("{},{{versions,{}}}", o.name(), versions_term(&versions)),
+                    &format!("{} applies to {} only", o.name(), only.join(", ")),
+                ));
+            }
+        }
+        match o {
+            SslOption::UseTicket(_) if tickets != SessionTickets::Manual => {
+                return Err(incompatible(
+                    format!("{{use_ticket,[...]}},{tickets_term}"),
+                    "use_ticket offers tickets the owner received with {session_tickets, manual}",
+                ));
+            }
+            SslOption::AntiReplay(a)
+                if !matches!(
+                    tickets,
+                    SessionTickets::Stateless | SessionTickets::StatelessWithCert
+                ) =>
+            {
+                return Err(incompatible(
+                    format!("{{anti_replay,{a}}},{tickets_term}"),
+                    "anti_replay tunes the replay filter of stateless tickets",
+                ));
+            }
+            SslOption::StatelessTicketsSeed(_)
+                if !matches!(
+                    tickets,
+                    SessionTickets::Stateless | SessionTickets::StatelessWithCert
+                ) =>
+            {
+                return Err(incompatible(
+                    format!("stateless_tickets_seed,{tickets_term}"),
+                    "stateless_tickets_seed is the key of stateless tickets",
+                ));
+            }
+            SslOption::FailIfNoPeerCert(true) if !verify_peer => {
+                return Err(incompatible(
+                    "{verify,verify_none},{fail_if_no_peer_cert,true}",
+                    "fail_if_no_peer_cert needs {verify, verify_peer}: a server with verify_none \
+                     does not ask for a certificate",
+                ));
+            }
+            _ => {}
+        }
+    }
+    let sni_fun = opts.iter().any(|o| matches!(o, SslOption::SniFun(_)));
+    if sni_fun
+        && opts
+            .iter()
+            .any(|o| matches!(o, SslOption::SniHosts(h) if !h.is_empty()))
+    {
+        return Err(incompatible(
+            "sni_fun,sni_hosts",
+            "sni_fun decides for every server name: give sni_hosts or sni_fun, not both",
+        ));
+    }
+    Ok(())
+}
+
 impl SslOption {
     /// Reject options wassl recognises but will not honour, with the reason.
     pub(crate) fn check_supported(&self) -> Result<(), Reason> {
@@ -527,7 +814,85 @@ impl SslOption {
                 }
                 Ok(())
             }
-            SslOption::SecureRenegotiate(_) => Ok(()), // nothing to configure: there is no renegotiation
+            // Values that forbid renegotiation say what wassl does; values
+            // that would allow it are refused.
+            SslOption::SecureRenegotiate(true) | SslOption::ClientRenegotiation(false) => Ok(()),
+            SslOption::SecureRenegotiate(false) => Err(unsupported(
+                "secure_renegotiate",
+                "false",
+                "renegotiation is not supported (rustls), insecure renegotiation least of all: \
+                 a peer's request is refused with a no_renegotiation warning",
+            )),
+            SslOption::ClientRenegotiation(true) => Err(unsupported(
+                "client_renegotiation",
+                "true",
+                "renegotiation is not supported (rustls): a client's request is refused with a \
+                 no_renegotiation warning, as {client_renegotiation, false} says",
+            )),
+            SslOption::Cookie(true) => Err(unsupported(
+                "cookie",
+                "true",
+                "rustls sends its HelloRetryRequest without a cookie (RFC 8446 4.2.2), as \
+                 {cookie, false} says",
+            )),
+            SslOption::Fallback(true) => Err(unsupported(
+                "fallback",
+                "true",
+                "rustls cannot send TLS_FALLBACK_SCSV (RFC 7507); wassl never falls back below \
+                 the versions it offers",
+            )),
+            SslOption::MaxFragmentLength(n) if ![512, 1024, 2048, 4096].contains(n) => {
+                Err(Reason::options(
+                    "max_fragment_length",
+                    n.to_string(),
+                    "max_fragment_length takes 512, 1024, 2048 or 4096 (RFC 6066)",
+                ))
+            }
+            SslOption::MaxFragmentLength(n) => Err(unsupported(
+                "max_fragment_length",
+                &n.to_string(),
+                "rustls does not negotiate RFC 6066's max_fragment_length extension: records \
+                 carry up to 16 KiB",
+            )),
+            SslOption::Stapling(s @ (Stapling::Staple | Stapling::OcspNonce(_))) => Err(unsupported(
+                "stapling",
+                &match s {
+                    Stapling::OcspNonce(b) => format!("#{{ocsp_nonce => {b}}}"),
+                    _ => "staple".into(),
+                },
+                "OCSP stapling is not supported: webpki cannot check OCSP responses (use \
+                 crl_check with a crl_cache)",
+            )),
+            SslOption::UserLookupFun => Err(unsupported(
+                "user_lookup_fun",
+                "{Fun,UserState}",
+                "pre-shared key (PSK) and SRP cipher suites are not supported by the rustls engine",
+            )),
+            SslOption::CertPolicyOpts(p) if !p.is_empty() => Err(unsupported(
+                "cert_policy_opts",
+                "[...]",
+                "certificate policy processing (RFC 5280 6.1) is not supported: webpki does \
+                 not process policies",
+            )),
+            SslOption::AllowAnyCaPurpose(true) => Err(unsupported(
+                "allow_any_ca_purpose",
+                "true",
+                "webpki checks the extended key usage of every certificate in the path, CA \
+                 certificates included",
+            )),
+            SslOption::Protocol(Protocol::Dtls) => Err(unsupported(
+                "protocol",
+                "dtls",
+                "DTLS is not supported: rustls implements TLS over streams only",
+            )),
+            SslOption::UseSrtp => Err(incompatible(
+                "use_srtp,{protocol,tls}",
+                "use_srtp is a DTLS option (RFC 5764)",
+            )),
+            SslOption::BeastMitigation(_) | SslOption::PaddingCheck(_) => Err(incompatible(
+                format!("{},{{versions,['tlsv1.3','tlsv1.2']}}", self.name()),
+                "a TLS 1.0 option; wassl speaks TLS 1.2 and 1.3",
+            )),
             SslOption::ClientPreferredNextProtocols(_) => Err(unsupported(
                 "client_preferred_next_protocols",
                 "...",
@@ -857,9 +1222,14 @@ pub(crate) fn split(role: Role, opts: &[SslOption]) -> Result<Split, Reason> {
     let mut keep_secrets = false;
     let mut early_data = false;
     let mut resumption = Resumption::default();
-    let stateful = opts
-        .iter()
-        .any(|o| matches!(o, SslOption::SessionTickets(SessionTickets::Stateful)));
+    let stateful = opts.iter().any(|o| {
+        matches!(
+            o,
+            SslOption::SessionTickets(SessionTickets::Stateful | SessionTickets::StatefulWithCert)
+        )
+    });
+    let mut tickets_seed = None;
+    check_combinations(role, opts)?;
     for o in opts {
         o.check_supported()?;
         if let (Role::Client, SslOption::Handshake(HandshakeMode::Hello)) = (role, o) {
@@ -942,11 +1312,14 @@ pub(crate) fn split(role: Role, opts: &[SslOption]) -> Result<Split, Reason> {
             SslOption::SignatureAlgs(s) => wit::TlsOption::SignatureAlgs(s.clone()),
             SslOption::SignatureAlgsCert(_) => continue,
             SslOption::SessionTickets(
-                t @ (SessionTickets::Stateless | SessionTickets::Stateful),
+                t @ (SessionTickets::Stateless
+                | SessionTickets::Stateful
+                | SessionTickets::StatelessWithCert
+                | SessionTickets::StatefulWithCert),
             ) if role == Role::Client => {
                 return Err(Reason::options(
                     "session_tickets",
-                    format!("{t:?}").to_lowercase(),
+                    t.atom(),
                     "a client takes session_tickets disabled, auto or manual (stateless and stateful \
                      are server values)",
                 ));
@@ -958,20 +1331,22 @@ pub(crate) fn split(role: Role, opts: &[SslOption]) -> Result<Split, Reason> {
             SslOption::SessionTickets(t @ (SessionTickets::Auto | SessionTickets::Manual)) => {
                 return Err(Reason::options(
                     "session_tickets",
-                    format!("{t:?}").to_lowercase(),
-                    "a server takes session_tickets disabled, stateless or stateful (auto and manual \
-                     are client values)",
+                    t.atom(),
+                    "a server takes session_tickets disabled, stateless, stateful, \
+                     stateless_with_cert or stateful_with_cert (auto and manual are client values)",
                 ));
             }
             SslOption::SessionTickets(t) => {
                 let t = match t {
-                    SessionTickets::Stateless => {
+                    SessionTickets::Stateless | SessionTickets::StatelessWithCert => {
                         tls.push(wit::TlsOption::TicketKey(
                             crate::imports::verify::ticket_key(),
                         ));
                         wit::ServerTickets::Stateless
                     }
-                    SessionTickets::Stateful => wit::ServerTickets::Stateful,
+                    SessionTickets::Stateful | SessionTickets::StatefulWithCert => {
+                        wit::ServerTickets::Stateful
+                    }
                     _ => wit::ServerTickets::Disabled,
                 };
                 wit::TlsOption::SessionTickets(t)
@@ -1019,25 +1394,9 @@ pub(crate) fn split(role: Role, opts: &[SslOption]) -> Result<Split, Reason> {
             SslOption::AlpnPreferredProtocols(p) => {
                 wit::TlsOption::AlpnPreferredProtocols(p.clone())
             }
-            SslOption::FailIfNoPeerCert(b) => {
-                if role == Role::Client && *b {
-                    // OTP: {options, incompatible, {verify, V}, {fail_if_no_peer_cert, true}}.
-                    let v = if verify == Verify::VerifyPeer {
-                        "verify_peer"
-                    } else {
-                        "verify_none"
-                    };
-                    return Err(Reason::options(
-                        "incompatible",
-                        format!("{{verify,{v}}},{{fail_if_no_peer_cert,true}}"),
-                        "fail_if_no_peer_cert is a server option: a client always gets the server's certificate",
-                    ));
-                }
-                if role == Role::Client {
-                    continue;
-                }
-                wit::TlsOption::FailIfNoPeerCert(*b)
-            }
+            // `true` on a client was refused as server_only above.
+            SslOption::FailIfNoPeerCert(_) if role == Role::Client => continue,
+            SslOption::FailIfNoPeerCert(b) => wit::TlsOption::FailIfNoPeerCert(*b),
             SslOption::VerifyFun(f) => {
                 fun = Some(f.clone());
                 continue;
@@ -1061,7 +1420,25 @@ pub(crate) fn split(role: Role, opts: &[SslOption]) -> Result<Split, Reason> {
                 _ => wit::CrlCheck::All,
             }),
             SslOption::CrlCache(crls) => wit::TlsOption::Crls(crls_der(crls)),
-            SslOption::SecureRenegotiate(_) => continue,
+            SslOption::Eccs(g) => wit::TlsOption::Eccs(g.clone()),
+            SslOption::HonorEccOrder(b) => wit::TlsOption::HonorEccOrder(*b),
+            SslOption::MiddleboxCompMode(b) => wit::TlsOption::MiddleboxCompMode(*b),
+            SslOption::CertificateAuthorities(b) => wit::TlsOption::CertificateAuthorities(*b),
+            SslOption::StatelessTicketsSeed(seed) => {
+                tickets_seed = Some(seed.clone());
+                continue;
+            }
+            // Accepted values that ask for what wassl does anyway (the others
+            // were refused by `check_supported`).
+            SslOption::SecureRenegotiate(_)
+            | SslOption::ClientRenegotiation(_)
+            | SslOption::Cookie(_)
+            | SslOption::Fallback(_)
+            | SslOption::Stapling(_)
+            | SslOption::CertPolicyOpts(_)
+            | SslOption::AllowAnyCaPurpose(_)
+            | SslOption::Protocol(_)
+            | SslOption::SslImp => continue,
             _ => continue,
         };
         tls.push(t);
@@ -1086,18 +1463,30 @@ pub(crate) fn split(role: Role, opts: &[SslOption]) -> Result<Split, Reason> {
     if crate::imports::KeylogSink::new(keep_secrets).enabled() {
         tls.push(wit::TlsOption::Keylog(true));
     }
+    if let Some(seed) = tickets_seed {
+        // After the process key, so that the engine takes this one.
+        tls.push(wit::TlsOption::TicketKey(
+            crate::imports::verify::ticket_key_from_seed(&seed),
+        ));
+    }
     if resumption.early_data && resumption.tickets().is_none() {
-        return Err(Reason::options(
-            "incompatible",
-            "{early_data,<<...>>},{session_tickets,disabled}",
+        return Err(incompatible(
+            "early_data,{session_tickets,disabled}",
             "a client sends early data only when resuming with a ticket: add {session_tickets, auto} \
              or {session_tickets, manual} with {use_ticket, [Ticket]}",
         ));
     }
     if early_data && !stateful {
-        return Err(Reason::options(
-            "incompatible",
-            "{early_data,enabled},{session_tickets,...}",
+        let tickets = opts
+            .iter()
+            .rev()
+            .find_map(|o| match o {
+                SslOption::SessionTickets(t) => Some(t.atom()),
+                _ => None,
+            })
+            .unwrap_or("disabled");
+        return Err(incompatible(
+            format!("early_data,{{session_tickets,{tickets}}}"),
             "early_data needs {session_tickets, stateful}: rustls takes 0-RTT only with single-use \
              tickets, which is how replayed early data is refused",
         ));

@@ -31,6 +31,11 @@ pub enum Reason {
         /// What is wrong, for `format_error`.
         detail: String,
     },
+    /// `{option, server_only, Opt}`: a server option given to a client
+    /// (modern OTP; OTP 25 ignored it).
+    ServerOnly(String),
+    /// `{option, client_only, Opt}`: a client option given to a server.
+    ClientOnly(String),
     /// `protocol_not_negotiated` (from `negotiated_protocol/1`).
     ProtocolNotNegotiated,
     /// `no_peercert`: the peer sent no certificate.
@@ -113,8 +118,10 @@ impl fmt::Display for Reason {
                 write!(f, "{{tls_alert,{{{description},{}}}}}", erlang_string(text))
             }
             Reason::Options { option, value, .. } if option == "incompatible" => {
-                write!(f, "{{options,incompatible,{value}}}")
+                write!(f, "{{options,incompatible,[{value}]}}")
             }
+            Reason::ServerOnly(o) => write!(f, "{{option,server_only,{o}}}"),
+            Reason::ClientOnly(o) => write!(f, "{{option,client_only,{o}}}"),
             Reason::Options { option, value, .. } => write!(f, "{{options,{{{option},{value}}}}}"),
             Reason::ProtocolNotNegotiated => write!(f, "protocol_not_negotiated"),
             Reason::NoPeercert => write!(f, "no_peercert"),
@@ -156,9 +163,18 @@ pub fn format_error(reason: &Reason) -> String {
         Reason::NotOwner => "Only the controlling process of the socket may do that".into(),
         // Erlang prints the alert text as it is.
         Reason::TlsAlert { text, .. } => text.trim_end().to_string(),
+        Reason::Options { option, value, detail } if option == "incompatible" => {
+            format!("Incompatible TLS options: [{value}]: {detail}")
+        }
         Reason::Options { option, value, detail } => {
             format!("Invalid TLS option: {{{option},{value}}}: {detail}")
         }
+        Reason::ServerOnly(o) => format!(
+            "The TLS option {o} is a server option (listen, handshake); a client cannot take it"
+        ),
+        Reason::ClientOnly(o) => format!(
+            "The TLS option {o} is a client option (connect); a server cannot take it"
+        ),
         Reason::ProtocolNotNegotiated => "No protocol was negotiated (ALPN)".into(),
         Reason::NoPeercert => "The peer did not send a certificate".into(),
         Reason::Posix(atom) => posix_text(atom),
