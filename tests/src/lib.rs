@@ -508,6 +508,26 @@ impl Drop for Peer {
     }
 }
 
+/// `openssl s_server` with the PKI's server certificate and `extra` flags,
+/// listening on a free port once it prints ACCEPT.
+pub fn openssl_s_server(pki: &Pki, extra: &[&str]) -> (Peer, u16) {
+    let port = free_port();
+    let p = port.to_string();
+    let mut args = vec![
+        "s_server",
+        "-accept",
+        &p,
+        "-cert",
+        pki.server.certfile.to_str().unwrap(),
+        "-key",
+        pki.server.keyfile.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let mut peer = Peer::start("openssl", &args, b"", false);
+    peer.expect("ACCEPT", 10);
+    (peer, port)
+}
+
 /// Interop tests need their peer; the README's test command installs them.
 /// Without it the test fails, unless `WASSL_SKIP_INTEROP=1` says otherwise.
 pub fn require(program: &str) {

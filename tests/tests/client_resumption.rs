@@ -11,27 +11,9 @@ use wassl::ssl::{
     self, EarlyData, EarlyDataStatus, InfoItem, InfoValue, ReuseSessions, SessionTickets,
     SslOption, SslSocket, Version,
 };
-use wassl_tests::{free_port, pki_client, skip_interop, Peer, Pki};
+use wassl_tests::{free_port, openssl_s_server, pki_client, skip_interop, Peer, Pki};
 
 /// `openssl s_server -www` on the PKI's server certificate, plus `extra`.
-fn s_server(pki: &Pki, extra: &[&str]) -> (Peer, u16) {
-    let port = free_port();
-    let p = port.to_string();
-    let mut args = vec![
-        "s_server",
-        "-accept",
-        &p,
-        "-cert",
-        pki.server.certfile.to_str().unwrap(),
-        "-key",
-        pki.server.keyfile.to_str().unwrap(),
-    ];
-    args.extend_from_slice(extra);
-    let mut peer = Peer::start("openssl", &args, b"", false);
-    peer.expect("ACCEPT", 10);
-    (peer, port)
-}
-
 /// Everything the server sends until it closes.
 async fn read_all(s: &SslSocket) -> String {
     let mut got = Vec::new();
@@ -65,7 +47,7 @@ async fn auto_tickets_resume_against_openssl() {
         return;
     }
     let pki = Pki::new();
-    let (_srv, port) = s_server(&pki, &["-www", "-tls1_3"]);
+    let (_srv, port) = openssl_s_server(&pki, &["-www", "-tls1_3"]);
     process::run(async move {
         let auto = || vec![SslOption::SessionTickets(SessionTickets::Auto)];
         let (page, resumed, _) = www(&pki, port, auto()).await;
@@ -122,7 +104,7 @@ async fn manual_tickets_and_early_data_against_openssl() {
         return;
     }
     let pki = Pki::new();
-    let (mut srv, port) = s_server(&pki, &["-tls1_3", "-early_data"]);
+    let (mut srv, port) = openssl_s_server(&pki, &["-tls1_3", "-early_data"]);
     process::run(async move {
         let s = pki_client(
             &pki,
@@ -173,7 +155,7 @@ async fn tls12_sessions_resume_against_openssl() {
     for ticket_mode in [&[][..], &["-no_ticket"][..]] {
         let mut args = vec!["-www", "-tls1_2"];
         args.extend_from_slice(ticket_mode);
-        let (_srv, port) = s_server(&pki, &args);
+        let (_srv, port) = openssl_s_server(&pki, &args);
         let pki = &pki;
         process::run(async move {
             // reuse_sessions defaults to true, as in OTP.

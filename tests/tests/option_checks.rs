@@ -10,7 +10,9 @@ use wassl::ssl::{
     self, BeastMitigation, CertPolicyOpt, Mode, Protocol, Reason, SessionTickets, SslOption,
     Stapling, Verify, Version,
 };
-use wassl_tests::{free_port, pki_client, scripted_server, skip_interop, Peer, Pki};
+use wassl_tests::{
+    free_port, openssl_s_server, pki_client, scripted_server, skip_interop, Peer, Pki,
+};
 
 fn own(pki: &Pki) -> Vec<SslOption> {
     vec![
@@ -428,27 +430,7 @@ fn ccs(trace: &str, dir: &str) -> usize {
 /// The ClientHello and records a wassl client sends, as `openssl s_server
 /// -trace` reads them.
 async fn client_seen_by_openssl(pki: &Pki, extra: Vec<SslOption>) -> String {
-    let port = free_port();
-    let p = port.to_string();
-    let mut srv = Peer::start(
-        "openssl",
-        &[
-            "s_server",
-            "-accept",
-            &p,
-            "-cert",
-            pki.server.certfile.to_str().unwrap(),
-            "-key",
-            pki.server.keyfile.to_str().unwrap(),
-            "-tls1_3",
-            "-trace",
-            "-naccept",
-            "1",
-        ],
-        b"",
-        false,
-    );
-    srv.expect("ACCEPT", 10);
+    let (mut srv, port) = openssl_s_server(pki, &["-tls1_3", "-trace", "-naccept", "1"]);
     let s = pki_client(
         pki,
         port,

@@ -717,6 +717,10 @@ fn check_combinations(role: Role, opts: &[SslOption]) -> Result<(), Reason> {
         })
         .unwrap_or(SessionTickets::Disabled);
     let tickets_term = format!("{{session_tickets,{}}}", tickets.atom());
+    let stateless = matches!(
+        tickets,
+        SessionTickets::Stateless | SessionTickets::StatelessWithCert
+    );
     let verify_peer = opts
         .iter()
         .rev()
@@ -747,23 +751,13 @@ fn check_combinations(role: Role, opts: &[SslOption]) -> Result<(), Reason> {
                     "use_ticket offers tickets the owner received with {session_tickets, manual}",
                 ));
             }
-            SslOption::AntiReplay(a)
-                if !matches!(
-                    tickets,
-                    SessionTickets::Stateless | SessionTickets::StatelessWithCert
-                ) =>
-            {
+            SslOption::AntiReplay(a) if !stateless => {
                 return Err(incompatible(
                     format!("{{anti_replay,{a}}},{tickets_term}"),
                     "anti_replay tunes the replay filter of stateless tickets",
                 ));
             }
-            SslOption::StatelessTicketsSeed(_)
-                if !matches!(
-                    tickets,
-                    SessionTickets::Stateless | SessionTickets::StatelessWithCert
-                ) =>
-            {
+            SslOption::StatelessTicketsSeed(_) if !stateless => {
                 return Err(incompatible(
                     format!("stateless_tickets_seed,{tickets_term}"),
                     "stateless_tickets_seed is the key of stateless tickets",
