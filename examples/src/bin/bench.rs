@@ -198,9 +198,12 @@ async fn wassl_handshakes(client: &[SslOption], server: &[SslOption], n: usize) 
 /// ticket, a TLS 1.2 session) that the previous pair's client was given.
 async fn wassl_resumed(client: &[SslOption], server: &[SslOption], v: Version, n: usize) -> f64 {
     let mut server = server.to_vec();
-    server.push(SslOption::SessionTickets(ssl::SessionTickets::Stateless));
     let mut first = client.to_vec();
-    first.push(SslOption::SessionTickets(ssl::SessionTickets::Manual));
+    // Tickets are TLS 1.3's (a TLS 1.2-only configuration refuses the option).
+    if v == Version::Tlsv1_3 {
+        server.push(SslOption::SessionTickets(ssl::SessionTickets::Stateless));
+        first.push(SslOption::SessionTickets(ssl::SessionTickets::Manual));
+    }
     let mut p = EnginePair::new(&first, &server, "localhost").await.unwrap();
     p.handshake().await.unwrap();
     let mut session = p.client_sessions().pop().expect("a session to resume");
