@@ -139,7 +139,7 @@ pub(crate) fn tls12_prf(sha: Sha, secret: &[u8], label: &[u8], seed: &[u8], out:
 }
 
 /// An output length for ring's HKDF.
-struct Len(usize);
+pub(crate) struct Len(pub(crate) usize);
 
 impl hkdf::KeyType for Len {
     fn len(&self) -> usize {

@@ -171,16 +171,10 @@ pub(crate) fn ticket_key() -> Vec<u8> {
 /// restart) opens the tickets the others issued.
 pub(crate) fn ticket_key_from_seed(seed: &[u8]) -> Vec<u8> {
     use ring::hkdf::{Salt, HKDF_SHA256};
-    struct Len32;
-    impl ring::hkdf::KeyType for Len32 {
-        fn len(&self) -> usize {
-            32
-        }
-    }
     let prk = Salt::new(HKDF_SHA256, b"wassl stateless_tickets_seed").extract(seed);
     let mut key = vec![0u8; 32];
     // Expanding 32 bytes from SHA-256 cannot fail.
-    prk.expand(&[b"ticket key"], Len32)
+    prk.expand(&[b"ticket key"], crate::record_layer::Len(32))
         .and_then(|okm| okm.fill(&mut key))
         .expect("HKDF-SHA256 expands to 32 bytes");
     key

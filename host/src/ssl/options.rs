@@ -700,35 +700,22 @@ fn incompatible(what: impl Into<String>, why: &str) -> Reason {
 /// options: each option's role, the versions it needs, and the pairs that
 /// exclude each other. OTP 25 ignored the other role's options.
 fn check_combinations(role: Role, opts: &[SslOption]) -> Result<(), Reason> {
-    let versions = opts
-        .iter()
-        .rev()
-        .find_map(|o| match o {
-            SslOption::Versions(v) => Some(v.clone()),
-            _ => None,
-        })
-        .unwrap_or_else(|| vec![Version::Tlsv1_3, Version::Tlsv1_2]);
-    let tickets = opts
-        .iter()
-        .rev()
-        .find_map(|o| match o {
-            SslOption::SessionTickets(t) => Some(*t),
-            _ => None,
-        })
-        .unwrap_or(SessionTickets::Disabled);
+    let versions = last_of(opts, |o| match o {
+        SslOption::Versions(v) => Some(v.clone()),
+        _ => None,
+    })
+    .unwrap_or_else(|| vec![Version::Tlsv1_3, Version::Tlsv1_2]);
+    let tickets = session_tickets_of(opts);
     let tickets_term = format!("{{session_tickets,{}}}", tickets.atom());
     let stateless = matches!(
         tickets,
         SessionTickets::Stateless | SessionTickets::StatelessWithCert
     );
-    let verify_peer = opts
-        .iter()
-        .rev()
-        .find_map(|o| match o {
-            SslOption::Verify(v) => Some(*v == Verify::VerifyPeer),
-            _ => None,
-        })
-        .unwrap_or(role == Role::Client);
+    let verify_peer = last_of(opts, |o| match o {
+        SslOption::Verify(v) => Some(*v == Verify::VerifyPeer),
+        _ => None,
+    })
+    .unwrap_or(role == Role::Client);
     for o in opts {
         match o.only_for() {
             Some(Role::Server) if role == Role::Client => return Err(Reason::ServerOnly(o.name())),
@@ -882,10 +869,6 @@ impl SslOption {
             SslOption::UseSrtp => Err(incompatible(
                 "use_srtp,{protocol,tls}",
                 "use_srtp is a DTLS option (RFC 5764)",
-            )),
-            SslOption::BeastMitigation(_) | SslOption::PaddingCheck(_) => Err(incompatible(
-                format!("{},{{versions,['tlsv1.3','tlsv1.2']}}", self.name()),
-                "a TLS 1.0 option; wassl speaks TLS 1.2 and 1.3",
             )),
             SslOption::ClientPreferredNextProtocols(_) => Err(unsupported(
                 "client_preferred_next_protocols",
@@ -1471,14 +1454,7 @@ pub(crate) fn split(role: Role, opts: &[SslOption]) -> Result<Split, Reason> {
         ));
     }
     if early_data && !stateful {
-        let tickets = opts
-            .iter()
-            .rev()
-            .find_map(|o| match o {
-                SslOption::SessionTickets(t) => Some(t.atom()),
-                _ => None,
-            })
-            .unwrap_or("disabled");
+        let tickets = session_tickets_of(opts).atom();
         return Err(incompatible(
             format!("early_data,{{session_tickets,{tickets}}}"),
             "early_data needs {session_tickets, stateful}: rustls takes 0-RTT only with single-use \
@@ -1544,10 +1520,25 @@ fn crls_der(entries: &[Vec<u8>]) -> Vec<Vec<u8>> {
     out
 }
 
-/// The last `{password, _}` of `opts` (later options override earlier ones).
+/// What `pick` finds in the last option it matches (later options
+/// override earlier ones).
+fn last_of<T>(opts: &[SslOption], pick: impl Fn(&SslOption) -> Option<T>) -> Option<T> {
+    opts.iter().rev().find_map(pick)
+}
+
+/// The last `{password, _}` of `opts`.
 fn password_of(opts: &[SslOption]) -> Option<String> {
-    opts.iter().rev().find_map(|o| match o {
+    last_of(opts, |o| match o {
         SslOption::Password(p) => Some(p.clone()),
         _ => None,
     })
+}
+
+/// The last `{session_tickets, _}` of `opts`.
+fn session_tickets_of(opts: &[SslOption]) -> SessionTickets {
+    last_of(opts, |o| match o {
+        SslOption::SessionTickets(t) => Some(*t),
+        _ => None,
+    })
+    .unwrap_or(SessionTickets::Disabled)
 }
