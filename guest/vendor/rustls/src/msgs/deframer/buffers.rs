@@ -217,7 +217,9 @@ impl DeframerVecBuffer {
         /// service.
         const MAX_HANDSHAKE_SIZE: u32 = 0xffff;
 
-        const READ_SIZE: usize = 4096;
+        // wassl patch: one read takes a whole record (the engine feeds one at a
+        // time); 4 KiB reads regrew the buffer four times a record.
+        const READ_SIZE: usize = MAX_WIRE_SIZE;
 
         // We allow a maximum of 64k of buffered data for handshake messages only. Enforce this
         // by varying the maximum allowed buffer size here based on whether a prefix of a
