@@ -72,13 +72,24 @@ impl Lanes {
         ]
     }
 
-    /// The four words, little-endian, into `out` (16 bytes). Two 64-bit
-    /// halves: a v128 store would need `unsafe`, which this crate forbids.
+    /// The four words, little-endian, into `out`. Two 64-bit halves into
+    /// an array, which LLVM merges into one `v128.store` (a v128 store of
+    /// its own would need `unsafe`, which this crate forbids).
     #[inline(always)]
-    fn store(self, out: &mut [u8]) {
+    fn store(self, out: &mut [u8; 16]) {
         use core::arch::wasm32::u64x2_extract_lane as half;
         out[..8].copy_from_slice(&half::<0>(self.0).to_le_bytes());
-        out[8..16].copy_from_slice(&half::<1>(self.0).to_le_bytes());
+        out[8..].copy_from_slice(&half::<1>(self.0).to_le_bytes());
+    }
+
+    /// `data ^= self`, 16 bytes: one `v128.load`, `v128.xor`, `v128.store`
+    /// once LLVM has merged the halves.
+    #[inline(always)]
+    fn xor_into(self, data: &mut [u8; 16]) {
+        use core::arch::wasm32::{u64x2, v128_xor};
+        let half = |b: &[u8]| u64::from_le_bytes(b.try_into().unwrap_or([0; 8]));
+        let d = u64x2(half(&data[..8]), half(&data[8..]));
+        Lanes(v128_xor(d, self.0)).store(data);
     }
 }
 
@@ -167,9 +178,17 @@ impl Lanes {
         std::array::from_fn(|b| Lanes(std::array::from_fn(|i| w[i].0[b])))
     }
 
-    fn store(self, out: &mut [u8]) {
+    fn store(self, out: &mut [u8; 16]) {
         for (o, w) in out.chunks_exact_mut(4).zip(self.0) {
             o.copy_from_slice(&w.to_le_bytes());
+        }
+    }
+
+    fn xor_into(self, data: &mut [u8; 16]) {
+        for (d, w) in data.chunks_exact_mut(4).zip(self.0) {
+            for (d, k) in d.iter_mut().zip(w.to_le_bytes()) {
+                *d ^= k;
+            }
         }
     }
 }
@@ -201,8 +220,10 @@ impl ChaCha20 {
         }
     }
 
-    /// The keystream of blocks `counter .. counter + 4`.
-    fn batch(&self, counter: u32, out: &mut [u8; BATCH]) {
+    /// The keystream of blocks `counter .. counter + 4`, 16 bytes a
+    /// vector in stream order.
+    #[inline(always)]
+    fn keystream(&self, counter: u32) -> [Lanes; BATCH / 16] {
         let k = &self.key;
         let n = &self.nonce;
         let ctr = Lanes::new([
@@ -255,13 +276,31 @@ impl ChaCha20 {
         double_round(&mut x);
         double_round(&mut x);
         double_round(&mut x);
+        let mut out = [Lanes::splat(0); BATCH / 16];
         for g in 0..4 {
             let w: [Lanes; 4] = std::array::from_fn(|i| x[4 * g + i].add(init[4 * g + i]));
             // Words 4g..4g+4 of the four blocks: 16 bytes of each.
-            for (block, words) in Lanes::transpose(w).iter().enumerate() {
-                let at = block * 64 + g * 16;
-                words.store(&mut out[at..at + 16]);
+            for (block, words) in Lanes::transpose(w).into_iter().enumerate() {
+                out[block * 4 + g] = words;
             }
+        }
+        out
+    }
+
+    /// The keystream of blocks `counter .. counter + 4`, as bytes.
+    fn batch(&self, counter: u32, out: &mut [u8; BATCH]) {
+        let (chunks, _) = out.as_chunks_mut::<16>();
+        for (o, k) in chunks.iter_mut().zip(self.keystream(counter)) {
+            k.store(o);
+        }
+    }
+
+    /// `data ^=` the keystream of blocks `counter .. counter + 4`, straight
+    /// from the vectors: no keystream buffer, no byte loop.
+    fn xor_batch(&self, counter: u32, data: &mut [u8; BATCH]) {
+        let (chunks, _) = data.as_chunks_mut::<16>();
+        for (d, k) in chunks.iter_mut().zip(self.keystream(counter)) {
+            k.xor_into(d);
         }
     }
 
@@ -278,14 +317,18 @@ impl ChaCha20 {
     fn apply(&self, data: &mut [u8], first: &[u8; BATCH]) {
         let (head, rest) = data.split_at_mut(data.len().min(BATCH - 64));
         xor(head, &first[64..]);
-        let mut ks = [0u8; BATCH];
+        let (whole, tail) = rest.as_chunks_mut::<BATCH>();
         let mut counter = 4u32;
-        for chunk in rest.chunks_mut(BATCH) {
-            self.batch(counter, &mut ks);
-            xor(chunk, &ks);
+        for chunk in whole {
+            self.xor_batch(counter, chunk);
             counter = counter.wrapping_add(4);
         }
-        ks.fill(0);
+        if !tail.is_empty() {
+            let mut ks = [0u8; BATCH];
+            self.batch(counter, &mut ks);
+            xor(tail, &ks);
+            ks.fill(0);
+        }
     }
 }
 
