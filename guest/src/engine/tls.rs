@@ -1321,6 +1321,11 @@ impl Connection {
             &joined[..]
         };
         let mut p = Progress::default();
+        if !self.conn.is_handshaking() {
+            // Plaintext is never longer than the records it came in: one
+            // allocation, not a doubling (and copying) per record.
+            p.plaintext.reserve(data.len());
+        }
         loop {
             if !data.is_empty() && !self.peer_closed && record_incomplete(data) {
                 self.pending = data.to_vec();
@@ -1351,7 +1356,14 @@ impl Connection {
                     data = &data[take..];
                 }
             }
-            match self.conn.process_new_packets() {
+            // Application data goes straight into the reply (one copy out
+            // of the decrypted record); early data is read after it, as
+            // rustls keeps it apart.
+            self.conn
+                .wassl_lend_plaintext_sink(std::mem::take(&mut p.plaintext));
+            let processed = self.conn.process_new_packets();
+            p.plaintext = self.conn.wassl_take_plaintext_sink();
+            match processed {
                 Ok(state) => {
                     // 0-RTT data comes before the handshake is done; the owner
                     // gets it as ordinary data, as in OTP.
@@ -1362,8 +1374,8 @@ impl Connection {
                     }
                     let ready = state.plaintext_bytes_to_read();
                     if ready > 0 {
-                        // Straight into the reply, not through a buffer:
-                        // rustls ends with WouldBlock, and what it read stays.
+                        // Nothing should be buffered with the sink lent; if
+                        // rustls did buffer some, it is not lost.
                         p.plaintext.reserve(ready);
                         let _ = self.conn.reader().read_to_end(&mut p.plaintext);
                     }

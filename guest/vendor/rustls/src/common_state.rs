@@ -50,6 +50,9 @@ pub struct CommonState {
     pub(crate) peer_certificates: Option<CertificateChain<'static>>,
     message_fragmenter: MessageFragmenter,
     pub(crate) received_plaintext: ChunkVecBuffer,
+    /// Where application data goes instead of `received_plaintext`, when set
+    /// (wassl patch, see `wassl_lend_plaintext_sink`).
+    wassl_plaintext_sink: Option<Vec<u8>>,
     pub(crate) sendable_tls: ChunkVecBuffer,
     queued_key_update_message: Option<Vec<u8>>,
 
@@ -85,6 +88,7 @@ impl CommonState {
             peer_certificates: None,
             message_fragmenter: MessageFragmenter::default(),
             received_plaintext: ChunkVecBuffer::new(Some(DEFAULT_RECEIVED_PLAINTEXT_LIMIT)),
+            wassl_plaintext_sink: None, // wassl patch
             sendable_tls: ChunkVecBuffer::new(Some(DEFAULT_BUFFER_LIMIT)),
             queued_key_update_message: None,
             protocol: Protocol::Tcp,
@@ -553,6 +557,11 @@ impl CommonState {
 
     pub(crate) fn take_received_plaintext(&mut self, bytes: Payload<'_>) {
         self.temper_counters.received_app_data();
+        // wassl patch: straight into the lent sink, one copy.
+        if let Some(sink) = &mut self.wassl_plaintext_sink {
+            sink.extend_from_slice(bytes.bytes());
+            return;
+        }
         self.received_plaintext
             .append(bytes.into_vec());
     }
@@ -1147,5 +1156,21 @@ impl CommonState {
     /// [`KeyLog`]: crate::KeyLog
     pub fn wassl_record_sequence_numbers(&self) -> (u64, u64) {
         (self.record_layer.write_seq(), self.record_layer.read_seq())
+    }
+
+    /// Application data received from now on is appended to `sink` (given
+    /// back by [`Self::wassl_take_plaintext_sink`]) instead of being
+    /// buffered for [`crate::Reader`]. Buffering copied each record into a
+    /// vector of its own, and reading copied it out again; this is one copy
+    /// from the decrypted record to the caller's bytes, and nothing to read
+    /// is buffered, so `received_plaintext`'s limit never stops processing.
+    pub fn wassl_lend_plaintext_sink(&mut self, sink: Vec<u8>) {
+        self.wassl_plaintext_sink = Some(sink);
+    }
+
+    /// The sink lent by [`Self::wassl_lend_plaintext_sink`], with what was
+    /// received since; application data is buffered again after this.
+    pub fn wassl_take_plaintext_sink(&mut self) -> Vec<u8> {
+        self.wassl_plaintext_sink.take().unwrap_or_default()
     }
 }

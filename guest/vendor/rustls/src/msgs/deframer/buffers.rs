@@ -217,9 +217,7 @@ impl DeframerVecBuffer {
         /// service.
         const MAX_HANDSHAKE_SIZE: u32 = 0xffff;
 
-        // wassl patch: one read takes a whole record (the engine feeds one at a
-        // time); 4 KiB reads regrew the buffer four times a record.
-        const READ_SIZE: usize = MAX_WIRE_SIZE;
+        const READ_SIZE: usize = 4096;
 
         // We allow a maximum of 64k of buffered data for handshake messages only. Enforce this
         // by varying the maximum allowed buffer size here based on whether a prefix of a
@@ -242,10 +240,15 @@ impl DeframerVecBuffer {
         // make sure to reduce the buffer size again (large messages should be rare).
         // Also, reduce the buffer size if there are neither full nor partial messages in it,
         // which usually means that the other side suspended sending data.
+        //
+        // wassl patch: an empty buffer keeps its size (upstream also shrank it
+        // when `self.used == 0`). The engine feeds one record at a time, so
+        // every 16 KiB record regrew a 4 KiB buffer four times, copying as it
+        // went; a buffer that keeps its size takes a whole record in one read.
         let need_capacity = Ord::min(allow_max, self.used + READ_SIZE);
         if need_capacity > self.buf.len() {
             self.buf.resize(need_capacity, 0);
-        } else if self.used == 0 || self.buf.len() > allow_max {
+        } else if self.buf.len() > allow_max {
             self.buf.resize(need_capacity, 0);
             self.buf.shrink_to(need_capacity);
         }
