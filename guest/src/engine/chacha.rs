@@ -185,11 +185,9 @@ impl Lanes {
     }
 
     fn xor_into(self, data: &mut [u8; 16]) {
-        for (d, w) in data.chunks_exact_mut(4).zip(self.0) {
-            for (d, k) in d.iter_mut().zip(w.to_le_bytes()) {
-                *d ^= k;
-            }
-        }
+        let mut ks = [0u8; 16];
+        self.store(&mut ks);
+        xor(data, &ks);
     }
 }
 

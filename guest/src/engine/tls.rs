@@ -1372,13 +1372,8 @@ impl Connection {
                             let _ = early.read_to_end(&mut p.plaintext);
                         }
                     }
-                    let ready = state.plaintext_bytes_to_read();
-                    if ready > 0 {
-                        // Nothing should be buffered with the sink lent; if
-                        // rustls did buffer some, it is not lost.
-                        p.plaintext.reserve(ready);
-                        let _ = self.conn.reader().read_to_end(&mut p.plaintext);
-                    }
+                    // With the sink lent, rustls buffers nothing to read.
+                    debug_assert_eq!(state.plaintext_bytes_to_read(), 0);
                     if state.peer_has_closed() && !p.peer_closed {
                         p.peer_closed = true;
                         self.peer_closed = true;
