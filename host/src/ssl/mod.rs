@@ -6,6 +6,7 @@
 
 mod keys;
 mod listen;
+mod outbox;
 pub(crate) mod options;
 use rustls_pki_types::pem::PemObject;
 pub(crate) mod client_sessions;

@@ -11,6 +11,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
 use super::client_sessions::{self, EarlyDataStatus, SessionData, Ticket};
+use super::outbox::Outbox;
 use super::options::{
     self, Active, LogLevel, OptName, Packet, SessionTickets, SocketOpts, SslOption,
 };
@@ -201,6 +202,8 @@ struct Conn {
     stats: Counters,
     /// Plaintext bytes sent since the last key update (`key_update_at`).
     since_update: u64,
+    /// Records for the peer, written while the task goes on reading.
+    out: Outbox,
     /// Client resumption: where sessions go, what was offered.
     resume: Option<ClientResume>,
     /// Taken by the first handshake. Boxed: every socket's task holds a
@@ -239,6 +242,7 @@ pub(crate) fn spawn(setup: Setup) -> Result<SslSocket, Reason> {
         pending: None,
         stats: Counters::default(),
         since_update: 0,
+        out: Outbox::default(),
         resume: None,
         prepared: setup.prepared.map(Box::new),
     };
@@ -335,16 +339,6 @@ pub(crate) async fn new_instance_for(
     })
 }
 
-/// A read into `buf`; with no buffer (hibernating), wait until bytes are
-/// there without reading them (`None`).
-async fn read_or_wake(tcp: &mut TcpStream, buf: &mut [u8]) -> Option<std::io::Result<usize>> {
-    if buf.is_empty() {
-        let _ = tcp.readable().await;
-        return None;
-    }
-    Some(tcp.read(buf).await)
-}
-
 /// `fut` under a handshake deadline (`None`: no limit).
 async fn timed<T>(
     deadline: Option<Instant>,
@@ -374,6 +368,14 @@ fn hello_ext(h: ClientHello) -> HelloExt {
         cipher_suites: h.cipher_suites,
         signature_algs: h.signature_algs,
         groups: h.groups,
+    }
+}
+
+/// A failed write as the caller sees it: a peer that went away is `closed`.
+fn write_error(e: &std::io::Error) -> Reason {
+    match Reason::from_io(e) {
+        Reason::Posix(a) if a == "epipe" || a == "econnreset" => Reason::Closed,
+        other => other,
     }
 }
 
@@ -416,6 +418,9 @@ impl Conn {
             };
             let owner_gone = self.owner.exited();
             let deadline = self.pending.as_ref().and_then(|p| p.deadline);
+            // Queued records go out as the socket takes them; reading goes on.
+            let want_write = !self.out.is_empty() && self.error.is_none();
+            let send_deadline = self.out.next_deadline();
             tokio::select! {
                 req = rx.recv() => {
                     let Some(req) = req else {
@@ -437,13 +442,26 @@ impl Conn {
                     }
                 }
                 _ = owner_gone => { self.close_quietly().await; break }
-                r = read_or_wake(&mut self.tcp, &mut rbuf), if want_read => {
+                r = self.tcp.readable(), if want_read => {
                     active_at = Instant::now();
-                    match r {
-                        Some(r) => self.on_read(r, &rbuf).await,
-                        // Hibernating: bytes are waiting; take a buffer back.
-                        None => rbuf.resize(self.opts.buffer, 0),
+                    if hibernating {
+                        // Bytes are waiting: take a buffer back.
+                        rbuf.resize(self.opts.buffer, 0);
+                        continue;
                     }
+                    match r.and_then(|()| self.tcp.try_read(&mut rbuf)) {
+                        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                        r => self.on_read(r, &rbuf).await,
+                    }
+                }
+                r = self.tcp.writable(), if want_write => {
+                    active_at = Instant::now();
+                    if let Err(e) = r.and_then(|()| self.try_write()) {
+                        self.write_failed(write_error(&e)).await;
+                    }
+                }
+                _ = sleep_until(send_deadline), if send_deadline.is_some() => {
+                    self.send_timed_out().await;
                 }
                 _ = sleep_until(hibernate_at), if hibernate_at.is_some() => {
                     rbuf = Vec::new();
@@ -467,6 +485,7 @@ impl Conn {
     /// `hibernate_after`: give back what idle buffers hold.
     fn hibernate(&mut self) {
         self.buf.shrink_to_fit();
+        self.out.shrink();
         self.after_close.shrink_to_fit();
         if let Some(inst) = self.inst.as_mut() {
             inst.hibernate();
@@ -655,9 +674,20 @@ impl Conn {
             Request::Recv { reply, .. } if self.state == State::Accepted => {
                 let _ = reply.send(Err(Reason::NotsupOnTransportAcceptSocket));
             }
-            Request::Send { data, reply } => {
-                let _ = reply.send(self.send(&data).await);
-            }
+            // Answered once its records are written: the caller is held
+            // back by TCP as before, and the task keeps reading meanwhile.
+            Request::Send { data, reply } => match self.send(&data).await {
+                Ok(()) => {
+                    let deadline = match self.opts.send_timeout {
+                        Timeout::Infinity => None,
+                        Timeout::After(d) => Some(Instant::now() + d),
+                    };
+                    self.out.wait(deadline, reply);
+                }
+                Err(e) => {
+                    let _ = reply.send(Err(e));
+                }
+            },
             Request::Recv {
                 len,
                 deadline,
@@ -786,7 +816,7 @@ impl Conn {
                     Stat::SendCnt => c.send_cnt,
                     Stat::SendMax => c.send_max,
                     Stat::SendAvg => avg(c.send_oct, c.send_cnt),
-                    Stat::SendPend => 0,
+                    Stat::SendPend => self.out.pending() as u64,
                 };
                 (*s, v)
             })
@@ -823,26 +853,64 @@ impl Conn {
         Ok(())
     }
 
-    async fn write(&mut self, bytes: &[u8]) -> Result<(), Reason> {
+    /// Queue bytes for the peer; the task's loop writes them.
+    fn queue(&mut self, bytes: &[u8]) {
         if bytes.is_empty() {
-            return Ok(());
+            return;
         }
-        let write = self.tcp.write_all(bytes);
-        let r = match self.opts.send_timeout {
-            Timeout::Infinity => write.await,
-            Timeout::After(d) => match tokio::time::timeout(d, write).await {
+        self.out.push(bytes);
+        self.stats.send_cnt += 1;
+        self.stats.send_max = self.stats.send_max.max(bytes.len() as u64);
+    }
+
+    /// Write what the socket takes now.
+    fn try_write(&mut self) -> std::io::Result<()> {
+        let n = self.out.try_write(&self.tcp)?;
+        self.stats.send_oct += n as u64;
+        Ok(())
+    }
+
+    /// Write everything queued before going on (handshake flights, alerts,
+    /// close_notify), within `send_timeout`.
+    async fn flush(&mut self) -> Result<(), Reason> {
+        let send_timeout = self.opts.send_timeout;
+        let all = async {
+            while !self.out.is_empty() {
+                self.tcp.writable().await?;
+                self.try_write()?;
+            }
+            Ok::<(), std::io::Error>(())
+        };
+        match send_timeout {
+            Timeout::Infinity => all.await,
+            Timeout::After(d) => match tokio::time::timeout(d, all).await {
                 Ok(r) => r,
                 Err(_) => return Err(Reason::Timeout),
             },
-        };
-        r.map_err(|e| match Reason::from_io(&e) {
-            Reason::Posix(a) if a == "epipe" || a == "econnreset" => Reason::Closed,
-            other => other,
-        })?;
-        self.stats.send_oct += bytes.len() as u64;
-        self.stats.send_cnt += 1;
-        self.stats.send_max = self.stats.send_max.max(bytes.len() as u64);
-        Ok(())
+        }
+        .map_err(|e| write_error(&e))
+    }
+
+    /// Queue bytes and write everything queued.
+    async fn write(&mut self, bytes: &[u8]) -> Result<(), Reason> {
+        self.queue(bytes);
+        self.flush().await
+    }
+
+    /// The peer cannot be written to: the connection is over.
+    async fn write_failed(&mut self, e: Reason) {
+        let _ = self.tcp.shutdown().await;
+        self.out.fail_all(&e);
+        self.fail(e);
+    }
+
+    /// A waiting send's `send_timeout` passed: it gets `timeout`, its bytes
+    /// stay queued (no record is cut), and `send_timeout_close` ends the
+    /// connection.
+    async fn send_timed_out(&mut self) {
+        if self.out.expire(Instant::now()) > 0 && self.opts.send_timeout_close {
+            self.write_failed(Reason::Timeout).await;
+        }
     }
 
     /// A handshake (or its continuation) failed or timed out: say so, and
@@ -928,6 +996,8 @@ impl Conn {
             let n = self.read_some(&mut rbuf).await?;
             progress = self.feed(&rbuf[..n]).await?;
         }
+        // The last flight is written before the handshake returns.
+        self.flush().await?;
         self.state = State::Connected;
         self.log_established().await;
         self.after_resumption().await;
@@ -1003,6 +1073,8 @@ impl Conn {
     /// One read during the handshake; the peer vanishing is `closed`, and
     /// more than `max_handshake_size` in all is a handshake_failure.
     async fn read_some(&mut self, rbuf: &mut [u8]) -> Result<usize, Reason> {
+        // Our flight goes out before we wait for the peer's answer.
+        self.flush().await?;
         let n = self.tcp.read(rbuf).await.map_err(|e| Reason::from_io(&e))?;
         if n == 0 {
             return Err(Reason::Closed);
@@ -1038,7 +1110,7 @@ impl Conn {
             Ok(mut p) => {
                 self.take_sessions();
                 let out = std::mem::take(&mut p.output);
-                self.write(&out).await?;
+                self.queue(&out);
                 self.buf.append(&mut p.plaintext);
                 if p.peer_closed {
                     self.read_closed = true;
@@ -1086,6 +1158,7 @@ impl Conn {
         self.read_closed = true;
         self.write_closed = true;
         self.error = Some(reason.clone());
+        self.out.fail_all(&Reason::Closed);
         if let Some(p) = self.pending.take() {
             let _ = p.reply.send(Err(reason.clone()));
             if matches!(reason, Reason::EngineTrap(_)) {
@@ -1210,7 +1283,8 @@ impl Conn {
         match inst.update_keys(request_peer).await {
             Ok(out) => {
                 self.since_update = 0;
-                self.write(&out).await
+                self.queue(&out);
+                Ok(())
             }
             // TLS 1.2 has no key update: OTP answers notsup too.
             Err(f) if f.reason == Reason::Einval => Err(Reason::Posix("notsup".into())),
@@ -1237,17 +1311,7 @@ impl Conn {
         for chunk in framed.chunks(SEND_CHUNK) {
             let inst = self.inst.as_mut().ok_or(Reason::Einval)?;
             match inst.send(chunk).await {
-                Ok(out) => match self.write(&out).await {
-                    Ok(()) => {}
-                    Err(Reason::Timeout) if !self.opts.send_timeout_close => {
-                        return Err(Reason::Timeout)
-                    }
-                    Err(e) => {
-                        let _ = self.tcp.shutdown().await;
-                        self.fail(e.clone());
-                        return Err(e);
-                    }
-                },
+                Ok(out) => self.queue(&out),
                 Err(f) => {
                     let _ = self.write(&f.output).await;
                     let _ = self.tcp.shutdown().await;
@@ -1288,6 +1352,7 @@ impl Conn {
         }
         let mut rbuf = vec![0u8; self.opts.buffer];
         while !self.read_closed {
+            self.flush().await?;
             let read = self.tcp.read(&mut rbuf);
             let n = match deadline {
                 Some(d) => tokio::time::timeout_at(d, read)
@@ -1325,6 +1390,7 @@ impl Conn {
         let _ = self.tcp.shutdown().await;
         self.write_closed = true;
         self.read_closed = true;
+        self.out.fail_all(&Reason::Closed);
         if let Some(p) = self.pending.take() {
             let _ = p.reply.send(Err(Reason::Closed));
         }
