@@ -621,3 +621,13 @@ pub async fn pki_client(
         .await
         .expect("connect")
 }
+
+/// Keep a server's connection open for a few seconds, as a real server
+/// would: a client whose peer closed at once finds its socket over once it
+/// has seen the close, as in OTP.
+pub fn hold(s: wassl::ssl::SslSocket) {
+    tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+        drop(s);
+    });
+}

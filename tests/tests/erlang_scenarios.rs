@@ -6,7 +6,9 @@
 use std::time::Duration;
 
 use wassl::process::{self, Message};
-use wassl::ssl::{self, Active, Data, Mode, Packet, Reason, SslOption, SslSocket};
+use wassl::ssl::{
+    self, Active, Data, How, Mode, OptName, Packet, Reason, SslOption, SslSocket, Stat,
+};
 use wassl_tests::{require, skip_interop, Peer, Pki};
 
 /// What the server sends, piece by piece (with pauses), before it closes.
@@ -20,6 +22,19 @@ fn script(name: &str) -> Vec<(Vec<u8>, u64)> {
         "list_line" => vec![v(b"one\ntw", 100), v(b"o\nthree\n", 300)],
         "header" => vec![v(b"abcdef", 300)],
         "passive_packet" => vec![v(b"\x00\x00\x00\x02hi\x00\x00\x01\x00", 300)],
+        "after_closed" => vec![v(b"x", 300)],
+        "passive_closed" => vec![v(b"1", 300)],
+        // Nothing to send: the client only sets options.
+        "active_n" => vec![v(b"", 2500)],
+        // Records that arrive apart are delivered apart, also to a passive
+        // socket that holds data when they come.
+        "boundaries" => vec![
+            v(b"1", 100),
+            v(b"2", 100),
+            v(b"3", 600),
+            v(b"4", 100),
+            v(b"5", 800),
+        ],
         other => panic!("no script {other}"),
     }
 }
@@ -32,6 +47,10 @@ const SCENARIOS: &[&str] = &[
     "list_line",
     "header",
     "passive_packet",
+    "after_closed",
+    "passive_closed",
+    "active_n",
+    "boundaries",
 ];
 
 async fn scripted_server(pki: &Pki, name: &'static str) -> u16 {
@@ -52,7 +71,9 @@ async fn scripted_server(pki: &Pki, name: &'static str) -> u16 {
         // Give the client time to set itself up, as a real server would be slower.
         tokio::time::sleep(Duration::from_millis(200)).await;
         for (bytes, pause) in script(name) {
-            ssl::send(&s, bytes).await.unwrap();
+            if !bytes.is_empty() {
+                ssl::send(&s, bytes).await.unwrap();
+            }
             tokio::time::sleep(Duration::from_millis(pause)).await;
         }
         ssl::close(&s).await.unwrap();
@@ -109,8 +130,53 @@ fn opts(name: &str) -> Vec<SslOption> {
             SslOption::PacketSize(100),
             SslOption::Mode(Mode::Binary),
         ],
+        "after_closed" => vec![
+            SslOption::Active(Active::True),
+            SslOption::Mode(Mode::Binary),
+        ],
+        "passive_closed" | "active_n" | "boundaries" => vec![
+            SslOption::Active(Active::False),
+            SslOption::Mode(Mode::Binary),
+        ],
         other => panic!("{other}"),
     }
+}
+
+/// `ok`, or `{error,Reason}`, as `~w` prints a call's answer.
+fn answer<T>(r: Result<T, Reason>) -> String {
+    match r {
+        Ok(_) => "ok".into(),
+        Err(e) => format!("{{error,{}}}", reason(&e)),
+    }
+}
+
+fn getopts_term(r: Result<Vec<SslOption>, Reason>) -> String {
+    match r {
+        Ok(opts) => {
+            let terms: Vec<String> = opts.iter().map(SslOption::to_erlang).collect();
+            format!("{{ok,[{}]}}", terms.join(","))
+        }
+        Err(e) => format!("{{error,{}}}", reason(&e)),
+    }
+}
+
+/// What the API answers once the connection is over (`calls/1` in the escript).
+async fn calls(out: &mut Vec<String>, s: &SslSocket) {
+    out.push(format!("getopts {}", getopts_term(ssl::getopts(s, &[OptName::Active]).await)));
+    let once = vec![SslOption::Active(Active::Once)];
+    out.push(format!("setopts {}", answer(ssl::setopts(s, once).await)));
+    out.push(recv_term(ssl::recv(s, 0, 100).await));
+    out.push(format!("shutdown {}", answer(ssl::shutdown(s, How::Write).await)));
+    let me = process::self_pid();
+    out.push(format!("controlling_process {}", answer(ssl::controlling_process(s, &me).await)));
+    out.push(format!("peername {}", answer(ssl::peername(s).await)));
+    out.push(format!("sockname {}", answer(ssl::sockname(s).await)));
+    out.push(format!("send {}", answer(ssl::send(s, b"x").await)));
+    out.push(format!("connection_information {}", answer(ssl::connection_information(s).await)));
+    out.push(format!("getstat {}", answer(ssl::getstat(s, &[Stat::RecvOct]).await)));
+    out.push(format!("close {}", answer(ssl::close(s).await)));
+    out.push(format!("peername {}", answer(ssl::peername(s).await)));
+    out.push(format!("getopts {}", getopts_term(ssl::getopts(s, &[OptName::Active]).await)));
 }
 
 async fn show_one(out: &mut Vec<String>, ms: u64, bin_http: bool) -> bool {
@@ -172,6 +238,52 @@ async fn wassl_client(pki: &Pki, port: u16, name: &str) -> Vec<String> {
                 for _ in 0..3 {
                     out.push(recv_term(ssl::recv(&s, 0, 2000).await));
                 }
+            }
+            "after_closed" => {
+                show_one(&mut out, 5000, false).await;
+                show_one(&mut out, 5000, false).await;
+                calls(&mut out, &s).await;
+            }
+            "passive_closed" => {
+                tokio::time::sleep(Duration::from_millis(600)).await;
+                out.push(recv_term(ssl::recv(&s, 0, 1000).await));
+                out.push(recv_term(ssl::recv(&s, 0, 1000).await));
+                calls(&mut out, &s).await;
+            }
+            "active_n" => {
+                let names = [
+                    OptName::Packet,
+                    OptName::Active,
+                    OptName::Mode,
+                    OptName::Header,
+                    OptName::PacketSize,
+                ];
+                out.push(format!("getopts {}", getopts_term(ssl::getopts(&s, &names).await)));
+                let set = |a| vec![SslOption::Active(a)];
+                for a in [Active::N(30000), Active::N(30000)] {
+                    out.push(format!("setopts {}", answer(ssl::setopts(&s, set(a)).await)));
+                }
+                let active = [OptName::Active];
+                out.push(format!("getopts {}", getopts_term(ssl::getopts(&s, &active).await)));
+                for a in [Active::N(40000), Active::N(-40000), Active::False, Active::N(2)] {
+                    out.push(format!("setopts {}", answer(ssl::setopts(&s, set(a)).await)));
+                }
+                out.push(format!("getopts {}", getopts_term(ssl::getopts(&s, &active).await)));
+                let r = ssl::setopts(&s, set(Active::N(-1))).await;
+                out.push(format!("setopts {}", answer(r)));
+                out.push(format!("getopts {}", getopts_term(ssl::getopts(&s, &active).await)));
+                drain(&mut out, 300, false).await;
+            }
+            "boundaries" => {
+                tokio::time::sleep(Duration::from_millis(600)).await;
+                for _ in 0..3 {
+                    out.push(recv_term(ssl::recv(&s, 0, 1000).await));
+                }
+                tokio::time::sleep(Duration::from_millis(700)).await;
+                ssl::setopts(&s, vec![SslOption::Active(Active::True)])
+                    .await
+                    .unwrap();
+                drain(&mut out, 1500, false).await;
             }
             _ => drain(&mut out, 1500, bin_http).await,
         }

@@ -81,7 +81,9 @@ async fn serve_once(opts: Vec<SslOption>) -> Result<u16, Reason> {
                     let Ok(t) = ssl::transport_accept(&l, 20_000).await else {
                         return;
                     };
-                    let _ = ssl::handshake(&t, 10_000).await;
+                    if let Ok(s) = ssl::handshake(&t, 10_000).await {
+                        wassl_tests::hold(s);
+                    }
                 }
             }
             Err(e) => tx.send(Err(e)).unwrap(),

@@ -283,7 +283,7 @@ async fn keep_secrets_logs_what_openssl_logs() {
         let random = match (flag, &items[..]) {
             (
                 "-tls1_2",
-                [ssl::InfoValue::ServerRandom(sr), ssl::InfoValue::ClientRandom(cr), ssl::InfoValue::MasterSecret(m), ssl::InfoValue::SessionResumption(false)],
+                [ssl::InfoValue::SessionResumption(false), ssl::InfoValue::ClientRandom(cr), ssl::InfoValue::ServerRandom(sr), ssl::InfoValue::MasterSecret(m)],
             ) => {
                 assert_eq!(sr.len(), 32);
                 assert!(lines.iter().any(|l| l.ends_with(&hex(m))), "{lines:?}");
@@ -291,7 +291,7 @@ async fn keep_secrets_logs_what_openssl_logs() {
             }
             (
                 "-tls1_3",
-                [ssl::InfoValue::ClientRandom(cr), ssl::InfoValue::SessionResumption(false)],
+                [ssl::InfoValue::SessionResumption(false), ssl::InfoValue::ClientRandom(cr)],
             ) => cr,
             other => panic!("{other:?}"),
         };
@@ -339,7 +339,9 @@ async fn plain_server(pki: &Pki, extra: Vec<SslOption>) -> u16 {
         let l = ssl::listen(0, opts).await.unwrap();
         tx.send(ssl::sockname(&l).await.unwrap().port()).unwrap();
         while let Ok(t) = ssl::transport_accept(&l, 20_000).await {
-            let _ = ssl::handshake(&t, 10_000).await;
+            if let Ok(s) = ssl::handshake(&t, 10_000).await {
+                wassl_tests::hold(s);
+            }
         }
     });
     rx.await.unwrap()

@@ -8,11 +8,13 @@ mod keys;
 mod listen;
 mod outbox;
 pub(crate) mod options;
+mod option_terms;
 use rustls_pki_types::pem::PemObject;
 pub(crate) mod client_sessions;
 pub(crate) mod packet;
 pub(crate) mod pem_cache;
 mod reason;
+mod received;
 mod socket;
 pub mod verify;
 
@@ -813,7 +815,7 @@ pub async fn close_downgrade(
 /// `ssl:getstat/1,2`: counts of the TCP traffic under the socket.
 pub async fn getstat(socket: &SslSocket, stats: &[Stat]) -> Result<Vec<(Stat, u64)>, Reason> {
     let stats = stats.to_vec();
-    socket.call(|reply| Request::Getstat { stats, reply }).await
+    port_call(socket.call(|reply| Request::Getstat { stats, reply }).await)
 }
 
 /// `ssl:shutdown/2`.
@@ -821,9 +823,17 @@ pub async fn shutdown(socket: &SslSocket, how: How) -> Result<(), Reason> {
     socket.call(|reply| Request::Shutdown { how, reply }).await
 }
 
-/// `ssl:peername/1`.
+/// `ssl:peername/1`. On a closed socket `einval`, as OTP (its TCP port is gone).
 pub async fn peername(socket: &SslSocket) -> Result<SocketAddr, Reason> {
-    socket.call(|reply| Request::Peername { reply }).await
+    port_call(socket.call(|reply| Request::Peername { reply }).await)
+}
+
+/// A call OTP makes on the TCP port itself: once the socket is gone, `einval`.
+fn port_call<T>(r: Result<T, Reason>) -> Result<T, Reason> {
+    r.map_err(|e| match e {
+        Reason::Closed => Reason::Einval,
+        other => other,
+    })
 }
 
 /// `ssl:sockname/1`.
@@ -831,7 +841,7 @@ pub async fn sockname(socket: &SslSocket) -> Result<SocketAddr, Reason> {
     if let Inner::Listen(l) = &socket.inner {
         return l.local_addr();
     }
-    socket.call(|reply| Request::Sockname { reply }).await
+    port_call(socket.call(|reply| Request::Sockname { reply }).await)
 }
 
 /// `ssl:peercert/1`: the peer's certificate, DER-encoded.
@@ -917,8 +927,23 @@ pub async fn connection_information_items(
     } else {
         None
     };
+    // OTP answers in the order of its own list, whatever the order asked.
+    const OTP_ORDER: [InfoItem; 12] = [
+        InfoItem::Protocol,
+        InfoItem::SessionId,
+        InfoItem::SessionData,
+        InfoItem::SessionResumption,
+        InfoItem::SelectedCipherSuite,
+        InfoItem::SniHostname,
+        InfoItem::Ecc,
+        InfoItem::NegotiatedProtocol,
+        InfoItem::ClientRandom,
+        InfoItem::ServerRandom,
+        InfoItem::MasterSecret,
+        InfoItem::Keylog,
+    ];
     let mut out = Vec::new();
-    for item in items {
+    for item in OTP_ORDER.iter().filter(|i| items.contains(i)) {
         let v = match item {
             InfoItem::Protocol => Some(InfoValue::Protocol(i.protocol)),
             InfoItem::SelectedCipherSuite => Some(InfoValue::SelectedCipherSuite(

@@ -603,19 +603,9 @@ impl SslOption {
         out
     }
 
-    /// The option roughly as Erlang prints it, `{Name,Value}`.
+    /// The option as Erlang prints it, `{Name,Value}` (`{active,2}`, `{packet,0}`).
     pub fn to_erlang(&self) -> String {
-        let debug = format!("{self:?}");
-        let value = debug
-            .split_once('(')
-            .map(|(_, v)| v.trim_end_matches(')'))
-            .unwrap_or("true");
-        let value = match value {
-            "VerifyPeer" => "verify_peer".to_string(),
-            "VerifyNone" => "verify_none".to_string(),
-            v => v.to_lowercase(),
-        };
-        format!("{{{},{value}}}", self.name())
+        format!("{{{},{}}}", self.name(), super::option_terms::value(self))
     }
 }
 

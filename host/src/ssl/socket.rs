@@ -12,6 +12,7 @@ use tokio::time::Instant;
 
 use super::client_sessions::{self, EarlyDataStatus, SessionData, Ticket};
 use super::outbox::Outbox;
+use super::received::Received;
 use super::options::{
     self, Active, LogLevel, OptName, Packet, SessionTickets, SocketOpts, SslOption,
 };
@@ -127,6 +128,11 @@ enum State {
     Paused,
     /// Handshake done: data flows.
     Connected,
+    /// Over, as OTP's connection process is once its owner heard
+    /// `{ssl_closed, S}` or `{ssl_error, S, R}`, or a passive `recv` got
+    /// `closed`: calls answer `closed` (the addresses and `getstat`,
+    /// `einval`). The task stays only for `close`.
+    Closed,
 }
 
 /// What the task does after a request.
@@ -187,7 +193,7 @@ struct Conn {
     owner: Pid,
     state: State,
     /// Decrypted data not yet delivered.
-    buf: Vec<u8>,
+    buf: Received,
     /// With `{packet, http}`: the next packet is a request/response line.
     http_line: bool,
     /// close_notify or EOF from the peer, or `shutdown(read)`.
@@ -233,7 +239,7 @@ pub(crate) fn spawn(setup: Setup) -> Result<SslSocket, Reason> {
         opts: socket_opts,
         owner: setup.owner,
         state: State::Accepted,
-        buf: Vec::new(),
+        buf: Received::default(),
         read_closed: false,
         write_closed: false,
         closed_reported: false,
@@ -404,10 +410,14 @@ impl Conn {
         loop {
             // Backpressure: a passive socket, or an active one that has used up
             // its `once`/`N`, reads nothing until asked; TCP flow control does the rest.
+            // A passive socket reads ahead until it holds `buffer` bytes, as
+            // OTP's does, so records that arrive apart are delivered apart.
             let want_read = self.state == State::Connected
                 && !self.read_closed
                 && self.error.is_none()
-                && (self.opts.active != Active::False || self.pending.is_some());
+                && (self.opts.active != Active::False
+                    || self.pending.is_some()
+                    || self.buf.len() < self.opts.buffer);
             let hibernating = rbuf.is_empty();
             if !hibernating && rbuf.len() != self.opts.buffer {
                 rbuf.resize(self.opts.buffer, 0);
@@ -484,7 +494,7 @@ impl Conn {
 
     /// `hibernate_after`: give back what idle buffers hold.
     fn hibernate(&mut self) {
-        self.buf.shrink_to_fit();
+        self.buf.shrink();
         self.out.shrink();
         self.after_close.shrink_to_fit();
         if let Some(inst) = self.inst.as_mut() {
@@ -546,6 +556,9 @@ impl Conn {
 
     /// Handle one call.
     async fn request(&mut self, req: Request) -> Next {
+        if self.state == State::Closed {
+            return self.request_when_over(req).await;
+        }
         match req {
             Request::Handshake {
                 extra,
@@ -732,6 +745,10 @@ impl Conn {
                     Some(inst) if self.state == State::Connected => inst.info().await.map(|i| {
                         let mut info = ConnectionInformation::from_wit(i);
                         info.keylog = inst.keylog();
+                        if self.role == Role::Client {
+                            // OTP reports the name a server was asked for, on servers only.
+                            info.sni_hostname = None;
+                        }
                         if let Some((id, data)) = self.resume.as_ref().and_then(|r| r.tls12.clone())
                         {
                             info.session_id = Some(id);
@@ -788,10 +805,49 @@ impl Conn {
         Next::Continue
     }
 
+    /// A call once the connection is over: only `close` does anything.
+    async fn request_when_over(&mut self, req: Request) -> Next {
+        fn no<T>(reply: Reply<T>, r: Reason) -> Next {
+            let _ = reply.send(Err(r));
+            Next::Continue
+        }
+        use Reason::{Closed, Einval};
+        match req {
+            Request::Close { reply, .. } => {
+                self.close_quietly().await;
+                let _ = reply.send(Ok(()));
+                Next::Stop
+            }
+            // The TCP port is gone in OTP: its calls are einval.
+            Request::Peername { reply } => no(reply, Einval),
+            Request::Sockname { reply } => no(reply, Einval),
+            Request::Getstat { reply, .. } => no(reply, Einval),
+            Request::Handshake { reply, .. } => no(reply, Closed),
+            Request::HandshakeContinue { reply, .. } => no(reply, Closed),
+            Request::HandshakeCancel { reply } => no(reply, Closed),
+            Request::Send { reply, .. } => no(reply, Closed),
+            Request::Recv { reply, .. } => no(reply, Closed),
+            Request::Setopts { reply, .. } => no(reply, Closed),
+            Request::Getopts { reply, .. } => no(reply, Closed),
+            Request::ControllingProcess { reply, .. } => no(reply, Closed),
+            Request::Downgrade { reply, .. } => no(reply, Closed),
+            Request::Shutdown { reply, .. } => no(reply, Closed),
+            Request::Peercert { reply } => no(reply, Closed),
+            Request::Info { reply } => no(reply, Closed),
+            Request::EngineMemory { reply } => no(reply, Closed),
+            Request::UpdateKeys { reply, .. } => no(reply, Closed),
+            Request::Export { reply, .. } => no(reply, Closed),
+            Request::Prf { reply, .. } => no(reply, Closed),
+            Request::MasterSecret { reply } => no(reply, Closed),
+        }
+    }
+
+    /// OTP answers in the reverse of the order asked.
     fn getopts(&self, names: &[OptName]) -> Vec<SslOption> {
         let sock = socket2::SockRef::from(&self.tcp);
         names
             .iter()
+            .rev()
             .map(|n| match n {
                 // What the kernel really has, as inet:getopts reports it.
                 OptName::Sndbuf => SslOption::Sndbuf(sock.send_buffer_size().unwrap_or(0)),
@@ -826,18 +882,35 @@ impl Conn {
     fn setopts(&mut self, opts: &[SslOption]) -> Result<(), Reason> {
         let before = self.opts.active;
         let mut next = self.opts.clone();
-        next.apply(opts)?;
-        // {active, N} adds to a running count, as in Erlang.
-        if let (Active::N(old), Active::N(add)) = (before, next.active) {
-            if opts
-                .iter()
-                .any(|o| matches!(o, SslOption::Active(Active::N(_))))
-            {
-                next.active = Active::N(old.saturating_add(add));
+        // OTP's ssl: a positive {active, N} adds to a running count (past
+        // 32767 it is refused with this term and the old count kept); an N
+        // of 0 or below makes the socket passive with {ssl_passive, S},
+        // whatever the count was (gen_tcp would add it).
+        let given = opts.iter().rev().find_map(|o| match o {
+            SslOption::Active(Active::N(n)) => Some(*n),
+            _ => None,
+        });
+        if let Some(n) = given {
+            let running = match before {
+                Active::N(old) if n > 0 => old + n,
+                _ => n,
+            };
+            if !(-32768..=32767).contains(&n) || running > 32767 {
+                return Err(Reason::options(
+                    "socket_options",
+                    format!("{{active,{n}}}"),
+                    "{active, N}: N lies in -32768..32767 and the running count may not pass 32767",
+                ));
             }
         }
+        next.apply(opts)?;
         if let Active::N(n) = next.active {
-            if n <= 0 {
+            let running = match before {
+                Active::N(old) if n > 0 && given.is_some() => old + n,
+                _ => n,
+            };
+            next.active = Active::N(running);
+            if running <= 0 {
                 next.active = Active::False;
                 self.tell_owner(Message::SslPassive);
             }
@@ -1111,7 +1184,7 @@ impl Conn {
                 self.take_sessions();
                 let out = std::mem::take(&mut p.output);
                 self.queue(&out);
-                self.buf.append(&mut p.plaintext);
+                self.buf.push(&mut p.plaintext);
                 if p.peer_closed {
                     self.read_closed = true;
                     self.after_close.append(&mut p.rest);
@@ -1159,15 +1232,23 @@ impl Conn {
         self.write_closed = true;
         self.error = Some(reason.clone());
         self.out.fail_all(&Reason::Closed);
-        if let Some(p) = self.pending.take() {
+        let told = if let Some(p) = self.pending.take() {
             let _ = p.reply.send(Err(reason.clone()));
             if matches!(reason, Reason::EngineTrap(_)) {
                 self.tell_owner(|s| Message::SslError(s, reason));
             }
+            true
         } else if self.opts.active != Active::False || matches!(reason, Reason::EngineTrap(_)) {
             self.tell_owner(|s| Message::SslError(s, reason));
-        }
+            true
+        } else {
+            // Passive: the next recv hears of it (then the socket is over).
+            false
+        };
         self.closed_reported = true;
+        if told && self.state == State::Connected {
+            self.state = State::Closed;
+        }
     }
 
     fn data(&self, d: Decoded) -> Data {
@@ -1185,14 +1266,22 @@ impl Conn {
 
     /// The next packet off the buffer, or why there is none.
     fn next_packet(&mut self) -> Option<Result<Data, Reason>> {
+        if self.opts.packet == Packet::Raw {
+            // Raw: one received batch at a time, as OTP delivers them.
+            if self.buf.is_empty() {
+                return None;
+            }
+            let batch = self.buf.take_batch();
+            return Some(Ok(self.data(Decoded::Bytes(batch))));
+        }
         match packet::decode(
             self.opts.packet,
-            &self.buf,
+            self.buf.bytes(),
             self.opts.packet_size,
             self.http_line,
         ) {
             Step::Packet(d, used) => {
-                self.buf.drain(..used);
+                self.buf.take(used);
                 if let Decoded::Http(h) = &d {
                     // ssl switches http to httph after a request/response line,
                     // and back after the end of the headers.
@@ -1209,7 +1298,7 @@ impl Conn {
                 Some(Ok(self.data(d)))
             }
             Step::More(_) => None,
-            Step::Invalid => Some(Err(Reason::InvalidPacket(std::mem::take(&mut self.buf)))),
+            Step::Invalid => Some(Err(Reason::InvalidPacket(self.buf.take_all()))),
         }
     }
 
@@ -1239,10 +1328,7 @@ impl Conn {
         if let Some(p) = self.pending.take() {
             let got = if p.len > 0 {
                 (self.buf.len() >= p.len).then(|| {
-                    Ok(Data::from_mode(
-                        self.opts.mode,
-                        self.buf.drain(..p.len).collect(),
-                    ))
+                    Ok(Data::from_mode(self.opts.mode, self.buf.take(p.len)))
                 })
             } else {
                 self.next_packet()
@@ -1261,6 +1347,13 @@ impl Conn {
                 (None, true) => {
                     self.buf.clear();
                     let _ = p.reply.send(Err(Reason::Closed));
+                    // The peer closed or the connection failed: over, as in
+                    // OTP (not after our own shutdown(read), nor with
+                    // {exit_on_close, false}, which keeps writing).
+                    if self.error.is_some() || (self.opts.exit_on_close && !self.closed_reported) {
+                        self.closed_reported = true;
+                        self.state = State::Closed;
+                    }
                 }
                 (None, false) => self.pending = Some(p),
             }
@@ -1269,6 +1362,9 @@ impl Conn {
             self.closed_reported = true;
             self.buf.clear();
             self.tell_owner(Message::SslClosed);
+            if self.opts.exit_on_close {
+                self.state = State::Closed;
+            }
         }
     }
 
