@@ -117,8 +117,9 @@ impl Pid {
         !*self.0.exited.borrow()
     }
 
-    /// Resolves when the process has ended.
-    pub(crate) fn exited(&self) -> impl Future<Output = ()> + Send + 'static {
+    /// Resolves when the process has ended (what an Erlang monitor's
+    /// `'DOWN'` message tells).
+    pub fn exited(&self) -> impl Future<Output = ()> + Send + 'static {
         let mut rx = self.0.exited.subscribe();
         async move {
             let _ = rx.wait_for(|gone| *gone).await;
@@ -159,7 +160,14 @@ impl Pid {
 }
 
 /// Marks the process as ended when its body finishes, however it finishes.
-struct ExitGuard(Pid);
+pub(crate) struct ExitGuard(Pid);
+
+/// A pid that names something other than a process body (a socket's task):
+/// it ends when the guard is dropped.
+pub(crate) fn task_pid() -> (Pid, ExitGuard) {
+    let pid = Pid::new();
+    (pid.clone(), ExitGuard(pid))
+}
 
 impl Drop for ExitGuard {
     fn drop(&mut self) {

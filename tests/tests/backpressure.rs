@@ -103,10 +103,8 @@ async fn exchange(total: usize, both: bool, deadline: Duration) -> Option<(usize
     let pki = Pki::new();
     let (done_tx, done_rx) = tokio::sync::oneshot::channel();
     let done_tx = std::sync::Mutex::new(Some(done_tx));
-    let port = wassl_tests::scripted_server(
-        &pki,
-        vec![SslOption::Active(Active::True)],
-        move |s| {
+    let port =
+        wassl_tests::scripted_server(&pki, vec![SslOption::Active(Active::True)], move |s| {
             let done_tx = done_tx.lock().unwrap().take();
             async move {
                 if both {
@@ -121,9 +119,8 @@ async fn exchange(total: usize, both: bool, deadline: Duration) -> Option<(usize
                 }
                 tokio::time::sleep(Duration::from_secs(1)).await;
             }
-        },
-    )
-    .await;
+        })
+        .await;
     let client = process::run(async move {
         let s = wassl_tests::pki_client(&pki, port, vec![SslOption::Active(Active::True)]).await;
         let chunk = vec![0xa5; CHUNK];

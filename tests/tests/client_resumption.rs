@@ -25,7 +25,10 @@ async fn read_all(s: &SslSocket) -> String {
 
 /// GET / from `s_server -www`: its status page, which says "New, TLSv1.3"
 /// or "Reused, TLSv1.3"; and whether wassl saw a resumption.
-async fn www(pki: &Pki, port: u16, extra: Vec<SslOption>) -> (String, bool, SslSocket) {
+/// The page, whether the session was resumed, and the TLS 1.2 session
+/// (`session_id`, `session_data`), read before the page: once the server's
+/// close has been read the socket is over, as in OTP.
+async fn www(pki: &Pki, port: u16, extra: Vec<SslOption>) -> (String, bool, Vec<InfoValue>) {
     let mut opts = vec![SslOption::Active(ssl::Active::False)];
     opts.extend(extra);
     let s = pki_client(pki, port, opts).await;
@@ -33,8 +36,12 @@ async fn www(pki: &Pki, port: u16, extra: Vec<SslOption>) -> (String, bool, SslS
         .await
         .unwrap()
         .session_resumption;
+    let session =
+        ssl::connection_information_items(&s, &[InfoItem::SessionId, InfoItem::SessionData])
+            .await
+            .unwrap();
     ssl::send(&s, b"GET / HTTP/1.0\r\n\r\n").await.unwrap();
-    (read_all(&s).await, resumed, s)
+    (read_all(&s).await, resumed, session)
 }
 
 fn says(page: &str, what: &str) -> bool {
@@ -159,14 +166,8 @@ async fn tls12_sessions_resume_against_openssl() {
         let pki = &pki;
         process::run(async move {
             // reuse_sessions defaults to true, as in OTP.
-            let (page, _, first) = www(pki, port, vec![]).await;
+            let (page, _, items) = www(pki, port, vec![]).await;
             assert!(says(&page, "New, TLSv1.2"), "{ticket_mode:?} first: {page}");
-            let items = ssl::connection_information_items(
-                &first,
-                &[InfoItem::SessionId, InfoItem::SessionData],
-            )
-            .await
-            .unwrap();
             let (id, data) = match &items[..] {
                 [InfoValue::SessionId(id), InfoValue::SessionData(d)] => (id.clone(), d.clone()),
                 other => panic!("{ticket_mode:?}: {other:?}"),

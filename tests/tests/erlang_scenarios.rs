@@ -162,21 +162,39 @@ fn getopts_term(r: Result<Vec<SslOption>, Reason>) -> String {
 
 /// What the API answers once the connection is over (`calls/1` in the escript).
 async fn calls(out: &mut Vec<String>, s: &SslSocket) {
-    out.push(format!("getopts {}", getopts_term(ssl::getopts(s, &[OptName::Active]).await)));
+    out.push(format!(
+        "getopts {}",
+        getopts_term(ssl::getopts(s, &[OptName::Active]).await)
+    ));
     let once = vec![SslOption::Active(Active::Once)];
     out.push(format!("setopts {}", answer(ssl::setopts(s, once).await)));
     out.push(recv_term(ssl::recv(s, 0, 100).await));
-    out.push(format!("shutdown {}", answer(ssl::shutdown(s, How::Write).await)));
+    out.push(format!(
+        "shutdown {}",
+        answer(ssl::shutdown(s, How::Write).await)
+    ));
     let me = process::self_pid();
-    out.push(format!("controlling_process {}", answer(ssl::controlling_process(s, &me).await)));
+    out.push(format!(
+        "controlling_process {}",
+        answer(ssl::controlling_process(s, &me).await)
+    ));
     out.push(format!("peername {}", answer(ssl::peername(s).await)));
     out.push(format!("sockname {}", answer(ssl::sockname(s).await)));
     out.push(format!("send {}", answer(ssl::send(s, b"x").await)));
-    out.push(format!("connection_information {}", answer(ssl::connection_information(s).await)));
-    out.push(format!("getstat {}", answer(ssl::getstat(s, &[Stat::RecvOct]).await)));
+    out.push(format!(
+        "connection_information {}",
+        answer(ssl::connection_information(s).await)
+    ));
+    out.push(format!(
+        "getstat {}",
+        answer(ssl::getstat(s, &[Stat::RecvOct]).await)
+    ));
     out.push(format!("close {}", answer(ssl::close(s).await)));
     out.push(format!("peername {}", answer(ssl::peername(s).await)));
-    out.push(format!("getopts {}", getopts_term(ssl::getopts(s, &[OptName::Active]).await)));
+    out.push(format!(
+        "getopts {}",
+        getopts_term(ssl::getopts(s, &[OptName::Active]).await)
+    ));
 }
 
 async fn show_one(out: &mut Vec<String>, ms: u64, bin_http: bool) -> bool {
@@ -258,20 +276,43 @@ async fn wassl_client(pki: &Pki, port: u16, name: &str) -> Vec<String> {
                     OptName::Header,
                     OptName::PacketSize,
                 ];
-                out.push(format!("getopts {}", getopts_term(ssl::getopts(&s, &names).await)));
+                out.push(format!(
+                    "getopts {}",
+                    getopts_term(ssl::getopts(&s, &names).await)
+                ));
                 let set = |a| vec![SslOption::Active(a)];
                 for a in [Active::N(30000), Active::N(30000)] {
-                    out.push(format!("setopts {}", answer(ssl::setopts(&s, set(a)).await)));
+                    out.push(format!(
+                        "setopts {}",
+                        answer(ssl::setopts(&s, set(a)).await)
+                    ));
                 }
                 let active = [OptName::Active];
-                out.push(format!("getopts {}", getopts_term(ssl::getopts(&s, &active).await)));
-                for a in [Active::N(40000), Active::N(-40000), Active::False, Active::N(2)] {
-                    out.push(format!("setopts {}", answer(ssl::setopts(&s, set(a)).await)));
+                out.push(format!(
+                    "getopts {}",
+                    getopts_term(ssl::getopts(&s, &active).await)
+                ));
+                for a in [
+                    Active::N(40000),
+                    Active::N(-40000),
+                    Active::False,
+                    Active::N(2),
+                ] {
+                    out.push(format!(
+                        "setopts {}",
+                        answer(ssl::setopts(&s, set(a)).await)
+                    ));
                 }
-                out.push(format!("getopts {}", getopts_term(ssl::getopts(&s, &active).await)));
+                out.push(format!(
+                    "getopts {}",
+                    getopts_term(ssl::getopts(&s, &active).await)
+                ));
                 let r = ssl::setopts(&s, set(Active::N(-1))).await;
                 out.push(format!("setopts {}", answer(r)));
-                out.push(format!("getopts {}", getopts_term(ssl::getopts(&s, &active).await)));
+                out.push(format!(
+                    "getopts {}",
+                    getopts_term(ssl::getopts(&s, &active).await)
+                ));
                 drain(&mut out, 300, false).await;
             }
             "boundaries" => {

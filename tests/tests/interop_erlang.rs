@@ -582,3 +582,59 @@ async fn erlang_resumes_with_a_wassl_server() {
     // so only the first line is worth checking on the Erlang side.
     assert_eq!(first, "RESUMED false");
 }
+
+/// The state an alert text names (`In state wait_cert_cr`).
+fn state_in(text: &str) -> String {
+    text.split("In state ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .unwrap_or("?")
+        .to_string()
+}
+
+/// The same certificate failures with Erlang's client and wassl's against
+/// the other's server, each version: the state each side's alert text
+/// names must be the state Erlang's own side names in that role.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alert_texts_name_the_states_erlang_names() {
+    if skip_interop() {
+        return;
+    }
+    let pki = Pki::new();
+    let cases = [
+        ("unknown CA", &pki.server, &pki.other_ca.id),
+        ("expired", &pki.expired_server, &pki.ca.id),
+        ("wrong host", &pki.wrong_host_server, &pki.ca.id),
+    ];
+    let mut differ = Vec::new();
+    for vsn in ["tlsv1.2", "tlsv1.3"] {
+        for (what, server_id, ca) in cases {
+            let (port, result) = wassl_server(server_id).await;
+            let erlang_client = erlang_client(port, ca, vsn, "x").expect("RESULT error", 30);
+            let ours = result.await.unwrap().unwrap_err();
+            let wassl_server = tls_alert(&ours).1.to_string();
+            let (mut erl, port) = erlang_server(server_id, vsn);
+            let wassl_client = process::run(async {
+                let e = ssl::connect("localhost", port, client_opts(ca), 20_000)
+                    .await
+                    .unwrap_err();
+                tls_alert(&e).1.to_string()
+            })
+            .await;
+            let erlang_server = erl.expect("RESULT error", 10);
+            for (role, erlang, wassl) in [
+                ("client", &erlang_client, &wassl_client),
+                ("server", &erlang_server, &wassl_server),
+            ] {
+                let (e, w) = (state_in(erlang), state_in(wassl));
+                eprintln!("{vsn} {what} {role}: erlang {e}, wassl {w}");
+                if e != w {
+                    differ.push(format!(
+                        "{vsn} {what} {role}: Erlang {erlang}\n  wassl {wassl}"
+                    ));
+                }
+            }
+        }
+    }
+    assert!(differ.is_empty(), "states differ:\n{}", differ.join("\n"));
+}

@@ -60,7 +60,9 @@ async fn server(certfile: &std::path::Path, keyfile: &std::path::Path) -> u16 {
             let Ok(t) = ssl::transport_accept(&l, 30_000).await else {
                 return;
             };
-            let _ = ssl::handshake(&t, 10_000).await;
+            if let Ok(s) = ssl::handshake(&t, 10_000).await {
+                wassl_tests::hold(s);
+            }
         }
     });
     rx.await.unwrap()

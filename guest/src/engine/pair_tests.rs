@@ -350,9 +350,9 @@ fn wrong_ca_fails_with_unknown_ca_and_the_peer_hears_it() {
     };
     assert_eq!(a.description, "unknown_ca");
     assert_eq!(a.origin, AlertOrigin::Local);
-    assert!(a
-        .text
-        .starts_with("TLS client: In state certify generated CLIENT ALERT: Fatal - Unknown CA"));
+    assert!(a.text.starts_with(
+        "TLS client: In state wait_cert_cr generated CLIENT ALERT: Fatal - Unknown CA"
+    ));
     assert!(!f.output.is_empty(), "the alert is sent");
     // Errors are sticky.
     let again = engine.feed(b"more").unwrap_err();

@@ -53,6 +53,8 @@ pub struct Config {
     tickets: Option<Arc<AtomicUsize>>,
     /// `{early_data, Data}` (client).
     early_data: Option<Vec<u8>>,
+    /// A server that asks for the client's certificate.
+    asks_cert: bool,
 }
 
 fn provider() -> Arc<CryptoProvider> {
@@ -814,6 +816,7 @@ impl Config {
             secrets,
             tickets,
             early_data: s.send_early_data,
+            asks_cert: role == Role::Server && s.verify == VerifyType::VerifyPeer,
         })
     }
 
@@ -1181,6 +1184,8 @@ pub struct Connection {
     app_data_seen: bool,
     /// A client's 0-RTT data: `Some(sent)` when the user asked to send some.
     early_sent: Option<bool>,
+    /// A server that asks for the client's certificate.
+    asks_cert: bool,
 }
 
 /// What [`Connection::hand_off`] gives.
@@ -1244,6 +1249,7 @@ impl Connection {
             tickets: cfg.tickets.clone(),
             app_data_seen: false,
             early_sent: None,
+            asks_cert: cfg.asks_cert,
         }
     }
 
@@ -1663,15 +1669,7 @@ impl Connection {
 
     /// Turn a rustls error into Erlang's `{tls_alert, {Desc, Text}}`.
     fn tls_error(&mut self, e: Error) -> TlsError {
-        let state = if self.conn.is_handshaking() {
-            if matches!(e, Error::InvalidCertificate(_) | Error::General(_)) {
-                "certify"
-            } else {
-                "hello"
-            }
-        } else {
-            "connection"
-        };
+        let state = self.otp_state(&e);
         let peer = match self.role {
             Role::Client => Role::Server,
             Role::Server => Role::Client,
@@ -1703,6 +1701,42 @@ impl Connection {
             origin,
             text,
         })
+    }
+}
+
+impl Connection {
+    /// The state OTP 25's connection process is in when `e` ends the
+    /// handshake, which its alert texts name (`In state wait_cert_cr`). OTP
+    /// checks a certificate when it arrives, rustls at the CertificateVerify:
+    /// certificate errors are named where OTP finds them.
+    fn otp_state(&self, e: &Error) -> &'static str {
+        if !self.conn.is_handshaking() {
+            return "connection";
+        }
+        let cert = matches!(
+            e,
+            Error::InvalidCertificate(_) | Error::General(_) | Error::NoCertificatesPresented
+        );
+        let received = matches!(e, Error::AlertReceived(_));
+        let tls13 = match self.conn.protocol_version() {
+            // Before the hellos settle a version, OTP is in `hello`.
+            None => return "hello",
+            Some(v) => v == rustls::ProtocolVersion::TLSv1_3,
+        };
+        match (self.role, tls13) {
+            (Role::Client, true) if cert => "wait_cert_cr",
+            (Role::Client, true) => "wait_ee",
+            // A TLS 1.2 client that sent its last flight waits for the server's.
+            (Role::Client, false) if received => "cipher",
+            (Role::Client, false) => "certify",
+            (Role::Server, true) if cert => "wait_cert",
+            // The client answers the server's flight: with a certificate when asked.
+            (Role::Server, true) if received && self.asks_cert => "wait_cert",
+            (Role::Server, true) if received || self.emitted => "wait_finished",
+            (Role::Server, true) => "start",
+            (Role::Server, false) if cert || received || self.emitted => "certify",
+            (Role::Server, false) => "hello",
+        }
     }
 }
 

@@ -5,10 +5,11 @@
 //! [`crate::process`]); that process receives `{ssl, S, Data}` and friends.
 
 mod keys;
+mod legacy;
 mod listen;
-mod outbox;
-pub(crate) mod options;
 mod option_terms;
+pub(crate) mod options;
+mod outbox;
 use rustls_pki_types::pem::PemObject;
 pub(crate) mod client_sessions;
 pub(crate) mod packet;
@@ -29,6 +30,10 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
 pub use client_sessions::{EarlyDataStatus, SessionData, Ticket};
+pub use legacy::{
+    cipher_suites_of, ciphers, connection_info, peercert_with, pid, seed, start_with,
+    PeerCertificate, PeercertOpt, StartType, SuiteType, Suites,
+};
 pub use options::{
     Active, BeastMitigation, CertPolicyOpt, CrlCheck, EarlyData, HandshakeMode, KeyType, LogLevel,
     Mode, OptName, Packet, Protocol, ReuseSessions, ServerNameIndication, SessionTickets,

@@ -14,7 +14,8 @@ use super::{CertKey, CipherSpec, Timeout};
 /// An atom, quoted when Erlang would quote it.
 pub(crate) fn atom(a: &str) -> String {
     let plain = a.starts_with(|c: char| c.is_ascii_lowercase())
-        && a.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '@');
+        && a.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '@');
     if plain {
         a.to_string()
     } else {

@@ -125,11 +125,7 @@ impl Outbox {
 
     /// Answer the sends whose bytes are all written; reclaim the front.
     fn settle(&mut self) {
-        while self
-            .waiting
-            .front()
-            .is_some_and(|w| w.mark <= self.written)
-        {
+        while self.waiting.front().is_some_and(|w| w.mark <= self.written) {
             if let Some(w) = self.waiting.pop_front() {
                 let _ = w.reply.send(Ok(()));
             }
@@ -176,7 +172,10 @@ mod tests {
         out.wait(None, tx);
         out.try_write(&a).unwrap();
         assert!(!out.is_empty(), "16 MiB went out with nobody reading");
-        assert!(rx.try_recv().is_err(), "answered before its bytes were written");
+        assert!(
+            rx.try_recv().is_err(),
+            "answered before its bytes were written"
+        );
         let reader = tokio::spawn(async move {
             let mut got = vec![0u8; big.len()];
             b.read_exact(&mut got).await.unwrap();

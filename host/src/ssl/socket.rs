@@ -11,12 +11,12 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
 use super::client_sessions::{self, EarlyDataStatus, SessionData, Ticket};
-use super::outbox::Outbox;
-use super::received::Received;
 use super::options::{
     self, Active, LogLevel, OptName, Packet, SessionTickets, SocketOpts, SslOption,
 };
+use super::outbox::Outbox;
 use super::packet::{self, Decoded, HttpPacket, Step};
+use super::received::Received;
 use super::{ConnectionInformation, Data, HelloExt, How, Reason, SslSocket, Stat, Timeout};
 use crate::bindings::exports::wassl::tls::handshake::{ClientHello, Progress};
 use crate::bindings::wassl::tls::types::{ProtocolVersion, Role};
@@ -118,6 +118,10 @@ pub(crate) enum Request {
     MasterSecret {
         reply: Reply<Option<Vec<u8>>>,
     },
+    /// `pid/1`: a pid that ends with this task.
+    Pid {
+        reply: Reply<Pid>,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -215,6 +219,8 @@ struct Conn {
     /// Taken by the first handshake. Boxed: every socket's task holds a
     /// `Conn`, and an inline `Instance` here made each idle one larger.
     prepared: Option<Box<Prepared>>,
+    /// `pid/1`'s pid, made when first asked; it ends with the task.
+    pid: Option<(Pid, crate::owner::ExitGuard)>,
 }
 
 /// Start the task for `setup`; the socket is returned at once.
@@ -251,6 +257,7 @@ pub(crate) fn spawn(setup: Setup) -> Result<SslSocket, Reason> {
         out: Outbox::default(),
         resume: None,
         prepared: setup.prepared.map(Box::new),
+        pid: None,
     };
     apply_kernel_options(&conn.tcp, &conn.opts);
     // Every event of this socket carries its id, role and peer.
@@ -781,6 +788,10 @@ impl Conn {
                 };
                 let _ = reply.send(r);
             }
+            Request::Pid { reply } => {
+                let (pid, _) = self.pid.get_or_insert_with(crate::owner::task_pid);
+                let _ = reply.send(Ok(pid.clone()));
+            }
             Request::MasterSecret { reply } => {
                 let r = match self.inst.as_mut() {
                     Some(inst) if self.state == State::Connected => inst.master_secret().await,
@@ -839,6 +850,7 @@ impl Conn {
             Request::Export { reply, .. } => no(reply, Closed),
             Request::Prf { reply, .. } => no(reply, Closed),
             Request::MasterSecret { reply } => no(reply, Closed),
+            Request::Pid { reply } => no(reply, Closed),
         }
     }
 
@@ -1242,12 +1254,14 @@ impl Conn {
             self.tell_owner(|s| Message::SslError(s, reason));
             true
         } else {
-            // Passive: the next recv hears of it (then the socket is over).
+            // Passive: the next recv (or a turn to active) hears of it.
             false
         };
-        self.closed_reported = true;
-        if told && self.state == State::Connected {
-            self.state = State::Closed;
+        if told {
+            self.closed_reported = true;
+            if self.state == State::Connected {
+                self.state = State::Closed;
+            }
         }
     }
 
@@ -1327,9 +1341,8 @@ impl Conn {
         }
         if let Some(p) = self.pending.take() {
             let got = if p.len > 0 {
-                (self.buf.len() >= p.len).then(|| {
-                    Ok(Data::from_mode(self.opts.mode, self.buf.take(p.len)))
-                })
+                (self.buf.len() >= p.len)
+                    .then(|| Ok(Data::from_mode(self.opts.mode, self.buf.take(p.len))))
             } else {
                 self.next_packet()
             };
@@ -1346,14 +1359,19 @@ impl Conn {
                 // An error was reported once already: from then on, closed.
                 (None, true) => {
                     self.buf.clear();
-                    let _ = p.reply.send(Err(Reason::Closed));
+                    // An error read ahead of this recv is its answer, once.
+                    let r = match &self.error {
+                        Some(e) if !self.closed_reported => e.clone(),
+                        _ => Reason::Closed,
+                    };
+                    let _ = p.reply.send(Err(r));
                     // The peer closed or the connection failed: over, as in
                     // OTP (not after our own shutdown(read), nor with
                     // {exit_on_close, false}, which keeps writing).
                     if self.error.is_some() || (self.opts.exit_on_close && !self.closed_reported) {
-                        self.closed_reported = true;
                         self.state = State::Closed;
                     }
+                    self.closed_reported = true;
                 }
                 (None, false) => self.pending = Some(p),
             }
@@ -1361,9 +1379,18 @@ impl Conn {
         if self.read_closed && !self.closed_reported && self.opts.active != Active::False {
             self.closed_reported = true;
             self.buf.clear();
-            self.tell_owner(Message::SslClosed);
-            if self.opts.exit_on_close {
-                self.state = State::Closed;
+            match self.error.clone() {
+                // Read ahead while passive, told now that the socket is active.
+                Some(e) => {
+                    self.tell_owner(|s| Message::SslError(s, e));
+                    self.state = State::Closed;
+                }
+                None => {
+                    self.tell_owner(Message::SslClosed);
+                    if self.opts.exit_on_close {
+                        self.state = State::Closed;
+                    }
+                }
             }
         }
     }
