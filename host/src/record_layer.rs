@@ -641,6 +641,14 @@ impl RecordLayer {
             return Err(self.fail(alert::BAD_RECORD_MAC, "decryption failed"));
         };
         self.rx.seq += 1;
+        // RFC 8446, 5.4: the inner plaintext (content, type, padding) is at
+        // most 2^14 + 1 bytes; the limit holds before the padding goes.
+        if plain_len > MAX_FRAGMENT + 1 {
+            return Err(self.fail(
+                alert::RECORD_OVERFLOW,
+                "an inner plaintext over 2^14 + 1 bytes",
+            ));
+        }
         // The content type is the last non-zero byte (RFC 8446, 5.2).
         let plain = &self.inbuf[start..start + plain_len];
         let Some(tpos) = plain.iter().rposition(|b| *b != 0) else {
@@ -778,6 +786,13 @@ impl RecordLayer {
                     let request = match body {
                         [0] => false,
                         [1] => true,
+                        // RFC 8446, 4.6.3: any other value is illegal_parameter.
+                        [_] => {
+                            return Err(self.fail(
+                                alert::ILLEGAL_PARAMETER,
+                                "a KeyUpdate with an unknown request_update",
+                            ))
+                        }
                         _ => return Err(self.fail(alert::DECODE_ERROR, "a malformed KeyUpdate")),
                     };
                     // RFC 8446, 5.1: no handshake message spans a key change.
@@ -1294,6 +1309,43 @@ mod tests {
         let e = srv.open(&wire).unwrap_err();
         assert_eq!(e.code, alert::UNEXPECTED_MESSAGE);
         assert!(e.detail.unwrap().contains("after a KeyUpdate"));
+    }
+
+    /// RFC 8446, 5.4: the inner plaintext, padding included, is at most
+    /// 2^14 + 1 bytes (tlsfuzzer's record-layer-limits: 2^14 - 8 bytes of
+    /// data, its type and 9 zeros were taken, and answered).
+    #[test]
+    fn tls13_inner_plaintext_limit_counts_the_padding() {
+        let suite = &rustls::crypto::ring::cipher_suite::TLS13_AES_128_GCM_SHA256;
+        let (mut srv, mut cli) = two_layers(suite);
+        let content = vec![b'x'; MAX_FRAGMENT - 8];
+        // seal_record appends one more zero: 2^14 + 1 bytes in all.
+        let padded = |zeros: usize| [&content[..], &[APPLICATION_DATA], &vec![0u8; zeros]].concat();
+        let mut wire = Vec::new();
+        cli.seal_record(0, &padded(7), &mut wire);
+        assert_eq!(srv.open(&wire).unwrap().plaintext, content);
+        let mut wire = Vec::new();
+        cli.seal_record(0, &padded(8), &mut wire);
+        let e = srv.open(&wire).unwrap_err();
+        assert_eq!(e.code, alert::RECORD_OVERFLOW);
+    }
+
+    /// RFC 8446, 4.6.3: a request_update other than 0 or 1 is
+    /// illegal_parameter (tlsfuzzer's keyupdate script); a body of the
+    /// wrong size is a decode_error.
+    #[test]
+    fn a_key_update_with_an_unknown_request_is_illegal_parameter() {
+        let suite = &rustls::crypto::ring::cipher_suite::TLS13_AES_128_GCM_SHA256;
+        for (body, code) in [
+            (&[KEY_UPDATE, 0, 0, 1, 2][..], alert::ILLEGAL_PARAMETER),
+            (&[KEY_UPDATE, 0, 0, 1, 255][..], alert::ILLEGAL_PARAMETER),
+            (&[KEY_UPDATE, 0, 0, 2, 0, 0][..], alert::DECODE_ERROR),
+        ] {
+            let (mut srv, mut cli) = two_layers(suite);
+            let mut wire = Vec::new();
+            cli.seal_record(HANDSHAKE, body, &mut wire);
+            assert_eq!(srv.open(&wire).unwrap_err().code, code, "{body:?}");
+        }
     }
 
     fn tls12_suites() -> impl Iterator<Item = &'static rustls::SupportedCipherSuite> {

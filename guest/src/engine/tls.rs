@@ -137,6 +137,17 @@ fn pick(keys: &[Arc<CertifiedKey>], schemes: &[SignatureScheme]) -> Option<Arc<C
         .cloned()
 }
 
+/// A server's certificate: the first the client's schemes allow, else the
+/// first at all, so that rustls refuses a client it has nothing in common
+/// with as it does with one certificate (`handshake_failure`), not as a
+/// resolver with no answer (`access_denied`).
+fn pick_served(
+    keys: &[Arc<CertifiedKey>],
+    schemes: &[SignatureScheme],
+) -> Option<Arc<CertifiedKey>> {
+    pick(keys, schemes).or_else(|| keys.first().cloned())
+}
+
 /// A signing key limited to `signature_algs`.
 #[derive(Debug)]
 struct LimitedKey {
@@ -175,25 +186,25 @@ impl ResolvesServerCert for ErlangCertResolver {
     fn resolve(&self, hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
         let schemes = hello.signature_schemes().to_vec();
         let Some(name) = hello.server_name() else {
-            return pick(&self.default, &schemes);
+            return pick_served(&self.default, &schemes);
         };
         if let Some((_, keys)) = self
             .sni_hosts
             .iter()
             .find(|(h, _)| h.eq_ignore_ascii_case(name))
         {
-            return pick(keys, &schemes);
+            return pick_served(keys, &schemes);
         }
         if !self.sni_fun {
-            return pick(&self.default, &schemes);
+            return pick_served(&self.default, &schemes);
         }
         match self.hook.sni_fun(name) {
-            SniAnswer::UseDefault => pick(&self.default, &schemes),
+            SniAnswer::UseDefault => pick_served(&self.default, &schemes),
             // No certificate: the handshake fails (rustls sends handshake_failure).
             SniAnswer::Unrecognized => None,
             SniAnswer::CertsKeys(list) => certified_all(&self.provider, &list)
                 .ok()
-                .and_then(|k| pick(&k, &schemes)),
+                .and_then(|k| pick_served(&k, &schemes)),
         }
     }
 }
@@ -1291,17 +1302,23 @@ impl Connection {
         // rustls sends no alert for some decode errors. Before any key exists
         // (a server that has sent nothing, a client that has read nothing) the
         // alert is a plaintext record, so send the one being reported.
-        let before_keys = match self.role {
-            Role::Server => !self.emitted,
-            Role::Client => !self.accepted,
-        };
-        if let (true, true, TlsError::TlsAlert(a)) = (output.is_empty(), before_keys, &error) {
+        let sent = self.conn.wassl_sent_fatal_alert().is_some();
+        if let (false, true, TlsError::TlsAlert(a)) = (sent, self.before_keys(), &error) {
             if a.origin == AlertOrigin::Local {
                 output.extend_from_slice(&[21, 3, 3, 0, 2, 2, a.code]);
             }
         }
         self.failed = Some(error.clone());
         Failure { error, output }
+    }
+
+    /// No key exists yet (a server that has sent nothing, a client that has
+    /// read nothing): an alert can only be a plaintext record.
+    fn before_keys(&self) -> bool {
+        match self.role {
+            Role::Server => !self.emitted,
+            Role::Client => !self.accepted,
+        }
     }
 
     fn sticky(&self) -> Result<(), Failure> {
@@ -1684,7 +1701,17 @@ impl Connection {
                     (None, Error::InvalidCertificate(_) | Error::General(_)) => None,
                     (None, other) => Some(other.to_string()),
                 };
-                (local_alert(other), AlertOrigin::Local, self.role, detail)
+                // The alert rustls sent; else the one the engine sends in
+                // plaintext before any key exists; else none went out.
+                let (alert, detail) = match self.conn.wassl_sent_fatal_alert() {
+                    Some(d) => (Alert(u8::from(d)), detail),
+                    None if self.before_keys() => (local_alert(other), detail),
+                    None => {
+                        let d = detail.map_or(String::new(), |d| format!("{d} "));
+                        (local_alert(other), Some(format!("{d}(no alert was sent)")))
+                    }
+                };
+                (alert, AlertOrigin::Local, self.role, detail)
             }
         };
         let text = alert::text(
@@ -1713,10 +1740,13 @@ impl Connection {
         if !self.conn.is_handshaking() {
             return "connection";
         }
-        let cert = matches!(
-            e,
-            Error::InvalidCertificate(_) | Error::General(_) | Error::NoCertificatesPresented
-        );
+        // General errors are the verify hooks' refusals, or rustls's own.
+        let refused = self.refusal.lock().is_ok_and(|r| r.is_some());
+        let cert = match e {
+            Error::InvalidCertificate(_) | Error::NoCertificatesPresented => true,
+            Error::General(_) => refused,
+            _ => false,
+        };
         let received = matches!(e, Error::AlertReceived(_));
         let tls13 = match self.conn.protocol_version() {
             // Before the hellos settle a version, OTP is in `hello`.

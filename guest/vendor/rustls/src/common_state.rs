@@ -53,6 +53,7 @@ pub struct CommonState {
     /// Where application data goes instead of `received_plaintext`, when set
     /// (wassl patch, see `wassl_lend_plaintext_sink`).
     wassl_plaintext_sink: Option<Vec<u8>>,
+    wassl_sent_alert: Option<AlertDescription>, // wassl patch
     pub(crate) sendable_tls: ChunkVecBuffer,
     queued_key_update_message: Option<Vec<u8>>,
 
@@ -89,6 +90,7 @@ impl CommonState {
             message_fragmenter: MessageFragmenter::default(),
             received_plaintext: ChunkVecBuffer::new(Some(DEFAULT_RECEIVED_PLAINTEXT_LIMIT)),
             wassl_plaintext_sink: None, // wassl patch
+            wassl_sent_alert: None,     // wassl patch
             sendable_tls: ChunkVecBuffer::new(Some(DEFAULT_BUFFER_LIMIT)),
             queued_key_update_message: None,
             protocol: Protocol::Tcp,
@@ -648,6 +650,7 @@ impl CommonState {
         let m = Message::build_alert(AlertLevel::Fatal, desc);
         self.send_msg(m, self.record_layer.is_encrypting());
         self.sent_fatal_alert = true;
+        self.wassl_sent_alert = Some(desc); // wassl patch
         err.into()
     }
 
@@ -1166,6 +1169,12 @@ impl CommonState {
     /// is buffered, so `received_plaintext`'s limit never stops processing.
     pub fn wassl_lend_plaintext_sink(&mut self, sink: Vec<u8>) {
         self.wassl_plaintext_sink = Some(sink);
+    }
+
+    /// The fatal alert sent, if one was: an error's own alert is chosen
+    /// where rustls raises it, so the caller can report what the peer saw.
+    pub fn wassl_sent_fatal_alert(&self) -> Option<AlertDescription> {
+        self.wassl_sent_alert
     }
 
     /// The sink lent by [`Self::wassl_lend_plaintext_sink`], with what was
