@@ -63,3 +63,101 @@ async fn nothing_in_common_is_handshake_failure_on_both_sides() {
         );
     }
 }
+
+/// A TLS 1.2 ClientHello offering `n` cipher suites (ECDHE-ECDSA-AES128-GCM
+/// last, the rest unassigned codes), in records of at most `size` bytes.
+fn fragmented_hello(n: usize, size: usize) -> Vec<u8> {
+    fn ext(t: u16, body: &[u8]) -> Vec<u8> {
+        [
+            &t.to_be_bytes()[..],
+            &(body.len() as u16).to_be_bytes(),
+            body,
+        ]
+        .concat()
+    }
+    let mut suites: Vec<u16> = (0..n - 1).map(|i| 0x0100 + (i % 0x7f00) as u16).collect();
+    suites.push(0xc02b);
+    let mut body = vec![3, 3];
+    body.extend([7u8; 32]);
+    body.push(0);
+    body.extend(((suites.len() * 2) as u16).to_be_bytes());
+    suites.iter().for_each(|s| body.extend(s.to_be_bytes()));
+    body.extend([1, 0]);
+    let exts = [
+        ext(10, &[0, 4, 0, 0x1d, 0, 0x17]),
+        ext(11, &[1, 0]),
+        ext(13, &[0, 4, 4, 3, 8, 4]),
+    ]
+    .concat();
+    body.extend((exts.len() as u16).to_be_bytes());
+    body.extend(exts);
+    let mut msg = vec![1];
+    msg.extend(&(body.len() as u32).to_be_bytes()[1..]);
+    msg.extend(body);
+    msg.chunks(size)
+        .flat_map(|f| [&[22, 3, 1][..], &(f.len() as u16).to_be_bytes(), f].concat())
+        .collect()
+}
+
+/// What a raw client reads back: the first record's type and body.
+async fn answer_to(port: u16, bytes: &[u8]) -> Vec<u8> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut tcp = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    tcp.write_all(bytes).await.unwrap();
+    let mut got = Vec::new();
+    let first_record = async {
+        let mut buf = [0u8; 4096];
+        loop {
+            let whole = got.len() >= 5
+                && got.len() >= 5 + usize::from(u16::from_be_bytes([got[3], got[4]]));
+            if whole {
+                return;
+            }
+            match tcp.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+            }
+        }
+    };
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(10), first_record).await;
+    if got.len() >= 5 {
+        got.truncate(5 + usize::from(u16::from_be_bytes([got[3], got[4]])));
+    }
+    got
+}
+
+/// A ClientHello past the 64 KiB rustls joins (tlsfuzzer's large-hello
+/// probes): a handshake_failure alert and a reason that says why. Before,
+/// the connection ended with no alert and the owner got `einval`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hello_too_large_gets_an_alert_and_a_reason() {
+    let pki = Pki::new();
+    // A legal large hello, in full records and in small ones.
+    for size in [16384, 1000] {
+        let (port, result) = one_handshake(&pki).await;
+        let got = answer_to(port, &fragmented_hello(10949, size)).await;
+        assert_eq!(
+            got.first(),
+            Some(&22),
+            "a ServerHello to {size}-byte records"
+        );
+        drop(result);
+    }
+    let (port, result) = one_handshake(&pki).await;
+    let got = answer_to(port, &fragmented_hello(32700, 1000)).await;
+    assert_eq!(
+        got,
+        [21, 3, 3, 0, 2, 2, 40],
+        "a plaintext handshake_failure"
+    );
+    let err = result.await.unwrap().unwrap_err();
+    let (desc, text) = tls_alert(&err);
+    assert_eq!(desc, "handshake_failure", "{text}");
+    assert!(text.contains("handshake_message_too_large"), "{text}");
+    assert!(
+        text.contains("In state hello generated SERVER ALERT"),
+        "{text}"
+    );
+}

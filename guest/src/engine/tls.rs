@@ -1312,6 +1312,18 @@ impl Connection {
         Failure { error, output }
     }
 
+    /// An error the engine finds where rustls raised none: its alert goes
+    /// out in plaintext while no key exists (see [`Self::fail`]).
+    fn own_alert(&self, alert: Alert, detail: &str) -> TlsError {
+        let state = self.otp_state(&Error::General(String::new()));
+        TlsError::TlsAlert(TlsAlert {
+            description: alert.atom().into(),
+            code: alert.0,
+            origin: AlertOrigin::Local,
+            text: alert::text(self.role, state, true, self.role, alert, Some(detail)),
+        })
+    }
+
     /// No key exists yet (a server that has sent nothing, a client that has
     /// read nothing): an alert can only be a plaintext record.
     fn before_keys(&self) -> bool {
@@ -1367,7 +1379,12 @@ impl Connection {
                         // Nothing more is accepted after close_notify.
                         Ok(0) => break,
                         Ok(_) => {}
-                        Err(e) => return Err(self.fail(TlsError::Einval(format!("read_tls: {e}")))),
+                        // rustls joins a handshake message of at most 64 KiB.
+                        Err(e) => {
+                            let detail = format!("{{handshake_message_too_large,\"{e}\"}}");
+                            let err = self.own_alert(Alert::HANDSHAKE_FAILURE, &detail);
+                            return Err(self.fail(err));
+                        }
                     }
                 }
                 let consumed = take - record.len();
