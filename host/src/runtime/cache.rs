@@ -10,6 +10,11 @@
 //! 5 MB. Loading one marks it used; writing one keeps the [`KEEP`] most
 //! recently used and removes the rest, so the directory does not grow with
 //! every upgrade.
+//!
+//! Loading an artefact runs its native code in this process, so it is only
+//! loaded from a directory and a file this user (or root) owns and nobody
+//! else may write: otherwise the component is compiled in memory and the
+//! directory left alone.
 #![allow(unsafe_code)]
 
 use std::collections::hash_map::DefaultHasher;
@@ -49,11 +54,16 @@ pub(crate) fn load_or_compile(engine: &Engine, wasm: &[u8]) -> wasmtime::Result<
     let Some(dir) = cache_dir() else {
         return Component::new(engine, wasm);
     };
+    if dir.exists() && !trusted(&dir) {
+        tracing::warn!(dir = %dir.display(), "component cache not used: another user may write it");
+        return Component::new(engine, wasm);
+    }
     let path = dir.join(artefact_name(engine, wasm));
-    if path.exists() {
+    if path.exists() && trusted(&path) {
         // SAFETY: the file was written by `Component::serialize` of this very
         // wasm and engine configuration (both are in its name), into a cache
-        // directory of this user; wasmtime checks its header and version too.
+        // directory only this user can write (`trusted`); wasmtime checks its
+        // header and version too.
         match unsafe { Component::deserialize_file(engine, &path) } {
             Ok(c) => {
                 mark_used(&path);
@@ -67,7 +77,7 @@ pub(crate) fn load_or_compile(engine: &Engine, wasm: &[u8]) -> wasmtime::Result<
     let component = Component::new(engine, wasm)?;
     if let Ok(bytes) = component.serialize() {
         // The cache is an optimisation: failing to write it is not an error.
-        let _ = std::fs::create_dir_all(&dir).and_then(|_| {
+        let _ = create_private_dir(&dir).and_then(|_| {
             let tmp = dir.join(format!(
                 ".{}.{}.tmp",
                 artefact_name(engine, wasm),
@@ -79,6 +89,34 @@ pub(crate) fn load_or_compile(engine: &Engine, wasm: &[u8]) -> wasmtime::Result<
         prune(&dir, &path);
     }
     Ok(component)
+}
+
+/// True when `path` (not a symlink) belongs to this user or root and
+/// neither its group nor others may write it.
+#[cfg(unix)]
+fn trusted(path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(m) = std::fs::symlink_metadata(path) else {
+        return false;
+    };
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let me = unsafe { libc::geteuid() };
+    !m.file_type().is_symlink() && (m.uid() == me || m.uid() == 0) && m.mode() & 0o022 == 0
+}
+
+/// Elsewhere the file system's own permissions are all there is.
+#[cfg(not(unix))]
+fn trusted(_path: &Path) -> bool {
+    true
+}
+
+/// The cache directory, made readable and writable by this user only.
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+    b.create(dir)
 }
 
 /// Artefacts kept: a few versions of wassl in use on one machine at once.
@@ -126,6 +164,39 @@ fn prune(dir: &Path, keep: &Path) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Native code is only loaded from where no other user can put it.
+    #[cfg(unix)]
+    #[test]
+    fn a_cache_others_can_write_is_not_trusted() {
+        use std::os::unix::fs::{symlink, PermissionsExt};
+        let dir = std::env::temp_dir().join(format!("wassl-cache-perm-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        create_private_dir(&dir).unwrap();
+        assert!(trusted(&dir), "a directory made by create_private_dir");
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&dir), 0o700);
+        let file = dir.join("guest-x.cwasm");
+        std::fs::write(&file, b"x").unwrap();
+        let set = |p: &Path, m: u32| {
+            std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap()
+        };
+        set(&file, 0o644);
+        assert!(trusted(&file));
+        set(&file, 0o664);
+        assert!(!trusted(&file), "group-writable file");
+        set(&file, 0o646);
+        assert!(!trusted(&file), "world-writable file");
+        set(&file, 0o644);
+        set(&dir, 0o777);
+        assert!(!trusted(&dir), "world-writable directory");
+        set(&dir, 0o700);
+        let link = dir.join("guest-link.cwasm");
+        symlink(&file, &link).unwrap();
+        assert!(!trusted(&link), "a symlink may point anywhere");
+        assert!(!trusted(&dir.join("missing")));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn prune_keeps_the_newest_and_the_one_written() {
