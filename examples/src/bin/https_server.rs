@@ -46,6 +46,7 @@ async fn main() {
                 SslOption::Keyfile(key),
                 SslOption::AlpnPreferredProtocols(vec![b"http/1.1".to_vec()]),
                 SslOption::Reuseaddr(true),
+                SslOption::Backlog(1024),
                 SslOption::Active(ssl::Active::False),
             ],
         )

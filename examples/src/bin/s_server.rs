@@ -35,7 +35,12 @@ async fn main() {
         .value("-accept")
         .and_then(|p| p.parse().ok())
         .unwrap_or(4433);
-    let mut opts = vec![SslOption::Mode(Mode::Binary), SslOption::Reuseaddr(true)];
+    // A production backlog: OpenSSL's s_server default of 5 overflowed under load.
+    let mut opts = vec![
+        SslOption::Mode(Mode::Binary),
+        SslOption::Reuseaddr(true),
+        SslOption::Backlog(1024),
+    ];
     match (f.value("-cert"), f.value("-key")) {
         (Some(c), k) => {
             opts.push(SslOption::Certfile(c.into()));
@@ -87,6 +92,13 @@ async fn main() {
             };
             served += 1;
             let (done_tx, done_rx) = tokio::sync::oneshot::channel::<()>();
+            // Only the connections still open are waited for at the end.
+            workers.retain_mut(|w: &mut tokio::sync::oneshot::Receiver<()>| {
+                matches!(
+                    w.try_recv(),
+                    Err(tokio::sync::oneshot::error::TryRecvError::Empty)
+                )
+            });
             workers.push(done_rx);
             let worker = process::spawn(async move {
                 let Some(Message::Other(m)) = process::receive().await.into() else {
