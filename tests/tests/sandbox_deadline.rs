@@ -1,0 +1,63 @@
+//! `Limits::call_deadline`: a call into a sandbox that runs past it
+//! (here a verify_fun that takes too long, inside the engine's call) ends
+//! that socket with `engine_trap`; the next connection carries on. A test
+//! binary of its own: limits are set once per process.
+
+use std::time::Duration;
+
+use wassl::process;
+use wassl::runtime::{self, Limits};
+use wassl::ssl::{self, Reason, SslOption, VerifyFun, VerifyResult};
+use wassl_tests::{pki_client, scripted_server, Pki};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_past_its_deadline_ends_that_socket_only() {
+    assert!(runtime::configure(Limits {
+        call_deadline: Duration::from_millis(300),
+        ..Limits::default()
+    }));
+    let pki = Pki::new();
+    let port = scripted_server(&pki, vec![], |s| async move {
+        while let Some(process::Message::Ssl(_, d)) = process::receive_timeout(5_000).await {
+            let _ = ssl::send(&s, d.as_bytes()).await;
+        }
+    })
+    .await;
+    process::run(async {
+        let slow = VerifyFun::new(
+            |_, _, s: ()| {
+                std::thread::sleep(Duration::from_millis(1_000));
+                VerifyResult::Valid(s)
+            },
+            (),
+        );
+        let started = std::time::Instant::now();
+        let err = ssl::connect(
+            "localhost",
+            port,
+            vec![
+                SslOption::Cacertfile(pki.ca.id.certfile.clone()),
+                SslOption::VerifyFun(slow),
+            ],
+            20_000,
+        )
+        .await
+        .unwrap_err();
+        let Reason::EngineTrap(text) = &err else {
+            panic!("expected engine_trap, got {err}");
+        };
+        assert!(text.contains("deadline"), "{text}");
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "stopped at its deadline: {text}"
+        );
+        // Another connection, in its own sandbox, is not disturbed.
+        let s = pki_client(&pki, port, vec![]).await;
+        ssl::send(&s, b"still here").await.unwrap();
+        match process::receive_timeout(5_000).await {
+            Some(process::Message::Ssl(_, d)) => assert_eq!(d.as_bytes(), b"still here"),
+            other => panic!("{other:?}"),
+        }
+    })
+    .await;
+}
