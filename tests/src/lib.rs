@@ -631,3 +631,46 @@ pub fn hold(s: wassl::ssl::SslSocket) {
         drop(s);
     });
 }
+
+/// A wassl server on `id` (plus `extra` options) for one handshake: its
+/// result comes back at once, then `after` runs with the socket, in the
+/// server's process.
+pub async fn serve_one<F, Fut>(
+    id: &Identity,
+    extra: Vec<wassl::ssl::SslOption>,
+    after: F,
+) -> (
+    u16,
+    tokio::sync::oneshot::Receiver<Result<(), wassl::ssl::Reason>>,
+)
+where
+    F: FnOnce(wassl::ssl::SslSocket) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    use wassl::process;
+    use wassl::ssl::{self, SslOption};
+    let mut opts = vec![
+        SslOption::Certfile(id.certfile.clone()),
+        SslOption::Keyfile(id.keyfile.clone()),
+    ];
+    opts.extend(extra);
+    let (port_tx, port_rx) = tokio::sync::oneshot::channel();
+    let (res_tx, res_rx) = tokio::sync::oneshot::channel();
+    process::spawn(async move {
+        let l = ssl::listen(0, opts).await.expect("listen");
+        port_tx
+            .send(ssl::sockname(&l).await.expect("sockname").port())
+            .expect("port");
+        let t = ssl::transport_accept(&l, 30_000).await.expect("accept");
+        match ssl::handshake(&t, 30_000).await {
+            Ok(s) => {
+                let _ = res_tx.send(Ok(()));
+                after(s).await;
+            }
+            Err(e) => {
+                let _ = res_tx.send(Err(e));
+            }
+        }
+    });
+    (port_rx.await.expect("server started"), res_rx)
+}

@@ -3,27 +3,12 @@
 //! the reason the server's owner gets must be the same, and the one native
 //! rustls sends.
 
-use wassl::process;
-use wassl::ssl::{self, Reason, SslOption};
+use wassl::ssl::Reason;
 use wassl_tests::{skip_interop, tls_alert, Peer, Pki};
 
 /// A wassl server for one handshake; its result.
 async fn one_handshake(pki: &Pki) -> (u16, tokio::sync::oneshot::Receiver<Result<(), Reason>>) {
-    let opts = vec![
-        SslOption::Certfile(pki.server.certfile.clone()),
-        SslOption::Keyfile(pki.server.keyfile.clone()),
-    ];
-    let (port_tx, port_rx) = tokio::sync::oneshot::channel();
-    let (res_tx, res_rx) = tokio::sync::oneshot::channel();
-    process::spawn(async move {
-        let l = ssl::listen(0, opts).await.expect("listen");
-        port_tx
-            .send(ssl::sockname(&l).await.unwrap().port())
-            .unwrap();
-        let t = ssl::transport_accept(&l, 20_000).await.expect("accept");
-        let _ = res_tx.send(ssl::handshake(&t, 20_000).await.map(|_| ()));
-    });
-    (port_rx.await.unwrap(), res_rx)
+    wassl_tests::serve_one(&pki.server, vec![], |_| async {}).await
 }
 
 /// A client with nothing in common with the server: `handshake_failure`

@@ -87,32 +87,12 @@ async fn wassl_client_to_erlang_server_both_versions() {
 /// Accept one connection and echo in active mode until closed; report how
 /// the handshake went.
 async fn wassl_server(id: &Identity) -> (u16, tokio::sync::oneshot::Receiver<Result<(), Reason>>) {
-    let opts = vec![
-        SslOption::Certfile(id.certfile.clone()),
-        SslOption::Keyfile(id.keyfile.clone()),
-        SslOption::Mode(Mode::Binary),
-    ];
-    let (port_tx, port_rx) = tokio::sync::oneshot::channel();
-    let (res_tx, res_rx) = tokio::sync::oneshot::channel();
-    process::spawn(async move {
-        let l = ssl::listen(0, opts).await.expect("listen");
-        port_tx
-            .send(ssl::sockname(&l).await.unwrap().port())
-            .unwrap();
-        let t = ssl::transport_accept(&l, 30_000).await.expect("accept");
-        match ssl::handshake(&t, 30_000).await {
-            Ok(s) => {
-                let _ = res_tx.send(Ok(()));
-                while let Some(Message::Ssl(_, d)) = process::receive_timeout(10_000).await {
-                    ssl::send(&s, d.as_bytes()).await.unwrap();
-                }
-            }
-            Err(e) => {
-                let _ = res_tx.send(Err(e));
-            }
+    wassl_tests::serve_one(id, vec![SslOption::Mode(Mode::Binary)], |s| async move {
+        while let Some(Message::Ssl(_, d)) = process::receive_timeout(10_000).await {
+            ssl::send(&s, d.as_bytes()).await.unwrap();
         }
-    });
-    (port_rx.await.unwrap(), res_rx)
+    })
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
