@@ -20,6 +20,8 @@ use super::Reason;
 
 /// Compact the buffer once this much at its front is written.
 const COMPACT_AT: usize = 256 * 1024;
+/// An emptied buffer keeps its room up to this (a few records).
+const KEEP_CAPACITY: usize = 64 * 1024;
 
 /// A `send` waiting for its bytes to reach the kernel.
 struct Waiting {
@@ -131,7 +133,12 @@ impl Outbox {
             }
         }
         if self.pos == self.buf.len() {
-            self.buf.clear();
+            // A large send's room is not kept by an idle connection.
+            if self.buf.capacity() > KEEP_CAPACITY {
+                self.buf = Vec::new();
+            } else {
+                self.buf.clear();
+            }
             self.pos = 0;
         } else if self.pos >= COMPACT_AT {
             self.buf.drain(..self.pos);
