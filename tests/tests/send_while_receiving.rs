@@ -82,3 +82,40 @@ async fn both_ends_send_before_they_read() {
     let r = exchange(TOTAL, true, Duration::from_secs(60)).await;
     assert_eq!(r, Some((TOTAL, TOTAL)), "both-ways transfer deadlocked");
 }
+
+/// A peer that reads nothing cannot hold a closing socket for ever: with
+/// megabytes queued and no send_timeout, close returns within its linger
+/// (5 s) and the send still waiting is answered `closed`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn close_does_not_wait_for_ever_on_a_peer_that_reads_nothing() {
+    let pki = Pki::new();
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let tx = std::sync::Mutex::new(Some(tx));
+    let port = wassl_tests::scripted_server(&pki, vec![], move |s| {
+        let tx = tx.lock().unwrap().take();
+        async move {
+            let sender = s.clone();
+            let send = tokio::spawn(async move { ssl::send(&sender, vec![1u8; 16 << 20]).await });
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            let started = std::time::Instant::now();
+            ssl::close(&s).await.unwrap();
+            let took = started.elapsed();
+            let sent = send.await.unwrap();
+            if let Some(tx) = tx {
+                let _ = tx.send((took, sent));
+            }
+        }
+    })
+    .await;
+    process::run(async move {
+        // Passive and never asked: it reads only its read-ahead.
+        let _s = wassl_tests::pki_client(&pki, port, vec![SslOption::Active(Active::False)]).await;
+        let (took, sent) = tokio::time::timeout(Duration::from_secs(30), rx)
+            .await
+            .expect("close returned")
+            .unwrap();
+        assert!(took < Duration::from_secs(8), "close took {took:?}");
+        assert_eq!(sent, Err(ssl::Reason::Closed), "the waiting send");
+    })
+    .await;
+}

@@ -26,6 +26,9 @@ use crate::runtime::{self, EngineFailure, Instance};
 
 pub(crate) type Reply<T> = oneshot::Sender<Result<T, Reason>>;
 
+/// The longest `close` waits for queued records to go out.
+const CLOSE_LINGER: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Largest plaintext handed to the engine in one call (four full records).
 const SEND_CHUNK: usize = 64 * 1024;
 
@@ -958,7 +961,11 @@ impl Conn {
     /// Write everything queued before going on (handshake flights, alerts,
     /// close_notify), within `send_timeout`.
     async fn flush(&mut self) -> Result<(), Reason> {
-        let send_timeout = self.opts.send_timeout;
+        self.flush_within(self.opts.send_timeout).await
+    }
+
+    /// [`Self::flush`] within `limit`.
+    async fn flush_within(&mut self, limit: Timeout) -> Result<(), Reason> {
         let all = async {
             while !self.out.is_empty() {
                 self.tcp.writable().await?;
@@ -966,7 +973,7 @@ impl Conn {
             }
             Ok::<(), std::io::Error>(())
         };
-        match send_timeout {
+        match limit {
             Timeout::Infinity => all.await,
             Timeout::After(d) => match tokio::time::timeout(d, all).await {
                 Ok(r) => r,
@@ -1508,8 +1515,19 @@ impl Conn {
     /// close/1: close_notify, then the TCP socket goes.
     async fn close_quietly(&mut self) {
         if self.state == State::Connected && !self.write_closed {
-            let _ = self.send_close_notify().await;
+            if let Some(inst) = self.inst.as_mut() {
+                let out = inst.close_notify().await;
+                self.queue(&out);
+            }
         }
+        // A peer that reads nothing cannot hold the socket open for ever:
+        // what is queued gets CLOSE_LINGER at most (or send_timeout, if
+        // shorter) to go out, as OTP's close waits a bounded time too.
+        let limit = match self.opts.send_timeout {
+            Timeout::After(d) if d < CLOSE_LINGER => Timeout::After(d),
+            _ => Timeout::After(CLOSE_LINGER),
+        };
+        let _ = self.flush_within(limit).await;
         let _ = self.tcp.shutdown().await;
         self.write_closed = true;
         self.read_closed = true;
