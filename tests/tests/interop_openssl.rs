@@ -3,7 +3,7 @@
 //! both sides.
 
 use wassl::process::{self, Message};
-use wassl::ssl::{self, Mode, Packet, Reason, SslOption, SslSocket, Verify};
+use wassl::ssl::{self, Mode, Packet, Reason, SslOption, Verify};
 use wassl_tests::{free_port, skip_interop, tls_alert, Identity, Peer, Pki};
 
 fn openssl_server(id: &Identity, version: &str, port: u16) -> Peer {
@@ -67,36 +67,15 @@ async fn one_shot_server(
     pki: &Pki,
     extra: Vec<SslOption>,
 ) -> (u16, tokio::sync::oneshot::Receiver<Result<(), Reason>>) {
-    let mut opts = vec![
-        SslOption::Certfile(pki.server.certfile.clone()),
-        SslOption::Keyfile(pki.server.keyfile.clone()),
-        SslOption::Mode(Mode::Binary),
-    ];
-    opts.extend(extra);
-    let (port_tx, port_rx) = tokio::sync::oneshot::channel();
-    let (res_tx, res_rx) = tokio::sync::oneshot::channel();
-    process::spawn(async move {
-        let l = ssl::listen(0, opts).await.expect("listen");
-        port_tx
-            .send(ssl::sockname(&l).await.unwrap().port())
-            .unwrap();
-        let t = ssl::transport_accept(&l, 20_000).await.expect("accept");
-        match ssl::handshake(&t, 20_000).await {
-            Ok(s) => {
-                if let Some(Message::Ssl(_, d)) = process::receive_timeout(10_000).await {
-                    ssl::send(&s, d.as_bytes()).await.unwrap();
-                }
-                tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-                ssl::close(&s).await.unwrap();
-                let _ = res_tx.send(Ok(()));
-            }
-            Err(e) => {
-                let _ = res_tx.send(Err(e));
-            }
+    let opts = [vec![SslOption::Mode(Mode::Binary)], extra].concat();
+    wassl_tests::serve_one(&pki.server, opts, |s| async move {
+        if let Some(Message::Ssl(_, d)) = process::receive_timeout(10_000).await {
+            ssl::send(&s, d.as_bytes()).await.unwrap();
         }
-        let _: &SslSocket = &l;
-    });
-    (port_rx.await.unwrap(), res_rx)
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        ssl::close(&s).await.unwrap();
+    })
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
