@@ -1315,7 +1315,7 @@ impl Connection {
     /// An error the engine finds where rustls raised none: its alert goes
     /// out in plaintext while no key exists (see [`Self::fail`]).
     fn own_alert(&self, alert: Alert, detail: &str) -> TlsError {
-        let state = self.otp_state(&Error::General(String::new()));
+        let state = self.otp_state(Cause::Other);
         TlsError::TlsAlert(TlsAlert {
             description: alert.atom().into(),
             code: alert.0,
@@ -1703,7 +1703,7 @@ impl Connection {
 
     /// Turn a rustls error into Erlang's `{tls_alert, {Desc, Text}}`.
     fn tls_error(&mut self, e: Error) -> TlsError {
-        let state = self.otp_state(&e);
+        let state = self.otp_state(self.cause(&e));
         let peer = match self.role {
             Role::Client => Role::Server,
             Role::Server => Role::Client,
@@ -1748,23 +1748,38 @@ impl Connection {
     }
 }
 
+/// What ended a handshake, as far as the state OTP names depends on it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Cause {
+    /// The peer's certificate was refused.
+    Cert,
+    /// The peer's alert.
+    Received,
+    /// Anything else.
+    Other,
+}
+
 impl Connection {
-    /// The state OTP 25's connection process is in when `e` ends the
+    fn cause(&self, e: &Error) -> Cause {
+        match e {
+            Error::InvalidCertificate(_) | Error::NoCertificatesPresented => Cause::Cert,
+            // General errors are the verify hooks' refusals, or rustls's own.
+            Error::General(_) if self.refusal.lock().is_ok_and(|r| r.is_some()) => Cause::Cert,
+            Error::AlertReceived(_) => Cause::Received,
+            _ => Cause::Other,
+        }
+    }
+
+    /// The state OTP 25's connection process is in when `cause` ends the
     /// handshake, which its alert texts name (`In state wait_cert_cr`). OTP
     /// checks a certificate when it arrives, rustls at the CertificateVerify:
     /// certificate errors are named where OTP finds them.
-    fn otp_state(&self, e: &Error) -> &'static str {
+    fn otp_state(&self, cause: Cause) -> &'static str {
         if !self.conn.is_handshaking() {
             return "connection";
         }
-        // General errors are the verify hooks' refusals, or rustls's own.
-        let refused = self.refusal.lock().is_ok_and(|r| r.is_some());
-        let cert = match e {
-            Error::InvalidCertificate(_) | Error::NoCertificatesPresented => true,
-            Error::General(_) => refused,
-            _ => false,
-        };
-        let received = matches!(e, Error::AlertReceived(_));
+        let cert = cause == Cause::Cert;
+        let received = cause == Cause::Received;
         let tls13 = match self.conn.protocol_version() {
             // Before the hellos settle a version, OTP is in `hello`.
             None => return "hello",

@@ -28,27 +28,31 @@ pub enum Suites {
 
 /// `ssl:cipher_suites/0,1` (004): every version's suites, TLS 1.3 first.
 pub async fn cipher_suites_of(t: SuiteType) -> Result<Suites, Reason> {
+    match t {
+        SuiteType::Erlang | SuiteType::All => Ok(Suites::Erlang(every_version().await?)),
+        SuiteType::Openssl => Ok(Suites::Openssl(openssl_names().await?)),
+    }
+}
+
+/// The default suites of both versions, TLS 1.3 first.
+async fn every_version() -> Result<Vec<CipherSuite>, Reason> {
     let mut all = super::cipher_suites(super::SuiteDescription::Default, Version::Tlsv1_3).await?;
     all.extend(super::cipher_suites(super::SuiteDescription::Default, Version::Tlsv1_2).await?);
-    match t {
-        SuiteType::Erlang | SuiteType::All => Ok(Suites::Erlang(all)),
-        SuiteType::Openssl => {
-            let mut names = Vec::with_capacity(all.len());
-            for s in &all {
-                names.push(super::suite_to_openssl_str(s).await?);
-            }
-            Ok(Suites::Openssl(names))
-        }
+    Ok(all)
+}
+
+async fn openssl_names() -> Result<Vec<String>, Reason> {
+    let mut names = Vec::new();
+    for s in &every_version().await? {
+        names.push(super::suite_to_openssl_str(s).await?);
     }
+    Ok(names)
 }
 
 /// `ssl:ciphers/0` (002): the suites as one colon-separated string of
 /// OpenSSL names.
 pub async fn ciphers() -> Result<String, Reason> {
-    match cipher_suites_of(SuiteType::Openssl).await? {
-        Suites::Openssl(names) => Ok(names.join(":")),
-        Suites::Erlang(_) => Err(Reason::Undefined),
-    }
+    Ok(openssl_names().await?.join(":"))
 }
 
 /// `ssl:connection_info/1` (004): `{ok, {ProtocolVersion, CipherSuite}}`.

@@ -700,13 +700,7 @@ impl Conn {
             // Answered once its records are written: the caller is held
             // back by TCP as before, and the task keeps reading meanwhile.
             Request::Send { data, reply } => match self.send(&data).await {
-                Ok(()) => {
-                    let deadline = match self.opts.send_timeout {
-                        Timeout::Infinity => None,
-                        Timeout::After(d) => Some(Instant::now() + d),
-                    };
-                    self.out.wait(deadline, reply);
-                }
+                Ok(()) => self.out.wait(self.opts.send_timeout.deadline(), reply),
                 Err(e) => {
                     let _ = reply.send(Err(e));
                 }
@@ -905,12 +899,12 @@ impl Conn {
             SslOption::Active(Active::N(n)) => Some(*n),
             _ => None,
         });
-        if let Some(n) = given {
-            let running = match before {
-                Active::N(old) if n > 0 => old + n,
-                _ => n,
-            };
-            if !(-32768..=32767).contains(&n) || running > 32767 {
+        let running = given.map(|n| match before {
+            Active::N(old) if n > 0 => old + n,
+            _ => n,
+        });
+        if let (Some(n), Some(count)) = (given, running) {
+            if !(-32768..=32767).contains(&n) || count > 32767 {
                 return Err(Reason::options(
                     "socket_options",
                     format!("{{active,{n}}}"),
@@ -919,13 +913,11 @@ impl Conn {
             }
         }
         next.apply(opts)?;
+        // A count is N itself when none was given now (the option kept).
         if let Active::N(n) = next.active {
-            let running = match before {
-                Active::N(old) if n > 0 && given.is_some() => old + n,
-                _ => n,
-            };
-            next.active = Active::N(running);
-            if running <= 0 {
+            let count = running.unwrap_or(n);
+            next.active = Active::N(count);
+            if count <= 0 {
                 next.active = Active::False;
                 self.tell_owner(Message::SslPassive);
             }
