@@ -11,12 +11,8 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
 use super::client_sessions::{self, EarlyDataStatus, SessionData, Ticket};
-use super::options::{
-    self, Active, LogLevel, OptName, Packet, SessionTickets, SocketOpts, SslOption,
-};
-use super::outbox::Outbox;
-use super::packet::{self, Decoded, HttpPacket, Step};
-use super::received::Received;
+use super::machine::{self, Incoming, Machine, Phase, Tell};
+use super::options::{self, LogLevel, OptName, SessionTickets, SocketOpts, SslOption};
 use super::{ConnectionInformation, Data, HelloExt, How, Reason, SslSocket, Stat, Timeout};
 use crate::bindings::exports::wassl::tls::handshake::{ClientHello, Progress};
 use crate::bindings::wassl::tls::types::{ProtocolVersion, Role};
@@ -127,33 +123,12 @@ pub(crate) enum Request {
     },
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum State {
-    /// From transport_accept (or before connect's handshake): no TLS yet.
-    Accepted,
-    /// `{handshake, hello}`: the ClientHello is read, the server waits.
-    Paused,
-    /// Handshake done: data flows.
-    Connected,
-    /// Over, as OTP's connection process is once its owner heard
-    /// `{ssl_closed, S}` or `{ssl_error, S, R}`, or a passive `recv` got
-    /// `closed`: calls answer `closed` (the addresses and `getstat`,
-    /// `einval`). The task stays only for `close`.
-    Closed,
-}
-
 /// What the task does after a request.
 enum Next {
     Continue,
     Stop,
     /// Give the TCP stream to the caller (close/2 with a new controller).
     Downgrade(Reply<(TcpStream, Vec<u8>)>, Vec<u8>),
-}
-
-struct PendingRecv {
-    len: usize,
-    deadline: Option<Instant>,
-    reply: Reply<Data>,
 }
 
 /// What the task needs to know to start a connection.
@@ -178,45 +153,45 @@ pub(crate) struct Prepared {
     pub(crate) socket: options::SocketOpts,
 }
 
-#[derive(Default)]
-struct Counters {
-    recv_oct: u64,
-    recv_cnt: u64,
-    recv_max: u64,
-    send_oct: u64,
-    send_cnt: u64,
-    send_max: u64,
+/// The owner process, reached with this socket's own handle.
+struct OwnerLink {
+    pid: Pid,
+    id: u64,
+    weak: mpsc::WeakUnboundedSender<Request>,
+}
+
+impl OwnerLink {
+    /// A handle while any exists (none once the socket is being dropped).
+    fn handle(&self) -> Option<SslSocket> {
+        self.weak.upgrade().map(|tx| SslSocket::conn(self.id, tx))
+    }
+
+    fn deliver(&self, msg: impl FnOnce(SslSocket) -> Message) {
+        if let Some(s) = self.handle() {
+            self.pid.deliver(msg(s));
+        }
+    }
+}
+
+impl machine::Owner for OwnerLink {
+    fn tell(&mut self, t: Tell) {
+        self.deliver(|s| match t {
+            Tell::Data(d) => Message::Ssl(s, d),
+            Tell::Closed => Message::SslClosed(s),
+            Tell::Error(r) => Message::SslError(s, r),
+            Tell::Passive => Message::SslPassive(s),
+        });
+    }
 }
 
 struct Conn {
-    id: u64,
-    weak: mpsc::WeakUnboundedSender<Request>,
     tcp: TcpStream,
     inst: Option<Box<Instance>>,
     role: Role,
     server_name: String,
     tls_opts: Vec<SslOption>,
-    opts: SocketOpts,
-    owner: Pid,
-    state: State,
-    /// Decrypted data not yet delivered.
-    buf: Received,
-    /// With `{packet, http}`: the next packet is a request/response line.
-    http_line: bool,
-    /// close_notify or EOF from the peer, or `shutdown(read)`.
-    read_closed: bool,
-    write_closed: bool,
-    closed_reported: bool,
-    /// Plain bytes that followed the peer's close_notify.
-    after_close: Vec<u8>,
-    /// The fatal error, once there is one.
-    error: Option<Reason>,
-    pending: Option<PendingRecv>,
-    stats: Counters,
-    /// Plaintext bytes sent since the last key update (`key_update_at`).
-    since_update: u64,
-    /// Records for the peer, written while the task goes on reading.
-    out: Outbox,
+    /// The socket's semantics: phase, options, buffers, the owner.
+    machine: Machine<OwnerLink>,
     /// Client resumption: where sessions go, what was offered.
     resume: Option<ClientResume>,
     /// Taken by the first handshake. Boxed: every socket's task holds a
@@ -236,33 +211,23 @@ pub(crate) fn spawn(setup: Setup) -> Result<SslSocket, Reason> {
         None => options::split(setup.role, &setup.opts)?.socket,
     };
     let id = super::next_id();
-    let conn = Conn {
+    let owner = OwnerLink {
+        pid: setup.owner,
         id,
         weak: tx.downgrade(),
+    };
+    let conn = Conn {
         tcp: setup.tcp,
         inst: None,
         role: setup.role,
         server_name: setup.server_name,
         tls_opts: setup.opts,
-        http_line: true,
-        opts: socket_opts,
-        owner: setup.owner,
-        state: State::Accepted,
-        buf: Received::default(),
-        read_closed: false,
-        write_closed: false,
-        closed_reported: false,
-        after_close: Vec::new(),
-        error: None,
-        pending: None,
-        stats: Counters::default(),
-        since_update: 0,
-        out: Outbox::default(),
+        machine: Machine::new(socket_opts, owner),
         resume: None,
         prepared: setup.prepared.map(Box::new),
         pid: None,
     };
-    apply_kernel_options(&conn.tcp, &conn.opts);
+    apply_kernel_options(&conn.tcp, conn.machine.opts());
     // Every event of this socket carries its id, role and peer.
     let peer = conn
         .tcp
@@ -404,43 +369,33 @@ async fn sleep_until(deadline: Option<Instant>) {
 
 impl Conn {
     fn handle(&self) -> Option<SslSocket> {
-        self.weak.upgrade().map(|tx| SslSocket::conn(self.id, tx))
+        self.machine.owner.handle()
     }
 
     fn tell_owner(&self, msg: impl FnOnce(SslSocket) -> Message) {
-        if let Some(s) = self.handle() {
-            self.owner.deliver(msg(s));
-        }
+        self.machine.owner.deliver(msg);
     }
 
     async fn run(mut self, mut rx: mpsc::UnboundedReceiver<Request>) {
-        let mut rbuf = vec![0u8; self.opts.buffer];
+        let mut rbuf = vec![0u8; self.machine.opts().buffer];
         // `hibernate_after`: an empty read buffer means hibernating.
         let mut active_at = Instant::now();
         loop {
-            // Backpressure: a passive socket, or an active one that has used up
-            // its `once`/`N`, reads nothing until asked; TCP flow control does the rest.
-            // A passive socket reads ahead until it holds `buffer` bytes, as
-            // OTP's does, so records that arrive apart are delivered apart.
-            let want_read = self.state == State::Connected
-                && !self.read_closed
-                && self.error.is_none()
-                && (self.opts.active != Active::False
-                    || self.pending.is_some()
-                    || self.buf.len() < self.opts.buffer);
+            let want_read = self.machine.wants_read();
+            let buffer = self.machine.opts().buffer;
             let hibernating = rbuf.is_empty();
-            if !hibernating && rbuf.len() != self.opts.buffer {
-                rbuf.resize(self.opts.buffer, 0);
+            if !hibernating && rbuf.len() != buffer {
+                rbuf.resize(buffer, 0);
             }
-            let hibernate_at = match self.opts.hibernate_after {
+            let hibernate_at = match self.machine.opts().hibernate_after {
                 Some(d) if !hibernating => Some(active_at + d),
                 _ => None,
             };
-            let owner_gone = self.owner.exited();
-            let deadline = self.pending.as_ref().and_then(|p| p.deadline);
+            let owner_gone = self.machine.owner.pid.exited();
+            let deadline = self.machine.recv_deadline();
             // Queued records go out as the socket takes them; reading goes on.
-            let want_write = !self.out.is_empty() && self.error.is_none();
-            let send_deadline = self.out.next_deadline();
+            let want_write = self.machine.wants_write();
+            let send_deadline = self.machine.out.next_deadline();
             tokio::select! {
                 req = rx.recv() => {
                     let Some(req) = req else {
@@ -450,7 +405,7 @@ impl Conn {
                     };
                     active_at = Instant::now();
                     if hibernating {
-                        rbuf.resize(self.opts.buffer, 0);
+                        rbuf.resize(buffer, 0);
                     }
                     match self.request(req).await {
                         Next::Continue => {}
@@ -466,7 +421,7 @@ impl Conn {
                     active_at = Instant::now();
                     if hibernating {
                         // Bytes are waiting: take a buffer back.
-                        rbuf.resize(self.opts.buffer, 0);
+                        rbuf.resize(buffer, 0);
                         continue;
                     }
                     match r.and_then(|()| self.tcp.try_read(&mut rbuf)) {
@@ -488,14 +443,12 @@ impl Conn {
                     self.hibernate();
                 }
                 _ = sleep_until(deadline), if deadline.is_some() => {
-                    if let Some(p) = self.pending.take() {
-                        let _ = p.reply.send(Err(Reason::Timeout));
-                    }
+                    self.machine.recv_timed_out();
                 }
             }
         }
         if self.logs(LogLevel::Debug) {
-            match &self.error {
+            match self.machine.error() {
                 Some(r) => tracing::debug!(reason = %r, "socket closed"),
                 None => tracing::debug!("socket closed"),
             }
@@ -504,9 +457,7 @@ impl Conn {
 
     /// `hibernate_after`: give back what idle buffers hold.
     fn hibernate(&mut self) {
-        self.buf.shrink();
-        self.out.shrink();
-        self.after_close.shrink_to_fit();
+        self.machine.hibernate();
         if let Some(inst) = self.inst.as_mut() {
             inst.hibernate();
         }
@@ -517,7 +468,7 @@ impl Conn {
 
     /// True when this socket's `log_level` lets events of `level` through.
     fn logs(&self, level: LogLevel) -> bool {
-        self.opts.log_level >= level
+        self.machine.opts().log_level >= level
     }
 
     /// An alert sent or received: WARN with `log_alert` (the default), DEBUG
@@ -527,7 +478,7 @@ impl Conn {
             return;
         };
         let text = text.trim();
-        if self.opts.log_alert && self.logs(LogLevel::Warning) {
+        if self.machine.opts().log_alert && self.logs(LogLevel::Warning) {
             tracing::warn!(alert = %description, text, "TLS alert");
         } else if self.logs(LogLevel::Debug) {
             tracing::debug!(alert = %description, text, "TLS alert");
@@ -566,7 +517,7 @@ impl Conn {
 
     /// Handle one call.
     async fn request(&mut self, req: Request) -> Next {
-        if self.state == State::Closed {
+        if matches!(self.machine.phase(), Phase::Closed(_)) {
             return self.request_when_over(req).await;
         }
         match req {
@@ -575,7 +526,7 @@ impl Conn {
                 deadline,
                 reply,
             } => {
-                if self.state != State::Accepted {
+                if *self.machine.phase() != Phase::Accepted {
                     let _ = reply.send(Err(Reason::Einval));
                     return Next::Continue;
                 }
@@ -597,7 +548,7 @@ impl Conn {
                 }
                 if !paused {
                     // Application data may have come with the peer's last flight.
-                    self.deliver();
+                    self.machine.deliver();
                 }
             }
             Request::HandshakeContinue {
@@ -605,7 +556,7 @@ impl Conn {
                 deadline,
                 reply,
             } => {
-                if self.state != State::Paused {
+                if *self.machine.phase() != Phase::Paused {
                     let _ = reply.send(Err(Reason::Einval));
                     return Next::Continue;
                 }
@@ -618,10 +569,10 @@ impl Conn {
                 if !ok {
                     return Next::Stop;
                 }
-                self.deliver();
+                self.machine.deliver();
             }
             Request::HandshakeCancel { reply } => {
-                if self.state != State::Paused {
+                if *self.machine.phase() != Phase::Paused {
                     let _ = reply.send(Err(Reason::Einval));
                     return Next::Continue;
                 }
@@ -632,10 +583,10 @@ impl Conn {
                 return Next::Stop;
             }
             Request::ControllingProcess { caller, new, reply } => {
-                let r = if caller != self.owner {
+                let r = if caller != self.machine.owner.pid {
                     Err(Reason::NotOwner)
                 } else {
-                    self.owner = new;
+                    self.machine.owner.pid = new;
                     Ok(())
                 };
                 let _ = reply.send(r);
@@ -654,12 +605,12 @@ impl Conn {
                 deadline,
                 reply,
             } => {
-                if caller != self.owner {
+                if caller != self.machine.owner.pid {
                     let _ = reply.send(Err(Reason::NotOwner));
                     return Next::Continue;
                 }
                 return match self.close_and_wait(deadline).await {
-                    Ok(()) => Next::Downgrade(reply, std::mem::take(&mut self.after_close)),
+                    Ok(()) => Next::Downgrade(reply, self.machine.take_after_close()),
                     Err(e) => {
                         let _ = reply.send(Err(e));
                         Next::Stop
@@ -672,35 +623,38 @@ impl Conn {
             Request::Sockname { reply } => {
                 let _ = reply.send(self.tcp.local_addr().map_err(|e| Reason::from_io(&e)));
             }
-            Request::Getopts { reply, .. } if self.state == State::Accepted => {
+            Request::Getopts { reply, .. } if *self.machine.phase() == Phase::Accepted => {
                 let _ = reply.send(Err(Reason::NotsupOnTransportAcceptSocket));
             }
-            Request::Setopts { reply, .. } if self.state == State::Accepted => {
+            Request::Setopts { reply, .. } if *self.machine.phase() == Phase::Accepted => {
                 let _ = reply.send(Err(Reason::NotsupOnTransportAcceptSocket));
             }
             Request::Getopts { names, reply } => {
                 let _ = reply.send(Ok(self.getopts(&names)));
             }
             Request::Getstat { stats, reply } => {
-                let _ = reply.send(Ok(self.getstat(&stats)));
+                let _ = reply.send(Ok(self.machine.getstat(&stats)));
             }
             Request::Setopts { opts, reply } => {
                 let r = self.setopts(&opts);
                 let _ = reply.send(r);
-                self.deliver();
+                self.machine.deliver();
             }
             // Until the handshake, an accepted socket allows only handshake,
             // controlling_process, close and the addresses (as OTP).
-            Request::Send { reply, .. } if self.state == State::Accepted => {
+            Request::Send { reply, .. } if *self.machine.phase() == Phase::Accepted => {
                 let _ = reply.send(Err(Reason::NotsupOnTransportAcceptSocket));
             }
-            Request::Recv { reply, .. } if self.state == State::Accepted => {
+            Request::Recv { reply, .. } if *self.machine.phase() == Phase::Accepted => {
                 let _ = reply.send(Err(Reason::NotsupOnTransportAcceptSocket));
             }
             // Answered once its records are written: the caller is held
             // back by TCP as before, and the task keeps reading meanwhile.
             Request::Send { data, reply } => match self.send(&data).await {
-                Ok(()) => self.out.wait(self.opts.send_timeout.deadline(), reply),
+                Ok(()) => {
+                    let deadline = self.machine.opts().send_timeout.deadline();
+                    self.machine.out.wait(deadline, reply);
+                }
                 Err(e) => {
                     let _ = reply.send(Err(e));
                 }
@@ -709,31 +663,13 @@ impl Conn {
                 len,
                 deadline,
                 reply,
-            } => {
-                if self.opts.active != Active::False || self.pending.is_some() {
-                    // Erlang: recv on an active socket is einval.
-                    let _ = reply.send(Err(Reason::Einval));
-                } else {
-                    // Erlang: a length is only meaningful in raw mode; elsewhere it is ignored.
-                    let len = if self.opts.packet == Packet::Raw {
-                        len
-                    } else {
-                        0
-                    };
-                    self.pending = Some(PendingRecv {
-                        len,
-                        deadline,
-                        reply,
-                    });
-                    self.deliver();
-                }
-            }
+            } => self.machine.recv(len, deadline, reply),
             Request::Shutdown { how, reply } => {
                 let _ = reply.send(self.shutdown(how).await);
             }
             Request::Peercert { reply } => {
                 let r = match self.inst.as_mut() {
-                    Some(inst) if self.state == State::Connected => inst
+                    Some(inst) if self.machine.is_established() => inst
                         .peer_certificates()
                         .await
                         .and_then(|c| c.into_iter().next().ok_or(Reason::NoPeercert)),
@@ -746,7 +682,7 @@ impl Conn {
             }
             Request::Info { reply } => {
                 let r = match self.inst.as_mut() {
-                    Some(inst) if self.state == State::Connected => inst.info().await.map(|i| {
+                    Some(inst) if self.machine.is_established() => inst.info().await.map(|i| {
                         let mut info = ConnectionInformation::from_wit(i);
                         info.keylog = inst.keylog();
                         if self.role == Role::Client {
@@ -778,7 +714,7 @@ impl Conn {
                 reply,
             } => {
                 let r = match self.inst.as_mut() {
-                    Some(inst) if self.state == State::Connected => {
+                    Some(inst) if self.machine.is_established() => {
                         inst.prf(&secret, &label, &seed, length).await
                     }
                     _ => Err(Reason::Einval),
@@ -791,7 +727,7 @@ impl Conn {
             }
             Request::MasterSecret { reply } => {
                 let r = match self.inst.as_mut() {
-                    Some(inst) if self.state == State::Connected => inst.master_secret().await,
+                    Some(inst) if self.machine.is_established() => inst.master_secret().await,
                     _ => Err(Reason::Einval),
                 };
                 let _ = reply.send(r);
@@ -802,7 +738,7 @@ impl Conn {
                 reply,
             } => {
                 let r = match self.inst.as_mut() {
-                    Some(inst) if self.state == State::Connected => {
+                    Some(inst) if self.machine.is_established() => {
                         inst.export_items(&items, consume).await
                     }
                     _ => Err(Reason::Einval),
@@ -861,105 +797,56 @@ impl Conn {
                 // What the kernel really has, as inet:getopts reports it.
                 OptName::Sndbuf => SslOption::Sndbuf(sock.send_buffer_size().unwrap_or(0)),
                 OptName::Recbuf => SslOption::Recbuf(sock.recv_buffer_size().unwrap_or(0)),
-                other => self.opts.get(std::slice::from_ref(other)).remove(0),
+                other => self
+                    .machine
+                    .opts()
+                    .get(std::slice::from_ref(other))
+                    .remove(0),
             })
             .collect()
     }
 
-    fn getstat(&self, stats: &[Stat]) -> Vec<(Stat, u64)> {
-        let c = &self.stats;
-        let avg = |oct: u64, cnt: u64| oct.checked_div(cnt).unwrap_or(0);
-        stats
-            .iter()
-            .map(|s| {
-                let v = match s {
-                    Stat::RecvOct => c.recv_oct,
-                    Stat::RecvCnt => c.recv_cnt,
-                    Stat::RecvMax => c.recv_max,
-                    Stat::RecvAvg => avg(c.recv_oct, c.recv_cnt),
-                    Stat::SendOct => c.send_oct,
-                    Stat::SendCnt => c.send_cnt,
-                    Stat::SendMax => c.send_max,
-                    Stat::SendAvg => avg(c.send_oct, c.send_cnt),
-                    Stat::SendPend => self.out.pending() as u64,
-                };
-                (*s, v)
-            })
-            .collect()
-    }
-
+    /// `setopts`: the machine checks and keeps them; the kernel and the
+    /// engine get their share.
     fn setopts(&mut self, opts: &[SslOption]) -> Result<(), Reason> {
-        let before = self.opts.active;
-        let mut next = self.opts.clone();
-        // OTP's ssl: a positive {active, N} adds to a running count (past
-        // 32767 it is refused with this term and the old count kept); an N
-        // of 0 or below makes the socket passive with {ssl_passive, S},
-        // whatever the count was (gen_tcp would add it).
-        let given = opts.iter().rev().find_map(|o| match o {
-            SslOption::Active(Active::N(n)) => Some(*n),
-            _ => None,
-        });
-        let running = given.map(|n| match before {
-            Active::N(old) if n > 0 => old + n,
-            _ => n,
-        });
-        if let (Some(n), Some(count)) = (given, running) {
-            if !(-32768..=32767).contains(&n) || count > 32767 {
-                return Err(Reason::options(
-                    "socket_options",
-                    format!("{{active,{n}}}"),
-                    "{active, N}: N lies in -32768..32767 and the running count may not pass 32767",
-                ));
-            }
-        }
-        next.apply(opts)?;
-        // A count is N itself when none was given now (the option kept).
-        if let Active::N(n) = next.active {
-            let count = running.unwrap_or(n);
-            next.active = Active::N(count);
-            if count <= 0 {
-                next.active = Active::False;
-                self.tell_owner(Message::SslPassive);
-            }
-        }
-        if next.packet != self.opts.packet {
-            self.http_line = true;
-        }
-        apply_kernel_options(&self.tcp, &next);
-        if let (Some(limit), Some(inst)) = (next.engine_memory_limit, self.inst.as_mut()) {
+        self.machine.setopts(opts)?;
+        apply_kernel_options(&self.tcp, self.machine.opts());
+        if let (Some(limit), Some(inst)) =
+            (self.machine.opts().engine_memory_limit, self.inst.as_mut())
+        {
             inst.set_memory_limit(limit);
         }
-        self.opts = next;
         Ok(())
     }
 
-    /// Queue bytes for the peer; the task's loop writes them.
-    fn queue(&mut self, bytes: &[u8]) {
-        if bytes.is_empty() {
-            return;
-        }
-        self.out.push(bytes);
-        self.stats.send_cnt += 1;
-        self.stats.send_max = self.stats.send_max.max(bytes.len() as u64);
-    }
-
-    /// Write what the socket takes now.
+    /// Write what the socket takes now, without waiting.
     fn try_write(&mut self) -> std::io::Result<()> {
-        let n = self.out.try_write(&self.tcp)?;
-        self.stats.send_oct += n as u64;
-        Ok(())
+        use std::io::ErrorKind::{Interrupted, WouldBlock, WriteZero};
+        loop {
+            let unsent = self.machine.out.unsent();
+            if unsent.is_empty() {
+                return Ok(());
+            }
+            match self.tcp.try_write(unsent) {
+                Ok(0) => return Err(WriteZero.into()),
+                Ok(n) => self.machine.wrote(n),
+                Err(e) if e.kind() == WouldBlock => return Ok(()),
+                Err(e) if e.kind() == Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
     }
 
     /// Write everything queued before going on (handshake flights, alerts,
     /// close_notify), within `send_timeout`.
     async fn flush(&mut self) -> Result<(), Reason> {
-        self.flush_within(self.opts.send_timeout).await
+        self.flush_within(self.machine.opts().send_timeout).await
     }
 
     /// [`Self::flush`] within `limit`.
     async fn flush_within(&mut self, limit: Timeout) -> Result<(), Reason> {
         let all = async {
-            while !self.out.is_empty() {
+            while !self.machine.out.is_empty() {
                 self.tcp.writable().await?;
                 self.try_write()?;
             }
@@ -977,22 +864,23 @@ impl Conn {
 
     /// Queue bytes and write everything queued.
     async fn write(&mut self, bytes: &[u8]) -> Result<(), Reason> {
-        self.queue(bytes);
+        self.machine.queue(bytes);
         self.flush().await
     }
 
     /// The peer cannot be written to: the connection is over.
     async fn write_failed(&mut self, e: Reason) {
         let _ = self.tcp.shutdown().await;
-        self.out.fail_all(&e);
-        self.fail(e);
+        // Waiting sends hear why (the machine would say closed).
+        self.machine.out.fail_all(&e);
+        self.machine.fail(e);
     }
 
     /// A waiting send's `send_timeout` passed: it gets `timeout`, its bytes
     /// stay queued (no record is cut), and `send_timeout_close` ends the
     /// connection.
     async fn send_timed_out(&mut self) {
-        if self.out.expire(Instant::now()) > 0 && self.opts.send_timeout_close {
+        if self.machine.send_timed_out(Instant::now()) {
             self.write_failed(Reason::Timeout).await;
         }
     }
@@ -1013,8 +901,9 @@ impl Conn {
         let mut opts = std::mem::take(&mut self.tls_opts);
         opts.extend(extra.iter().cloned());
         if !extra.is_empty() {
-            self.opts = options::split(self.role, &opts)?.socket;
-            apply_kernel_options(&self.tcp, &self.opts);
+            self.machine
+                .set_opts(options::split(self.role, &opts)?.socket);
+            apply_kernel_options(&self.tcp, self.machine.opts());
         }
         let Prepared {
             mut inst, resume, ..
@@ -1026,7 +915,7 @@ impl Conn {
             }
         };
         self.resume = resume;
-        let paused = self.role == Role::Server && self.opts.hello;
+        let paused = self.role == Role::Server && self.machine.opts().hello;
         match self.role {
             Role::Client => inst.client(&self.server_name).await?,
             Role::Server if paused => inst.server_paused().await?,
@@ -1043,11 +932,11 @@ impl Conn {
 
     /// Read until the paused engine has the whole ClientHello.
     async fn read_hello(&mut self) -> Result<HelloExt, Reason> {
-        let mut rbuf = vec![0u8; self.opts.buffer];
+        let mut rbuf = vec![0u8; self.machine.opts().buffer];
         loop {
             let inst = self.inst.as_mut().ok_or(Reason::Einval)?;
             if let Some(h) = inst.client_hello().await? {
-                self.state = State::Paused;
+                self.machine.paused();
                 return Ok(hello_ext(h));
             }
             let n = self.read_some(&mut rbuf).await?;
@@ -1059,8 +948,8 @@ impl Conn {
         let mut opts = self.tls_opts.clone();
         opts.extend(extra);
         let split = options::split(self.role, &opts)?;
-        self.opts = split.socket.clone();
-        apply_kernel_options(&self.tcp, &self.opts);
+        self.machine.set_opts(split.socket.clone());
+        apply_kernel_options(&self.tcp, self.machine.opts());
         let keylog = crate::imports::KeylogSink::new(split.keep_secrets);
         let inst = self.inst.as_mut().ok_or(Reason::Einval)?;
         inst.set_offload(split.socket.record_offload);
@@ -1075,14 +964,18 @@ impl Conn {
 
     /// Read and feed until the handshake is done.
     async fn finish_handshake(&mut self, mut progress: Progress) -> Result<(), Reason> {
-        let mut rbuf = vec![0u8; self.opts.buffer];
+        let mut rbuf = vec![0u8; self.machine.opts().buffer];
         while !progress.handshake_done {
             let n = self.read_some(&mut rbuf).await?;
             progress = self.feed(&rbuf[..n]).await?;
         }
         // The last flight is written before the handshake returns.
         self.flush().await?;
-        self.state = State::Connected;
+        self.machine.established();
+        if progress.peer_closed {
+            // Its close_notify came with the last flight.
+            self.machine.peer_ended();
+        }
         self.log_established().await;
         self.after_resumption().await;
         Ok(())
@@ -1107,7 +1000,10 @@ impl Conn {
                 ProtocolVersion::Tlsv13 => match resume.opts.tickets() {
                     // Only while the socket has a handle (it is not closing).
                     Some(SessionTickets::Manual) if me.is_some() => {
-                        self.owner.deliver(Message::SessionTicket(Ticket(s.value)));
+                        self.machine
+                            .owner
+                            .pid
+                            .deliver(Message::SessionTicket(Ticket(s.value)));
                     }
                     Some(SessionTickets::Manual) => {}
                     Some(_) => client_sessions::put_ticket(&resume.key, s.value, s.lifetime),
@@ -1163,21 +1059,16 @@ impl Conn {
         if n == 0 {
             return Err(Reason::Closed);
         }
-        self.count_read(n);
-        if self.stats.recv_oct > self.opts.max_handshake_size as u64 {
-            let detail = format!("{{max_handshake_size,{}}}", self.opts.max_handshake_size);
+        self.machine.received(n);
+        let max = self.machine.opts().max_handshake_size;
+        if self.machine.received_total() > max as u64 {
+            let detail = format!("{{max_handshake_size,{max}}}");
             let inst = self.inst.as_mut().ok_or(Reason::Einval)?;
             let r = inst.alert_reason(40, true, Some(&detail)).await;
             self.log_alert(&r);
             return Err(r);
         }
         Ok(n)
-    }
-
-    fn count_read(&mut self, n: usize) {
-        self.stats.recv_oct += n as u64;
-        self.stats.recv_cnt += 1;
-        self.stats.recv_max = self.stats.recv_max.max(n as u64);
     }
 
     /// Feed bytes to the engine, write what it answers, keep its plaintext.
@@ -1194,12 +1085,9 @@ impl Conn {
             Ok(mut p) => {
                 self.take_sessions();
                 let out = std::mem::take(&mut p.output);
-                self.queue(&out);
-                self.buf.push(&mut p.plaintext);
-                if p.peer_closed {
-                    self.read_closed = true;
-                    self.after_close.append(&mut p.rest);
-                }
+                self.machine.queue(&out);
+                self.machine
+                    .plaintext(&mut p.plaintext, p.peer_closed, &mut p.rest);
                 Ok(p)
             }
             Err(f) => {
@@ -1213,231 +1101,59 @@ impl Conn {
 
     async fn on_read(&mut self, r: std::io::Result<usize>, rbuf: &[u8]) {
         match r {
-            Ok(0) => self.read_closed = true,
+            Ok(0) => self.machine.peer_ended(),
             Ok(n) => {
-                self.count_read(n);
+                self.machine.received(n);
                 if let Err(reason) = self.feed(&rbuf[..n]).await {
-                    self.fail(reason);
+                    self.machine.fail(reason);
                 }
             }
-            Err(e) => self.fail(Reason::from_io(&e)),
+            Err(e) => self.machine.fail(Reason::from_io(&e)),
         }
-        if self.read_closed && self.error.is_none() && !self.write_closed && self.opts.exit_on_close
-        {
+        if self.machine.should_answer_close() {
             // Answer close_notify: the TLS connection is over. With
             // {exit_on_close, false} the owner may still write (half-close).
             // The TCP stream stays whole until the socket goes, so close/2
             // can still downgrade it when the peer's close_notify came first.
             let _ = self.send_close_notify().await;
-            self.write_closed = true;
+            self.machine.closed_outgoing();
         }
-        self.deliver();
-    }
-
-    /// A fatal error: the owner hears of it as Erlang's owner would.
-    fn fail(&mut self, reason: Reason) {
-        if self.logs(LogLevel::Info) {
-            tracing::info!(reason = %reason, "connection error");
-        }
-        self.read_closed = true;
-        self.write_closed = true;
-        self.error = Some(reason.clone());
-        self.out.fail_all(&Reason::Closed);
-        let told = if let Some(p) = self.pending.take() {
-            let _ = p.reply.send(Err(reason.clone()));
-            if matches!(reason, Reason::EngineTrap(_)) {
-                self.tell_owner(|s| Message::SslError(s, reason));
-            }
-            true
-        } else if self.opts.active != Active::False || matches!(reason, Reason::EngineTrap(_)) {
-            self.tell_owner(|s| Message::SslError(s, reason));
-            true
-        } else {
-            // Passive: the next recv (or a turn to active) hears of it.
-            false
-        };
-        if told {
-            self.closed_reported = true;
-            if self.state == State::Connected {
-                self.state = State::Closed;
-            }
-        }
-    }
-
-    fn data(&self, d: Decoded) -> Data {
-        match d {
-            Decoded::Http(h) => Data::Http(h),
-            Decoded::Bytes(bytes) => match self.opts.mode {
-                options::Mode::Binary if self.opts.header > 0 => {
-                    Data::Header(self.opts.header.min(bytes.len()), bytes)
-                }
-                options::Mode::Binary => Data::Binary(bytes),
-                options::Mode::List => Data::List(bytes),
-            },
-        }
-    }
-
-    /// The next packet off the buffer, or why there is none.
-    fn next_packet(&mut self) -> Option<Result<Data, Reason>> {
-        if self.opts.packet == Packet::Raw {
-            // Raw: one received batch at a time, as OTP delivers them.
-            if self.buf.is_empty() {
-                return None;
-            }
-            let batch = self.buf.take_batch();
-            return Some(Ok(self.data(Decoded::Bytes(batch))));
-        }
-        match packet::decode(
-            self.opts.packet,
-            self.buf.bytes(),
-            self.opts.packet_size,
-            self.http_line,
-        ) {
-            Step::Packet(d, used) => {
-                self.buf.take(used);
-                if let Decoded::Http(h) = &d {
-                    // ssl switches http to httph after a request/response line,
-                    // and back after the end of the headers.
-                    if matches!(self.opts.packet, Packet::Http | Packet::HttpBin) {
-                        match h {
-                            HttpPacket::Request { .. } | HttpPacket::Response { .. } => {
-                                self.http_line = false
-                            }
-                            HttpPacket::Eoh => self.http_line = true,
-                            _ => {}
-                        }
-                    }
-                }
-                Some(Ok(self.data(d)))
-            }
-            Step::More(_) => None,
-            Step::Invalid => Some(Err(Reason::InvalidPacket(self.buf.take_all()))),
-        }
-    }
-
-    /// Hand buffered data to the owner (active) or the waiting `recv` (passive),
-    /// then report the close once the data is gone.
-    fn deliver(&mut self) {
-        while self.opts.active != Active::False && self.error.is_none() {
-            let data = match self.next_packet() {
-                Some(Ok(d)) => d,
-                Some(Err(reason)) => {
-                    self.fail(reason);
-                    return;
-                }
-                None => break,
-            };
-            self.tell_owner(|s| Message::Ssl(s, data));
-            match self.opts.active {
-                Active::Once => self.opts.active = Active::False,
-                Active::N(n) if n <= 1 => {
-                    self.opts.active = Active::False;
-                    self.tell_owner(Message::SslPassive);
-                }
-                Active::N(n) => self.opts.active = Active::N(n - 1),
-                _ => {}
-            }
-        }
-        if let Some(p) = self.pending.take() {
-            let got = if p.len > 0 {
-                (self.buf.len() >= p.len)
-                    .then(|| Ok(Data::from_mode(self.opts.mode, self.buf.take(p.len))))
-            } else {
-                self.next_packet()
-            };
-            match (got, self.read_closed) {
-                (Some(Ok(data)), _) => {
-                    let _ = p.reply.send(Ok(data));
-                }
-                (Some(Err(reason)), _) => {
-                    self.pending = Some(p);
-                    self.fail(reason);
-                }
-                // Erlang's rule: fewer than Length bytes are lost when the peer
-                // closes (checked against OTP 25: a later recv(S, 0) is closed too).
-                // An error was reported once already: from then on, closed.
-                (None, true) => {
-                    self.buf.clear();
-                    // An error read ahead of this recv is its answer, once.
-                    let r = match &self.error {
-                        Some(e) if !self.closed_reported => e.clone(),
-                        _ => Reason::Closed,
-                    };
-                    let _ = p.reply.send(Err(r));
-                    // The peer closed or the connection failed: over, as in
-                    // OTP (not after our own shutdown(read), nor with
-                    // {exit_on_close, false}, which keeps writing).
-                    if self.error.is_some() || (self.opts.exit_on_close && !self.closed_reported) {
-                        self.state = State::Closed;
-                    }
-                    self.closed_reported = true;
-                }
-                (None, false) => self.pending = Some(p),
-            }
-        }
-        if self.read_closed && !self.closed_reported && self.opts.active != Active::False {
-            self.closed_reported = true;
-            self.buf.clear();
-            match self.error.clone() {
-                // Read ahead while passive, told now that the socket is active.
-                Some(e) => {
-                    self.tell_owner(|s| Message::SslError(s, e));
-                    self.state = State::Closed;
-                }
-                None => {
-                    self.tell_owner(Message::SslClosed);
-                    if self.opts.exit_on_close {
-                        self.state = State::Closed;
-                    }
-                }
-            }
-        }
+        self.machine.deliver();
     }
 
     async fn update_keys(&mut self, request_peer: bool) -> Result<(), Reason> {
-        if self.state != State::Connected {
-            return Err(Reason::NotsupOnTransportAcceptSocket);
-        }
-        if self.write_closed || self.error.is_some() {
-            return Err(Reason::Closed);
-        }
+        self.machine.can_send()?;
         let inst = self.inst.as_mut().ok_or(Reason::Einval)?;
         match inst.update_keys(request_peer).await {
             Ok(out) => {
-                self.since_update = 0;
-                self.queue(&out);
+                self.machine.keys_updated();
+                self.machine.queue(&out);
                 Ok(())
             }
             // TLS 1.2 has no key update: OTP answers notsup too.
             Err(f) if f.reason == Reason::Einval => Err(Reason::Posix("notsup".into())),
             Err(f) => {
-                self.fail(f.reason.clone());
+                self.machine.fail(f.reason.clone());
                 Err(f.reason)
             }
         }
     }
 
     async fn send(&mut self, data: &[u8]) -> Result<(), Reason> {
-        if self.write_closed || self.error.is_some() {
-            return Err(Reason::Closed);
+        let (framed, update_keys) = self.machine.frame(data)?;
+        if update_keys {
+            // Best effort: on TLS 1.2 there is nothing to update.
+            let _ = self.update_keys(false).await;
         }
-        if let Some(limit) = self.opts.key_update_at {
-            self.since_update += data.len() as u64;
-            if self.since_update >= limit {
-                // Best effort: on TLS 1.2 there is nothing to update.
-                let _ = self.update_keys(false).await;
-            }
-        }
-        let framed = packet::encode(data, self.opts.packet)?;
         // Chunks keep the sandbox's memory bounded whatever the size of a send.
         for chunk in framed.chunks(SEND_CHUNK) {
             let inst = self.inst.as_mut().ok_or(Reason::Einval)?;
             match inst.send(chunk).await {
-                Ok(out) => self.queue(&out),
+                Ok(out) => self.machine.queue(&out),
                 Err(f) => {
                     let _ = self.write(&f.output).await;
                     let _ = self.tcp.shutdown().await;
-                    self.fail(f.reason.clone());
+                    self.machine.fail(f.reason.clone());
                     return Err(f.reason);
                 }
             }
@@ -1446,18 +1162,16 @@ impl Conn {
     }
 
     async fn shutdown(&mut self, how: How) -> Result<(), Reason> {
-        if self.state != State::Connected {
+        if !self.machine.is_established() {
             return Err(Reason::Einval);
         }
-        if matches!(how, How::Write | How::ReadWrite) && !self.write_closed {
+        if matches!(how, How::Write | How::ReadWrite) && self.machine.can_send().is_ok() {
             self.send_close_notify().await?;
             let _ = self.tcp.shutdown().await;
-            self.write_closed = true;
+            self.machine.closed_outgoing();
         }
         if matches!(how, How::Read | How::ReadWrite) {
-            self.read_closed = true;
-            self.closed_reported = true;
-            self.buf.clear();
+            self.machine.shutdown_read();
         }
         Ok(())
     }
@@ -1465,15 +1179,15 @@ impl Conn {
     /// close/2: send close_notify and wait (up to the deadline) for the
     /// peer's, so the TCP stream is clean to reuse or to close.
     async fn close_and_wait(&mut self, deadline: Option<Instant>) -> Result<(), Reason> {
-        if self.state != State::Connected {
+        if !self.machine.is_established() {
             return Err(Reason::Einval);
         }
-        if !self.write_closed {
+        if self.machine.can_send().is_ok() {
             self.send_close_notify().await?;
-            self.write_closed = true;
+            self.machine.closed_outgoing();
         }
-        let mut rbuf = vec![0u8; self.opts.buffer];
-        while !self.read_closed {
+        let mut rbuf = vec![0u8; self.machine.opts().buffer];
+        while matches!(self.machine.phase(), Phase::Open(Incoming::Open, _)) {
             self.flush().await?;
             let read = self.tcp.read(&mut rbuf);
             let n = match deadline {
@@ -1484,10 +1198,10 @@ impl Conn {
             }
             .map_err(|e| Reason::from_io(&e))?;
             if n == 0 {
-                self.read_closed = true;
+                self.machine.peer_ended();
                 break;
             }
-            self.count_read(n);
+            self.machine.received(n);
             self.feed(&rbuf[..n]).await?;
         }
         Ok(())
@@ -1506,26 +1220,21 @@ impl Conn {
 
     /// close/1: close_notify, then the TCP socket goes.
     async fn close_quietly(&mut self) {
-        if self.state == State::Connected && !self.write_closed {
+        if self.machine.can_send().is_ok() {
             if let Some(inst) = self.inst.as_mut() {
                 let out = inst.close_notify().await;
-                self.queue(&out);
+                self.machine.queue(&out);
             }
         }
         // A peer that reads nothing cannot hold the socket open for ever:
         // what is queued gets CLOSE_LINGER at most (or send_timeout, if
         // shorter) to go out, as OTP's close waits a bounded time too.
-        let limit = match self.opts.send_timeout {
+        let limit = match self.machine.opts().send_timeout {
             Timeout::After(d) if d < CLOSE_LINGER => Timeout::After(d),
             _ => Timeout::After(CLOSE_LINGER),
         };
         let _ = self.flush_within(limit).await;
         let _ = self.tcp.shutdown().await;
-        self.write_closed = true;
-        self.read_closed = true;
-        self.out.fail_all(&Reason::Closed);
-        if let Some(p) = self.pending.take() {
-            let _ = p.reply.send(Err(Reason::Closed));
-        }
+        self.machine.end();
     }
 }
