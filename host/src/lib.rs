@@ -23,6 +23,7 @@ pub mod bench;
 mod bindings;
 pub mod cert;
 mod imports;
+mod kdf;
 mod owner;
 mod record_layer;
 pub mod runtime;

@@ -17,7 +17,7 @@
 use ring::aead::{self, Aad, LessSafeKey, Nonce, UnboundKey};
 use ring::{digest, hkdf};
 
-use crate::ssl::{PrfSecret, PrfSeed};
+use crate::kdf::{expand_label, tls12_prf, Sha};
 
 /// Largest plaintext of one record.
 const MAX_FRAGMENT: usize = 16384;
@@ -115,63 +115,6 @@ fn tls12_suite(code: u16) -> Option<(&'static aead::Algorithm, Sha)> {
         0xcca8 | 0xcca9 => Some((&aead::CHACHA20_POLY1305, Sha::Sha256)),
         _ => None,
     }
-}
-
-/// The hash of a TLS 1.2 PRF.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Sha {
-    Sha256,
-    Sha384,
-}
-
-/// `out.len()` bytes of the TLS 1.2 PRF (RFC 5246, 5): rustls's own, over
-/// ring's HMAC, the one native rustls runs.
-pub(crate) fn tls12_prf(sha: Sha, secret: &[u8], label: &[u8], seed: &[u8], out: &mut [u8]) {
-    use rustls::crypto::ring::cipher_suite as suites;
-    let suite = match sha {
-        Sha::Sha256 => suites::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
-        Sha::Sha384 => suites::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
-    };
-    let rustls::SupportedCipherSuite::Tls12(suite) = suite else {
-        unreachable!("a TLS 1.2 suite")
-    };
-    suite.prf_provider.for_secret(out, secret, label, seed);
-}
-
-/// An output length for ring's HKDF.
-pub(crate) struct Len(pub(crate) usize);
-
-impl hkdf::KeyType for Len {
-    fn len(&self) -> usize {
-        self.0
-    }
-}
-
-/// HKDF-Expand-Label (RFC 8446, 7.1).
-fn expand_label(
-    alg: hkdf::Algorithm,
-    secret: &[u8],
-    label: &[u8],
-    context: &[u8],
-    len: usize,
-) -> Vec<u8> {
-    let out_len = (len as u16).to_be_bytes();
-    let label_len = [6 + label.len() as u8];
-    let context_len = [context.len() as u8];
-    let info: [&[u8]; 6] = [
-        &out_len,
-        &label_len,
-        b"tls13 ",
-        label,
-        &context_len,
-        context,
-    ];
-    let mut out = vec![0u8; len];
-    hkdf::Prk::new_less_safe(alg, secret)
-        .expand(&info, Len(len))
-        .and_then(|okm| okm.fill(&mut out))
-        .expect("HKDF output lengths here are far below the limit");
-    out
 }
 
 /// Keys for one direction.
@@ -850,35 +793,14 @@ impl RecordLayer {
 }
 
 impl RecordLayer {
-    /// `ssl:prf/5` (TLS 1.2): the session's PRF over `secret`, `label` and
-    /// the seed's pieces in order. `None` on TLS 1.3, which has none.
-    pub(crate) fn prf(
-        &self,
-        secret: &PrfSecret,
-        label: &[u8],
-        seed: &[PrfSeed],
-        len: usize,
-    ) -> Option<Vec<u8>> {
+    /// The TLS 1.2 session's PRF hash and its client and server randoms
+    /// (`ssl:prf/5`); `None` on TLS 1.3, which has no PRF.
+    pub(crate) fn prf_parameters(&self) -> Option<(Sha, &[u8], &[u8])> {
         let Protocol::Tls12(t) = &self.protocol else {
             return None;
         };
         let (client_random, server_random) = t.randoms.split_at(32);
-        let seed: Vec<u8> = seed
-            .iter()
-            .flat_map(|p| match p {
-                PrfSeed::ClientRandom => client_random,
-                PrfSeed::ServerRandom => server_random,
-                PrfSeed::Bytes(b) => &b[..],
-            })
-            .copied()
-            .collect();
-        let secret = match secret {
-            PrfSecret::MasterSecret => &t.master_secret[..],
-            PrfSecret::Bytes(b) => &b[..],
-        };
-        let mut out = vec![0; len];
-        tls12_prf(t.prf, secret, label, &seed, &mut out);
-        Some(out)
+        Some((t.prf, client_random, server_random))
     }
 
     /// Wipe TLS 1.3's exporter secret (`export_key_materials/5` with
@@ -1160,8 +1082,7 @@ mod tests {
                 theirs
             );
             // TLS 1.3 has no TLS 1.2 PRF, and no master secret to give.
-            let seed = [PrfSeed::ClientRandom];
-            assert_eq!(layer.prf(&PrfSecret::MasterSecret, b"l", &seed, 8), None);
+            assert!(layer.prf_parameters().is_none());
             assert_eq!(layer.master_secret(), None);
         }
     }
@@ -1381,14 +1302,12 @@ mod tests {
                 // prf/5 with the master secret and both randoms is the
                 // exporter without context, in the suite's hash.
                 if context.is_none() {
-                    let randoms = [PrfSeed::ClientRandom, PrfSeed::ServerRandom];
-                    let prf = layer.prf(
-                        &PrfSecret::MasterSecret,
-                        b"EXPERIMENTAL wassl",
-                        &randoms,
-                        40,
-                    );
-                    assert_eq!(prf.as_deref(), Some(&theirs[..]));
+                    let (sha, client, server) = layer.prf_parameters().unwrap();
+                    let mut prf = [0u8; 40];
+                    let seed = [client, server].concat();
+                    let master = layer.master_secret().unwrap();
+                    tls12_prf(sha, master, b"EXPERIMENTAL wassl", &seed, &mut prf);
+                    assert_eq!(prf, theirs);
                 }
             }
             assert_eq!(layer.master_secret().map(<[u8]>::len), Some(48));

@@ -20,7 +20,7 @@ use crate::bindings::wassl::tls::crypto::{
     KeyFormat, LoadedKey, VerifyAlgorithm,
 };
 use crate::imports::HostState;
-use crate::record_layer::Sha;
+use crate::kdf::Sha;
 
 // `pub` because the generated bindings re-export the resource types; the
 // module keeps them private to the crate.
@@ -219,7 +219,7 @@ impl Host for HostState {
         // The engine asks for 12 to 136 bytes; a larger ask is capped, not
         // an allocation the guest chooses.
         let mut out = vec![0; (len as usize).min(1 << 16)];
-        crate::record_layer::tls12_prf(sha, &secret, &label, &seed, &mut out);
+        crate::kdf::tls12_prf(sha, &secret, &label, &seed, &mut out);
         out
     }
 

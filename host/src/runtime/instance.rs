@@ -627,7 +627,24 @@ impl Instance {
         length: usize,
     ) -> Result<Vec<u8>, Reason> {
         if let Some(rl) = self.records.as_ref() {
-            return rl.prf(secret, label, seed, length).ok_or(Reason::Undefined);
+            let (sha, client_random, server_random) =
+                rl.prf_parameters().ok_or(Reason::Undefined)?;
+            let seed: Vec<u8> = seed
+                .iter()
+                .flat_map(|p| match p {
+                    PrfSeed::ClientRandom => client_random,
+                    PrfSeed::ServerRandom => server_random,
+                    PrfSeed::Bytes(b) => &b[..],
+                })
+                .copied()
+                .collect();
+            let secret = match secret {
+                PrfSecret::MasterSecret => rl.master_secret().ok_or(Reason::Undefined)?,
+                PrfSecret::Bytes(b) => &b[..],
+            };
+            let mut out = vec![0; length];
+            crate::kdf::tls12_prf(sha, secret, label, &seed, &mut out);
+            return Ok(out);
         }
         self.alive()?;
         let conn = self.conn()?;

@@ -13,7 +13,7 @@ use super::options::{self, Active, LogLevel, Packet, SocketOpts, SslOption};
 use super::outbox::Outbox;
 use super::packet::{self, Decoded, HttpPacket, Step};
 use super::received::Received;
-use super::socket::Reply;
+use super::request::Reply;
 use super::{Data, Reason, Stat};
 
 /// A message for the owner, as OTP's connection process sends it.

@@ -11,12 +11,15 @@ mod machine;
 mod option_terms;
 pub(crate) mod options;
 mod outbox;
+mod prepare;
 use rustls_pki_types::pem::PemObject;
 pub(crate) mod client_sessions;
 pub(crate) mod packet;
 pub(crate) mod pem_cache;
 mod reason;
 mod received;
+mod request;
+pub(crate) mod server_sessions;
 mod socket;
 pub mod verify;
 
@@ -447,7 +450,7 @@ pub(crate) async fn new_instance_for_bench(
     role: wit::Role,
     opts: &[SslOption],
 ) -> Result<crate::runtime::Instance, Reason> {
-    socket::new_instance(role, opts).await
+    prepare::new_instance(role, opts).await
 }
 
 /// `ssl:start/0`: compile (or load from the cache) the engine now.
@@ -475,7 +478,7 @@ pub async fn listen(port: u16, opts: Vec<SslOption>) -> Result<SslSocket, Reason
     let owner = self_pid();
     let split = options::split(wit::Role::Server, &opts)?;
     // Validate the TLS options in a throwaway sandbox.
-    drop(socket::new_instance(wit::Role::Server, &opts).await?);
+    drop(prepare::new_instance(wit::Role::Server, &opts).await?);
     let ip = split
         .socket
         .ip
@@ -640,7 +643,7 @@ pub async fn connect(
     let deadline = timeout.into().deadline();
     // The sandbox first: a bad option is reported even when the peer is
     // down, and the one configured here is the one the handshake uses.
-    let prepared = socket::new_instance_for(wit::Role::Client, &opts, Some((host, port))).await?;
+    let prepared = prepare::new_instance_for(wit::Role::Client, &opts, Some((host, port))).await?;
     let (local_ip, local_port) = (prepared.socket.ip, prepared.socket.port);
     let tcp = async {
         let mut addrs = tokio::net::lookup_host((host, port))
@@ -696,7 +699,7 @@ async fn connect_stream(
     host: &str,
     opts: Vec<SslOption>,
     deadline: Option<Instant>,
-    prepared: Option<socket::Prepared>,
+    prepared: Option<prepare::Prepared>,
 ) -> Result<SslSocket, Reason> {
     let s = socket::spawn(socket::Setup {
         tcp,
@@ -1324,11 +1327,11 @@ pub async fn prf(
                 .prf
                 .as_str()
             {
-                "sha384" => crate::record_layer::Sha::Sha384,
-                _ => crate::record_layer::Sha::Sha256,
+                "sha384" => crate::kdf::Sha::Sha384,
+                _ => crate::kdf::Sha::Sha256,
             };
             let mut out = vec![0; wanted_length];
-            crate::record_layer::tls12_prf(sha, secret, label, &bytes.concat(), &mut out);
+            crate::kdf::tls12_prf(sha, secret, label, &bytes.concat(), &mut out);
             return Ok(out);
         }
     }

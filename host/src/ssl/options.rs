@@ -1307,7 +1307,7 @@ pub(crate) fn split(role: Role, opts: &[SslOption]) -> Result<Split, Reason> {
                 let t = match t {
                     SessionTickets::Stateless | SessionTickets::StatelessWithCert => {
                         tls.push(wit::TlsOption::TicketKey(
-                            crate::imports::verify::ticket_key(),
+                            super::server_sessions::ticket_key(),
                         ));
                         wit::ServerTickets::Stateless
                     }
@@ -1433,7 +1433,7 @@ pub(crate) fn split(role: Role, opts: &[SslOption]) -> Result<Split, Reason> {
     if let Some(seed) = tickets_seed {
         // After the process key, so that the engine takes this one.
         tls.push(wit::TlsOption::TicketKey(
-            crate::imports::verify::ticket_key_from_seed(&seed),
+            super::server_sessions::ticket_key_from_seed(&seed),
         ));
     }
     if resumption.early_data && resumption.tickets().is_none() {

@@ -13,7 +13,7 @@ use std::collections::VecDeque;
 
 use tokio::time::Instant;
 
-use super::socket::Reply;
+use super::request::Reply;
 use super::Reason;
 
 /// Compact the buffer once this much at its front is written.

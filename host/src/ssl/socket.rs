@@ -3,125 +3,28 @@
 //! every API call is a request to it, as every `ssl` call is a message to
 //! the connection process in OTP.
 
-use std::net::SocketAddr;
-
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use super::client_sessions::{self, EarlyDataStatus, SessionData, Ticket};
 use super::machine::{self, Incoming, Machine, Phase, Tell};
 use super::options::{self, LogLevel, OptName, SessionTickets, SocketOpts, SslOption};
-use super::{ConnectionInformation, Data, HelloExt, How, Reason, SslSocket, Stat, Timeout};
+use super::prepare::{new_instance_for, ClientResume, Prepared};
+pub(crate) use super::request::{Reply, Request};
+use super::{ConnectionInformation, HelloExt, How, Reason, SslSocket, Timeout};
 use crate::bindings::exports::wassl::tls::handshake::{ClientHello, Progress};
 use crate::bindings::wassl::tls::types::{ProtocolVersion, Role};
 use crate::imports::VerifyPolicy;
 use crate::owner::{Message, Pid};
-use crate::runtime::{self, EngineFailure, Instance};
-
-pub(crate) type Reply<T> = oneshot::Sender<Result<T, Reason>>;
+use crate::runtime::{EngineFailure, Instance};
 
 /// The longest `close` waits for queued records to go out.
 const CLOSE_LINGER: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Largest plaintext handed to the engine in one call (four full records).
 const SEND_CHUNK: usize = 64 * 1024;
-
-/// A call on a connection socket.
-pub(crate) enum Request {
-    /// `Some(Ext)` when `{handshake, hello}` paused it at the ClientHello.
-    Handshake {
-        extra: Vec<SslOption>,
-        deadline: Option<Instant>,
-        reply: Reply<Option<HelloExt>>,
-    },
-    HandshakeContinue {
-        extra: Vec<SslOption>,
-        deadline: Option<Instant>,
-        reply: Reply<()>,
-    },
-    HandshakeCancel {
-        reply: Reply<()>,
-    },
-    Send {
-        data: Vec<u8>,
-        reply: Reply<()>,
-    },
-    Recv {
-        len: usize,
-        deadline: Option<Instant>,
-        reply: Reply<Data>,
-    },
-    Setopts {
-        opts: Vec<SslOption>,
-        reply: Reply<()>,
-    },
-    Getopts {
-        names: Vec<OptName>,
-        reply: Reply<Vec<SslOption>>,
-    },
-    Getstat {
-        stats: Vec<Stat>,
-        reply: Reply<Vec<(Stat, u64)>>,
-    },
-    ControllingProcess {
-        caller: Pid,
-        new: Pid,
-        reply: Reply<()>,
-    },
-    Close {
-        deadline: Option<Instant>,
-        reply: Reply<()>,
-    },
-    Downgrade {
-        caller: Pid,
-        deadline: Option<Instant>,
-        reply: Reply<(TcpStream, Vec<u8>)>,
-    },
-    Shutdown {
-        how: How,
-        reply: Reply<()>,
-    },
-    Peername {
-        reply: Reply<SocketAddr>,
-    },
-    Sockname {
-        reply: Reply<SocketAddr>,
-    },
-    Peercert {
-        reply: Reply<Vec<u8>>,
-    },
-    Info {
-        reply: Reply<ConnectionInformation>,
-    },
-    EngineMemory {
-        reply: Reply<usize>,
-    },
-    UpdateKeys {
-        request_peer: bool,
-        reply: Reply<()>,
-    },
-    Export {
-        items: Vec<crate::runtime::ExportItem>,
-        consume: bool,
-        reply: Reply<Vec<Vec<u8>>>,
-    },
-    Prf {
-        secret: super::PrfSecret,
-        label: Vec<u8>,
-        seed: Vec<super::PrfSeed>,
-        length: usize,
-        reply: Reply<Vec<u8>>,
-    },
-    MasterSecret {
-        reply: Reply<Option<Vec<u8>>>,
-    },
-    /// `pid/1`: a pid that ends with this task.
-    Pid {
-        reply: Reply<Pid>,
-    },
-}
 
 /// What the task does after a request.
 enum Next {
@@ -142,15 +45,6 @@ pub(crate) struct Setup {
     pub(crate) owner: Pid,
     /// A client's sandbox, configured before the TCP connection was made.
     pub(crate) prepared: Option<Prepared>,
-}
-
-/// A configured sandbox, the client's resumption state and the socket
-/// options found on the way ([`new_instance_for`]): options are split
-/// (and their files read) once per connection.
-pub(crate) struct Prepared {
-    pub(crate) inst: Instance,
-    pub(crate) resume: Option<ClientResume>,
-    pub(crate) socket: options::SocketOpts,
 }
 
 /// The owner process, reached with this socket's own handle.
@@ -258,66 +152,6 @@ fn apply_kernel_options(tcp: &TcpStream, o: &SocketOpts) {
             .0
             .then(|| std::time::Duration::from_secs(o.linger.1 as u64)),
     );
-}
-
-/// Build and configure a sandbox for `role` with `opts`: the single place
-/// where options meet the engine (so `listen` validates the same way).
-pub(crate) async fn new_instance(role: Role, opts: &[SslOption]) -> Result<Instance, Reason> {
-    new_instance_for(role, opts, None).await.map(|p| p.inst)
-}
-
-/// A client's resumption state for one connection.
-pub(crate) struct ClientResume {
-    key: client_sessions::PeerKey,
-    opts: options::Resumption,
-    /// The TLS 1.2 session offered from the cache (forgotten if refused).
-    offered_tls12: Option<Vec<u8>>,
-    /// The TLS 1.2 session of this connection: `session_id`, `session_data`.
-    pub(crate) tls12: Option<(Vec<u8>, SessionData)>,
-}
-
-/// [`new_instance`] for a client connecting to `peer` (host, port): it
-/// offers the sessions kept for that peer.
-pub(crate) async fn new_instance_for(
-    role: Role,
-    opts: &[SslOption],
-    peer: Option<(&str, u16)>,
-) -> Result<Prepared, Reason> {
-    let mut split = options::split(role, opts)?;
-    let mut resume = None;
-    if role == Role::Client {
-        let key = peer.map(|(host, port)| client_sessions::PeerKey::new(host, port, &split.tls));
-        let mut offered_tls12 = None;
-        let option = split.resumption.engine_option(|ticket| match &key {
-            Some(k) if ticket => client_sessions::take_ticket(k).into_iter().collect(),
-            Some(k) => {
-                offered_tls12 = client_sessions::tls12(k);
-                offered_tls12.iter().cloned().collect()
-            }
-            None => Vec::new(),
-        });
-        split.tls.push(option);
-        resume = key.map(|key| ClientResume {
-            key,
-            opts: split.resumption.clone(),
-            offered_tls12,
-            tls12: None,
-        });
-    }
-    let rt = runtime::get().map_err(Reason::EngineTrap)?;
-    let keylog = crate::imports::KeylogSink::new(split.keep_secrets);
-    let mut inst = Instance::new(&rt, VerifyPolicy(split.policy), keylog).await?;
-    if let Some(limit) = split.socket.engine_memory_limit {
-        inst.set_memory_limit(limit);
-    }
-    inst.set_offload(split.socket.record_offload);
-    inst.set_host_crypto(split.socket.host_crypto);
-    inst.configure(role, split.tls).await?;
-    Ok(Prepared {
-        inst,
-        resume,
-        socket: split.socket,
-    })
 }
 
 /// `fut` under a handshake deadline (`None`: no limit).
