@@ -19,20 +19,14 @@
 //! ```
 #![deny(unsafe_code)]
 
+#[cfg(feature = "bench-internals")]
 pub mod bench;
 mod bindings;
 pub mod cert;
 mod imports;
 mod kdf;
-mod owner;
+pub mod process;
 mod record_layer;
 pub mod runtime;
 pub mod ssl;
 pub mod stream;
-
-/// Owner processes and their mailboxes (`self()`, `receive`, `spawn`).
-pub mod process {
-    pub use crate::owner::{
-        flush, receive, receive_match, receive_timeout, run, self_pid, spawn, Message, Pid,
-    };
-}

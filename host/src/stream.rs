@@ -12,7 +12,7 @@ use std::task::{ready, Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
-use crate::owner::{self, Message, Pid};
+use crate::process::{self, Message, Pid};
 use crate::ssl::{self, Active, Data, How, Mode, Packet, Reason, SslOption, SslSocket, Timeout};
 
 type Pending<T> = Pin<Box<dyn Future<Output = Result<T, Reason>> + Send>>;
@@ -57,7 +57,7 @@ impl SslStream {
         // belongs to the stream, ahead of anything read later.
         let mut buffered = Vec::new();
         let mut eof = false;
-        while let Some(m) = owner::receive_match(
+        while let Some(m) = process::receive_match(
             |m| matches!(m, Message::Ssl(s, _) | Message::SslClosed(s) if *s == socket),
             Timeout::After(std::time::Duration::ZERO),
         )
@@ -69,7 +69,7 @@ impl SslStream {
             }
         }
         let (keep, until) = tokio::sync::oneshot::channel::<()>();
-        let holder = owner::spawn(async move {
+        let holder = process::spawn(async move {
             let _ = until.await;
         });
         ssl::controlling_process(&socket, &holder).await?;

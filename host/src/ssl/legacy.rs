@@ -3,7 +3,7 @@
 
 use super::{CipherSuite, Reason, SslSocket, Version};
 use crate::cert::CertInfo;
-use crate::owner::Pid;
+use crate::process::Pid;
 
 /// `Type` of `cipher_suites/1` (manual 004).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

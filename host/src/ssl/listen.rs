@@ -11,7 +11,7 @@ use tokio::sync::watch;
 use super::options::{SocketOpts, SslOption};
 use super::{socket, Reason, SslSocket, Timeout};
 use crate::bindings::wassl::tls::types::Role;
-use crate::owner::Pid;
+use crate::process::Pid;
 
 pub(crate) struct ListenSocket {
     listener: Mutex<Option<Arc<TcpListener>>>,

@@ -50,7 +50,7 @@ pub use verify::{
 };
 
 use crate::bindings::wassl::tls::types as wit;
-use crate::owner::{self_pid, Pid};
+use crate::process::{self_pid, Pid};
 use socket::Request;
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);

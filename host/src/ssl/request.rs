@@ -9,7 +9,7 @@ use tokio::time::Instant;
 
 use super::options::{OptName, SslOption};
 use super::{ConnectionInformation, Data, HelloExt, How, Reason, Stat};
-use crate::owner::Pid;
+use crate::process::Pid;
 
 pub(crate) type Reply<T> = oneshot::Sender<Result<T, Reason>>;
 

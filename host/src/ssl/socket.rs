@@ -17,7 +17,7 @@ use super::{ConnectionInformation, HelloExt, How, Reason, SslSocket, Timeout};
 use crate::bindings::exports::wassl::tls::handshake::{ClientHello, Progress};
 use crate::bindings::wassl::tls::types::{ProtocolVersion, Role};
 use crate::imports::VerifyPolicy;
-use crate::owner::{Message, Pid};
+use crate::process::{Message, Pid};
 use crate::runtime::{EngineFailure, Instance};
 
 /// The longest `close` waits for queued records to go out.
@@ -92,7 +92,7 @@ struct Conn {
     /// `Conn`, and an inline `Instance` here made each idle one larger.
     prepared: Option<Box<Prepared>>,
     /// `pid/1`'s pid, made when first asked; it ends with the task.
-    pid: Option<(Pid, crate::owner::ExitGuard)>,
+    pid: Option<(Pid, crate::process::ExitGuard)>,
 }
 
 /// Start the task for `setup`; the socket is returned at once.
@@ -556,7 +556,7 @@ impl Conn {
                 let _ = reply.send(r);
             }
             Request::Pid { reply } => {
-                let (pid, _) = self.pid.get_or_insert_with(crate::owner::task_pid);
+                let (pid, _) = self.pid.get_or_insert_with(crate::process::task_pid);
                 let _ = reply.send(Ok(pid.clone()));
             }
             Request::MasterSecret { reply } => {
