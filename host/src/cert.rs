@@ -3,7 +3,7 @@
 
 use x509_parser::prelude::*;
 
-use crate::ssl::Reason;
+use crate::ssl::reason::Reason;
 
 /// The readable parts of an X.509 certificate.
 #[derive(Clone, Debug, PartialEq, Eq)]

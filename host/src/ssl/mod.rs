@@ -16,7 +16,7 @@ use rustls_pki_types::pem::PemObject;
 pub(crate) mod client_sessions;
 pub(crate) mod packet;
 pub(crate) mod pem_cache;
-mod reason;
+pub(crate) mod reason;
 mod received;
 mod request;
 pub(crate) mod server_sessions;
@@ -445,7 +445,7 @@ impl ConnectionInformation {
     }
 }
 
-/// A configured sandbox (for [`crate::bench`]).
+/// A configured sandbox (for the `bench` harness).
 pub(crate) async fn new_instance_for_bench(
     role: wit::Role,
     opts: &[SslOption],
