@@ -7,7 +7,6 @@
 //! Elsewhere (the native unit tests) the same rounds run on `[u32; 4]`.
 //! Poly1305 is in [`super::poly1305`].
 
-use super::crypto::RecordKey;
 use super::poly1305::Poly1305;
 
 /// Bytes of a key, a nonce and a tag.
@@ -375,8 +374,9 @@ impl ChaCha20Poly1305 {
     }
 }
 
-impl RecordKey for ChaCha20Poly1305 {
-    fn seal(&self, nonce: &[u8], aad: &[u8], plaintext: &[u8]) -> Option<Vec<u8>> {
+/// Record protection (`crypto::RecordKey` wraps these).
+impl ChaCha20Poly1305 {
+    pub(crate) fn seal(&self, nonce: &[u8], aad: &[u8], plaintext: &[u8]) -> Option<Vec<u8>> {
         let mut out = Vec::with_capacity(plaintext.len() + TAG_LEN);
         out.extend_from_slice(plaintext);
         let tag = self.seal_in_place(nonce, aad, &mut out)?;
@@ -384,14 +384,19 @@ impl RecordKey for ChaCha20Poly1305 {
         Some(out)
     }
 
-    fn open(&self, nonce: &[u8], aad: &[u8], sealed: &[u8]) -> Option<Vec<u8>> {
+    pub(crate) fn open(&self, nonce: &[u8], aad: &[u8], sealed: &[u8]) -> Option<Vec<u8>> {
         let mut out = sealed.to_vec();
         let len = self.open_in_place(nonce, aad, &mut out)?;
         out.truncate(len);
         Some(out)
     }
 
-    fn seal_in_place(&self, nonce: &[u8], aad: &[u8], buf: &mut [u8]) -> Option<[u8; TAG_LEN]> {
+    pub(crate) fn seal_in_place(
+        &self,
+        nonce: &[u8],
+        aad: &[u8],
+        buf: &mut [u8],
+    ) -> Option<[u8; TAG_LEN]> {
         let cipher = self.cipher(nonce)?;
         let mut first = cipher.first_batch();
         cipher.apply(buf, &first);
@@ -400,7 +405,7 @@ impl RecordKey for ChaCha20Poly1305 {
         Some(t)
     }
 
-    fn open_in_place(&self, nonce: &[u8], aad: &[u8], buf: &mut [u8]) -> Option<usize> {
+    pub(crate) fn open_in_place(&self, nonce: &[u8], aad: &[u8], buf: &mut [u8]) -> Option<usize> {
         let cipher = self.cipher(nonce)?;
         let body_len = buf.len().checked_sub(TAG_LEN)?;
         let (body, received) = buf.split_at_mut(body_len);

@@ -550,7 +550,7 @@ fn rebuild(s: SupportedCipherSuite, hashing: bool, aead: bool) -> SupportedCiphe
         ),
     };
     // A suite of unknown cipher keeps ring's AEAD.
-    let alg = match super::tls::suite_cipher(u16::from(s.suite())) {
+    let alg = match super::suites::suite_cipher(u16::from(s.suite())) {
         Some("aes_128_gcm") => Some(AeadAlg::Aes128Gcm),
         Some("aes_256_gcm") => Some(AeadAlg::Aes256Gcm),
         Some("chacha20_poly1305") => Some(AeadAlg::Chacha20Poly1305),
@@ -762,9 +762,9 @@ static RING_PRF_SHA384: EnginePrf = EnginePrf {
 };
 
 thread_local! {
-    /// The inputs of the last TLS 1.2 key block derived here: in a sandbox,
-    /// its one connection's; in the native tests, the thread's last.
-    static KEY_BLOCK: std::cell::RefCell<Option<KeyBlockInputs>> = const { std::cell::RefCell::new(None) };
+    /// The key blocks this sandbox's PRF derived (in the native tests, the
+    /// thread's), by master secret.
+    static KEY_BLOCKS: std::cell::RefCell<KeyBlocks> = std::cell::RefCell::new(KeyBlocks::default());
 }
 
 /// What an RFC 5705 exporter needs besides rustls, which keeps the master
@@ -783,11 +783,47 @@ impl fmt::Debug for KeyBlockInputs {
     }
 }
 
-/// What the last key block was derived from: with one connection per
-/// instance, that connection's (the engine also checks the master secret
-/// against the key log's, as a test thread runs one pair after another).
-pub(crate) fn key_block_inputs() -> Option<KeyBlockInputs> {
-    KEY_BLOCK.with(|k| k.borrow().clone())
+/// The inputs of the TLS 1.2 key blocks the engine's PRF derived, looked
+/// up by master secret: which connection asks, and in what order rustls
+/// called the PRF, does not matter.
+#[derive(Default)]
+pub(crate) struct KeyBlocks(std::collections::VecDeque<KeyBlockInputs>);
+
+impl KeyBlocks {
+    /// Key blocks kept at most (a sandbox serves one connection at a time).
+    const KEPT: usize = 4;
+
+    /// One PRF call. A key block's derivation (RFC 5246, 6.3: "key
+    /// expansion" over server_random + client_random) is kept; the first
+    /// for a master secret stays, so a later `prf/5` call with the same
+    /// label and secret cannot pass other randoms off as the session's.
+    pub(crate) fn observe(&mut self, label: &[u8], secret: &[u8], seed: &[u8]) {
+        if label != b"key expansion" || seed.len() != 64 || self.inputs_for(secret).is_some() {
+            return;
+        }
+        if self.0.len() == Self::KEPT {
+            self.0.pop_front();
+        }
+        self.0.push_back(KeyBlockInputs {
+            master_secret: secret.to_vec(),
+            client_random: seed[32..].to_vec(),
+            server_random: seed[..32].to_vec(),
+        });
+    }
+
+    /// The inputs of the key block derived from `master_secret`.
+    pub(crate) fn inputs_for(&self, master_secret: &[u8]) -> Option<KeyBlockInputs> {
+        self.0
+            .iter()
+            .find(|k| k.master_secret == master_secret)
+            .cloned()
+    }
+}
+
+/// The randoms of the session whose master secret (from the key log) is
+/// `master_secret`, as the PRF saw them when rustls derived its key block.
+pub(crate) fn key_block_inputs(master_secret: &[u8]) -> Option<KeyBlockInputs> {
+    KEY_BLOCKS.with(|k| k.borrow().inputs_for(master_secret))
 }
 
 impl Prf for EnginePrf {
@@ -805,16 +841,7 @@ impl Prf for EnginePrf {
     }
 
     fn for_secret(&self, output: &mut [u8], secret: &[u8], label: &[u8], seed: &[u8]) {
-        // The key block's seed is server_random + client_random (RFC 5246, 6.3).
-        if label == b"key expansion" && seed.len() == 64 {
-            KEY_BLOCK.with(|k| {
-                *k.borrow_mut() = Some(KeyBlockInputs {
-                    master_secret: secret.to_vec(),
-                    client_random: seed[32..].to_vec(),
-                    server_random: seed[..32].to_vec(),
-                })
-            });
-        }
+        KEY_BLOCKS.with(|k| k.borrow_mut().observe(label, secret, seed));
         let out = match host().filter(|_| self.on_host) {
             Some(h) => Secret(h.tls12_prf(self.alg, secret, label, seed, output.len())),
             None => Secret(ring_tls12_prf(self.alg, secret, label, seed, output.len())),
@@ -847,6 +874,25 @@ pub(crate) fn ring_tls12_prf(
 // ---- record protection ----
 
 const TAG_LEN: usize = 16;
+
+/// The engine's own ChaCha20-Poly1305 as a record key (`chacha` is a leaf).
+impl RecordKey for super::chacha::ChaCha20Poly1305 {
+    fn seal(&self, nonce: &[u8], aad: &[u8], plaintext: &[u8]) -> Option<Vec<u8>> {
+        Self::seal(self, nonce, aad, plaintext)
+    }
+
+    fn open(&self, nonce: &[u8], aad: &[u8], ciphertext: &[u8]) -> Option<Vec<u8>> {
+        Self::open(self, nonce, aad, ciphertext)
+    }
+
+    fn seal_in_place(&self, nonce: &[u8], aad: &[u8], buf: &mut [u8]) -> Option<[u8; TAG_LEN]> {
+        Self::seal_in_place(self, nonce, aad, buf)
+    }
+
+    fn open_in_place(&self, nonce: &[u8], aad: &[u8], buf: &mut [u8]) -> Option<usize> {
+        Self::open_in_place(self, nonce, aad, buf)
+    }
+}
 const GCM_EXPLICIT_NONCE_LEN: usize = 8;
 
 fn key_len(alg: AeadAlg) -> usize {
@@ -1147,3 +1193,32 @@ impl MessageDecrypter for Tls12Opener {
 
 /// TLS's largest plaintext fragment (2^14).
 const MAX_FRAGMENT_LEN: usize = 16384;
+
+#[cfg(test)]
+mod key_block_tests {
+    use super::KeyBlocks;
+
+    fn seed(server: u8, client: u8) -> Vec<u8> {
+        [[server; 32], [client; 32]].concat()
+    }
+
+    #[test]
+    fn key_blocks_are_found_by_master_secret_whatever_came_after() {
+        let mut k = KeyBlocks::default();
+        k.observe(b"master secret", &[1; 48], &seed(9, 9));
+        assert!(k.inputs_for(&[1; 48]).is_none(), "only key blocks are kept");
+        k.observe(b"key expansion", &[1; 48], &seed(2, 3));
+        k.observe(b"key expansion", &[4; 48], &seed(5, 6));
+        // A prf/5 call with the session's secret and the same label.
+        k.observe(b"key expansion", &[1; 48], &seed(7, 7));
+        let first = k.inputs_for(&[1; 48]).unwrap();
+        assert_eq!(first.server_random, [2; 32]);
+        assert_eq!(first.client_random, [3; 32]);
+        assert_eq!(k.inputs_for(&[4; 48]).unwrap().client_random, [6; 32]);
+        for i in 10..10 + KeyBlocks::KEPT as u8 {
+            k.observe(b"key expansion", &[i; 48], &seed(i, i));
+        }
+        assert!(k.inputs_for(&[1; 48]).is_none(), "bounded: the oldest go");
+        assert!(k.inputs_for(&[10; 48]).is_some());
+    }
+}

@@ -8,10 +8,12 @@ pub mod alert;
 mod chacha;
 pub mod crypto;
 mod der;
+mod option_error;
 pub mod options;
 #[cfg(test)]
 mod pair_tests;
 mod poly1305;
+mod suites;
 mod tls;
 mod wire;
 
@@ -30,9 +32,8 @@ pub enum SniAnswer {
     /// These chains and keys.
     CertsKeys(Vec<CertKey>),
 }
-pub use tls::{
-    cipher_suite_names, group_names, sigalg_names, Config, Connection, HandOff, PausedServer,
-};
+pub use suites::{cipher_suite_names, group_names, sigalg_names};
+pub use tls::{Config, Connection, HandOff, PausedServer};
 
 /// Which end of the connection this engine plays.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

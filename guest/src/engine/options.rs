@@ -7,6 +7,7 @@ use rustls_pki_types::{
     CertificateDer, PrivateKeyDer, PrivatePkcs1KeyDer, PrivatePkcs8KeyDer, PrivateSec1KeyDer,
 };
 
+pub use super::option_error::OptionError;
 use super::ProtocolVersion;
 
 /// `verify_none` | `verify_peer`.
@@ -185,27 +186,6 @@ pub enum CrlCheck {
     Peer,
     /// `best_effort`: unknown status is accepted.
     BestEffort,
-}
-
-/// `{options, {Opt, Val}}` with a sentence for `format_error`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct OptionError {
-    /// The option's Erlang name.
-    pub option: String,
-    /// The value as written by the user.
-    pub value: String,
-    /// What is wrong with it.
-    pub detail: String,
-}
-
-impl OptionError {
-    pub(crate) fn new(option: &str, value: impl Into<String>, detail: impl Into<String>) -> Self {
-        OptionError {
-            option: option.into(),
-            value: value.into(),
-            detail: detail.into(),
-        }
-    }
 }
 
 /// The validated TLS settings of one role.
@@ -389,16 +369,18 @@ pub(crate) fn settings(role: super::Role, opts: Vec<TlsOption>) -> Result<Settin
             TlsOption::SniHosts(h) => sni_hosts = h,
             TlsOption::SniFun(b) => sni_fun = b,
             TlsOption::Keylog(b) => keylog = b,
-            TlsOption::Ciphers(names) => ciphers = Some(super::tls::resolve_ciphers(&names)?),
+            TlsOption::Ciphers(names) => ciphers = Some(super::suites::resolve_ciphers(&names)?),
             TlsOption::HonorCipherOrder(b) => honor_cipher_order = b,
             TlsOption::SupportedGroups(names) => {
-                groups = Some(super::tls::resolve_groups("supported_groups", &names)?)
+                groups = Some(super::suites::resolve_groups("supported_groups", &names)?)
             }
-            TlsOption::Eccs(names) => eccs = Some(super::tls::resolve_groups("eccs", &names)?),
+            TlsOption::Eccs(names) => eccs = Some(super::suites::resolve_groups("eccs", &names)?),
             TlsOption::HonorEccOrder(b) => honor_ecc_order = b,
             TlsOption::MiddleboxCompMode(b) => middlebox_comp_mode = b,
             TlsOption::CertificateAuthorities(b) => certificate_authorities = b,
-            TlsOption::SignatureAlgs(names) => sigalgs = Some(super::tls::resolve_sigalgs(&names)?),
+            TlsOption::SignatureAlgs(names) => {
+                sigalgs = Some(super::suites::resolve_sigalgs(&names)?)
+            }
             TlsOption::SessionTickets(t) => tickets = t,
             TlsOption::EarlyData(n) => early_data = n,
             TlsOption::ReuseSessions(b) => reuse_sessions = b,

@@ -446,6 +446,7 @@ impl ConnectionInformation {
 }
 
 /// A configured sandbox (for the `bench` harness).
+#[cfg(feature = "bench-internals")]
 pub(crate) async fn new_instance_for_bench(
     role: wit::Role,
     opts: &[SslOption],

@@ -308,3 +308,10 @@ pub(crate) fn value(o: &SslOption) -> String {
         O::SslImp => "new".into(),
     }
 }
+
+impl SslOption {
+    /// The option as Erlang prints it, `{Name,Value}` (`{active,2}`, `{packet,0}`).
+    pub fn to_erlang(&self) -> String {
+        format!("{{{},{}}}", self.name(), value(self))
+    }
+}

@@ -612,11 +612,6 @@ impl SslOption {
         }
         out
     }
-
-    /// The option as Erlang prints it, `{Name,Value}` (`{active,2}`, `{packet,0}`).
-    pub fn to_erlang(&self) -> String {
-        format!("{{{},{}}}", self.name(), super::option_terms::value(self))
-    }
 }
 
 /// What `pick` finds in the last option it matches (later options
