@@ -23,6 +23,8 @@
 pub mod bench;
 mod bindings;
 pub mod cert;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 mod imports;
 mod kdf;
 pub mod process;

@@ -391,6 +391,22 @@ impl RecordLayer {
         self.tx.seq += 1;
     }
 
+    /// A record of any content (fuzzing's peer): in TLS 1.3 `inner` is the
+    /// whole inner plaintext (content, type, padding), in TLS 1.2 its first
+    /// byte is the record's type.
+    #[cfg(feature = "fuzzing")]
+    pub(crate) fn seal_raw(&mut self, inner: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        let split = match self.protocol {
+            Protocol::Tls12(_) => inner.split_first(),
+            Protocol::Tls13 { .. } => inner.split_last(),
+        };
+        if let Some((&typ, fragment)) = split {
+            self.seal_record(typ, fragment, &mut out);
+        }
+        out
+    }
+
     /// Idle: give back the input buffer's spare capacity.
     pub(crate) fn hibernate(&mut self) {
         self.inbuf.shrink_to_fit();

@@ -8,6 +8,8 @@ pub mod alert;
 mod chacha;
 pub mod crypto;
 mod der;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod fuzzing;
 mod option_error;
 pub mod options;
 #[cfg(test)]

@@ -228,7 +228,14 @@ impl<O: Owner> Machine<O> {
     /// What the engine decrypted from one TCP read (one batch), and whether
     /// the peer's close_notify was among it (with the bytes after it).
     pub(crate) fn plaintext(&mut self, data: &mut Vec<u8>, peer_closed: bool, rest: &mut Vec<u8>) {
-        self.buf.push(data);
+        // Once the peer's end was reached (or read was shut down), nothing
+        // more is delivered, as OTP drops what follows.
+        if matches!(
+            self.phase,
+            Phase::Accepted | Phase::Paused | Phase::Open(Incoming::Open, _)
+        ) {
+            self.buf.push(data);
+        }
         if peer_closed {
             self.peer_ended();
             self.after_close.append(rest);
@@ -393,6 +400,18 @@ impl<O: Owner> Machine<O> {
             tracing::info!(reason = %reason, "connection error");
         }
         self.out.fail_all(&Reason::Closed);
+        // The owner heard the end already (a write failing after the peer's
+        // close was answered): no ssl_error after ssl_closed, as in OTP.
+        if matches!(
+            self.phase,
+            Phase::Closed(_) | Phase::Open(Incoming::Told, _)
+        ) {
+            if let Some(p) = self.pending.take() {
+                let _ = p.reply.send(Err(Reason::Closed));
+            }
+            self.phase = Phase::Closed(Some(reason));
+            return;
+        }
         let trap = matches!(reason, Reason::EngineTrap(_));
         let told = if let Some(p) = self.pending.take() {
             let _ = p.reply.send(Err(reason.clone()));
@@ -462,6 +481,8 @@ impl<O: Owner> Machine<O> {
             self.opts.packet_size,
             self.http_line,
         ) {
+            // A packet must use bytes, or delivery would never end.
+            Step::Packet(_, 0) => Some(Err(Reason::InvalidPacket(self.buf.take_all()))),
             Step::Packet(d, used) => {
                 self.buf.take(used);
                 if let Decoded::Http(h) = &d {

@@ -322,3 +322,39 @@ fn end_answers_waiting_calls_closed() {
     assert!(matches!(srx.try_recv(), Ok(Err(Reason::Closed))));
     assert_eq!(*m.phase(), Phase::Closed(None));
 }
+
+#[test]
+fn a_write_failing_after_ssl_closed_tells_nothing_more() {
+    // Found by the machine fuzz target: the answer to the peer's
+    // close_notify failing to go out (EPIPE) sent ssl_error after
+    // ssl_closed.
+    let mut m = established(&[]);
+    m.peer_ended();
+    m.deliver();
+    assert_eq!(mail(&mut m), ["ssl_closed"]);
+    m.fail(Reason::Closed);
+    assert!(mail(&mut m).is_empty());
+    assert!(matches!(m.phase(), Phase::Closed(_)));
+}
+
+#[test]
+fn nothing_is_delivered_after_the_end_or_a_read_shutdown() {
+    let mut m = established(&[SslOption::ExitOnClose(false)]);
+    m.peer_ended();
+    m.deliver();
+    arrive(&mut m, b"late");
+    assert_eq!(mail(&mut m), ["ssl_closed"]);
+    let mut m = established(&[SslOption::Active(Active::False)]);
+    m.shutdown_read();
+    arrive(&mut m, b"late");
+    assert_eq!(recv(&mut m, 0), Some(Err(Reason::Closed)));
+}
+
+#[test]
+fn a_packet_of_no_bytes_is_invalid_not_delivered_for_ever() {
+    let mut m = established(&[SslOption::Packet(Packet::Tpkt)]);
+    arrive(&mut m, &[3, 0, 0, 0, 1]);
+    let told = mail(&mut m);
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert!(told[0].starts_with("ssl_error InvalidPacket"));
+}

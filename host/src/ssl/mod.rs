@@ -7,7 +7,7 @@
 mod keys;
 mod legacy;
 mod listen;
-mod machine;
+pub(crate) mod machine;
 mod option_terms;
 pub(crate) mod options;
 mod outbox;

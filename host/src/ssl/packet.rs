@@ -111,7 +111,10 @@ fn framed(buf: &[u8], hlen: usize, total: impl Fn(&[u8]) -> Option<usize>, max: 
     let Some(total) = total(&buf[..hlen]) else {
         return Step::Invalid;
     };
-    if max > 0 && total > max {
+    // A length shorter than its own header (TPKT's counts the header) is
+    // invalid, as erts has it; a packet of no bytes would be delivered
+    // for ever.
+    if total < hlen || (max > 0 && total > max) {
         return Step::Invalid;
     }
     if buf.len() < total {
@@ -740,6 +743,23 @@ mod tests {
             encode(&[0; 256], Packet::Len(1)),
             Err(Reason::PacketTooLarge(256, 255))
         );
+    }
+
+    #[test]
+    fn a_tpkt_length_shorter_than_its_header_is_invalid() {
+        // erlang:decode_packet(tpkt, <<3,0,0,0,1,2>>, []) -> {error,invalid};
+        // before, it was a packet of no bytes, delivered for ever (found by
+        // the packet fuzz target).
+        for len in 0..4u8 {
+            assert_eq!(
+                decode(Packet::Tpkt, &[3, 0, 0, len, 1, 2], 0, true),
+                Step::Invalid
+            );
+        }
+        assert!(matches!(
+            decode(Packet::Tpkt, &[3, 0, 0, 4, 1, 2], 0, true),
+            Step::Packet(_, 4)
+        ));
     }
 
     #[test]

@@ -1,0 +1,4 @@
+//! A `{handshake, hello}` server engine reading a client's bytes.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| wassl_guest::engine::fuzzing::paused_server(data));

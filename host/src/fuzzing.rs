@@ -1,0 +1,353 @@
+//! Fuzz entry points for the native code that reads peer bytes outside the
+//! sandbox: the record layer (fuzzed hardest: it decrypts and parses what
+//! the peer sends after the hand-off), `{packet, Type}` framing and the
+//! connection's delivery machine. libFuzzer calls them from `fuzz/`; the
+//! test command replays generated inputs through them
+//! (`tests/tests/fuzz_corpus.rs`). Built with the `fuzzing` feature.
+
+use tokio::sync::oneshot;
+
+use crate::record_layer::{Handover, RecordLayer, Side, Tls12Handover};
+use crate::ssl::machine::{Machine, Owner, Tell};
+use crate::ssl::options::{Active, Mode, Packet, SocketOpts, SslOption};
+use crate::ssl::packet::{self, Step};
+use crate::ssl::{Data, Reason};
+
+/// Takes a length-prefixed piece off `ops`: `wide` lengths are two bytes.
+fn piece<'a>(ops: &mut &'a [u8], wide: bool) -> (usize, &'a [u8]) {
+    let (n, rest) = match (wide, *ops) {
+        (false, [n, rest @ ..]) => (usize::from(*n), rest),
+        (true, [a, b, rest @ ..]) => (usize::from(u16::from_be_bytes([*a, *b])), rest),
+        _ => (0, &[][..]),
+    };
+    let body = &rest[..n.min(rest.len())];
+    *ops = &rest[body.len()..];
+    (n, body)
+}
+
+/// A record layer and its peer, keys mirrored: TLS 1.3 or 1.2, AES-128-GCM,
+/// AES-256-GCM or ChaCha20-Poly1305, as `pick` says.
+fn layers(pick: u8) -> Option<(RecordLayer, RecordLayer)> {
+    let i = usize::from(pick % 3);
+    if pick & 4 == 0 {
+        let suite = [0x1301, 0x1302, 0x1303][i];
+        let len = if suite == 0x1302 { 48 } else { 32 };
+        let half = |tx: u8, rx: u8| Handover {
+            suite,
+            tx_seq: 0,
+            tx_secret: vec![tx; len],
+            rx_seq: 0,
+            rx_secret: vec![rx; len],
+            exporter_secret: vec![3; len],
+            pending: Vec::new(),
+        };
+        Some((RecordLayer::new(half(1, 2))?, RecordLayer::new(half(2, 1))?))
+    } else {
+        let suite = [0xc02b, 0xc030, 0xcca8][i];
+        let half = |side| Tls12Handover {
+            side,
+            suite,
+            tx_seq: 0,
+            rx_seq: 0,
+            master_secret: vec![4; 48],
+            client_random: vec![5; 32],
+            server_random: vec![6; 32],
+            pending: Vec::new(),
+        };
+        Some((
+            RecordLayer::tls12(half(Side::Server))?,
+            RecordLayer::tls12(half(Side::Client))?,
+        ))
+    }
+}
+
+/// The host record layer against a peer that seals what the input says:
+/// application data, KeyUpdates, records of any content, raw bytes and
+/// flipped bits, delivered in pieces. When the peer only sent what a TLS
+/// peer may send, everything sealed must come out in order, and what the
+/// layer seals must open at the peer.
+pub fn record_layer(data: &[u8]) {
+    let Some((&pick, mut ops)) = data.split_first() else {
+        return;
+    };
+    let Some((mut me, mut peer)) = layers(pick) else {
+        return;
+    };
+    let tls13 = pick & 4 == 0;
+    let (mut wire, mut sent, mut got) = (Vec::new(), Vec::new(), Vec::new());
+    // Whether the peer kept to the protocol (then any error is a bug).
+    let mut honest = true;
+    let mut updates_in_a_row = 0;
+    let mut failed = false;
+    // Bytes to the layer; false when it failed. What the layer answers (a
+    // KeyUpdate's) goes to the peer, and the peer's answer back on the wire.
+    let deliver = |me: &mut RecordLayer,
+                   peer: &mut RecordLayer,
+                   bytes: &[u8],
+                   got: &mut Vec<u8>,
+                   wire: &mut Vec<u8>,
+                   honest: bool| {
+        match me.open(bytes) {
+            Ok(o) => {
+                got.extend_from_slice(&o.plaintext);
+                if !o.output.is_empty() && honest {
+                    let r = peer.open(&o.output);
+                    assert!(r.is_ok(), "the peer cannot read our answer: {r:?}");
+                    if let Ok(answer) = r {
+                        wire.extend_from_slice(&answer.output);
+                    }
+                }
+                true
+            }
+            Err(e) => {
+                assert!(!honest, "an honest peer's records were refused: {e:?}");
+                assert!(e.output.len() <= 64, "an alert of {} bytes", e.output.len());
+                false
+            }
+        }
+    };
+    while let Some((&op, rest)) = ops.split_first() {
+        ops = rest;
+        if failed {
+            break;
+        }
+        match op % 8 {
+            0 => {
+                let (_, body) = piece(&mut ops, false);
+                if let Ok(records) = peer.seal(body) {
+                    wire.extend_from_slice(&records);
+                    sent.extend_from_slice(body);
+                    updates_in_a_row = 0;
+                }
+            }
+            1 => {
+                let (_, body) = piece(&mut ops, true);
+                wire.extend_from_slice(&peer.seal_raw(body));
+                honest = false;
+            }
+            2 => {
+                let (_, body) = piece(&mut ops, false);
+                wire.extend_from_slice(body);
+                honest &= body.is_empty();
+            }
+            3 => {
+                let (n, _) = piece(&mut ops, false);
+                let at = n.min(wire.len());
+                let now: Vec<u8> = wire.drain(..at).collect();
+                failed = !deliver(&mut me, &mut peer, &now, &mut got, &mut wire, honest);
+            }
+            4 if tls13 => {
+                let (n, _) = piece(&mut ops, false);
+                if let Some(records) = peer.update_keys(n & 1 == 1) {
+                    wire.extend_from_slice(&records);
+                    updates_in_a_row += 1;
+                    // rustls's limit, which the layer keeps too.
+                    honest &= updates_in_a_row <= 32;
+                }
+            }
+            5 => {
+                let (_, body) = piece(&mut ops, false);
+                if let Ok(records) = me.seal(body) {
+                    if honest {
+                        let o = peer.open(&records).expect("the peer opens our records");
+                        assert_eq!(o.plaintext, body, "our records carry what was sealed");
+                    }
+                }
+            }
+            6 if tls13 => {
+                let (n, _) = piece(&mut ops, false);
+                if let Some(records) = me.update_keys(n & 1 == 1) {
+                    if honest {
+                        let o = peer.open(&records).expect("the peer takes our KeyUpdate");
+                        // Asked to, the peer updates its keys too and says so.
+                        wire.extend_from_slice(&o.output);
+                    }
+                }
+            }
+            _ => {
+                let (n, _) = piece(&mut ops, true);
+                if let Some(b) = wire.get_mut(n / 8) {
+                    *b ^= 1 << (n % 8);
+                    honest = false;
+                }
+            }
+        }
+    }
+    if !failed {
+        // Everything left, and whatever answers that brings.
+        for _ in 0..4 {
+            let rest = std::mem::take(&mut wire);
+            failed = !deliver(&mut me, &mut peer, &rest, &mut got, &mut wire, honest);
+            if failed || wire.is_empty() {
+                break;
+            }
+        }
+    }
+    if honest && !failed {
+        assert_eq!(got, sent, "what the peer sealed came out, in order");
+    }
+    let _ = me.export(b"label", Some(b"context"), 32);
+    let _ = me.close_notify();
+}
+
+/// `{packet, Type}` framing over peer bytes: every packet found uses bytes
+/// that exist, lengths that are announced are longer than what is there,
+/// and a length-prefixed body comes back as it was framed.
+pub fn packet(data: &[u8]) {
+    let [kind, size, body @ ..] = data else {
+        return;
+    };
+    let types = [
+        Packet::Raw,
+        Packet::Len(1),
+        Packet::Len(2),
+        Packet::Len(4),
+        Packet::Line,
+        Packet::Asn1,
+        Packet::Cdr,
+        Packet::Sunrm,
+        Packet::Fcgi,
+        Packet::Tpkt,
+        Packet::Http,
+        Packet::Httph,
+        Packet::HttpBin,
+        Packet::HttphBin,
+    ];
+    let packet_type = types[usize::from(*kind) % types.len()];
+    let max = usize::from(*size) * 4;
+    let mut buf = body;
+    let mut http_line = true;
+    for _ in 0..1000 {
+        match packet::decode(packet_type, buf, max, http_line) {
+            Step::Packet(_, used) => {
+                assert!(
+                    used > 0 && used <= buf.len(),
+                    "used {used} of {}",
+                    buf.len()
+                );
+                buf = &buf[used..];
+                http_line = !http_line;
+            }
+            Step::More(Some(whole)) => {
+                assert!(whole > buf.len(), "{whole} announced, {} there", buf.len());
+                break;
+            }
+            Step::More(None) | Step::Invalid => break,
+        }
+    }
+    let _ = packet::decode_packet_term(packet_type, body, max);
+    if let Packet::Len(n) = packet_type {
+        if let Ok(framed) = packet::encode(body, packet_type) {
+            let Step::Packet(packet::Decoded::Bytes(b), used) =
+                packet::decode(packet_type, &framed, 0, true)
+            else {
+                panic!("a framed {n}-byte-header packet did not decode");
+            };
+            assert_eq!((&b[..], used), (body, framed.len()));
+        }
+    }
+}
+
+/// What the owner of a fuzzed connection heard.
+#[derive(Default)]
+struct Heard {
+    over: bool,
+    count: usize,
+}
+
+impl Owner for Heard {
+    fn tell(&mut self, t: Tell) {
+        // Erlang's owner hears no data and no second end after ssl_closed
+        // or ssl_error (`{active, 0}` may still answer ssl_passive while a
+        // half-closed socket lives).
+        assert!(
+            !self.over || matches!(t, Tell::Passive),
+            "{t:?} after the end was told"
+        );
+        if matches!(t, Tell::Closed | Tell::Error(_)) {
+            self.over = true;
+        }
+        self.count += 1;
+    }
+}
+
+/// The connection's delivery machine driven by the input: plaintext
+/// batches, the peer's end, recv, setopts, failures and timers, in any
+/// order. Nothing reaches the owner after the end, a recv is answered once,
+/// an ended connection does not read.
+pub fn machine(data: &[u8]) {
+    let Some((&first, mut ops)) = data.split_first() else {
+        return;
+    };
+    let mut opts = SocketOpts::default();
+    let packets = [
+        Packet::Raw,
+        Packet::Len(2),
+        Packet::Line,
+        Packet::Http,
+        Packet::Asn1,
+    ];
+    let start = [
+        SslOption::Packet(packets[usize::from(first) % packets.len()]),
+        SslOption::Mode(if first & 8 == 0 {
+            Mode::Binary
+        } else {
+            Mode::List
+        }),
+        SslOption::PacketSize(usize::from(first >> 4) * 16),
+        SslOption::ExitOnClose(first & 128 == 0),
+    ];
+    if opts.apply(&start).is_err() {
+        return;
+    }
+    let mut m = Machine::new(opts, Heard::default());
+    m.established();
+    let mut replies: Vec<oneshot::Receiver<Result<Data, Reason>>> = Vec::new();
+    while let Some((&op, rest)) = ops.split_first() {
+        ops = rest;
+        let (n, body) = piece(&mut ops, false);
+        match op % 12 {
+            0 => m.plaintext(&mut body.to_vec(), false, &mut Vec::new()),
+            1 => m.plaintext(&mut body.to_vec(), true, &mut b"after".to_vec()),
+            2 => m.peer_ended(),
+            3 => {
+                let (tx, rx) = oneshot::channel();
+                m.recv(n, None, tx);
+                replies.push(rx);
+            }
+            4 => {
+                let active = match n % 4 {
+                    0 => Active::False,
+                    1 => Active::True,
+                    2 => Active::Once,
+                    _ => Active::N(i32::from(body.first().copied().unwrap_or(1) as i8)),
+                };
+                let _ = m.setopts(&[SslOption::Active(active)]);
+            }
+            5 => {
+                let _ = m.setopts(&[SslOption::Packet(packets[n % packets.len()])]);
+            }
+            6 => m.fail(Reason::Closed),
+            7 => m.recv_timed_out(),
+            8 => {
+                m.queue(body);
+                m.wrote(n);
+            }
+            9 => m.shutdown_read(),
+            10 => {
+                let _ = m.frame(body);
+            }
+            _ => m.end(),
+        }
+        m.deliver();
+        if matches!(m.phase(), crate::ssl::machine::Phase::Closed(_)) {
+            assert!(!m.wants_read(), "a closed connection reads");
+        }
+    }
+    m.end();
+    for mut rx in replies {
+        // Every recv was answered by the end (or dropped unanswered when
+        // another took its place: einval).
+        assert!(rx.try_recv().is_ok(), "a recv never answered");
+    }
+}
