@@ -351,3 +351,178 @@ pub fn machine(data: &[u8]) {
         assert!(rx.try_recv().is_ok(), "a recv never answered");
     }
 }
+
+/// The host's imports called as a hostile guest would: every function of
+/// `wassl:tls/crypto` and `wassl:tls/verify` with arguments from the input,
+/// resources that were never made or already dropped, and lengths a guest
+/// chooses. The host answers errors; it does not panic or allocate what a
+/// guest asks.
+pub fn imports(data: &[u8]) {
+    use crate::bindings::wassl::tls::crypto::{
+        AeadAlgorithm, HashAlgorithm, Host as Crypto, HostAeadKey, HostKeyShare, HostSigningKey,
+        KeyFormat, VerifyAlgorithm,
+    };
+    use crate::bindings::wassl::tls::types::{ClientSession, ProtocolVersion, Role};
+    use crate::bindings::wassl::tls::verify::{Host as Verify, PeerChain};
+    use crate::imports::{HostState, KeylogSink, MemoryLimiter, VerifyPolicy};
+    use crate::ssl::verify::{Policy, VerifyFun};
+    use wasmtime::component::Resource;
+
+    let policy = Policy {
+        fun: VerifyFun::default_verify_peer(),
+        partial_chain: None,
+        depth: 10,
+        match_fun: None,
+        sni_fun: None,
+    };
+    let limits = MemoryLimiter {
+        limit: 1 << 20,
+        current: 0,
+    };
+    let mut h = HostState::new(limits, VerifyPolicy(policy), KeylogSink::default());
+    let mut ops = data;
+    // Resource handles the guest names: made ones and invented ones.
+    let mut handles: Vec<u32> = vec![0, 1, 7, u32::MAX];
+    let hash = |b: u8| {
+        if b & 1 == 0 {
+            HashAlgorithm::Sha256
+        } else {
+            HashAlgorithm::Sha384
+        }
+    };
+    let aead = |b: u8| {
+        [
+            AeadAlgorithm::Aes128Gcm,
+            AeadAlgorithm::Aes256Gcm,
+            AeadAlgorithm::Chacha20Poly1305,
+        ][usize::from(b) % 3]
+    };
+    // Counted from the newest, so that a short input reaches what it made.
+    let pick =
+        |handles: &Vec<u32>, b: u8| handles[handles.len() - 1 - usize::from(b) % handles.len()];
+    while let Some((&op, rest)) = ops.split_first() {
+        ops = rest;
+        let (n, a) = piece(&mut ops, false);
+        let (_, b) = piece(&mut ops, true);
+        let byte = (n & 0xff) as u8;
+        match op % 16 {
+            0 => {
+                let code = match a {
+                    [x, y, ..] => u16::from_be_bytes([*x, *y]),
+                    _ => 0x001d,
+                };
+                if let Ok(r) = h.start_key_exchange(code) {
+                    handles.push(r.rep());
+                }
+            }
+            1 => {
+                let code = [0x001d, 0x0017, 0x0018, 0x0100, n as u16][n % 5];
+                let _ = h.agree(code, b.to_vec());
+            }
+            2 => {
+                let format = [KeyFormat::Pkcs1, KeyFormat::Sec1, KeyFormat::Pkcs8][n % 3];
+                if let Ok(k) = h.load_signing_key(format, b.to_vec()) {
+                    handles.push(k.key.rep());
+                }
+            }
+            3 => {
+                if let Ok(r) = h.new_aead_key(aead(byte), b.to_vec()) {
+                    handles.push(r.rep());
+                }
+            }
+            4 => {
+                let out = h.digest(hash(byte), b.to_vec());
+                assert!(out.len() <= 48);
+            }
+            5 => {
+                let out = h.hmac(hash(byte), a.to_vec(), b.to_vec());
+                assert!(out.len() <= 48);
+            }
+            6 => {
+                let len = u32::from_be_bytes([byte, byte, byte, byte]);
+                let out = h.tls12_prf(hash(byte), a.to_vec(), b.to_vec(), a.to_vec(), len);
+                assert!(out.len() <= 1 << 16, "the guest chose a {len}-byte answer");
+            }
+            7 => {
+                let algs = [
+                    VerifyAlgorithm::EcdsaP256Sha256,
+                    VerifyAlgorithm::EcdsaP384Sha384,
+                    VerifyAlgorithm::Ed25519,
+                    VerifyAlgorithm::RsaPssSha256LegacyKey,
+                    VerifyAlgorithm::RsaPkcs1Sha256,
+                ];
+                let _ =
+                    h.verify_signature(algs[n % algs.len()], a.to_vec(), b.to_vec(), a.to_vec());
+            }
+            8 => {
+                let share = Resource::new_own(pick(&handles, byte));
+                let _ = HostKeyShare::public_key(&mut h, share);
+            }
+            9 => {
+                let share = Resource::new_own(pick(&handles, byte));
+                let _ = HostKeyShare::complete(&mut h, share, b.to_vec());
+            }
+            10 => {
+                let key = Resource::new_own(pick(&handles, byte));
+                let nonce = a.to_vec();
+                let _ = HostAeadKey::seal(&mut h, key, nonce, b.to_vec(), b.to_vec());
+                let key = Resource::new_own(pick(&handles, byte));
+                let _ = HostAeadKey::open(&mut h, key, a.to_vec(), a.to_vec(), b.to_vec());
+            }
+            11 => {
+                let key = Resource::new_own(pick(&handles, byte));
+                let _ = HostSigningKey::sign(&mut h, key, n as u16, b.to_vec());
+            }
+            12 => {
+                // Drops of anything, twice.
+                let r = pick(&handles, byte);
+                let _ = HostAeadKey::drop(&mut h, Resource::new_own(r));
+                let _ = HostKeyShare::drop(&mut h, Resource::new_own(r));
+                let _ = HostSigningKey::drop(&mut h, Resource::new_own(r));
+            }
+            13 => {
+                let chain: Vec<Vec<u8>> = b.chunks(1 + n % 64).map(<[u8]>::to_vec).collect();
+                let _ = h.verify_peer(PeerChain {
+                    role: if n & 1 == 0 {
+                        Role::Client
+                    } else {
+                        Role::Server
+                    },
+                    chain: chain.clone(),
+                    server_name: Some(String::from_utf8_lossy(a).into_owned()),
+                    problem: None,
+                });
+                let _ = h.partial_chain(chain);
+                let _ = h.sni_fun(String::from_utf8_lossy(a).into_owned());
+            }
+            14 => {
+                let key = [b"fuzz ".as_slice(), a].concat();
+                let _ = h.session_put(key.clone(), b.to_vec());
+                let _ = h.session_get(key.clone());
+                let _ = h.session_take(key);
+            }
+            _ => {
+                h.keylog(
+                    String::from_utf8_lossy(a).into_owned(),
+                    b.to_vec(),
+                    a.to_vec(),
+                );
+                h.new_client_session(ClientSession {
+                    version: if n & 1 == 0 {
+                        ProtocolVersion::Tlsv12
+                    } else {
+                        ProtocolVersion::Tlsv13
+                    },
+                    value: b.to_vec(),
+                    session_id: a.to_vec(),
+                    lifetime: n as u32,
+                    max_early_data: n as u32,
+                });
+                assert!(
+                    h.client_sessions.len() <= 16,
+                    "a guest grew the client sessions"
+                );
+            }
+        }
+    }
+}

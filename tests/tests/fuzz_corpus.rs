@@ -230,3 +230,57 @@ fn delivery_machine_takes_any_order_of_events() {
     ];
     replay("machine", wassl::fuzzing::machine, seeds, 6000);
 }
+
+#[test]
+fn host_imports_take_what_a_hostile_guest_passes() {
+    // op, a (one-byte length), b (two-byte length): see wassl::fuzzing::imports.
+    let op = |code: u8, a: &[u8], b: &[u8]| {
+        let mut v = vec![code, a.len() as u8];
+        v.extend_from_slice(a);
+        v.extend_from_slice(&(b.len() as u16).to_be_bytes());
+        v.extend_from_slice(b);
+        v
+    };
+    let seeds = vec![
+        // A key share made, read, completed; then one invented.
+        [
+            op(0, &[0x00, 0x1d], &[]),
+            op(8, &[], &[]),
+            op(9, &[], &[9; 32]),
+            op(9, &[], &[1]),
+        ]
+        .concat(),
+        // An AEAD key made, used, dropped, used again.
+        [
+            op(3, &[], &[1; 16]),
+            op(10, &[4; 12], b"sealed"),
+            op(12, &[], &[]),
+            op(10, &[4; 12], b"again"),
+        ]
+        .concat(),
+        [
+            op(2, &[2], &[0x30, 0x81, 0x87]),
+            op(11, &[], b"message"),
+            op(7, b"key", b"sig"),
+        ]
+        .concat(),
+        [
+            op(6, &[0xff], b"seed"),
+            op(4, &[1], &[0; 300]),
+            op(5, b"key", b"msg"),
+        ]
+        .concat(),
+        [
+            op(13, b"localhost", &[0x30, 0x03, 0x02, 0x01, 0x00]),
+            op(14, b"id", &[5; 100]),
+        ]
+        .concat(),
+        [
+            op(15, b"CLIENT_RANDOM", &[1; 32]),
+            op(15, b"x", &[]),
+            op(1, &[0], &[4; 65]),
+        ]
+        .concat(),
+    ];
+    replay("imports", wassl::fuzzing::imports, seeds, 3000);
+}

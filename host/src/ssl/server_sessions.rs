@@ -8,29 +8,48 @@ use std::sync::Mutex;
 
 /// Sessions kept at most.
 const CAPACITY: usize = 20_000;
+/// The bytes all kept sessions may take: a sandbox is untrusted, and one
+/// that stores large values must not fill the host (oldest dropped first).
+const MAX_BYTES: usize = 64 << 20;
+/// A key or value past these is refused (`false`): rustls's are tens of
+/// bytes and a few KiB (a client's certificate chain included).
+const MAX_KEY: usize = 256;
+const MAX_VALUE: usize = 64 << 10;
 
-/// Sessions by key, and the keys in the order they came.
-type Store = (HashMap<Vec<u8>, Vec<u8>>, VecDeque<Vec<u8>>);
+/// Sessions by key, the keys in the order they came, and their bytes.
+#[derive(Default)]
+struct Store {
+    map: HashMap<Vec<u8>, Vec<u8>>,
+    order: VecDeque<Vec<u8>>,
+    bytes: usize,
+}
 
 static STORE: Mutex<Option<Store>> = Mutex::new(None);
 
-fn with<T>(f: impl FnOnce(&mut HashMap<Vec<u8>, Vec<u8>>, &mut VecDeque<Vec<u8>>) -> T) -> T {
+fn with<T>(f: impl FnOnce(&mut Store) -> T) -> T {
     let mut g = STORE.lock().unwrap_or_else(|e| e.into_inner());
-    let (map, order) = g.get_or_insert_with(Default::default);
-    f(map, order)
+    f(g.get_or_insert_with(Default::default))
 }
 
 pub(crate) fn put(key: Vec<u8>, value: Vec<u8>) -> bool {
-    with(|map, order| {
-        if map.insert(key.clone(), value).is_none() {
-            order.push_back(key);
+    if key.len() > MAX_KEY || value.len() > MAX_VALUE {
+        return false;
+    }
+    with(|s| {
+        let size = key.len() + value.len();
+        match s.map.insert(key.clone(), value) {
+            Some(old) => s.bytes = s.bytes - old.len() - key.len() + size,
+            None => {
+                s.order.push_back(key);
+                s.bytes += size;
+            }
         }
-        while map.len() > CAPACITY {
-            match order.pop_front() {
-                Some(old) => {
-                    map.remove(&old);
-                }
-                None => break,
+        while s.map.len() > CAPACITY || s.bytes > MAX_BYTES {
+            let Some(old) = s.order.pop_front() else {
+                break;
+            };
+            if let Some(v) = s.map.remove(&old) {
+                s.bytes -= old.len() + v.len();
             }
         }
         true
@@ -38,11 +57,17 @@ pub(crate) fn put(key: Vec<u8>, value: Vec<u8>) -> bool {
 }
 
 pub(crate) fn get(key: &[u8]) -> Option<Vec<u8>> {
-    with(|map, _| map.get(key).cloned())
+    with(|s| s.map.get(key).cloned())
 }
 
+/// Single use: the session is gone once taken (its key stays in `order`
+/// until it comes round, and is skipped then).
 pub(crate) fn take(key: &[u8]) -> Option<Vec<u8>> {
-    with(|map, _| map.remove(key))
+    with(|s| {
+        let v = s.map.remove(key)?;
+        s.bytes -= key.len() + v.len();
+        Some(v)
+    })
 }
 
 /// The key of stateless tickets: random, one per process, so every sandbox
@@ -90,8 +115,32 @@ mod tests {
         }
         assert_eq!(get(&key(1)), None, "the oldest was dropped");
         assert!(get(&key(CAPACITY + 1)).is_some());
+        assert!(!put(vec![1; MAX_KEY + 1], vec![1]), "a long key is refused");
+        assert!(
+            !put(key(0), vec![1; MAX_VALUE + 1]),
+            "a large value is refused"
+        );
         assert_eq!(ticket_key(), ticket_key(), "one key per process");
         assert_eq!(ticket_key_from_seed(b"s"), ticket_key_from_seed(b"s"));
         assert_ne!(ticket_key_from_seed(b"s"), ticket_key_from_seed(b"t"));
+        // One test: the store is the process's, and this part evicts.
+        large_sessions_are_bounded_in_bytes_not_only_in_number();
+    }
+
+    fn large_sessions_are_bounded_in_bytes_not_only_in_number() {
+        let key = |i: usize| format!("server_sessions bytes {i}").into_bytes();
+        // A sandbox storing the largest values it may: the total stays
+        // under the budget, the newest are kept.
+        let n = MAX_BYTES / MAX_VALUE + 10;
+        for i in 0..n {
+            assert!(put(key(i), vec![7; MAX_VALUE]));
+        }
+        let total = with(|s| s.bytes);
+        assert!(total <= MAX_BYTES, "{total} bytes kept");
+        assert!(get(&key(n - 1)).is_some());
+        assert!(get(&key(0)).is_none());
+        let before = with(|s| s.bytes);
+        take(&key(n - 1));
+        assert_eq!(with(|s| s.bytes), before - key(n - 1).len() - MAX_VALUE);
     }
 }
