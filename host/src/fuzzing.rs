@@ -117,7 +117,10 @@ pub fn record_layer(data: &[u8]) {
                 if let Ok(records) = peer.seal(body) {
                     wire.extend_from_slice(&records);
                     sent.extend_from_slice(body);
-                    updates_in_a_row = 0;
+                    // Nothing to seal is no record (and no reset).
+                    if !records.is_empty() {
+                        updates_in_a_row = 0;
+                    }
                 }
             }
             1 => {
@@ -159,8 +162,13 @@ pub fn record_layer(data: &[u8]) {
                 if let Some(records) = me.update_keys(n & 1 == 1) {
                     if honest {
                         let o = peer.open(&records).expect("the peer takes our KeyUpdate");
-                        // Asked to, the peer updates its keys too and says so.
-                        wire.extend_from_slice(&o.output);
+                        // Asked to, the peer updates its keys too and says so:
+                        // a KeyUpdate of the peer's like any other.
+                        if !o.output.is_empty() {
+                            wire.extend_from_slice(&o.output);
+                            updates_in_a_row += 1;
+                            honest &= updates_in_a_row <= 32;
+                        }
                     }
                 }
             }
