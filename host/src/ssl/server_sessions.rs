@@ -6,6 +6,8 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 
+use super::Reason;
+
 /// Sessions kept at most.
 const CAPACITY: usize = 20_000;
 /// The bytes all kept sessions may take: a sandbox is untrusted, and one
@@ -71,18 +73,23 @@ pub(crate) fn take(key: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// The key of stateless tickets: random, one per process, so every sandbox
-/// of the process can open the tickets any other issued.
-pub(crate) fn ticket_key() -> Vec<u8> {
+/// of the process can open the tickets any other issued. A system without
+/// randomness is an error for the socket being made, not a panic.
+pub(crate) fn ticket_key() -> Result<Vec<u8>, Reason> {
+    use ring::rand::SecureRandom;
     static KEY: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
-    KEY.get_or_init(|| {
-        use std::io::Read;
-        let mut k = vec![0u8; 32];
-        std::fs::File::open("/dev/urandom")
-            .and_then(|mut f| f.read_exact(&mut k))
-            .expect("read /dev/urandom");
-        k
-    })
-    .clone()
+    if let Some(k) = KEY.get() {
+        return Ok(k.clone());
+    }
+    let mut k = vec![0u8; 32];
+    ring::rand::SystemRandom::new().fill(&mut k).map_err(|_| {
+        Reason::options(
+            "session_tickets",
+            "stateless",
+            "the system gave no randomness for the ticket key",
+        )
+    })?;
+    Ok(KEY.get_or_init(|| k).clone())
 }
 
 /// The key of stateless tickets from `stateless_tickets_seed`: HKDF-SHA256
@@ -120,7 +127,11 @@ mod tests {
             !put(key(0), vec![1; MAX_VALUE + 1]),
             "a large value is refused"
         );
-        assert_eq!(ticket_key(), ticket_key(), "one key per process");
+        assert_eq!(
+            ticket_key().unwrap(),
+            ticket_key().unwrap(),
+            "one key per process"
+        );
         assert_eq!(ticket_key_from_seed(b"s"), ticket_key_from_seed(b"s"));
         assert_ne!(ticket_key_from_seed(b"s"), ticket_key_from_seed(b"t"));
         // One test: the store is the process's, and this part evicts.

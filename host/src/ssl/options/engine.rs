@@ -236,7 +236,7 @@ pub(crate) fn split(role: Role, opts: &[SslOption]) -> Result<Split, Reason> {
                 let t = match t {
                     SessionTickets::Stateless | SessionTickets::StatelessWithCert => {
                         tls.push(wit::TlsOption::TicketKey(
-                            crate::ssl::server_sessions::ticket_key(),
+                            crate::ssl::server_sessions::ticket_key()?,
                         ));
                         wit::ServerTickets::Stateless
                     }
