@@ -66,7 +66,7 @@ pub async fn connection_info(socket: &SslSocket) -> Result<(Version, CipherSuite
 /// (closed, or dropped by every holder), and [`Pid::is_alive`] says so.
 pub async fn pid(socket: &SslSocket) -> Result<Pid, Reason> {
     socket
-        .call(|reply| super::socket::Request::Pid { reply })
+        .call(|reply| super::request::Request::Pid { reply })
         .await
 }
 

@@ -51,7 +51,7 @@ pub use verify::{
 
 use crate::bindings::wassl::tls::types as wit;
 use crate::process::{self_pid, Pid};
-use socket::Request;
+use request::{Reply, Request};
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
@@ -239,7 +239,7 @@ impl SslSocket {
         }
     }
 
-    async fn call<T>(&self, make: impl FnOnce(socket::Reply<T>) -> Request) -> Result<T, Reason> {
+    async fn call<T>(&self, make: impl FnOnce(Reply<T>) -> Request) -> Result<T, Reason> {
         let Inner::Conn(tx) = &self.inner else {
             return Err(Reason::Einval);
         };

@@ -12,7 +12,7 @@ use super::client_sessions::{self, EarlyDataStatus, SessionData, Ticket};
 use super::machine::{self, Incoming, Machine, Phase, Tell};
 use super::options::{self, LogLevel, OptName, SessionTickets, SocketOpts, SslOption};
 use super::prepare::{new_instance_for, ClientResume, Prepared};
-pub(crate) use super::request::{Reply, Request};
+use super::request::{Reply, Request};
 use super::{ConnectionInformation, HelloExt, How, Reason, SslSocket, Timeout};
 use crate::bindings::exports::wassl::tls::handshake::{ClientHello, Progress};
 use crate::bindings::wassl::tls::types::{ProtocolVersion, Role};
