@@ -20,6 +20,19 @@
 //! certfile = "api.pem"
 //! keyfile = "api.key"
 //! backend = "127.0.0.1:8081"
+//!
+//! [sessions]                     # resumption; absent: no tickets
+//! tickets = "stateful"           # disabled | stateless | stateful
+//! lifetime_s = 86400             # session_lifetime
+//! early_data = false             # 0-RTT (stateful tickets only)
+//! # ticket_key_file = "ticket.keys"  # stateless: keys the operator rotates
+//! ticket_key_rotate_s = 3600     # stateless: generated keys rotate...
+//! ticket_keys_kept = 2           # ...and this many older ones still open
+//!
+//! [sessions.redis]               # a fleet: every node shares these
+//! url = "redis://10.0.0.5:6379/"
+//! secret_file = "fleet.secret"   # 32+ bytes, the same on every node
+//! timeout_ms = 50
 //! ```
 
 use std::future::Future;
@@ -56,6 +69,143 @@ pub struct Config {
     /// Certificates and backends per server name.
     #[serde(default)]
     pub hosts: Vec<Host>,
+    /// Session resumption, on this node or across a fleet.
+    #[serde(default)]
+    pub sessions: Sessions,
+}
+
+/// Session resumption: tickets, their keys, and where sessions are kept.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sessions {
+    /// `session_tickets` (TLS 1.3): disabled (the default), stateless or
+    /// stateful. TLS 1.2 resumes by session ID whatever this says.
+    #[serde(default)]
+    pub tickets: Tickets,
+    /// `session_lifetime`: seconds a kept session may be resumed.
+    pub lifetime_s: Option<u32>,
+    /// `{early_data, enabled}`: accept 0-RTT data (stateful tickets only:
+    /// single use is what refuses a replay, across the fleet with Redis).
+    #[serde(default)]
+    pub early_data: bool,
+    /// Stateless tickets: keys from this file (one per line, 64 hex digits,
+    /// the first seals), read again when it changes.
+    pub ticket_key_file: Option<PathBuf>,
+    /// Stateless tickets: generated keys seal for this many seconds...
+    #[serde(default = "default_rotate")]
+    pub ticket_key_rotate_s: u64,
+    /// ...and this many older ones still open tickets.
+    #[serde(default = "default_kept")]
+    pub ticket_keys_kept: u32,
+    /// A fleet's Redis: sessions, stateful tickets and generated ticket
+    /// keys shared by every node configured with it.
+    pub redis: Option<RedisSection>,
+}
+
+impl Default for Sessions {
+    fn default() -> Self {
+        Sessions {
+            tickets: Tickets::Disabled,
+            lifetime_s: None,
+            early_data: false,
+            ticket_key_file: None,
+            ticket_key_rotate_s: default_rotate(),
+            ticket_keys_kept: default_kept(),
+            redis: None,
+        }
+    }
+}
+
+fn default_rotate() -> u64 {
+    3600
+}
+
+fn default_kept() -> u32 {
+    2
+}
+
+/// `session_tickets` on the server.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Tickets {
+    /// No TLS 1.3 tickets.
+    #[default]
+    Disabled,
+    /// Tickets carry the sealed session; no server state.
+    Stateless,
+    /// Tickets name a session kept by the server (or the fleet), single use.
+    Stateful,
+}
+
+/// How to reach the fleet's Redis.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedisSection {
+    /// `redis://host:port/db`.
+    pub url: String,
+    /// The fleet's secret (32 bytes or more, the same file on every node):
+    /// what Redis holds is sealed with it.
+    pub secret_file: PathBuf,
+    /// The longest one Redis command may take, in milliseconds.
+    #[serde(default = "default_redis_timeout")]
+    pub timeout_ms: u64,
+    /// Prepended to every Redis key (several fleets in one Redis).
+    pub prefix: Option<String>,
+}
+
+fn default_redis_timeout() -> u64 {
+    50
+}
+
+impl Sessions {
+    /// The listen options for resumption; the Redis cache is made (and its
+    /// secret read) here, so a bad setting stops the proxy at start.
+    fn options(&self) -> Result<Vec<SslOption>, String> {
+        use wassl::ssl::{EarlyData, RedisConfig, RedisSessionCache, SessionCb, SessionTickets, TicketKeys};
+        let mut o = Vec::new();
+        let cache = match &self.redis {
+            Some(r) => {
+                let secret = std::fs::read(&r.secret_file).map_err(|e| {
+                    format!("sessions.redis.secret_file {}: {e}", r.secret_file.display())
+                })?;
+                let mut cfg = RedisConfig::new(r.url.clone(), secret);
+                cfg.timeout = Duration::from_millis(r.timeout_ms.max(1));
+                if let Some(p) = &r.prefix {
+                    cfg.prefix = p.clone();
+                }
+                let cache = RedisSessionCache::new(cfg)
+                    .map_err(|e| format!("sessions.redis: {}", ssl::format_error(&e)))?;
+                o.push(SslOption::SessionCb(SessionCb::new(cache.clone())));
+                Some(cache)
+            }
+            None => None,
+        };
+        if let Some(s) = self.lifetime_s {
+            o.push(SslOption::SessionLifetime(s));
+        }
+        let rotate = Duration::from_secs(self.ticket_key_rotate_s);
+        let keep = self.ticket_keys_kept;
+        match self.tickets {
+            Tickets::Disabled => {}
+            Tickets::Stateful => o.push(SslOption::SessionTickets(SessionTickets::Stateful)),
+            Tickets::Stateless => {
+                o.push(SslOption::SessionTickets(SessionTickets::Stateless));
+                o.push(SslOption::TicketKeys(match (&self.ticket_key_file, cache) {
+                    (Some(f), _) => TicketKeys::File(f.clone()),
+                    (None, Some(cache)) => TicketKeys::Redis {
+                        cache,
+                        rotate,
+                        keep,
+                    },
+                    (None, None) => TicketKeys::Process { rotate, keep },
+                }));
+            }
+        }
+        if self.early_data {
+            o.push(SslOption::EarlyData(EarlyData::Enabled));
+        }
+        Ok(o)
+    }
 }
 
 fn default_grace() -> u64 {
@@ -106,8 +256,9 @@ impl Config {
         toml::from_str(text).map_err(|e| format!("config: {e}"))
     }
 
-    /// The listen socket's options: `sni_hosts`, ALPN, client certificates.
-    fn options(&self) -> Vec<SslOption> {
+    /// The listen socket's options: `sni_hosts`, ALPN, client
+    /// certificates, resumption.
+    fn options(&self) -> Result<Vec<SslOption>, String> {
         let mut o = vec![
             SslOption::Certfile(self.default.certfile.clone()),
             SslOption::Keyfile(self.default.keyfile.clone()),
@@ -140,7 +291,8 @@ impl Config {
             o.push(SslOption::FailIfNoPeerCert(true));
             o.push(SslOption::Cacertfile(ca.clone()));
         }
-        o
+        o.extend(self.sessions.options()?);
+        Ok(o)
     }
 
     fn backend_for(&self, sni: Option<&str>) -> &str {
@@ -183,6 +335,7 @@ struct Entry {
     alpn: Option<String>,
     version: Option<String>,
     client_cert: bool,
+    resumed: bool,
     backend: Option<String>,
     bytes_in: u64,
     bytes_out: u64,
@@ -192,10 +345,11 @@ impl Entry {
     fn text(&self, peer: &str, started: Instant, result: &str) -> String {
         let dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
         format!(
-            "peer={peer} sni={} alpn={} version={} client_cert={} backend={} in={} out={} ms={} result={result}",
+            "peer={peer} sni={} alpn={} version={} resumed={} client_cert={} backend={} in={} out={} ms={} result={result}",
             dash(&self.sni),
             dash(&self.alpn),
             dash(&self.version),
+            self.resumed,
             self.client_cert,
             dash(&self.backend),
             self.bytes_in,
@@ -220,7 +374,7 @@ pub async fn serve(
     let port: u16 = port
         .parse()
         .map_err(|_| format!("listen {:?}: bad port", cfg.listen))?;
-    let mut opts = cfg.options();
+    let mut opts = cfg.options()?;
     opts.push(SslOption::Ip(host.parse().map_err(|_| {
         format!("listen {:?}: not an IP address", cfg.listen)
     })?));
@@ -287,6 +441,7 @@ async fn relay(t: ssl::SslSocket, cfg: &Config, e: &mut Entry) -> Result<(), Str
             .as_ref()
             .map(|p| String::from_utf8_lossy(p).into_owned());
         e.version = Some(info.protocol.atom().trim_matches('\'').to_string());
+        e.resumed = info.session_resumption;
     }
     e.client_cert = ssl::peercert(&s).await.is_ok();
     let backend = cfg.backend_for(e.sni.as_deref()).to_string();

@@ -143,7 +143,7 @@ async fn routes_by_sni_logs_and_shuts_down_gracefully() {
     let lines: Vec<&str> = lines.lines().collect();
     assert_eq!(lines.len(), 3, "{lines:?}");
     assert!(
-        lines[0].contains("sni=localhost alpn=http/1.1 version=tlsv1.3 client_cert=false"),
+        lines[0].contains("sni=localhost alpn=http/1.1 version=tlsv1.3 resumed=false client_cert=false"),
         "{}",
         lines[0]
     );

@@ -7,6 +7,13 @@ wasmtime::component::bindgen!({
     path: "../wit",
     world: "engine",
     exports: { default: async },
+    // The session cache may be across the network (a fleet's Redis): a
+    // lookup suspends the guest instead of blocking a tokio worker.
+    imports: {
+        "wassl:tls/verify.session-put": async,
+        "wassl:tls/verify.session-get": async,
+        "wassl:tls/verify.session-take": async,
+    },
     with: {
         "wassl:tls/crypto.key-share": crate::imports::crypto::KeyShare,
         "wassl:tls/crypto.signing-key": crate::imports::crypto::SigningKey,

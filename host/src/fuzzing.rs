@@ -396,6 +396,15 @@ pub fn machine(data: &[u8]) {
     }
 }
 
+/// A future's answer if it has one at its first poll.
+fn poll_once<T>(f: impl std::future::Future<Output = T>) -> Option<T> {
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    match std::pin::pin!(f).poll(&mut cx) {
+        std::task::Poll::Ready(v) => Some(v),
+        std::task::Poll::Pending => None,
+    }
+}
+
 /// The host's imports called as a hostile guest would: every function of
 /// `wassl:tls/crypto` and `wassl:tls/verify` with arguments from the input,
 /// resources that were never made or already dropped, and lengths a guest
@@ -541,9 +550,16 @@ pub fn imports(data: &[u8]) {
             }
             14 => {
                 let key = [b"fuzz ".as_slice(), a].concat();
-                let _ = h.session_put(key.clone(), b.to_vec());
-                let _ = h.session_get(key.clone());
-                let _ = h.session_take(key);
+                // The process's store answers at once: one poll each.
+                let put = poll_once(h.session_put(key.clone(), b.to_vec()));
+                let got = poll_once(h.session_get(key.clone()));
+                let taken = poll_once(h.session_take(key));
+                assert!(put.is_some() && got.is_some() && taken.is_some());
+                // What was kept is what is found (the store may hold a
+                // longer-kept value under the same key only if put failed).
+                if put == Some(true) {
+                    assert_eq!(got, Some(Some(b.to_vec())));
+                }
             }
             _ => {
                 h.keylog(

@@ -674,3 +674,91 @@ where
     });
     (port_rx.await.expect("server started"), res_rx)
 }
+
+/// A `redis-server` of the test's own on a free loopback port, with no
+/// persistence; stopped when dropped. `stop` and `start` again on the same
+/// port play an outage.
+pub struct RedisServer {
+    /// Its port on 127.0.0.1.
+    pub port: u16,
+    child: Option<std::process::Child>,
+}
+
+impl RedisServer {
+    /// Start one (the README's test command installs `redis-server`).
+    pub fn new() -> RedisServer {
+        let mut r = RedisServer {
+            port: free_port(),
+            child: None,
+        };
+        r.start();
+        r
+    }
+
+    /// `redis://127.0.0.1:PORT/`.
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/", self.port)
+    }
+
+    /// Start it (again) on its port; returns once it answers PING.
+    pub fn start(&mut self) {
+        use std::io::{Read, Write};
+        require("redis-server");
+        let port = self.port.to_string();
+        let child = std::process::Command::new("redis-server")
+            .args(["--port", &port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("start redis-server: {e}"));
+        self.child = Some(child);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", self.port)) {
+                let mut buf = [0u8; 7];
+                if s.write_all(b"PING\r\n").is_ok()
+                    && s.read_exact(&mut buf).is_ok()
+                    && &buf == b"+PONG\r\n"
+                {
+                    return;
+                }
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "redis-server did not answer on port {port}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
+    /// Stop it (an outage); its data is gone.
+    pub fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// The number of keys it holds (`DBSIZE`).
+    pub fn dbsize(&self) -> usize {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", self.port)).expect("connect redis");
+        s.write_all(b"DBSIZE\r\n").expect("write");
+        let mut buf = [0u8; 64];
+        let n = s.read(&mut buf).expect("read");
+        let text = String::from_utf8_lossy(&buf[..n]);
+        text.trim().trim_start_matches(':').parse().unwrap_or_else(|_| panic!("DBSIZE said {text:?}"))
+    }
+}
+
+impl Default for RedisServer {
+    fn default() -> Self {
+        RedisServer::new()
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}

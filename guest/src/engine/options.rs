@@ -122,8 +122,8 @@ pub enum TlsOption {
     EarlyData(u32),
     /// `reuse_sessions` (server).
     ReuseSessions(bool),
-    /// The key of stateless tickets.
-    TicketKey(Vec<u8>),
+    /// The keys of stateless tickets: the first seals, all open.
+    TicketKeys(Vec<Vec<u8>>),
     /// Client resumption: what to report, what to offer.
     ClientSessions(ClientSessions),
     /// `{early_data, Data}` (client).
@@ -222,7 +222,7 @@ pub(crate) struct Settings {
     pub(crate) tickets: ServerTickets,
     pub(crate) early_data: u32,
     pub(crate) reuse_sessions: bool,
-    pub(crate) ticket_key: Option<Vec<u8>>,
+    pub(crate) ticket_keys: Option<Vec<Vec<u8>>>,
     pub(crate) client_sessions: ClientSessions,
     pub(crate) send_early_data: Option<Vec<u8>>,
 }
@@ -291,7 +291,7 @@ pub(crate) fn settings(role: super::Role, opts: Vec<TlsOption>) -> Result<Settin
     let (mut honor_ecc_order, mut middlebox_comp_mode) = (false, true);
     // OTP: servers name their CAs by default, clients only when asked.
     let mut certificate_authorities = role == super::Role::Server;
-    let (mut tickets, mut reuse_sessions, mut ticket_key) = (ServerTickets::Disabled, true, None);
+    let (mut tickets, mut reuse_sessions, mut ticket_keys) = (ServerTickets::Disabled, true, None);
     let mut early_data = 0;
     let (mut client_sessions, mut send_early_data) = (ClientSessions::default(), None);
     let mut certfile_pem: Option<(String, Vec<u8>)> = None;
@@ -384,15 +384,15 @@ pub(crate) fn settings(role: super::Role, opts: Vec<TlsOption>) -> Result<Settin
             TlsOption::SessionTickets(t) => tickets = t,
             TlsOption::EarlyData(n) => early_data = n,
             TlsOption::ReuseSessions(b) => reuse_sessions = b,
-            TlsOption::TicketKey(k) => {
-                if k.len() != 32 {
+            TlsOption::TicketKeys(keys) => {
+                if keys.is_empty() || keys.iter().any(|k| k.len() != 32) {
                     return Err(OptionError::new(
-                        "ticket_key",
-                        "<<...>>",
-                        "the ticket key is 32 bytes",
+                        "ticket_keys",
+                        "[<<...>>]",
+                        "ticket keys are one or more keys of 32 bytes",
                     ));
                 }
-                ticket_key = Some(k)
+                ticket_keys = Some(keys)
             }
             TlsOption::ClientSessions(c) => client_sessions = c,
             TlsOption::SendEarlyData(d) => send_early_data = Some(d),
@@ -439,7 +439,7 @@ pub(crate) fn settings(role: super::Role, opts: Vec<TlsOption>) -> Result<Settin
         tickets,
         early_data,
         reuse_sessions,
-        ticket_key,
+        ticket_keys,
         client_sessions,
         send_early_data,
     })

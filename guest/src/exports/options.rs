@@ -73,7 +73,7 @@ fn option_in(o: wit::TlsOption) -> engine::TlsOption {
             wit::ServerTickets::Stateful => engine::ServerTickets::Stateful,
         }),
         wit::TlsOption::ReuseSessions(b) => E::ReuseSessions(b),
-        wit::TlsOption::TicketKey(k) => E::TicketKey(k),
+        wit::TlsOption::TicketKeys(k) => E::TicketKeys(k),
         wit::TlsOption::EarlyData(n) => E::EarlyData(n),
         wit::TlsOption::ClientSessions(c) => E::ClientSessions(engine::ClientSessions {
             keep_tickets: c.keep_tickets,

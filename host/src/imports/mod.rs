@@ -22,6 +22,8 @@ pub(crate) struct HostState {
     pub(crate) client_sessions: Vec<crate::bindings::wassl::tls::types::ClientSession>,
     /// Offer the engine native crypto (`{host_crypto, false}` turns it off).
     pub(crate) host_crypto: bool,
+    /// A server's session cache (`session_cb`) and `session_lifetime`.
+    pub(crate) sessions: crate::ssl::session_cache::ServerSessions,
 }
 
 impl HostState {
@@ -38,6 +40,7 @@ impl HostState {
             keylog,
             client_sessions: Vec::new(),
             host_crypto: true,
+            sessions: Default::default(),
         }
     }
 }

@@ -5,7 +5,6 @@
 use crate::bindings::wassl::tls::types::BadCert as WitBadCert;
 use crate::bindings::wassl::tls::verify::{Host, PeerChain};
 use crate::imports::HostState;
-use crate::ssl::server_sessions;
 use crate::ssl::verify::{BadCert, Policy};
 
 /// The verify policy of one socket.
@@ -64,16 +63,17 @@ impl Host for HostState {
             .and_then(|f| (f.0)(&chain))
     }
 
-    fn session_put(&mut self, key: Vec<u8>, value: Vec<u8>) -> bool {
-        server_sessions::put(key, value)
+    async fn session_put(&mut self, key: Vec<u8>, value: Vec<u8>) -> bool {
+        let s = &self.sessions;
+        s.cb.put(&key, &value, s.lifetime).await
     }
 
-    fn session_get(&mut self, key: Vec<u8>) -> Option<Vec<u8>> {
-        server_sessions::get(&key)
+    async fn session_get(&mut self, key: Vec<u8>) -> Option<Vec<u8>> {
+        self.sessions.cb.get(&key).await
     }
 
-    fn session_take(&mut self, key: Vec<u8>) -> Option<Vec<u8>> {
-        server_sessions::take(&key)
+    async fn session_take(&mut self, key: Vec<u8>) -> Option<Vec<u8>> {
+        self.sessions.cb.take(&key).await
     }
 
     fn new_client_session(&mut self, session: crate::bindings::wassl::tls::types::ClientSession) {

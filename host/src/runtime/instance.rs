@@ -133,6 +133,11 @@ impl Instance {
         self.store.data_mut().host_crypto = on;
     }
 
+    /// A server's session cache and lifetime (`session_cb`, `session_lifetime`).
+    pub(crate) fn set_sessions(&mut self, sessions: crate::ssl::session_cache::ServerSessions) {
+        self.store.data_mut().sessions = sessions;
+    }
+
     /// Idle: shrink the host record layer's buffers.
     pub(crate) fn hibernate(&mut self) {
         if let Some(rl) = self.records.as_mut() {

@@ -19,8 +19,9 @@ pub(crate) mod pem_cache;
 pub(crate) mod reason;
 mod received;
 mod request;
-pub(crate) mod server_sessions;
+pub(crate) mod session_cache;
 mod socket;
+mod ticket_keys;
 pub mod verify;
 
 use std::fmt;
@@ -45,6 +46,10 @@ pub use options::{
 };
 pub use packet::{decode_packet_term, HttpName, HttpPacket, HttpUri};
 pub use reason::{format_error, Reason};
+#[cfg(feature = "redis")]
+pub use session_cache::{RedisConfig, RedisSessionCache, RedisStats};
+pub use session_cache::{CacheFuture, SessionCacheApi, SessionCb};
+pub use ticket_keys::TicketKeys;
 pub use verify::{
     BadCert, Extension, MatchFun, PartialChain, PeerCert, VerifyEvent, VerifyFun, VerifyResult,
 };

@@ -61,6 +61,14 @@ pub(crate) async fn new_instance_for(
             tls12: None,
         });
     }
+    if let Some(source) = &split.ticket_keys {
+        // The keys in force now: a rotation reaches the next connection.
+        split
+            .tls
+            .push(crate::bindings::exports::wassl::tls::options::TlsOption::TicketKeys(
+                source.current().await?,
+            ));
+    }
     let rt = runtime::get().map_err(Reason::EngineTrap)?;
     let keylog = crate::imports::KeylogSink::new(split.keep_secrets);
     let mut inst = Instance::new(&rt, VerifyPolicy(split.policy), keylog).await?;
@@ -69,6 +77,7 @@ pub(crate) async fn new_instance_for(
     }
     inst.set_offload(split.socket.record_offload);
     inst.set_host_crypto(split.socket.host_crypto);
+    inst.set_sessions(split.sessions);
     inst.configure(role, split.tls).await?;
     Ok(Prepared {
         inst,

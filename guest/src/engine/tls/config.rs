@@ -524,9 +524,9 @@ impl Config {
                 } else {
                     Arc::new(rustls::server::NoServerSessionStorage {})
                 };
-                match (s.tickets, &s.ticket_key) {
-                    (ServerTickets::Stateless, Some(key)) => {
-                        cfg.ticketer = Arc::new(SharedTicketer { key: key.clone() })
+                match (s.tickets, &s.ticket_keys) {
+                    (ServerTickets::Stateless, Some(keys)) => {
+                        cfg.ticketer = Arc::new(SharedTicketer::new(keys))
                     }
                     (ServerTickets::Stateless, None) => {
                         return Err(OptionError::new(

@@ -3,11 +3,39 @@
 
 use super::*;
 
-/// Stateless tickets under the process-wide key: ChaCha20-Poly1305, a
-/// random nonce in front. Any sandbox of the process can open them.
+/// Stateless tickets under the host's keys: ChaCha20-Poly1305, sealed by
+/// the first key, opened by any (the host rotates them). A ticket is the
+/// key's id, a random nonce and the sealed session, so opening one tries
+/// only the key that sealed it, and one sealed by a key no longer given is
+/// refused (a full handshake).
 #[derive(Debug)]
 pub(super) struct SharedTicketer {
-    pub(super) key: Vec<u8>,
+    keys: Vec<(KeyId, Vec<u8>)>,
+}
+
+/// The first bytes of SHA-256 of a ticket key: names it without saying it.
+type KeyId = [u8; 4];
+
+const NONCE: usize = 12;
+const TAG: usize = 16;
+
+impl SharedTicketer {
+    pub(super) fn new(keys: &[Vec<u8>]) -> SharedTicketer {
+        let id = |k: &[u8]| {
+            let d = ring::digest::digest(&ring::digest::SHA256, k);
+            let mut id = [0u8; 4];
+            id.copy_from_slice(&d.as_ref()[..4]);
+            id
+        };
+        SharedTicketer {
+            keys: keys.iter().map(|k| (id(k), k.clone())).collect(),
+        }
+    }
+
+    fn aead(key: &[u8]) -> Option<ring::aead::LessSafeKey> {
+        use ring::aead::{LessSafeKey, UnboundKey, CHACHA20_POLY1305};
+        Some(LessSafeKey::new(UnboundKey::new(&CHACHA20_POLY1305, key).ok()?))
+    }
 }
 
 impl rustls::server::ProducesTickets for SharedTicketer {
@@ -21,30 +49,35 @@ impl rustls::server::ProducesTickets for SharedTicketer {
     }
 
     fn encrypt(&self, plain: &[u8]) -> Option<Vec<u8>> {
-        use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, CHACHA20_POLY1305};
-        let key = LessSafeKey::new(UnboundKey::new(&CHACHA20_POLY1305, &self.key).ok()?);
-        let mut nonce = [0u8; 12];
+        use ring::aead::{Aad, Nonce};
+        let (id, key) = self.keys.first()?;
+        let mut nonce = [0u8; NONCE];
         // ring's entropy: one `wasi:random` call (see guest/vendor/getrandom-0.2).
         ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut nonce).ok()?;
         let mut sealed = plain.to_vec();
-        key.seal_in_place_append_tag(
-            Nonce::assume_unique_for_key(nonce),
-            Aad::empty(),
-            &mut sealed,
-        )
-        .ok()?;
-        Some([&nonce[..], &sealed].concat())
+        // The key id is authenticated too: a ticket names its key truly.
+        Self::aead(key)?
+            .seal_in_place_append_tag(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(id),
+                &mut sealed,
+            )
+            .ok()?;
+        Some([&id[..], &nonce[..], &sealed].concat())
     }
 
     fn decrypt(&self, cipher: &[u8]) -> Option<Vec<u8>> {
-        use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, CHACHA20_POLY1305};
-        if cipher.len() < 12 + 16 {
+        use ring::aead::{Aad, Nonce};
+        if cipher.len() < 4 + NONCE + TAG {
             return None;
         }
-        let key = LessSafeKey::new(UnboundKey::new(&CHACHA20_POLY1305, &self.key).ok()?);
-        let nonce = Nonce::try_assume_unique_for_key(&cipher[..12]).ok()?;
-        let mut data = cipher[12..].to_vec();
-        let plain = key.open_in_place(nonce, Aad::empty(), &mut data).ok()?;
+        let (id, rest) = cipher.split_at(4);
+        let (_, key) = self.keys.iter().find(|(k, _)| k[..] == *id)?;
+        let nonce = Nonce::try_assume_unique_for_key(&rest[..NONCE]).ok()?;
+        let mut data = rest[NONCE..].to_vec();
+        let plain = Self::aead(key)?
+            .open_in_place(nonce, Aad::from(id), &mut data)
+            .ok()?;
         Some(plain.to_vec())
     }
 }

@@ -28,6 +28,9 @@ impl SslOption {
         match self {
             SslOption::AntiReplay(_)
             | SslOption::StatelessTicketsSeed(_)
+            | SslOption::TicketKeys(_)
+            | SslOption::SessionCb(_)
+            | SslOption::SessionLifetime(_)
             | SslOption::SniFun(_)
             | SslOption::SniHosts(_)
             | SslOption::AlpnPreferredProtocols(_)
@@ -133,6 +136,27 @@ pub(super) fn check_combinations(role: Role, opts: &[SslOption]) -> Result<(), R
                 return Err(incompatible(
                     format!("stateless_tickets_seed,{tickets_term}"),
                     "stateless_tickets_seed is the key of stateless tickets",
+                ));
+            }
+            SslOption::TicketKeys(k) if !stateless => {
+                return Err(incompatible(
+                    format!("{{ticket_keys,{}}},{tickets_term}", k.term()),
+                    "ticket_keys are the keys of stateless tickets: add {session_tickets, stateless}",
+                ));
+            }
+            SslOption::TicketKeys(k)
+                if opts.iter().any(|o| matches!(o, SslOption::StatelessTicketsSeed(_))) =>
+            {
+                return Err(incompatible(
+                    format!("{{ticket_keys,{}}},stateless_tickets_seed", k.term()),
+                    "stateless_tickets_seed is one fixed key; ticket_keys rotate: choose one",
+                ));
+            }
+            SslOption::SessionLifetime(0) => {
+                return Err(Reason::options(
+                    "session_lifetime",
+                    "0",
+                    "session_lifetime is the seconds a session may be resumed: at least 1",
                 ));
             }
             SslOption::FailIfNoPeerCert(true) if !verify_peer => {

@@ -13,6 +13,29 @@ pub(crate) struct Split {
     pub(crate) policy: crate::ssl::verify::Policy,
     pub(crate) keep_secrets: bool,
     pub(crate) resumption: Resumption,
+    /// A server's session cache and lifetime (`session_cb`, `session_lifetime`).
+    pub(crate) sessions: crate::ssl::session_cache::ServerSessions,
+    /// A server's stateless ticket keys, resolved when its sandbox is made.
+    pub(crate) ticket_keys: Option<TicketKeySource>,
+}
+
+/// Where a server's stateless ticket keys come from.
+#[derive(Clone, Debug)]
+pub(crate) enum TicketKeySource {
+    /// `stateless_tickets_seed`: one key, from the seed.
+    Seed(Vec<u8>),
+    /// `ticket_keys` (or the default rotating process keys).
+    Keys(crate::ssl::TicketKeys),
+}
+
+impl TicketKeySource {
+    /// The keys in force, the sealing one first.
+    pub(crate) async fn current(&self) -> Result<Vec<Vec<u8>>, Reason> {
+        match self {
+            TicketKeySource::Seed(seed) => Ok(vec![crate::ssl::ticket_keys::key_from_seed(seed)]),
+            TicketKeySource::Keys(k) => k.current().await,
+        }
+    }
 }
 
 /// A client's resumption options, which the socket completes with the
@@ -125,6 +148,9 @@ pub(crate) fn split(role: Role, opts: &[SslOption]) -> Result<Split, Reason> {
         )
     });
     let mut tickets_seed = None;
+    let mut ticket_keys = None;
+    let mut stateless = false;
+    let mut sessions = crate::ssl::session_cache::ServerSessions::default();
     check_combinations(role, opts)?;
     for o in opts {
         o.check_supported()?;
@@ -235,9 +261,7 @@ pub(crate) fn split(role: Role, opts: &[SslOption]) -> Result<Split, Reason> {
             SslOption::SessionTickets(t) => {
                 let t = match t {
                     SessionTickets::Stateless | SessionTickets::StatelessWithCert => {
-                        tls.push(wit::TlsOption::TicketKey(
-                            crate::ssl::server_sessions::ticket_key()?,
-                        ));
+                        stateless = true;
                         wit::ServerTickets::Stateless
                     }
                     SessionTickets::Stateful | SessionTickets::StatefulWithCert => {
@@ -324,6 +348,18 @@ pub(crate) fn split(role: Role, opts: &[SslOption]) -> Result<Split, Reason> {
                 tickets_seed = Some(seed.clone());
                 continue;
             }
+            SslOption::TicketKeys(k) => {
+                ticket_keys = Some(k.clone());
+                continue;
+            }
+            SslOption::SessionCb(cb) => {
+                sessions.cb = cb.clone();
+                continue;
+            }
+            SslOption::SessionLifetime(secs) => {
+                sessions.lifetime = std::time::Duration::from_secs(u64::from(*secs));
+                continue;
+            }
             // Accepted values that ask for what wassl does anyway (the others
             // were refused by `check_supported`).
             SslOption::SecureRenegotiate(_)
@@ -359,11 +395,12 @@ pub(crate) fn split(role: Role, opts: &[SslOption]) -> Result<Split, Reason> {
     if crate::imports::KeylogSink::new(keep_secrets).enabled() {
         tls.push(wit::TlsOption::Keylog(true));
     }
-    if let Some(seed) = tickets_seed {
-        // After the process key, so that the engine takes this one.
-        tls.push(wit::TlsOption::TicketKey(
-            crate::ssl::server_sessions::ticket_key_from_seed(&seed),
-        ));
+    let ticket_keys = stateless.then(|| match (tickets_seed, ticket_keys) {
+        (Some(seed), _) => TicketKeySource::Seed(seed),
+        (None, keys) => TicketKeySource::Keys(keys.unwrap_or_default()),
+    });
+    if let Some(TicketKeySource::Keys(k)) = &ticket_keys {
+        k.check()?;
     }
     if resumption.early_data && resumption.tickets().is_none() {
         return Err(incompatible(
@@ -392,6 +429,8 @@ pub(crate) fn split(role: Role, opts: &[SslOption]) -> Result<Split, Reason> {
         },
         keep_secrets,
         resumption,
+        sessions,
+        ticket_keys,
     })
 }
 

@@ -421,6 +421,20 @@ pub enum SslOption {
     /// process's random key, so servers (and restarts) with the same seed
     /// accept each other's tickets.
     StatelessTicketsSeed(Vec<u8>),
+    /// `{ticket_keys, Keys}` (server, with stateless tickets; wassl's):
+    /// rotating ticket keys from this process, a file or a fleet's Redis
+    /// (see [`crate::ssl::TicketKeys`]). Default: this process's keys,
+    /// rotated hourly, two kept.
+    TicketKeys(crate::ssl::TicketKeys),
+    /// `{session_cb, Cache}` (server): where TLS 1.2 sessions and stateful
+    /// TLS 1.3 tickets are kept. OTP sets it for the whole `ssl`
+    /// application; wassl per listen socket. Default: the process's store
+    /// ([`crate::ssl::SessionCb::local`]); a fleet shares
+    /// [`crate::ssl::RedisSessionCache`].
+    SessionCb(crate::ssl::SessionCb),
+    /// `{session_lifetime, Seconds}` (server): how long a kept session may
+    /// be resumed (OTP's application variable, default 86400).
+    SessionLifetime(u32),
     /// `{cookie, boolean()}` (server, TLS 1.3): `false` is what wassl does;
     /// `true` (OTP's default) is refused: rustls's HelloRetryRequest carries
     /// no cookie.
