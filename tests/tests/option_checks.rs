@@ -76,6 +76,9 @@ async fn the_other_roles_options_versions_and_pairs_as_modern_otp() {
                 SslOption::StatelessTicketsSeed(b"seed".to_vec()),
                 "stateless_tickets_seed",
             ),
+            (SslOption::SessionCb(ssl::SessionCb::local()), "session_cb"),
+            (SslOption::SessionLifetime(60), "session_lifetime"),
+            (SslOption::TicketKeys(ssl::TicketKeys::default()), "ticket_keys"),
         ] {
             let e = connect_with(vec![opt]).await;
             assert_eq!(e.to_string(), format!("{{option,server_only,{name}}}"));
@@ -169,6 +172,18 @@ async fn the_other_roles_options_versions_and_pairs_as_modern_otp() {
                 "[{verify,verify_none},{fail_if_no_peer_cert,true}]",
             ),
             (
+                vec![SslOption::TicketKeys(ssl::TicketKeys::default())],
+                "[{ticket_keys,{process,3600,2}},{session_tickets,disabled}]",
+            ),
+            (
+                vec![
+                    SslOption::SessionTickets(SessionTickets::Stateless),
+                    SslOption::StatelessTicketsSeed(b"seed".to_vec()),
+                    SslOption::TicketKeys(ssl::TicketKeys::default()),
+                ],
+                "[{ticket_keys,{process,3600,2}},stateless_tickets_seed]",
+            ),
+            (
                 vec![
                     SslOption::SessionTickets(SessionTickets::Disabled),
                     SslOption::EarlyData(ssl::EarlyData::Enabled),
@@ -179,6 +194,35 @@ async fn the_other_roles_options_versions_and_pairs_as_modern_otp() {
             let e = listen_with(&pki, opts).await.unwrap_err();
             assert_eq!(e.to_string(), format!("{{options,incompatible,{want}}}"));
         }
+        // Values: a lifetime of nothing, a key file that cannot be read.
+        let e = listen_with(&pki, vec![SslOption::SessionLifetime(0)])
+            .await
+            .unwrap_err();
+        assert_eq!(e.to_string(), "{options,{session_lifetime,0}}");
+        let e = listen_with(
+            &pki,
+            vec![
+                SslOption::SessionTickets(SessionTickets::Stateless),
+                SslOption::TicketKeys(ssl::TicketKeys::File("/nonexistent/ticket.keys".into())),
+            ],
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "{options,{ticket_keys,{file,\"/nonexistent/ticket.keys\"}}}"
+        );
+        assert!(ssl::format_error(&e).contains("cannot be read"), "{}", ssl::format_error(&e));
+        listen_with(
+            &pki,
+            vec![
+                SslOption::SessionTickets(SessionTickets::Stateful),
+                SslOption::SessionLifetime(60),
+                SslOption::SessionCb(ssl::SessionCb::local()),
+            ],
+        )
+        .await
+        .expect("a server's session_cb and session_lifetime");
     })
     .await;
 }

@@ -1,0 +1,251 @@
+//! `tlsload`: drive any TLS server on loopback from outside, as a user
+//! compares servers: N concurrent clients doing handshakes (full, or
+//! resumed when the server allows) for a while, and what it cost the
+//! server, read from `/proc/PID/stat`.
+//!
+//! ```text
+//! tlsload --connect 127.0.0.1:8443[,127.0.0.1:8444] [--pid PID[,PID]] [--conns 32]
+//!         [--seconds 5] [--tls12|--tls13] [--resume] [--cafile ca.pem]
+//!         [--servername localhost] [--label TEXT]
+//! tlsload echo 127.0.0.1:9000      # a plain TCP echo backend
+//! ```
+//!
+//! Each client connects, completes the handshake (timed: p50/p99), sends
+//! `ping\n` and reads it back (so TLS 1.3 tickets arrive and the connection
+//! is shown to work), and closes. With several `--connect` addresses the
+//! clients go round them, so a session made on one server is offered to
+//! the next: resumption across a fleet. One line of results per run:
+//! handshakes/s, the share resumed, latency, errors, and the servers'
+//! CPU (utime + stime of every `--pid`) per handshake.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName};
+use rustls::{ClientConfig, ClientConnection, HandshakeKind, RootCertStore};
+
+const USAGE: &str = "usage: tlsload --connect ADDR[,ADDR] [--pid PID[,PID]] [--conns N] [--seconds S] \
+[--tls12|--tls13] [--resume] [--cafile FILE] [--servername NAME] [--label TEXT]\n       tlsload echo ADDR";
+
+struct Args {
+    targets: Vec<String>,
+    pids: Vec<u32>,
+    conns: usize,
+    seconds: f64,
+    version: Option<&'static rustls::SupportedProtocolVersion>,
+    resume: bool,
+    cafile: Option<String>,
+    servername: String,
+    label: String,
+}
+
+fn parse() -> Result<Args, String> {
+    let mut a = Args {
+        targets: Vec::new(),
+        pids: Vec::new(),
+        conns: 32,
+        seconds: 5.0,
+        version: None,
+        resume: false,
+        cafile: None,
+        servername: "localhost".into(),
+        label: "run".into(),
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().ok_or_else(|| format!("{flag} needs a value"));
+        match flag.as_str() {
+            "--connect" => a.targets = value()?.split(',').map(str::to_string).collect(),
+            "--pid" => {
+                a.pids = value()?
+                    .split(',')
+                    .map(|p| p.parse().map_err(|_| format!("--pid {p}: not a pid")))
+                    .collect::<Result<_, _>>()?
+            }
+            "--conns" => a.conns = value()?.parse().map_err(|_| "--conns: a number")?,
+            "--seconds" => a.seconds = value()?.parse().map_err(|_| "--seconds: a number")?,
+            "--tls12" => a.version = Some(&rustls::version::TLS12),
+            "--tls13" => a.version = Some(&rustls::version::TLS13),
+            "--resume" => a.resume = true,
+            "--cafile" => a.cafile = Some(value()?),
+            "--servername" => a.servername = value()?,
+            "--label" => a.label = value()?,
+            "--help" | "-h" => return Err(String::new()),
+            other => return Err(format!("unknown flag {other}")),
+        }
+    }
+    if a.targets.is_empty() {
+        return Err("--connect is required".into());
+    }
+    Ok(a)
+}
+
+/// utime + stime of a process, in microseconds.
+fn cpu_us(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
+    let hz = rustix::param::clock_ticks_per_second().max(1);
+    Some(ticks * 1_000_000 / hz)
+}
+
+fn config(a: &Args) -> Result<Arc<ClientConfig>, String> {
+    let mut roots = RootCertStore::empty();
+    match &a.cafile {
+        Some(f) => {
+            for c in CertificateDer::pem_file_iter(f).map_err(|e| format!("{f}: {e}"))? {
+                roots.add(c.map_err(|e| format!("{f}: {e}"))?).map_err(|e| e.to_string())?;
+            }
+        }
+        None => return Err("--cafile is required (the servers' CA)".into()),
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let versions: Vec<_> = match a.version {
+        Some(v) => vec![v],
+        None => rustls::ALL_VERSIONS.to_vec(),
+    };
+    let mut cfg = ClientConfig::builder_with_provider(provider)
+        .with_protocol_versions(&versions)
+        .map_err(|e| e.to_string())?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    cfg.resumption = if a.resume {
+        rustls::client::Resumption::in_memory_sessions(4096)
+    } else {
+        rustls::client::Resumption::disabled()
+    };
+    Ok(Arc::new(cfg))
+}
+
+/// One connection: the handshake's duration and whether it resumed.
+fn one(cfg: &Arc<ClientConfig>, name: &ServerName<'static>, addr: &str) -> Result<(Duration, bool), String> {
+    let start = Instant::now();
+    let mut tcp = TcpStream::connect(addr).map_err(|e| format!("connect: {e}"))?;
+    tcp.set_nodelay(true).map_err(|e| e.to_string())?;
+    tcp.set_read_timeout(Some(Duration::from_secs(10))).map_err(|e| e.to_string())?;
+    let mut conn = ClientConnection::new(cfg.clone(), name.clone()).map_err(|e| e.to_string())?;
+    while conn.is_handshaking() {
+        conn.complete_io(&mut tcp).map_err(|e| format!("handshake: {e}"))?;
+    }
+    let took = start.elapsed();
+    let resumed = conn.handshake_kind() == Some(HandshakeKind::Resumed);
+    let mut s = rustls::Stream::new(&mut conn, &mut tcp);
+    s.write_all(b"ping\n").map_err(|e| format!("write: {e}"))?;
+    let mut got = [0u8; 5];
+    s.read_exact(&mut got).map_err(|e| format!("read: {e}"))?;
+    conn.send_close_notify();
+    let _ = conn.complete_io(&mut tcp);
+    Ok((took, resumed))
+}
+
+fn echo(addr: &str) -> ! {
+    let l = std::net::TcpListener::bind(addr).unwrap_or_else(|e| {
+        eprintln!("tlsload echo {addr}: {e}");
+        std::process::exit(1)
+    });
+    eprintln!("tlsload: echo on {}", l.local_addr().map_or_else(|_| addr.into(), |a| a.to_string()));
+    for s in l.incoming().flatten() {
+        std::thread::spawn(move || {
+            let mut s = s;
+            let mut buf = [0u8; 16384];
+            while let Ok(n @ 1..) = s.read(&mut buf) {
+                if s.write_all(&buf[..n]).is_err() {
+                    return;
+                }
+            }
+        });
+    }
+    std::process::exit(0)
+}
+
+fn main() {
+    let argv: Vec<String> = std::env::args().collect();
+    if argv.get(1).map(String::as_str) == Some("echo") {
+        echo(argv.get(2).map_or("127.0.0.1:0", String::as_str));
+    }
+    let a = parse().unwrap_or_else(|e| {
+        if !e.is_empty() {
+            eprintln!("tlsload: {e}");
+        }
+        eprintln!("{USAGE}");
+        std::process::exit(2)
+    });
+    let cfg = config(&a).unwrap_or_else(|e| {
+        eprintln!("tlsload: {e}");
+        std::process::exit(2)
+    });
+    let name = ServerName::try_from(a.servername.clone()).unwrap_or_else(|_| {
+        eprintln!("tlsload: --servername {}: not a name", a.servername);
+        std::process::exit(2)
+    });
+    let cpu0: Option<u64> = a.pids.iter().map(|&p| cpu_us(p)).sum();
+    let until = Instant::now() + Duration::from_secs_f64(a.seconds);
+    let latencies = Arc::new(Mutex::new(Vec::new()));
+    let (resumed, errors) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let first_error = Arc::new(Mutex::new(None::<String>));
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let workers: Vec<_> = (0..a.conns)
+        .map(|_| {
+            let (cfg, name, targets) = (cfg.clone(), name.clone(), a.targets.clone());
+            let (lat, res, err, first, next) = (
+                latencies.clone(),
+                resumed.clone(),
+                errors.clone(),
+                first_error.clone(),
+                next.clone(),
+            );
+            std::thread::spawn(move || {
+                let mut mine = Vec::new();
+                while Instant::now() < until {
+                    let addr = &targets[next.fetch_add(1, Ordering::Relaxed) % targets.len()];
+                    match one(&cfg, &name, addr) {
+                        Ok((t, r)) => {
+                            mine.push(t);
+                            if r {
+                                res.fetch_add(1, Ordering::Relaxed);
+                            }
+                        }
+                        Err(e) => {
+                            err.fetch_add(1, Ordering::Relaxed);
+                            first.lock().unwrap().get_or_insert(e);
+                            std::thread::sleep(Duration::from_millis(10));
+                        }
+                    }
+                }
+                lat.lock().unwrap().extend(mine);
+            })
+        })
+        .collect();
+    for w in workers {
+        let _ = w.join();
+    }
+    let wall = started.elapsed().as_secs_f64();
+    let cpu1: Option<u64> = a.pids.iter().map(|&p| cpu_us(p)).sum();
+    let mut lat = latencies.lock().unwrap().clone();
+    lat.sort();
+    let n = lat.len();
+    let pct = |p: f64| lat.get(((n as f64 * p) as usize).min(n.saturating_sub(1))).map_or(0.0, |d| d.as_secs_f64() * 1e3);
+    let cpu = match (cpu0, cpu1) {
+        (Some(c0), Some(c1)) if n > 0 => format!("{:.0}", (c1 - c0) as f64 / n as f64),
+        _ => "-".into(),
+    };
+    println!(
+        "label={} handshakes={n} per_s={:.0} resumed_pct={:.1} p50_ms={:.2} p99_ms={:.2} server_cpu_us_per_hs={cpu} errors={}",
+        a.label,
+        n as f64 / wall,
+        if n > 0 { resumed.load(Ordering::Relaxed) as f64 * 100.0 / n as f64 } else { 0.0 },
+        pct(0.50),
+        pct(0.99),
+        errors.load(Ordering::Relaxed),
+    );
+    let first = first_error.lock().unwrap().take();
+    if let Some(e) = first {
+        eprintln!("tlsload: first error: {e}");
+    }
+}
