@@ -206,8 +206,15 @@ where
     pid
 }
 
+/// The current process, or `None` outside [`run`] and [`spawn`] (the `ssl`
+/// calls answer `no_process` there).
+pub fn try_self_pid() -> Option<Pid> {
+    SELF.try_with(Pid::clone).ok()
+}
+
 /// The current process (`self()`). Panics outside [`run`] or [`spawn`]:
-/// sockets need an owner to send their messages to.
+/// sockets need an owner to send their messages to. The `ssl` calls do
+/// not panic there: they answer `{error, no_process}` (see [`try_self_pid`]).
 pub fn self_pid() -> Pid {
     SELF.try_with(Pid::clone).unwrap_or_else(|_| {
         panic!("wassl: this call needs an owner process; run it inside wassl::process::run or wassl::process::spawn")

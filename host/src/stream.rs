@@ -43,6 +43,8 @@ impl SslStream {
     /// Wrap a handshaken socket owned by the calling process. Data an active
     /// socket already delivered to the caller is taken back from its mailbox.
     pub async fn new(socket: SslSocket) -> Result<SslStream, Reason> {
+        // The socket's owner is a process, and so must the caller be.
+        process::try_self_pid().ok_or(Reason::NoProcess)?;
         ssl::setopts(
             &socket,
             vec![

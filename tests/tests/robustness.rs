@@ -355,3 +355,44 @@ async fn bad_options_are_refused_before_connecting() {
     })
     .await;
 }
+
+/// A plain tokio task is not a process: the calls that make a socket's
+/// owner answer `no_process` there instead of panicking, and the same calls
+/// work inside `process::run`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_outside_a_process_answer_no_process() {
+    let pki = Pki::new();
+    let opts = vec![
+        SslOption::Certfile(pki.server.certfile.clone()),
+        SslOption::Keyfile(pki.server.keyfile.clone()),
+    ];
+    let e = tokio::spawn(ssl::listen(0, opts.clone())).await.unwrap().unwrap_err();
+    assert_eq!(e, Reason::NoProcess);
+    assert_eq!(e.to_string(), "no_process");
+    assert!(ssl::format_error(&e).contains("process::run"), "{}", ssl::format_error(&e));
+    let e = tokio::spawn(ssl::connect("localhost", 1, vec![], 1_000))
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(e, Reason::NoProcess);
+    // A socket made inside a process (which lives on), used from outside.
+    process::run(async move {
+        let l = ssl::listen(0, opts).await.unwrap();
+        let l2 = l.clone();
+        let e = tokio::spawn(async move { ssl::transport_accept(&l2, 10).await })
+            .await
+            .unwrap()
+            .unwrap_err();
+        assert_eq!(e, Reason::NoProcess);
+        let l2 = l.clone();
+        let e = tokio::spawn(async move { wassl::stream::SslStream::new(l2).await.map(drop) })
+            .await
+            .unwrap()
+            .unwrap_err();
+        assert_eq!(e, Reason::NoProcess);
+        // Inside the process the same call is answered (nobody connects).
+        let e = ssl::transport_accept(&l, 10).await.map(drop).unwrap_err();
+        assert_eq!(e, Reason::Timeout);
+    })
+    .await;
+}

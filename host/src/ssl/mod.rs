@@ -55,8 +55,13 @@ pub use verify::{
 };
 
 use crate::bindings::wassl::tls::types as wit;
-use crate::process::{self_pid, Pid};
+use crate::process::Pid;
 use request::{Reply, Request};
+
+/// The calling process, which a call makes or checks as a socket's owner.
+fn owner() -> Result<Pid, Reason> {
+    crate::process::try_self_pid().ok_or(Reason::NoProcess)
+}
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
@@ -481,7 +486,7 @@ pub fn clear_pem_cache() {
 /// checked now, TLS ones by the engine itself, so a missing certificate is
 /// reported here and not at the first handshake.
 pub async fn listen(port: u16, opts: Vec<SslOption>) -> Result<SslSocket, Reason> {
-    let owner = self_pid();
+    let owner = owner()?;
     let split = options::split(wit::Role::Server, &opts)?;
     // Validate the TLS options in a throwaway sandbox.
     drop(prepare::new_instance(wit::Role::Server, &opts).await?);
@@ -516,7 +521,7 @@ pub async fn transport_accept(
     listen: &SslSocket,
     timeout: impl Into<Timeout>,
 ) -> Result<SslSocket, Reason> {
-    listen.listener()?.accept(timeout.into(), self_pid()).await
+    listen.listener()?.accept(timeout.into(), owner()?).await
 }
 
 /// `ssl:handshake/1,2`: the server side of the TLS handshake.
@@ -632,7 +637,7 @@ pub async fn handshake_tcp(
         role: wit::Role::Server,
         server_name: String::new(),
         opts,
-        owner: self_pid(),
+        owner: owner()?,
         prepared: None,
     })?;
     handshake(&s, timeout).await
@@ -647,6 +652,7 @@ pub async fn connect(
     timeout: impl Into<Timeout>,
 ) -> Result<SslSocket, Reason> {
     let deadline = timeout.into().deadline();
+    owner()?;
     // The sandbox first: a bad option is reported even when the peer is
     // down, and the one configured here is the one the handshake uses.
     let prepared = prepare::new_instance_for(wit::Role::Client, &opts, Some((host, port))).await?;
@@ -712,7 +718,7 @@ async fn connect_stream(
         role: wit::Role::Client,
         server_name: host.to_string(),
         opts,
-        owner: self_pid(),
+        owner: owner()?,
         prepared,
     })?;
     run_handshake(&s, Vec::new(), deadline).await?;
@@ -758,7 +764,7 @@ pub async fn getopts(socket: &SslSocket, names: &[OptName]) -> Result<Vec<SslOpt
 
 /// `ssl:controlling_process/2`: only the current owner may give a socket away.
 pub async fn controlling_process(socket: &SslSocket, new_owner: &Pid) -> Result<(), Reason> {
-    let caller = self_pid();
+    let caller = owner()?;
     if let Inner::Listen(l) = &socket.inner {
         return l.set_owner(&caller, new_owner.clone());
     }
@@ -816,7 +822,7 @@ pub async fn close_downgrade(
     timeout: impl Into<Timeout>,
 ) -> Result<(TcpStream, Vec<u8>), Reason> {
     let _ = new_owner; // The stream is handed over with the call; Rust has no port owners.
-    let caller = self_pid();
+    let caller = owner()?;
     let deadline = timeout.into().deadline();
     socket
         .call(|reply| Request::Downgrade {

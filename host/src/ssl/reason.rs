@@ -15,6 +15,10 @@ pub enum Reason {
     Einval,
     /// `not_owner`: only the controlling process may do that.
     NotOwner,
+    /// `no_process`: a call that makes or uses a socket's owner came from
+    /// outside any process (`wassl::process::run` or `spawn`). Erlang code
+    /// always runs in a process; a tokio task need not.
+    NoProcess,
     /// `{tls_alert, {Description, Text}}`.
     TlsAlert {
         /// The alert as an Erlang atom, e.g. `unknown_ca`.
@@ -114,6 +118,7 @@ impl fmt::Display for Reason {
             Reason::Timeout => write!(f, "timeout"),
             Reason::Einval => write!(f, "einval"),
             Reason::NotOwner => write!(f, "not_owner"),
+            Reason::NoProcess => write!(f, "no_process"),
             Reason::TlsAlert { description, text } => {
                 write!(f, "{{tls_alert,{{{description},{}}}}}", erlang_string(text))
             }
@@ -161,6 +166,9 @@ pub fn format_error(reason: &Reason) -> String {
                            (e.g. recv on a socket in active mode)"
             .into(),
         Reason::NotOwner => "Only the controlling process of the socket may do that".into(),
+        Reason::NoProcess => "This call needs an owner process for the socket's messages: run it \
+                              inside wassl::process::run or wassl::process::spawn"
+            .into(),
         // Erlang prints the alert text as it is.
         Reason::TlsAlert { text, .. } => text.trim_end().to_string(),
         Reason::Options { option, value, detail } if option == "incompatible" => {
