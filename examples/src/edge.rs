@@ -264,6 +264,9 @@ impl Config {
             SslOption::Keyfile(self.default.keyfile.clone()),
             SslOption::Reuseaddr(true),
             SslOption::Backlog(1024),
+            // A proxy forwards small writes at once (as nginx's tcp_nodelay):
+            // with Nagle, data after the tickets waited for a delayed ACK.
+            SslOption::Nodelay(true),
         ];
         if !self.hosts.is_empty() {
             o.push(SslOption::SniHosts(
