@@ -169,10 +169,12 @@ fn main() {
         echo(argv.get(2).map_or("127.0.0.1:0", String::as_str));
     }
     let a = parse().unwrap_or_else(|e| {
-        if !e.is_empty() {
-            eprintln!("tlsload: {e}");
+        if e.is_empty() {
+            // --help
+            println!("{USAGE}");
+            std::process::exit(0)
         }
-        eprintln!("{USAGE}");
+        eprintln!("tlsload: {e}\n{USAGE}");
         std::process::exit(2)
     });
     let cfg = config(&a).unwrap_or_else(|e| {
