@@ -3,6 +3,7 @@
 //! ```text
 //! s_server -accept 4433 -cert server.pem -key server.key [-CAfile ca.pem]
 //!          [-verify N | -Verify N] [-alpn h2,http/1.1] [-tls1_2 | -tls1_3] [-naccept N]
+//!          [-tickets none|stateful|stateless]
 //! ```
 //! Each client is served in its own process (and its own sandbox); what it
 //! sends is echoed back.
@@ -13,7 +14,7 @@ use wassl_examples::{alpn_list, print_session, Flags};
 
 const USAGE: &str =
     "usage: s_server -accept PORT -cert FILE -key FILE [-CAfile FILE] [-verify N|-Verify N] \
-[-alpn LIST] [-tls1_2|-tls1_3] [-naccept N]";
+[-alpn LIST] [-tls1_2|-tls1_3] [-naccept N] [-tickets none|stateful|stateless]";
 
 #[tokio::main]
 async fn main() {
@@ -22,6 +23,7 @@ async fn main() {
         &["-tls1_2", "-tls1_3", "-quiet", "-help"],
         &[
             "-accept", "-cert", "-key", "-CAfile", "-verify", "-Verify", "-alpn", "-naccept",
+            "-tickets",
         ],
     );
     if f.has("-help") || !unknown.is_empty() {
@@ -67,6 +69,16 @@ async fn main() {
         opts.push(SslOption::Versions(vec![Version::Tlsv1_2]));
     } else if f.has("-tls1_3") {
         opts.push(SslOption::Versions(vec![Version::Tlsv1_3]));
+    }
+    // TLS 1.3 tickets (wassl's flag; TLS 1.2 resumes by session ID anyway).
+    match f.value("-tickets").as_deref() {
+        None | Some("none") => {}
+        Some("stateful") => opts.push(SslOption::SessionTickets(ssl::SessionTickets::Stateful)),
+        Some("stateless") => opts.push(SslOption::SessionTickets(ssl::SessionTickets::Stateless)),
+        Some(other) => {
+            eprintln!("s_server: -tickets {other}: none, stateful or stateless\n{USAGE}");
+            std::process::exit(2);
+        }
     }
     let naccept: Option<usize> = f.value("-naccept").and_then(|n| n.parse().ok());
     let quiet = f.has("-quiet");

@@ -7,8 +7,15 @@
 //! tlsload --connect 127.0.0.1:8443[,127.0.0.1:8444] [--pid PID[,PID]] [--conns 32]
 //!         [--seconds 5] [--tls12|--tls13] [--resume] [--cafile ca.pem]
 //!         [--servername localhost] [--label TEXT]
+//! tlsload --connect ADDR --bulk 1024 [--suite TLS13_AES_128_GCM_SHA256] ...
+//! tlsload --connect ADDR --idle 1000 ...
 //! tlsload echo 127.0.0.1:9000      # a plain TCP echo backend
 //! ```
+//!
+//! `--bulk MIB`: one connection sends MIB MiB in 64 KiB writes while
+//! reading the echo back: MiB/s and the server's CPU per GiB echoed.
+//! `--idle N`: N connections handshake and stay open: the server's
+//! resident memory per connection (`VmRSS` of the first `--pid`).
 //!
 //! Each client connects, completes the handshake (timed: p50/p99), sends
 //! `ping\n` and reads it back (so TLS 1.3 tickets arrive and the connection
@@ -29,7 +36,8 @@ use rustls::pki_types::{CertificateDer, ServerName};
 use rustls::{ClientConfig, ClientConnection, HandshakeKind, RootCertStore};
 
 const USAGE: &str = "usage: tlsload --connect ADDR[,ADDR] [--pid PID[,PID]] [--conns N] [--seconds S] \
-[--tls12|--tls13] [--resume] [--cafile FILE] [--servername NAME] [--label TEXT]\n       tlsload echo ADDR";
+[--tls12|--tls13] [--resume] [--suite NAME] [--bulk MIB | --idle N] [--cafile FILE] [--servername NAME] \
+[--label TEXT]\n       tlsload echo ADDR";
 
 struct Args {
     targets: Vec<String>,
@@ -41,6 +49,9 @@ struct Args {
     cafile: Option<String>,
     servername: String,
     label: String,
+    suite: Option<String>,
+    bulk: Option<u64>,
+    idle: Option<usize>,
 }
 
 fn parse() -> Result<Args, String> {
@@ -54,6 +65,9 @@ fn parse() -> Result<Args, String> {
         cafile: None,
         servername: "localhost".into(),
         label: "run".into(),
+        suite: None,
+        bulk: None,
+        idle: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -74,6 +88,9 @@ fn parse() -> Result<Args, String> {
             "--cafile" => a.cafile = Some(value()?),
             "--servername" => a.servername = value()?,
             "--label" => a.label = value()?,
+            "--suite" => a.suite = Some(value()?),
+            "--bulk" => a.bulk = Some(value()?.parse().map_err(|_| "--bulk: MiB, a number")?),
+            "--idle" => a.idle = Some(value()?.parse().map_err(|_| "--idle: a number")?),
             "--help" | "-h" => return Err(String::new()),
             other => return Err(format!("unknown flag {other}")),
         }
@@ -104,7 +121,16 @@ fn config(a: &Args) -> Result<Arc<ClientConfig>, String> {
         }
         None => return Err("--cafile is required (the servers' CA)".into()),
     }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut provider = rustls::crypto::ring::default_provider();
+    if let Some(name) = &a.suite {
+        provider
+            .cipher_suites
+            .retain(|s| format!("{:?}", s.suite()).eq_ignore_ascii_case(name));
+        if provider.cipher_suites.is_empty() {
+            return Err(format!("--suite {name}: not a suite of rustls (e.g. TLS13_AES_128_GCM_SHA256)"));
+        }
+    }
+    let provider = Arc::new(provider);
     let versions: Vec<_> = match a.version {
         Some(v) => vec![v],
         None => rustls::ALL_VERSIONS.to_vec(),
@@ -141,6 +167,119 @@ fn one(cfg: &Arc<ClientConfig>, name: &ServerName<'static>, addr: &str) -> Resul
     conn.send_close_notify();
     let _ = conn.complete_io(&mut tcp);
     Ok((took, resumed))
+}
+
+/// Resident memory of a process, in KiB.
+fn rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// `--bulk`: MiB/s of one connection echoing, and the server's CPU per GiB.
+fn bulk(a: &Args, cfg: Arc<ClientConfig>, name: ServerName<'static>, mib: u64) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    let addr = a.targets[0].clone();
+    let cpu0: Option<u64> = a.pids.iter().map(|&p| cpu_us(p)).sum();
+    let started = Instant::now();
+    let r: Result<(), String> = rt.block_on(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let tcp = tokio::net::TcpStream::connect(&addr).await.map_err(|e| e.to_string())?;
+        let _ = tcp.set_nodelay(true);
+        let tls = tokio_rustls::TlsConnector::from(cfg)
+            .connect(name, tcp)
+            .await
+            .map_err(|e| format!("handshake: {e}"))?;
+        let (mut rd, mut wr) = tokio::io::split(tls);
+        let total = mib << 20;
+        let writer = tokio::spawn(async move {
+            let chunk = vec![0x5au8; 64 << 10];
+            let mut sent = 0;
+            while sent < total {
+                let n = chunk.len().min((total - sent) as usize);
+                wr.write_all(&chunk[..n]).await?;
+                sent += n as u64;
+            }
+            wr.flush().await?;
+            Ok::<_, std::io::Error>(wr)
+        });
+        let mut got = 0u64;
+        let mut buf = vec![0u8; 64 << 10];
+        while got < total {
+            match rd.read(&mut buf).await {
+                Ok(0) => return Err(format!("closed after {got} bytes")),
+                Ok(n) => got += n as u64,
+                Err(e) => return Err(format!("read: {e}")),
+            }
+        }
+        writer.await.map_err(|e| e.to_string())?.map_err(|e| e.to_string())?;
+        Ok(())
+    });
+    let wall = started.elapsed().as_secs_f64();
+    let cpu1: Option<u64> = a.pids.iter().map(|&p| cpu_us(p)).sum();
+    let gib = mib as f64 / 1024.0;
+    let cpu = match (cpu0, cpu1) {
+        (Some(c0), Some(c1)) => format!("{:.3}", (c1 - c0) as f64 / 1e6 / gib),
+        _ => "-".into(),
+    };
+    match r {
+        Ok(()) => println!(
+            "label={} mib={mib} mib_per_s={:.0} server_cpu_s_per_gib={cpu} errors=0",
+            a.label,
+            mib as f64 / wall
+        ),
+        Err(e) => {
+            println!("label={} mib={mib} mib_per_s=0 server_cpu_s_per_gib=- errors=1", a.label);
+            eprintln!("tlsload: {e}");
+        }
+    }
+}
+
+/// `--idle`: N connections open at once; the server's RSS per connection.
+fn idle(a: &Args, cfg: &Arc<ClientConfig>, name: &ServerName<'static>, n: usize) {
+    let pid = a.pids.first().copied();
+    let before = pid.and_then(rss_kib);
+    let mut open = Vec::new();
+    let mut errors = 0;
+    for i in 0..n {
+        let addr = &a.targets[i % a.targets.len()];
+        let conn = (|| -> Result<_, String> {
+            let mut tcp = TcpStream::connect(addr).map_err(|e| e.to_string())?;
+            let mut conn = ClientConnection::new(cfg.clone(), name.clone()).map_err(|e| e.to_string())?;
+            while conn.is_handshaking() {
+                conn.complete_io(&mut tcp).map_err(|e| e.to_string())?;
+            }
+            // One echo: the server has finished with the handshake.
+            let mut s = rustls::Stream::new(&mut conn, &mut tcp);
+            s.write_all(b"ping\n").map_err(|e| e.to_string())?;
+            let mut got = [0u8; 5];
+            s.read_exact(&mut got).map_err(|e| e.to_string())?;
+            Ok((conn, tcp))
+        })();
+        match conn {
+            Ok(c) => open.push(c),
+            Err(_) => errors += 1,
+        }
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let after = pid.and_then(rss_kib);
+    let per = match (before, after) {
+        (Some(b), Some(a)) if !open.is_empty() => {
+            format!("{:.1}", (a as f64 - b as f64) / open.len() as f64)
+        }
+        _ => "-".into(),
+    };
+    println!(
+        "label={} idle={} server_rss_kib_per_conn={per} server_rss_kib_before={} after={} errors={errors}",
+        a.label,
+        open.len(),
+        before.unwrap_or(0),
+        after.unwrap_or(0)
+    );
 }
 
 fn echo(addr: &str) -> ! {
@@ -185,6 +324,14 @@ fn main() {
         eprintln!("tlsload: --servername {}: not a name", a.servername);
         std::process::exit(2)
     });
+    if let Some(mib) = a.bulk {
+        bulk(&a, cfg, name, mib);
+        return;
+    }
+    if let Some(n) = a.idle {
+        idle(&a, &cfg, &name, n);
+        return;
+    }
     let cpu0: Option<u64> = a.pids.iter().map(|&p| cpu_us(p)).sum();
     let until = Instant::now() + Duration::from_secs_f64(a.seconds);
     let latencies = Arc::new(Mutex::new(Vec::new()));
