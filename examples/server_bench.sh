@@ -73,12 +73,22 @@ if [ -n "$aws" ]; then
     servers="$servers rustls_aws:18604"
     tservers="$tservers rustls_aws_t:18614"
 fi
+# Fresh instances for the idle rows, untouched until then: resident memory
+# grown by the other rows would hide what idle connections cost.
+start wassl_i       18621 "$bin/s_server" -accept 18621 -cert cert.pem -key key.pem -quiet
+edge  edge_i        18622 disabled
+start rustls_ring_i 18623 "$bin/rustls_server" -accept 18623 -cert cert.pem -key key.pem -provider ring
+iservers="wassl_i:18621 edge_i:18622 rustls_ring_i:18623"
+if [ -n "$aws" ]; then
+    start rustls_aws_i 18624 "$bin/rustls_server" -accept 18624 -cert cert.pem -key key.pem -provider aws-lc-rs
+    iservers="$iservers rustls_aws_i:18624"
+fi
 sleep 1
 run() { # row server:port args...
     local row=$1 sp=$2; shift 2
     local s=${sp%%:*} p=${sp##*:}
     "$bin/tlsload" --connect 127.0.0.1:$p --pid "$(cat $s.pid)" --cafile ca.pem \
-        --label "$row/${s%_t}" "$@" | tee -a results.txt
+        --label "$row/$(echo "$s" | sed 's/_[ti]$//')" "$@" | tee -a results.txt
 }
 for r in $(seq "$rounds"); do
     echo "# round $r" >&2
@@ -88,8 +98,8 @@ for r in $(seq "$rounds"); do
     for sp in $servers;  do run resumed_tls12 $sp --conns "$conns" --seconds "$secs" --tls12 --resume; done
     for sp in $servers;  do run bulk_aes128   $sp --bulk 512 --tls13 --suite TLS13_AES_128_GCM_SHA256; done
 done
-# Idle memory once per server (1,000 connections stay open until the end).
-for sp in $servers; do run idle_1000 $sp --idle 1000 --tls13; done
+# Idle memory once per server: 1,000 connections open at once.
+for sp in $iservers; do run idle_1000 $sp --idle 1000 --tls13; done
 
 echo
 awk '
