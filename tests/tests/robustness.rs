@@ -366,10 +366,17 @@ async fn calls_outside_a_process_answer_no_process() {
         SslOption::Certfile(pki.server.certfile.clone()),
         SslOption::Keyfile(pki.server.keyfile.clone()),
     ];
-    let e = tokio::spawn(ssl::listen(0, opts.clone())).await.unwrap().unwrap_err();
+    let e = tokio::spawn(ssl::listen(0, opts.clone()))
+        .await
+        .unwrap()
+        .unwrap_err();
     assert_eq!(e, Reason::NoProcess);
     assert_eq!(e.to_string(), "no_process");
-    assert!(ssl::format_error(&e).contains("process::run"), "{}", ssl::format_error(&e));
+    assert!(
+        ssl::format_error(&e).contains("process::run"),
+        "{}",
+        ssl::format_error(&e)
+    );
     let e = tokio::spawn(ssl::connect("localhost", 1, vec![], 1_000))
         .await
         .unwrap()
@@ -395,4 +402,67 @@ async fn calls_outside_a_process_answer_no_process() {
         assert_eq!(e, Reason::Timeout);
     })
     .await;
+}
+
+/// A handshake that waits on a silent peer ends when its caller stops
+/// waiting (the future dropped by a timeout) and when its owner ends: the
+/// peer sees the connection close, instead of the socket (and its sandbox)
+/// waiting for ever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_abandoned_handshake_closes_its_connection() {
+    let pki = Pki::new();
+    let closed = |mut client: tokio::net::TcpStream| async move {
+        let mut buf = [0u8; 16];
+        let n = tokio::time::timeout(Duration::from_secs(10), client.read(&mut buf))
+            .await
+            .expect("the connection is closed once the handshake is abandoned");
+        assert!(matches!(n, Ok(0) | Err(_)), "{n:?}");
+    };
+
+    // The caller stops waiting; its process lives on.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let client = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let (tcp, _) = listener.accept().await.unwrap();
+    let opts = server_opts(&pki);
+    process::run(async move {
+        let r = tokio::time::timeout(
+            Duration::from_millis(200),
+            ssl::handshake_tcp(tcp, opts, ssl::Timeout::Infinity),
+        )
+        .await;
+        assert!(r.is_err(), "the peer sent nothing");
+        closed(client).await;
+    })
+    .await;
+
+    // The owner ends while another process's handshake call waits.
+    let (accepted, take) = tokio::sync::oneshot::channel();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let opts = server_opts(&pki);
+    let owner = process::spawn(async move {
+        let l = ssl::listen(0, opts).await.unwrap();
+        let port = ssl::sockname(&l).await.unwrap().port();
+        let client = tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .unwrap();
+        let t = ssl::transport_accept(&l, 5_000).await.unwrap();
+        let _ = accepted.send((t, client));
+        let _ = stopped.await;
+    });
+    let (t, client) = take.await.unwrap();
+    let call = tokio::spawn(process::run(async move {
+        ssl::handshake(&t, ssl::Timeout::Infinity).await.err()
+    }));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    drop(stop);
+    owner.exited().await;
+    closed(client).await;
+    let err = tokio::time::timeout(Duration::from_secs(10), call)
+        .await
+        .expect("the waiting handshake call is answered")
+        .unwrap();
+    assert!(matches!(err, Some(Reason::Closed)), "{err:?}");
 }

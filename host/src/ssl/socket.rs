@@ -358,13 +358,22 @@ impl Conn {
             Request::Handshake {
                 extra,
                 deadline,
-                reply,
+                mut reply,
             } => {
                 if *self.machine.phase() != Phase::Accepted {
                     let _ = reply.send(Err(Reason::Einval));
                     return Next::Continue;
                 }
-                let r = timed(deadline, self.handshake_start(extra)).await;
+                // A handshake waits on the peer, perhaps for ever: it ends
+                // with the owner (as an Erlang connection dies with its
+                // linked owner) or when the caller stops waiting (a dropped
+                // future): nobody could use the socket then.
+                let owner_gone = self.machine.owner.pid.exited();
+                let r = tokio::select! {
+                    r = timed(deadline, self.handshake_start(extra)) => r,
+                    () = owner_gone => Err(Reason::Closed),
+                    () = reply.closed() => Err(Reason::Closed),
+                };
                 match &r {
                     Err(e) => self.handshake_failed(e).await,
                     Ok(Some(h)) if self.logs(LogLevel::Info) => {
@@ -388,13 +397,19 @@ impl Conn {
             Request::HandshakeContinue {
                 extra,
                 deadline,
-                reply,
+                mut reply,
             } => {
                 if *self.machine.phase() != Phase::Paused {
                     let _ = reply.send(Err(Reason::Einval));
                     return Next::Continue;
                 }
-                let r = timed(deadline, self.continue_steps(extra)).await;
+                // As for Handshake: it ends with the owner or the caller.
+                let owner_gone = self.machine.owner.pid.exited();
+                let r = tokio::select! {
+                    r = timed(deadline, self.continue_steps(extra)) => r,
+                    () = owner_gone => Err(Reason::Closed),
+                    () = reply.closed() => Err(Reason::Closed),
+                };
                 if let Err(e) = &r {
                     self.handshake_failed(e).await;
                 }
