@@ -134,14 +134,23 @@ async fn sessions_resume_on_another_node_and_survive_a_redis_outage() {
     let a = Node::start(&dir, "a", &pki, &backend, &sessions);
     let b = Node::start(&dir, "b", &pki, &backend, &sessions);
     // A node of its own: the same settings but the process's store.
-    let lone = Node::start(&dir, "lone", &pki, &backend, "[sessions]\ntickets = \"stateful\"\n");
+    let lone = Node::start(
+        &dir,
+        "lone",
+        &pki,
+        &backend,
+        "[sessions]\ntickets = \"stateful\"\n",
+    );
 
     let line = resume_across(&pki, a.port, b.port, "-tls1_3", &dir.join("s13")).await;
     assert!(line.starts_with("Reused, TLSv1.3"), "{line}");
     let line = resume_across(&pki, a.port, b.port, "-tls1_2", &dir.join("s12")).await;
     assert!(line.starts_with("Reused, TLSv1.2"), "{line}");
     let line = resume_across(&pki, a.port, lone.port, "-tls1_2", &dir.join("s12b")).await;
-    assert!(line.starts_with("New, TLSv1.2"), "a node outside the fleet: {line}");
+    assert!(
+        line.starts_with("New, TLSv1.2"),
+        "a node outside the fleet: {line}"
+    );
     assert!(text(&got).contains("second\n"), "data went through");
     assert!(redis.dbsize() >= 2, "sessions are in Redis");
 
@@ -156,7 +165,10 @@ async fn sessions_resume_on_another_node_and_survive_a_redis_outage() {
     assert!(line.starts_with("New, TLSv1.2"), "{line}");
     assert!(t.elapsed() < Duration::from_secs(15), "{:?}", t.elapsed());
     tokio::time::sleep(Duration::from_millis(200)).await;
-    assert!(text(&got).contains("while down\n"), "data went through while Redis was down");
+    assert!(
+        text(&got).contains("while down\n"),
+        "data went through while Redis was down"
+    );
 
     // Back: resumption across nodes returns by itself (each node leaves
     // Redis alone for a second after a failure, then reconnects).
@@ -167,7 +179,10 @@ async fn sessions_resume_on_another_node_and_survive_a_redis_outage() {
         if line.starts_with("Reused, TLSv1.3") {
             break;
         }
-        assert!(Instant::now() < deadline, "no resumption after Redis came back: {line}");
+        assert!(
+            Instant::now() < deadline,
+            "no resumption after Redis came back: {line}"
+        );
     }
 }
 
@@ -183,11 +198,20 @@ async fn stateless_tickets_under_the_fleets_keys_open_on_every_node() {
     let sessions = fleet("stateless", &redis, &secret, "");
     let a = Node::start(&dir, "a", &pki, &backend, &sessions);
     let b = Node::start(&dir, "b", &pki, &backend, &sessions);
-    let lone = Node::start(&dir, "lone", &pki, &backend, "[sessions]\ntickets = \"stateless\"\n");
+    let lone = Node::start(
+        &dir,
+        "lone",
+        &pki,
+        &backend,
+        "[sessions]\ntickets = \"stateless\"\n",
+    );
     let line = resume_across(&pki, a.port, b.port, "-tls1_3", &dir.join("s")).await;
     assert!(line.starts_with("Reused, TLSv1.3"), "{line}");
     let line = resume_across(&pki, a.port, lone.port, "-tls1_3", &dir.join("l")).await;
-    assert!(line.starts_with("New, TLSv1.3"), "another process's keys: {line}");
+    assert!(
+        line.starts_with("New, TLSv1.3"),
+        "another process's keys: {line}"
+    );
 }
 
 /// What a recording relay saw: the client's first flight (what it sent
@@ -207,7 +231,9 @@ async fn recording_relay(port: u16) -> (u16, Arc<Mutex<Seen>>) {
     let kept = seen.clone();
     tokio::spawn(async move {
         let (client, _) = l.accept().await.unwrap();
-        let server = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+        let server = tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .unwrap();
         let (mut cr, mut cw) = client.into_split();
         let (mut sr, mut sw) = server.into_split();
         let k = kept.clone();
@@ -243,7 +269,9 @@ async fn recording_relay(port: u16) -> (u16, Arc<Mutex<Seen>>) {
 /// Send a recorded flight to `port` as is and keep what comes back for a
 /// moment, then hang up: a replay by someone who saw the flight on the wire.
 async fn replay(port: u16, flight: &[u8]) -> Vec<u8> {
-    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
     s.write_all(flight).await.unwrap();
     let mut answer = Vec::new();
     let mut buf = vec![0u8; 16384];
@@ -259,14 +287,20 @@ async fn replay(port: u16, flight: &[u8]) -> Vec<u8> {
 /// and so the early data with it (RFC 8446 4.2.10).
 fn server_hello_resumes(server_bytes: &[u8]) -> bool {
     let b = server_bytes;
-    assert!(b.len() > 5 + 4 + 2 + 32 + 1 && b[0] == 22 && b[5] == 2, "not a ServerHello: {b:02x?}");
+    assert!(
+        b.len() > 5 + 4 + 2 + 32 + 1 && b[0] == 22 && b[5] == 2,
+        "not a ServerHello: {b:02x?}"
+    );
     let mut i = 5 + 4 + 2 + 32;
     i += 1 + usize::from(b[i]); // legacy_session_id_echo
     i += 2 + 1; // cipher_suite, legacy_compression_method
     let end = i + 2 + (usize::from(b[i]) << 8 | usize::from(b[i + 1]));
     i += 2;
     while i + 4 <= end {
-        let (kind, len) = (u16::from_be_bytes([b[i], b[i + 1]]), u16::from_be_bytes([b[i + 2], b[i + 3]]));
+        let (kind, len) = (
+            u16::from_be_bytes([b[i], b[i + 1]]),
+            u16::from_be_bytes([b[i + 2], b[i + 3]]),
+        );
         if kind == 41 {
             return true;
         }
@@ -294,13 +328,26 @@ async fn zero_rtt_accepted_by_one_node_is_refused_when_replayed_to_another() {
 
     // A ticket from node A, its 0-RTT flight sent to node B (through a
     // relay that keeps it): B resumes through Redis and takes the data.
-    let out = s_client(&pki, a.port, &["-tls1_3", "-sess_out", sess.to_str().unwrap()], "first\n", "New, TLSv1.3").await;
+    let out = s_client(
+        &pki,
+        a.port,
+        &["-tls1_3", "-sess_out", sess.to_str().unwrap()],
+        "first\n",
+        "New, TLSv1.3",
+    )
+    .await;
     assert!(out.contains("New, TLSv1.3"), "{out}");
     let (relay, seen) = recording_relay(b.port).await;
     let out = s_client(
         &pki,
         relay,
-        &["-tls1_3", "-sess_in", sess.to_str().unwrap(), "-early_data", early.to_str().unwrap()],
+        &[
+            "-tls1_3",
+            "-sess_in",
+            sess.to_str().unwrap(),
+            "-early_data",
+            early.to_str().unwrap(),
+        ],
         "after\n",
         "Early data was",
     )
@@ -311,18 +358,39 @@ async fn zero_rtt_accepted_by_one_node_is_refused_when_replayed_to_another() {
         let seen = seen.lock().unwrap();
         (seen.flight.clone(), seen.server.clone())
     };
-    assert!(flight.len() > 200, "the flight holds a ClientHello and early data: {} bytes", flight.len());
+    assert!(
+        flight.len() > 200,
+        "the flight holds a ClientHello and early data: {} bytes",
+        flight.len()
+    );
     assert!(server_hello_resumes(&first), "B took the ticket");
-    assert!(text(&got_b).contains("zero round trips"), "B relayed the early data: {:?}", text(&got_b));
+    assert!(
+        text(&got_b).contains("zero round trips"),
+        "B relayed the early data: {:?}",
+        text(&got_b)
+    );
 
     // The same bytes replayed to A, then to B again: the ticket was taken
     // once across the fleet, so neither takes it (a full handshake, the
     // early data skipped; the replayer cannot finish it anyway).
-    assert!(!server_hello_resumes(&replay(a.port, &flight).await), "A took a used ticket");
-    assert!(!server_hello_resumes(&replay(b.port, &flight).await), "B took a used ticket");
+    assert!(
+        !server_hello_resumes(&replay(a.port, &flight).await),
+        "A took a used ticket"
+    );
+    assert!(
+        !server_hello_resumes(&replay(b.port, &flight).await),
+        "B took a used ticket"
+    );
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(!text(&got_a).contains("zero round trips"), "A took replayed early data");
-    assert_eq!(text(&got_b).matches("zero round trips").count(), 1, "B took it twice");
+    assert!(
+        !text(&got_a).contains("zero round trips"),
+        "A took replayed early data"
+    );
+    assert_eq!(
+        text(&got_b).matches("zero round trips").count(),
+        1,
+        "B took it twice"
+    );
     // Neither replay got past the handshake.
     let (log_a, log_b) = (a.log(), b.log());
     assert!(!log_a.contains("resumed=true"), "{log_a}");
@@ -343,7 +411,8 @@ async fn a_rotated_ticket_key_file_opens_old_tickets_while_the_key_is_kept() {
         let f = std::fs::File::options().write(true).open(&keys).unwrap();
         static BUMP: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         let s = BUMP.fetch_add(1, Ordering::SeqCst);
-        f.set_modified(std::time::SystemTime::now() + Duration::from_secs(s)).unwrap();
+        f.set_modified(std::time::SystemTime::now() + Duration::from_secs(s))
+            .unwrap();
     };
     write(&[key(1)]);
     let (backend, _) = recorder().await;
@@ -355,16 +424,33 @@ async fn a_rotated_ticket_key_file_opens_old_tickets_while_the_key_is_kept() {
         &format!("[sessions]\ntickets = \"stateless\"\nticket_key_file = {keys:?}\n"),
     );
     let sess = dir.join("sess");
-    let out = s_client(&pki, a.port, &["-tls1_3", "-sess_out", sess.to_str().unwrap()], "first\n", "New, TLSv1.3").await;
+    let out = s_client(
+        &pki,
+        a.port,
+        &["-tls1_3", "-sess_out", sess.to_str().unwrap()],
+        "first\n",
+        "New, TLSv1.3",
+    )
+    .await;
     assert!(out.contains("New, TLSv1.3"), "{out}");
     let resume = || async {
-        s_client(&pki, a.port, &["-tls1_3", "-sess_in", sess.to_str().unwrap()], "again\n", ", TLSv1.3").await
+        s_client(
+            &pki,
+            a.port,
+            &["-tls1_3", "-sess_in", sess.to_str().unwrap()],
+            "again\n",
+            ", TLSv1.3",
+        )
+        .await
     };
     // Rotated: a new key seals, the old one is kept.
     write(&[key(2), key(1)]);
     tokio::time::sleep(Duration::from_millis(1200)).await;
     let out = resume().await;
-    assert!(out.contains("Reused, TLSv1.3"), "the kept key opens it:\n{out}");
+    assert!(
+        out.contains("Reused, TLSv1.3"),
+        "the kept key opens it:\n{out}"
+    );
     // Rotated again: the ticket's key is gone.
     write(&[key(3), key(2)]);
     tokio::time::sleep(Duration::from_millis(1200)).await;

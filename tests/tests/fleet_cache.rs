@@ -25,11 +25,21 @@ async fn two_nodes_share_sealed_single_use_sessions_and_survive_an_outage() {
     let day = Duration::from_secs(86400);
 
     assert!(a.update(b"session id 1", b"resumption secret", day).await);
-    assert_eq!(b.lookup(b"session id 1").await.as_deref(), Some(&b"resumption secret"[..]));
-    assert_eq!(b.lookup(b"session id 1").await.as_deref(), Some(&b"resumption secret"[..]), "lookup keeps it");
+    assert_eq!(
+        b.lookup(b"session id 1").await.as_deref(),
+        Some(&b"resumption secret"[..])
+    );
+    assert_eq!(
+        b.lookup(b"session id 1").await.as_deref(),
+        Some(&b"resumption secret"[..]),
+        "lookup keeps it"
+    );
     // Single use across the fleet: one node takes it, the other finds nothing.
     assert!(a.update(b"ticket 1", b"ticket state", day).await);
-    assert_eq!(b.take(b"ticket 1").await.as_deref(), Some(&b"ticket state"[..]));
+    assert_eq!(
+        b.take(b"ticket 1").await.as_deref(),
+        Some(&b"ticket state"[..])
+    );
     assert_eq!(a.take(b"ticket 1").await, None);
     assert_eq!(a.lookup(b"ticket 1").await, None);
 
@@ -42,7 +52,10 @@ async fn two_nodes_share_sealed_single_use_sessions_and_survive_an_outage() {
     );
 
     // Lifetimes are Redis's expiry.
-    assert!(a.update(b"short-lived", b"v", Duration::from_millis(100)).await);
+    assert!(
+        a.update(b"short-lived", b"v", Duration::from_millis(100))
+            .await
+    );
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(b.lookup(b"short-lived").await, None);
 
@@ -53,20 +66,36 @@ async fn two_nodes_share_sealed_single_use_sessions_and_survive_an_outage() {
         let t = Instant::now();
         assert_eq!(a.lookup(&[i]).await, None);
         assert!(!a.update(&[i], b"v", day).await);
-        assert!(t.elapsed() < Duration::from_secs(1), "a call took {:?}", t.elapsed());
+        assert!(
+            t.elapsed() < Duration::from_secs(1),
+            "a call took {:?}",
+            t.elapsed()
+        );
     }
-    assert!(a.stats().unavailable >= before.unavailable + 40, "{:?}", a.stats());
+    assert!(
+        a.stats().unavailable >= before.unavailable + 40,
+        "{:?}",
+        a.stats()
+    );
     // Back: within the retry interval the node uses Redis again, alone.
     redis.start();
     let deadline = Instant::now() + Duration::from_secs(10);
     while !a.update(b"after the outage", b"v", day).await {
-        assert!(Instant::now() < deadline, "the node never reconnected: {:?}", a.stats());
+        assert!(
+            Instant::now() < deadline,
+            "the node never reconnected: {:?}",
+            a.stats()
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     // The other node finds its connection gone at its next call, leaves
     // Redis alone for a second, then reconnects.
     while b.lookup(b"after the outage").await.is_none() {
-        assert!(Instant::now() < deadline, "the other node never reconnected: {:?}", b.stats());
+        assert!(
+            Instant::now() < deadline,
+            "the other node never reconnected: {:?}",
+            b.stats()
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(a.stats().hits + b.stats().hits >= 3);

@@ -78,7 +78,10 @@ async fn the_other_roles_options_versions_and_pairs_as_modern_otp() {
             ),
             (SslOption::SessionCb(ssl::SessionCb::local()), "session_cb"),
             (SslOption::SessionLifetime(60), "session_lifetime"),
-            (SslOption::TicketKeys(ssl::TicketKeys::default()), "ticket_keys"),
+            (
+                SslOption::TicketKeys(ssl::TicketKeys::default()),
+                "ticket_keys",
+            ),
         ] {
             let e = connect_with(vec![opt]).await;
             assert_eq!(e.to_string(), format!("{{option,server_only,{name}}}"));
@@ -212,7 +215,11 @@ async fn the_other_roles_options_versions_and_pairs_as_modern_otp() {
             e.to_string(),
             "{options,{ticket_keys,{file,\"/nonexistent/ticket.keys\"}}}"
         );
-        assert!(ssl::format_error(&e).contains("cannot be read"), "{}", ssl::format_error(&e));
+        assert!(
+            ssl::format_error(&e).contains("cannot be read"),
+            "{}",
+            ssl::format_error(&e)
+        );
         listen_with(
             &pki,
             vec![

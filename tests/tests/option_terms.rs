@@ -234,7 +234,10 @@ fn table() -> Vec<(O, &'static str)> {
             "{stateless_tickets_seed, <<\"seed\">>}",
         ),
         (O::SessionLifetime(600), "{session_lifetime, 600}"),
-        (O::SessionCb(wassl::ssl::SessionCb::local()), "{session_cb, ssl_session_cache}"),
+        (
+            O::SessionCb(wassl::ssl::SessionCb::local()),
+            "{session_cb, ssl_session_cache}",
+        ),
         (
             O::TicketKeys(wassl::ssl::TicketKeys::File("/etc/keys".into())),
             "{ticket_keys, {file,\"/etc/keys\"}}",

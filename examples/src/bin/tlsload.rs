@@ -116,7 +116,9 @@ fn config(a: &Args) -> Result<Arc<ClientConfig>, String> {
     match &a.cafile {
         Some(f) => {
             for c in CertificateDer::pem_file_iter(f).map_err(|e| format!("{f}: {e}"))? {
-                roots.add(c.map_err(|e| format!("{f}: {e}"))?).map_err(|e| e.to_string())?;
+                roots
+                    .add(c.map_err(|e| format!("{f}: {e}"))?)
+                    .map_err(|e| e.to_string())?;
             }
         }
         None => return Err("--cafile is required (the servers' CA)".into()),
@@ -127,7 +129,9 @@ fn config(a: &Args) -> Result<Arc<ClientConfig>, String> {
             .cipher_suites
             .retain(|s| format!("{:?}", s.suite()).eq_ignore_ascii_case(name));
         if provider.cipher_suites.is_empty() {
-            return Err(format!("--suite {name}: not a suite of rustls (e.g. TLS13_AES_128_GCM_SHA256)"));
+            return Err(format!(
+                "--suite {name}: not a suite of rustls (e.g. TLS13_AES_128_GCM_SHA256)"
+            ));
         }
     }
     let provider = Arc::new(provider);
@@ -149,14 +153,20 @@ fn config(a: &Args) -> Result<Arc<ClientConfig>, String> {
 }
 
 /// One connection: the handshake's duration and whether it resumed.
-fn one(cfg: &Arc<ClientConfig>, name: &ServerName<'static>, addr: &str) -> Result<(Duration, bool), String> {
+fn one(
+    cfg: &Arc<ClientConfig>,
+    name: &ServerName<'static>,
+    addr: &str,
+) -> Result<(Duration, bool), String> {
     let start = Instant::now();
     let mut tcp = TcpStream::connect(addr).map_err(|e| format!("connect: {e}"))?;
     tcp.set_nodelay(true).map_err(|e| e.to_string())?;
-    tcp.set_read_timeout(Some(Duration::from_secs(10))).map_err(|e| e.to_string())?;
+    tcp.set_read_timeout(Some(Duration::from_secs(10)))
+        .map_err(|e| e.to_string())?;
     let mut conn = ClientConnection::new(cfg.clone(), name.clone()).map_err(|e| e.to_string())?;
     while conn.is_handshaking() {
-        conn.complete_io(&mut tcp).map_err(|e| format!("handshake: {e}"))?;
+        conn.complete_io(&mut tcp)
+            .map_err(|e| format!("handshake: {e}"))?;
     }
     let took = start.elapsed();
     let resumed = conn.handshake_kind() == Some(HandshakeKind::Resumed);
@@ -188,7 +198,9 @@ fn bulk(a: &Args, cfg: Arc<ClientConfig>, name: ServerName<'static>, mib: u64) {
     let started = Instant::now();
     let r: Result<(), String> = rt.block_on(async move {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        let tcp = tokio::net::TcpStream::connect(&addr).await.map_err(|e| e.to_string())?;
+        let tcp = tokio::net::TcpStream::connect(&addr)
+            .await
+            .map_err(|e| e.to_string())?;
         let _ = tcp.set_nodelay(true);
         let tls = tokio_rustls::TlsConnector::from(cfg)
             .connect(name, tcp)
@@ -216,7 +228,10 @@ fn bulk(a: &Args, cfg: Arc<ClientConfig>, name: ServerName<'static>, mib: u64) {
                 Err(e) => return Err(format!("read: {e}")),
             }
         }
-        writer.await.map_err(|e| e.to_string())?.map_err(|e| e.to_string())?;
+        writer
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())?;
         Ok(())
     });
     let wall = started.elapsed().as_secs_f64();
@@ -233,7 +248,10 @@ fn bulk(a: &Args, cfg: Arc<ClientConfig>, name: ServerName<'static>, mib: u64) {
             mib as f64 / wall
         ),
         Err(e) => {
-            println!("label={} mib={mib} mib_per_s=0 server_cpu_s_per_gib=- errors=1", a.label);
+            println!(
+                "label={} mib={mib} mib_per_s=0 server_cpu_s_per_gib=- errors=1",
+                a.label
+            );
             eprintln!("tlsload: {e}");
         }
     }
@@ -249,7 +267,8 @@ fn idle(a: &Args, cfg: &Arc<ClientConfig>, name: &ServerName<'static>, n: usize)
         let addr = &a.targets[i % a.targets.len()];
         let conn = (|| -> Result<_, String> {
             let mut tcp = TcpStream::connect(addr).map_err(|e| e.to_string())?;
-            let mut conn = ClientConnection::new(cfg.clone(), name.clone()).map_err(|e| e.to_string())?;
+            let mut conn =
+                ClientConnection::new(cfg.clone(), name.clone()).map_err(|e| e.to_string())?;
             while conn.is_handshaking() {
                 conn.complete_io(&mut tcp).map_err(|e| e.to_string())?;
             }
@@ -287,7 +306,11 @@ fn echo(addr: &str) -> ! {
         eprintln!("tlsload echo {addr}: {e}");
         std::process::exit(1)
     });
-    eprintln!("tlsload: echo on {}", l.local_addr().map_or_else(|_| addr.into(), |a| a.to_string()));
+    eprintln!(
+        "tlsload: echo on {}",
+        l.local_addr()
+            .map_or_else(|_| addr.into(), |a| a.to_string())
+    );
     for s in l.incoming().flatten() {
         std::thread::spawn(move || {
             let mut s = s;
@@ -379,7 +402,10 @@ fn main() {
     let mut lat = latencies.lock().unwrap().clone();
     lat.sort();
     let n = lat.len();
-    let pct = |p: f64| lat.get(((n as f64 * p) as usize).min(n.saturating_sub(1))).map_or(0.0, |d| d.as_secs_f64() * 1e3);
+    let pct = |p: f64| {
+        lat.get(((n as f64 * p) as usize).min(n.saturating_sub(1)))
+            .map_or(0.0, |d| d.as_secs_f64() * 1e3)
+    };
     let cpu = match (cpu0, cpu1) {
         (Some(c0), Some(c1)) if n > 0 => format!("{:.0}", (c1 - c0) as f64 / n as f64),
         _ => "-".into(),

@@ -63,11 +63,11 @@ pub(crate) async fn new_instance_for(
     }
     if let Some(source) = &split.ticket_keys {
         // The keys in force now: a rotation reaches the next connection.
-        split
-            .tls
-            .push(crate::bindings::exports::wassl::tls::options::TlsOption::TicketKeys(
+        split.tls.push(
+            crate::bindings::exports::wassl::tls::options::TlsOption::TicketKeys(
                 source.current().await?,
-            ));
+            ),
+        );
     }
     let rt = runtime::get().map_err(Reason::EngineTrap)?;
     let keylog = crate::imports::KeylogSink::new(split.keep_secrets);

@@ -146,7 +146,9 @@ pub(crate) fn key_from_seed(seed: &[u8]) -> Vec<u8> {
 /// an error for the socket being made, not a panic.
 fn process_key(period: u64, epoch: u64) -> Result<Vec<u8>, Reason> {
     use ring::rand::SecureRandom;
-    static KEYS: Mutex<Option<HashMap<(u64, u64), Vec<u8>>>> = Mutex::new(None);
+    /// Keys by (period, epoch).
+    type Keys = HashMap<(u64, u64), Vec<u8>>;
+    static KEYS: Mutex<Option<Keys>> = Mutex::new(None);
     let mut keys = KEYS.lock().unwrap_or_else(|e| e.into_inner());
     let keys = keys.get_or_insert_with(HashMap::new);
     if let Some(k) = keys.get(&(period, epoch)) {
@@ -280,7 +282,11 @@ mod tests {
         assert_eq!(keys.len(), 3, "the current key and two kept");
         assert!(keys.iter().all(|k| k.len() == 32));
         assert_ne!(keys[0], keys[1]);
-        assert_eq!(keys, block(TicketKeys::default().current()).unwrap(), "one per period");
+        assert_eq!(
+            keys,
+            block(TicketKeys::default().current()).unwrap(),
+            "one per period"
+        );
         // The key of a period is the same however it is reached.
         assert_eq!(process_key(7, 100).unwrap(), process_key(7, 100).unwrap());
         assert_ne!(process_key(7, 100).unwrap(), process_key(7, 101).unwrap());
@@ -298,7 +304,9 @@ mod tests {
         );
         assert!(parse_key_file("").unwrap_err().contains("no key"));
         assert!(parse_key_file(&k1[..62]).unwrap_err().contains("line 1"));
-        assert!(parse_key_file(&format!("{k1}\nzz{}", &k2[2..])).unwrap_err().contains("line 2"));
+        assert!(parse_key_file(&format!("{k1}\nzz{}", &k2[2..]))
+            .unwrap_err()
+            .contains("line 2"));
 
         let dir = std::env::temp_dir().join(format!("wassl-ticket-keys-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
@@ -311,7 +319,8 @@ mod tests {
         std::thread::sleep(Duration::from_millis(1100));
         std::fs::write(&path, format!("{k2}\n{k1}\n")).unwrap();
         let f = std::fs::File::options().write(true).open(&path).unwrap();
-        f.set_modified(SystemTime::now() + Duration::from_secs(5)).unwrap();
+        f.set_modified(SystemTime::now() + Duration::from_secs(5))
+            .unwrap();
         assert_eq!(
             block(source.current()).unwrap(),
             vec![vec![0x22; 32], vec![0x11; 32]]
@@ -319,7 +328,8 @@ mod tests {
         // Broken later: the keys read before stay.
         std::thread::sleep(Duration::from_millis(1100));
         std::fs::write(&path, "not a key").unwrap();
-        f.set_modified(SystemTime::now() + Duration::from_secs(10)).unwrap();
+        f.set_modified(SystemTime::now() + Duration::from_secs(10))
+            .unwrap();
         assert_eq!(block(source.current()).unwrap().len(), 2);
         std::fs::remove_dir_all(&dir).unwrap();
     }

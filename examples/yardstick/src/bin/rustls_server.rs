@@ -63,19 +63,25 @@ fn provider(name: &str) -> rustls::crypto::CryptoProvider {
         #[cfg(feature = "aws-lc")]
         "aws-lc-rs" => rustls::crypto::aws_lc_rs::default_provider(),
         #[cfg(not(feature = "aws-lc"))]
-        "aws-lc-rs" => fail("built without the aws-lc feature (cargo build -p wassl-yardstick --features aws-lc)"),
+        "aws-lc-rs" => fail(
+            "built without the aws-lc feature (cargo build -p wassl-yardstick --features aws-lc)",
+        ),
         other => fail(format!("unknown provider {other}")),
     }
 }
 
 fn config(f: &Flags) -> rustls::ServerConfig {
-    let cert = f.value("-cert").unwrap_or_else(|| fail("-cert is required"));
+    let cert = f
+        .value("-cert")
+        .unwrap_or_else(|| fail("-cert is required"));
     let key = f.value("-key").unwrap_or_else(|| fail("-key is required"));
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&cert)
         .and_then(|i| i.collect())
         .unwrap_or_else(|e| fail(format!("{cert}: {e}")));
     let key = PrivateKeyDer::from_pem_file(&key).unwrap_or_else(|e| fail(format!("{key}: {e}")));
-    let provider = Arc::new(provider(&f.value("-provider").unwrap_or_else(|| "ring".into())));
+    let provider = Arc::new(provider(
+        &f.value("-provider").unwrap_or_else(|| "ring".into()),
+    ));
     let versions: &[&rustls::SupportedProtocolVersion] = if f.has("-tls1_2") {
         &[&rustls::version::TLS12]
     } else if f.has("-tls1_3") {
@@ -121,7 +127,10 @@ async fn main() {
     if !unknown.is_empty() {
         fail(format!("unknown flags: {unknown:?}"));
     }
-    let port: u16 = f.value("-accept").and_then(|p| p.parse().ok()).unwrap_or(4433);
+    let port: u16 = f
+        .value("-accept")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(4433);
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config(&f)));
     let listener = tokio::net::TcpSocket::new_v4()
         .and_then(|s| {
@@ -133,10 +142,14 @@ async fn main() {
     let port = listener.local_addr().map(|a| a.port()).unwrap_or(port);
     eprintln!("ACCEPT 0.0.0.0:{port}");
     loop {
-        let Ok((tcp, _)) = listener.accept().await else { continue };
+        let Ok((tcp, _)) = listener.accept().await else {
+            continue;
+        };
         let acceptor = acceptor.clone();
         tokio::spawn(async move {
-            let Ok(mut tls) = acceptor.accept(tcp).await else { return };
+            let Ok(mut tls) = acceptor.accept(tcp).await else {
+                return;
+            };
             let mut buf = vec![0u8; 16384];
             while let Ok(n @ 1..) = tls.read(&mut buf).await {
                 if tls.write_all(&buf[..n]).await.is_err() {

@@ -34,7 +34,9 @@ impl SharedTicketer {
 
     fn aead(key: &[u8]) -> Option<ring::aead::LessSafeKey> {
         use ring::aead::{LessSafeKey, UnboundKey, CHACHA20_POLY1305};
-        Some(LessSafeKey::new(UnboundKey::new(&CHACHA20_POLY1305, key).ok()?))
+        Some(LessSafeKey::new(
+            UnboundKey::new(&CHACHA20_POLY1305, key).ok()?,
+        ))
     }
 }
 

@@ -145,7 +145,9 @@ pub(super) fn check_combinations(role: Role, opts: &[SslOption]) -> Result<(), R
                 ));
             }
             SslOption::TicketKeys(k)
-                if opts.iter().any(|o| matches!(o, SslOption::StatelessTicketsSeed(_))) =>
+                if opts
+                    .iter()
+                    .any(|o| matches!(o, SslOption::StatelessTicketsSeed(_))) =>
             {
                 return Err(incompatible(
                     format!("{{ticket_keys,{}}},stateless_tickets_seed", k.term()),

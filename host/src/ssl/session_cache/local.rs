@@ -134,17 +134,29 @@ mod tests {
             }
             assert_eq!(cb.get(&key(1)).await, None, "the oldest was dropped");
             assert!(cb.get(&key(CAPACITY + 1)).await.is_some());
-            assert!(!cb.put(&[1; MAX_KEY + 1], &[1], DAY).await, "a long key is refused");
+            assert!(
+                !cb.put(&[1; MAX_KEY + 1], &[1], DAY).await,
+                "a long key is refused"
+            );
             assert!(
                 !cb.put(&key(0), &vec![1; MAX_VALUE + 1], DAY).await,
                 "a large value is refused"
             );
-            assert!(!cb.put(&key(0), b"v", Duration::MAX).await, "no lifetime past time");
+            assert!(
+                !cb.put(&key(0), b"v", Duration::MAX).await,
+                "no lifetime past time"
+            );
             // A session past its lifetime is not found, nor taken.
-            assert!(cb.put(b"local test short", b"v", Duration::from_millis(1)).await);
+            assert!(
+                cb.put(b"local test short", b"v", Duration::from_millis(1))
+                    .await
+            );
             std::thread::sleep(Duration::from_millis(5));
             assert_eq!(cb.get(b"local test short").await, None);
-            assert!(cb.put(b"local test short", b"v", Duration::from_millis(1)).await);
+            assert!(
+                cb.put(b"local test short", b"v", Duration::from_millis(1))
+                    .await
+            );
             std::thread::sleep(Duration::from_millis(5));
             assert_eq!(cb.take(b"local test short").await, None);
         });

@@ -44,8 +44,12 @@ pub trait SessionCacheApi: Send + Sync + 'static {
     /// The name `getopts` shows: `{session_cb, Name}`.
     fn name(&self) -> &str;
     /// Keep `value` under `key` for `lifetime`; false when not kept.
-    fn update<'a>(&'a self, key: &'a [u8], value: &'a [u8], lifetime: Duration)
-        -> CacheFuture<'a, bool>;
+    fn update<'a>(
+        &'a self,
+        key: &'a [u8],
+        value: &'a [u8],
+        lifetime: Duration,
+    ) -> CacheFuture<'a, bool>;
     /// The value kept under `key`.
     fn lookup<'a>(&'a self, key: &'a [u8]) -> CacheFuture<'a, Option<Vec<u8>>>;
     /// The value kept under `key`, removed at once: single use.
@@ -66,9 +70,7 @@ impl SessionCb {
     /// The process's store (OTP's `ssl_session_cache`): the default.
     pub fn local() -> SessionCb {
         static LOCAL: std::sync::OnceLock<SessionCb> = std::sync::OnceLock::new();
-        LOCAL
-            .get_or_init(|| SessionCb::new(local::Local))
-            .clone()
+        LOCAL.get_or_init(|| SessionCb::new(local::Local)).clone()
     }
 
     /// The cache's name (`ssl_session_cache` for the process's store).

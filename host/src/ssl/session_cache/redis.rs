@@ -165,7 +165,9 @@ impl RedisSessionCache {
             .set_response_timeout(Some(t));
         let made = tokio::time::timeout(
             t,
-            self.0.client.get_multiplexed_async_connection_with_config(&cfg),
+            self.0
+                .client
+                .get_multiplexed_async_connection_with_config(&cfg),
         )
         .await;
         drop(guard);
@@ -204,7 +206,11 @@ impl RedisSessionCache {
     async fn found(&self, name: &str, cmd: &Cmd) -> Option<Vec<u8>> {
         let sealed: Option<Vec<u8>> = self.run(cmd).await?;
         let v = sealed.and_then(|s| self.0.sealer.open(name, &s));
-        let counter = if v.is_some() { &self.0.hits } else { &self.0.misses };
+        let counter = if v.is_some() {
+            &self.0.hits
+        } else {
+            &self.0.misses
+        };
         counter.fetch_add(1, Ordering::Relaxed);
         v
     }
@@ -272,11 +278,14 @@ impl RedisSessionCache {
                 Some(k) => Some(k),
                 // Past periods' keys are only read: made now, they would
                 // open nothing.
-                None => self.ticket_key(epoch, expiry, epoch >= e).await.inspect(|k| {
-                    let mut m = self.known();
-                    m.retain(|&(p, old), _| p != period || old + u64::from(keep) >= e);
-                    m.insert((period, epoch), k.clone());
-                }),
+                None => self
+                    .ticket_key(epoch, expiry, epoch >= e)
+                    .await
+                    .inspect(|k| {
+                        let mut m = self.known();
+                        m.retain(|&(p, old), _| p != period || old + u64::from(keep) >= e);
+                        m.insert((period, epoch), k.clone());
+                    }),
             };
             match key {
                 Some(k) if epoch == e => current = Some(k),

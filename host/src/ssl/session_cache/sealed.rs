@@ -52,7 +52,10 @@ impl Sealer {
         ctx.update(&[0]);
         ctx.update(key);
         let tag = ctx.sign();
-        let hex: String = tag.as_ref()[..20].iter().map(|b| format!("{b:02x}")).collect();
+        let hex: String = tag.as_ref()[..20]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
         format!("{prefix}{kind}:{hex}")
     }
 
@@ -103,7 +106,11 @@ mod tests {
         let sealed = s.seal(&n, b"secret").unwrap();
         assert!(!sealed.windows(6).any(|w| w == b"secret"));
         assert_eq!(s.open(&n, &sealed).as_deref(), Some(&b"secret"[..]));
-        assert_eq!(s.open("p:s:other", &sealed), None, "moved entries do not open");
+        assert_eq!(
+            s.open("p:s:other", &sealed),
+            None,
+            "moved entries do not open"
+        );
         let other = Sealer::new(&[2; 32]).unwrap();
         assert_eq!(other.open(&n, &sealed), None, "another fleet's secret");
         assert_eq!(s.open(&n, &sealed[..5]), None);
