@@ -46,9 +46,9 @@ pub use options::{
 };
 pub use packet::{decode_packet_term, HttpName, HttpPacket, HttpUri};
 pub use reason::{format_error, Reason};
+pub use session_cache::{CacheFuture, SessionCacheApi, SessionCb};
 #[cfg(feature = "redis")]
 pub use session_cache::{RedisConfig, RedisSessionCache, RedisStats};
-pub use session_cache::{CacheFuture, SessionCacheApi, SessionCb};
 pub use ticket_keys::TicketKeys;
 pub use verify::{
     BadCert, Extension, MatchFun, PartialChain, PeerCert, VerifyEvent, VerifyFun, VerifyResult,
@@ -487,9 +487,7 @@ pub fn clear_pem_cache() {
 /// reported here and not at the first handshake.
 pub async fn listen(port: u16, opts: Vec<SslOption>) -> Result<SslSocket, Reason> {
     let owner = owner()?;
-    let split = options::split(wit::Role::Server, &opts)?;
-    // Validate the TLS options in a throwaway sandbox.
-    drop(prepare::new_instance(wit::Role::Server, &opts).await?);
+    let split = checked_options(wit::Role::Server, &opts).await?;
     let ip = split
         .socket
         .ip
@@ -512,6 +510,17 @@ pub async fn listen(port: u16, opts: Vec<SslOption>) -> Result<SslSocket, Reason
         id: next_id(),
         inner: Inner::Listen(ls),
     })
+}
+
+/// Check `opts` for `role` now, TLS ones by the engine in a throwaway
+/// sandbox, so a missing certificate is reported before any connection.
+pub(crate) async fn checked_options(
+    role: wit::Role,
+    opts: &[SslOption],
+) -> Result<options::Split, Reason> {
+    let split = options::split(role, opts)?;
+    drop(prepare::new_instance(role, opts).await?);
+    Ok(split)
 }
 
 /// `ssl:transport_accept/1,2`: accept a TCP connection on a listen socket.

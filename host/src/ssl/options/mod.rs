@@ -9,7 +9,7 @@ mod checks;
 mod engine;
 mod socket;
 
-pub(crate) use engine::{sni_cert_keys, split, Resumption};
+pub(crate) use engine::{sni_cert_keys, split, Resumption, Split};
 pub(crate) use socket::SocketOpts;
 
 use std::path::PathBuf;

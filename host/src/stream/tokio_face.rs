@@ -1,0 +1,167 @@
+//! The tokio-rustls shape: `TlsAcceptor::accept(TcpStream)` and
+//! `TlsConnector::connect(name, TcpStream)` give an [`SslStream`] from any
+//! tokio task, with no owner process to set up.
+//!
+//! Each connection gets a holder process of its own that runs the handshake
+//! and then owns the socket for as long as the stream lives. Dropping the
+//! `accept`/`connect` future (a caller's timeout) ends the holder, which
+//! closes the connection and frees its sandbox at once.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use tokio::net::TcpStream;
+use tokio::sync::oneshot;
+
+use super::SslStream;
+use crate::bindings::wassl::tls::types as wit;
+use crate::process;
+use crate::ssl::{
+    self, Active, HandshakeMode, Mode, Packet, Reason, SslOption, SslSocket, Timeout,
+};
+
+/// The options a stream needs, after the caller's (so they win): a passive
+/// binary socket delivers bytes only when the stream reads.
+fn stream_options(mut opts: Vec<SslOption>) -> Vec<SslOption> {
+    opts.extend([
+        SslOption::Active(Active::False),
+        SslOption::Mode(Mode::Binary),
+        SslOption::Packet(Packet::Raw),
+    ]);
+    opts
+}
+
+/// Check every option now, TLS ones in a throwaway sandbox, as `ssl:listen`
+/// does: a missing certificate is reported by `new`, not per connection.
+async fn checked(role: wit::Role, opts: Vec<SslOption>) -> Result<Arc<Vec<SslOption>>, Reason> {
+    if opts
+        .iter()
+        .any(|o| matches!(o, SslOption::Handshake(HandshakeMode::Hello)))
+    {
+        return Err(Reason::options(
+            "handshake",
+            "{handshake,hello}",
+            "a TlsAcceptor or TlsConnector runs the whole handshake; for a paused one use \
+             ssl::handshake_tcp and ssl::handshake_continue",
+        ));
+    }
+    let opts = stream_options(opts);
+    ssl::checked_options(role, &opts).await?;
+    Ok(Arc::new(opts))
+}
+
+/// Run `handshake` in a new holder process and wrap what it makes.
+async fn in_holder<F>(handshake: F) -> Result<SslStream, Reason>
+where
+    F: Future<Output = Result<SslSocket, Reason>> + Send + 'static,
+{
+    let (done, made) = oneshot::channel();
+    let (keep, mut until) = oneshot::channel::<()>();
+    let holder = process::spawn(async move {
+        tokio::select! {
+            r = handshake => {
+                let ok = r.is_ok();
+                // A caller that went away will not take the socket: it
+                // closes as this process ends.
+                if done.send(r).is_ok() && ok {
+                    let _ = (&mut until).await;
+                }
+            }
+            // The caller dropped its future mid-handshake.
+            _ = &mut until => {}
+        }
+    });
+    // The holder ends without answering only if the handshake panicked.
+    let socket = made.await.map_err(|_| Reason::Closed)??;
+    Ok(SslStream::held(socket, holder, keep, Vec::new(), false))
+}
+
+/// Accepts TLS connections on TCP streams the caller accepted, like
+/// `tokio_rustls::TlsAcceptor`. Cheap to clone; share one per listener.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), wassl::ssl::Reason> {
+/// use wassl::ssl::SslOption;
+/// use wassl::stream::TlsAcceptor;
+/// let acceptor = TlsAcceptor::new(vec![
+///     SslOption::Certfile("server.pem".into()),
+///     SslOption::Keyfile("server.key".into()),
+/// ]).await?;
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:8443").await.unwrap();
+/// loop {
+///     let (tcp, _) = listener.accept().await.unwrap();
+///     let acceptor = acceptor.clone();
+///     // One task per connection: a slow handshake holds up nobody else.
+///     tokio::spawn(async move {
+///         if let Ok(stream) = acceptor.accept(tcp).await {
+///             // serve `stream` (AsyncRead + AsyncWrite) with hyper, axum...
+///             # drop(stream);
+///         }
+///     });
+/// }
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct TlsAcceptor {
+    opts: Arc<Vec<SslOption>>,
+    timeout: Timeout,
+}
+
+impl TlsAcceptor {
+    /// Server options as for `ssl:listen/2` (certificates, versions, ALPN,
+    /// client verification...), checked now. The stream's own needs
+    /// (`{active, false}`, binary, `{packet, raw}`) are added after them.
+    pub async fn new(opts: Vec<SslOption>) -> Result<TlsAcceptor, Reason> {
+        Ok(TlsAcceptor {
+            opts: checked(wit::Role::Server, opts).await?,
+            timeout: Timeout::Infinity,
+        })
+    }
+
+    /// A limit for each handshake (`infinity` by default, as in
+    /// `ssl:handshake/2`); past it, `accept` answers `timeout`.
+    pub fn handshake_timeout(mut self, timeout: impl Into<Timeout>) -> TlsAcceptor {
+        self.timeout = timeout.into();
+        self
+    }
+
+    /// Run the server handshake on `tcp`. Works from any tokio task.
+    pub async fn accept(&self, tcp: TcpStream) -> Result<SslStream, Reason> {
+        let (opts, timeout) = (self.opts.as_ref().clone(), self.timeout);
+        in_holder(ssl::handshake_tcp(tcp, opts, timeout)).await
+    }
+}
+
+/// Opens TLS connections on TCP streams the caller connected, like
+/// `tokio_rustls::TlsConnector`. Cheap to clone.
+#[derive(Clone)]
+pub struct TlsConnector {
+    opts: Arc<Vec<SslOption>>,
+    timeout: Timeout,
+}
+
+impl TlsConnector {
+    /// Client options as for `ssl:connect/3` (`verify_peer` with the
+    /// system's trust by default, `cacertfile`, ALPN, a client
+    /// certificate...), checked now.
+    pub async fn new(opts: Vec<SslOption>) -> Result<TlsConnector, Reason> {
+        Ok(TlsConnector {
+            opts: checked(wit::Role::Client, opts).await?,
+            timeout: Timeout::Infinity,
+        })
+    }
+
+    /// A limit for each handshake (`infinity` by default).
+    pub fn handshake_timeout(mut self, timeout: impl Into<Timeout>) -> TlsConnector {
+        self.timeout = timeout.into();
+        self
+    }
+
+    /// Run the client handshake on `tcp`; the server's certificate is
+    /// checked against `server_name` (and it is sent as SNI).
+    pub async fn connect(&self, server_name: &str, tcp: TcpStream) -> Result<SslStream, Reason> {
+        let (opts, timeout) = (self.opts.as_ref().clone(), self.timeout);
+        let name = server_name.to_string();
+        in_holder(async move { ssl::connect_tcp(tcp, &name, opts, timeout).await }).await
+    }
+}

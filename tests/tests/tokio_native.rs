@@ -1,0 +1,250 @@
+//! The tokio-rustls-shaped face: `TlsAcceptor` and `TlsConnector` from plain
+//! tokio tasks (no `process::run` anywhere in this file), carrying hyper and
+//! axum servers and a hyper client, one task per connection so a slow
+//! handshake holds up nobody else.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use http_body_util::{BodyExt, Empty, Full};
+use hyper::body::{Bytes, Incoming};
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use hyper_util::service::TowerToHyperService;
+use tokio::io::AsyncReadExt;
+use tokio::net::{TcpListener, TcpStream};
+use wassl::ssl::{self, HandshakeMode, Reason, SslOption};
+use wassl::stream::{SslStream, TlsAcceptor, TlsConnector};
+use wassl_tests::{require, skip_interop, Pki};
+
+fn server_options(pki: &Pki) -> Vec<SslOption> {
+    vec![
+        SslOption::Certfile(pki.server.certfile.clone()),
+        SslOption::Keyfile(pki.server.keyfile.clone()),
+        SslOption::AlpnPreferredProtocols(vec![b"http/1.1".to_vec()]),
+    ]
+}
+
+async fn connector(pki: &Pki) -> TlsConnector {
+    TlsConnector::new(vec![
+        SslOption::Cacertfile(pki.ca.id.certfile.clone()),
+        SslOption::AlpnAdvertisedProtocols(vec![b"http/1.1".to_vec()]),
+    ])
+    .await
+    .unwrap()
+}
+
+async fn hello(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+    Ok(Response::new(Full::new(Bytes::from(format!(
+        "hyper over TlsAcceptor: {}",
+        req.uri().path()
+    )))))
+}
+
+/// The non-blocking pattern: accept TCP in the loop, handshake and serve in
+/// a task per connection.
+async fn hyper_server(acceptor: TlsAcceptor) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        loop {
+            let (tcp, _) = listener.accept().await.unwrap();
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let Ok(stream) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), hyper::service::service_fn(hello))
+                    .await;
+            });
+        }
+    });
+    port
+}
+
+async fn axum_server(acceptor: TlsAcceptor) -> u16 {
+    use axum::routing::{get, post};
+    let app = axum::Router::new()
+        .route("/", get(|| async { "axum over TlsAcceptor" }))
+        .route(
+            "/len",
+            post(|body: Bytes| async move { format!("{} bytes", body.len()) }),
+        );
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        loop {
+            let (tcp, _) = listener.accept().await.unwrap();
+            let (acceptor, app) = (acceptor.clone(), app.clone());
+            tokio::spawn(async move {
+                let Ok(stream) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), TowerToHyperService::new(app))
+                    .await;
+            });
+        }
+    });
+    port
+}
+
+async fn get_over(stream: SslStream, path: &str) -> (hyper::StatusCode, Bytes) {
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    let req = Request::get(path)
+        .header("host", "localhost")
+        .body(Empty::<Bytes>::new())
+        .unwrap();
+    let resp = sender.send_request(req).await.unwrap();
+    let status = resp.status();
+    (status, resp.into_body().collect().await.unwrap().to_bytes())
+}
+
+/// hyper on both sides, and a client whose TCP connection sends nothing is
+/// open the whole time: its handshake waits in its own task.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hyper_server_and_client_with_an_idle_client_open() {
+    let pki = Pki::new();
+    let port = hyper_server(TlsAcceptor::new(server_options(&pki)).await.unwrap()).await;
+    let _idle = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let connector = connector(&pki).await;
+    let fetch = async {
+        let mut bodies = Vec::new();
+        for path in ["/a", "/b"] {
+            let tcp = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+            let stream = connector.connect("localhost", tcp).await.unwrap();
+            assert_eq!(
+                ssl::negotiated_protocol(stream.socket()).await.unwrap(),
+                b"http/1.1"
+            );
+            bodies.push(get_over(stream, path).await);
+        }
+        bodies
+    };
+    // A sequential accept would wait for the idle client for ever.
+    let bodies = tokio::time::timeout(Duration::from_secs(30), fetch)
+        .await
+        .expect("requests finish while an idle client holds a handshake open");
+    assert_eq!(bodies[0].1, "hyper over TlsAcceptor: /a");
+    assert_eq!(bodies[1].1, "hyper over TlsAcceptor: /b");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn axum_server_answers_hyper_and_curl() {
+    let pki = Pki::new();
+    let port = axum_server(TlsAcceptor::new(server_options(&pki)).await.unwrap()).await;
+    let tcp = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let stream = connector(&pki)
+        .await
+        .connect("localhost", tcp)
+        .await
+        .unwrap();
+    let (status, body) = get_over(stream, "/").await;
+    assert!(status.is_success());
+    assert_eq!(body, "axum over TlsAcceptor");
+    if skip_interop() {
+        return;
+    }
+    require("curl");
+    let ca = pki.ca.id.certfile.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("curl")
+            .args(["-sS", "--max-time", "20", "--cacert"])
+            .arg(&ca)
+            .args(["-d", "seventeen bytes!!"])
+            .arg(format!("https://localhost:{port}/len"))
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "curl: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "17 bytes");
+}
+
+/// A caller's timeout drops the `accept` future: the connection closes at
+/// once (the peer reads the end), not when some handshake limit passes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropping_accept_closes_the_connection() {
+    let pki = Pki::new();
+    let acceptor = TlsAcceptor::new(server_options(&pki)).await.unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let mut client = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let (tcp, _) = listener.accept().await.unwrap();
+    let r = tokio::time::timeout(Duration::from_millis(200), acceptor.accept(tcp)).await;
+    assert!(
+        r.is_err(),
+        "nothing was sent, so the handshake cannot finish"
+    );
+    let mut buf = [0u8; 64];
+    let n = tokio::time::timeout(Duration::from_secs(10), client.read(&mut buf))
+        .await
+        .expect("the abandoned connection is closed, not left waiting");
+    assert!(matches!(n, Ok(0) | Err(_)), "{n:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn handshake_timeout_answers_timeout() {
+    let pki = Pki::new();
+    let acceptor = TlsAcceptor::new(server_options(&pki))
+        .await
+        .unwrap()
+        .handshake_timeout(300);
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let _client = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let (tcp, _) = listener.accept().await.unwrap();
+    let r = tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp))
+        .await
+        .expect("the handshake limit applies");
+    assert!(matches!(r, Err(Reason::Timeout)), "{:?}", r.err());
+}
+
+/// Errors come back as `Reason`s, from `new` for bad options and from
+/// `connect` for a certificate the client cannot verify.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn errors_are_reasons() {
+    let pki = Pki::new();
+    let missing = TlsAcceptor::new(vec![
+        SslOption::Certfile("/nonexistent/server.pem".into()),
+        SslOption::Keyfile(pki.server.keyfile.clone()),
+    ])
+    .await;
+    let text = ssl::format_error(&missing.err().expect("a missing certificate is refused"));
+    assert!(text.contains("server.pem"), "{text}");
+    let paused = TlsAcceptor::new(
+        [
+            server_options(&pki),
+            vec![SslOption::Handshake(HandshakeMode::Hello)],
+        ]
+        .concat(),
+    )
+    .await;
+    assert!(matches!(paused, Err(Reason::Options { .. })));
+
+    let port = hyper_server(TlsAcceptor::new(server_options(&pki)).await.unwrap()).await;
+    let tcp = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let other = TlsConnector::new(vec![SslOption::Cacertfile(
+        pki.other_ca.id.certfile.clone(),
+    )])
+    .await
+    .unwrap();
+    let err = other
+        .connect("localhost", tcp)
+        .await
+        .err()
+        .expect("a server from another CA is refused");
+    assert!(
+        matches!(err, Reason::TlsAlert { ref description, .. } if description == "unknown_ca"),
+        "{err:?}"
+    );
+}
