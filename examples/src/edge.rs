@@ -1,7 +1,9 @@
 //! A TLS-terminating reverse proxy on wassl's public API: one listen
 //! address, certificates per host name (`sni_hosts`), ALPN, optional client
-//! certificates, plain-TCP backends chosen by SNI, a line of access log per
-//! connection and a graceful shutdown. Configured by a small TOML file:
+//! certificates, plain-TCP backends chosen by SNI, a timestamped line of
+//! access log per connection, a graceful shutdown and a reload that keeps
+//! established connections. Built on `wassl::stream::TlsAcceptor`: one
+//! task per connection. Configured by a small TOML file:
 //!
 //! ```toml
 //! listen = "127.0.0.1:8443"
@@ -37,16 +39,17 @@
 
 use std::future::Future;
 use std::io::Write;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde::Deserialize;
-use tokio::net::TcpStream;
-use wassl::process;
-use wassl::ssl::{self, SslOption, Timeout, Verify};
-use wassl::stream::SslStream;
+use tokio::net::{TcpSocket, TcpStream};
+use tokio::sync::mpsc;
+use wassl::ssl::{self, SslOption, Verify};
+use wassl::stream::TlsAcceptor;
 
 /// The proxy's configuration (see the module docs for the TOML form).
 #[derive(Clone, Debug, Deserialize)]
@@ -161,12 +164,17 @@ impl Sessions {
     /// The listen options for resumption; the Redis cache is made (and its
     /// secret read) here, so a bad setting stops the proxy at start.
     fn options(&self) -> Result<Vec<SslOption>, String> {
-        use wassl::ssl::{EarlyData, RedisConfig, RedisSessionCache, SessionCb, SessionTickets, TicketKeys};
+        use wassl::ssl::{
+            EarlyData, RedisConfig, RedisSessionCache, SessionCb, SessionTickets, TicketKeys,
+        };
         let mut o = Vec::new();
         let cache = match &self.redis {
             Some(r) => {
                 let secret = std::fs::read(&r.secret_file).map_err(|e| {
-                    format!("sessions.redis.secret_file {}: {e}", r.secret_file.display())
+                    format!(
+                        "sessions.redis.secret_file {}: {e}",
+                        r.secret_file.display()
+                    )
                 })?;
                 let mut cfg = RedisConfig::new(r.url.clone(), secret);
                 cfg.timeout = Duration::from_millis(r.timeout_ms.max(1));
@@ -190,15 +198,17 @@ impl Sessions {
             Tickets::Stateful => o.push(SslOption::SessionTickets(SessionTickets::Stateful)),
             Tickets::Stateless => {
                 o.push(SslOption::SessionTickets(SessionTickets::Stateless));
-                o.push(SslOption::TicketKeys(match (&self.ticket_key_file, cache) {
-                    (Some(f), _) => TicketKeys::File(f.clone()),
-                    (None, Some(cache)) => TicketKeys::Redis {
-                        cache,
-                        rotate,
-                        keep,
+                o.push(SslOption::TicketKeys(
+                    match (&self.ticket_key_file, cache) {
+                        (Some(f), _) => TicketKeys::File(f.clone()),
+                        (None, Some(cache)) => TicketKeys::Redis {
+                            cache,
+                            rotate,
+                            keep,
+                        },
+                        (None, None) => TicketKeys::Process { rotate, keep },
                     },
-                    (None, None) => TicketKeys::Process { rotate, keep },
-                }));
+                ));
             }
         }
         if self.early_data {
@@ -256,14 +266,12 @@ impl Config {
         toml::from_str(text).map_err(|e| format!("config: {e}"))
     }
 
-    /// The listen socket's options: `sni_hosts`, ALPN, client
+    /// The handshake's options: certificates (`sni_hosts`), ALPN, client
     /// certificates, resumption.
     fn options(&self) -> Result<Vec<SslOption>, String> {
         let mut o = vec![
             SslOption::Certfile(self.default.certfile.clone()),
             SslOption::Keyfile(self.default.keyfile.clone()),
-            SslOption::Reuseaddr(true),
-            SslOption::Backlog(1024),
             // A proxy forwards small writes at once (as nginx's tcp_nodelay):
             // with Nagle, data after the tickets waited for a delayed ACK.
             SslOption::Nodelay(true),
@@ -298,6 +306,33 @@ impl Config {
         Ok(o)
     }
 
+    /// The listen address, checked.
+    fn listen_addr(&self) -> Result<SocketAddr, String> {
+        self.listen
+            .parse()
+            .map_err(|_| format!("listen {:?}: not IP:port", self.listen))
+    }
+
+    /// Everything a connection will need, checked now: the listen address,
+    /// every backend's form, and the TLS options (certificates and keys
+    /// read and matched by the engine). A bad setting stops the proxy at
+    /// start, or leaves a reload unapplied, instead of failing requests.
+    async fn acceptor(&self) -> Result<TlsAcceptor, String> {
+        self.listen_addr()?;
+        let backends = std::iter::once(("default", &self.default.backend))
+            .chain(self.hosts.iter().map(|h| (h.name.as_str(), &h.backend)));
+        for (site, b) in backends {
+            let port = b.rsplit_once(':').map(|(h, p)| (h, p.parse::<u16>()));
+            if !matches!(port, Some((h, Ok(p))) if !h.is_empty() && p != 0) {
+                return Err(format!("backend {b:?} of {site}: not host:port"));
+            }
+        }
+        let acceptor = TlsAcceptor::new(self.options()?)
+            .await
+            .map_err(|e| format!("tls: {}", ssl::format_error(&e)))?;
+        Ok(acceptor.handshake_timeout(HANDSHAKE_TIMEOUT_MS))
+    }
+
     fn backend_for(&self, sni: Option<&str>) -> &str {
         sni.and_then(|n| self.hosts.iter().find(|h| h.name.eq_ignore_ascii_case(n)))
             .map_or(&self.default.backend, |h| &h.backend)
@@ -323,9 +358,13 @@ impl AccessLog {
         Ok(AccessLog(Arc::new(Mutex::new(w))))
     }
 
+    /// One line, after its RFC 3339 UTC time.
     fn line(&self, text: &str) {
+        let now = time::OffsetDateTime::now_utc()
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_else(|_| "-".into());
         if let Ok(mut w) = self.0.lock() {
-            let _ = writeln!(w, "{text}");
+            let _ = writeln!(w, "{now} {text}");
             let _ = w.flush();
         }
     }
@@ -362,56 +401,79 @@ impl Entry {
     }
 }
 
+/// The longest a client may take to finish its handshake.
+const HANDSHAKE_TIMEOUT_MS: u64 = 10_000;
+
 /// Serve until `shutdown` completes, then stop accepting and give open
-/// connections `shutdown_grace_ms` to finish. Must run inside
-/// [`process::run`]. `ready` gets the bound port.
+/// connections `shutdown_grace_ms` to finish. `ready` gets the bound port.
 pub async fn serve(
     cfg: Config,
     ready: tokio::sync::oneshot::Sender<u16>,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), String> {
-    let (host, port) = cfg
-        .listen
-        .rsplit_once(':')
-        .ok_or_else(|| format!("listen {:?}: not host:port", cfg.listen))?;
-    let port: u16 = port
-        .parse()
-        .map_err(|_| format!("listen {:?}: bad port", cfg.listen))?;
-    let mut opts = cfg.options()?;
-    opts.push(SslOption::Ip(host.parse().map_err(|_| {
-        format!("listen {:?}: not an IP address", cfg.listen)
-    })?));
-    let l = ssl::listen(port, opts)
-        .await
-        .map_err(|e| format!("listen: {}", ssl::format_error(&e)))?;
-    let bound = ssl::sockname(&l).await.map_err(|e| e.to_string())?.port();
-    let _ = ready.send(bound);
+    serve_reloading(cfg, ready, shutdown, mpsc::unbounded_channel().1).await
+}
+
+/// [`serve`], taking new configurations from `reloads` (the binary sends
+/// one on SIGHUP). A reload is checked whole before it applies: new
+/// handshakes use its certificates, backends and settings, established
+/// connections go on untouched. One that fails (or moves `listen` or
+/// `access_log`, which need a restart) is logged and the running
+/// configuration stays.
+pub async fn serve_reloading(
+    cfg: Config,
+    ready: tokio::sync::oneshot::Sender<u16>,
+    shutdown: impl Future<Output = ()>,
+    mut reloads: mpsc::UnboundedReceiver<Config>,
+) -> Result<(), String> {
+    let acceptor = cfg.acceptor().await?;
     let log = AccessLog::open(&cfg.access_log)?;
-    let cfg = Arc::new(cfg);
+    let addr = cfg.listen_addr()?;
+    let sock = if addr.is_ipv4() {
+        TcpSocket::new_v4()
+    } else {
+        TcpSocket::new_v6()
+    }
+    .and_then(|s| s.set_reuseaddr(true).map(|()| s))
+    .and_then(|s| s.bind(addr).map(|()| s))
+    .and_then(|s| s.listen(1024))
+    .map_err(|e| format!("listen {addr}: {e}"))?;
+    let bound = sock.local_addr().map_err(|e| e.to_string())?.port();
+    let _ = ready.send(bound);
+    let mut site = Arc::new((cfg, acceptor));
     let open = Arc::new(AtomicUsize::new(0));
+    let mut reloading = true;
     tokio::pin!(shutdown);
     loop {
-        let t = tokio::select! {
-            t = ssl::transport_accept(&l, Timeout::Infinity) => t,
+        let (tcp, peer) = tokio::select! {
+            a = sock.accept() => match a {
+                Ok(a) => a,
+                // Out of descriptors and the like: the next accept may work.
+                Err(_) => {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    continue;
+                }
+            },
+            new = reloads.recv(), if reloading => {
+                match new {
+                    Some(new) => site = reload(site, new, &log).await,
+                    None => reloading = false,
+                }
+                continue;
+            }
             () = &mut shutdown => break,
         };
-        let Ok(t) = t else { continue };
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        let (cfg, log, open2) = (cfg.clone(), log.clone(), open.clone());
+        // One task per connection: a slow handshake holds up nobody else.
+        let (site, log, open2) = (site.clone(), log.clone(), open.clone());
         open.fetch_add(1, Ordering::SeqCst);
-        let w = process::spawn(async move {
-            if let Ok(t) = rx.await {
-                proxy(t, &cfg, &log).await;
-            }
+        tokio::spawn(async move {
+            proxy(tcp, peer, &site.0, &site.1, &log).await;
             open2.fetch_sub(1, Ordering::SeqCst);
         });
-        if ssl::controlling_process(&t, &w).await.is_ok() {
-            let _ = tx.send(t);
-        }
     }
     // Graceful: no new connections; the open ones get the grace period.
-    let _ = ssl::close(&l).await;
-    let deadline = Instant::now() + Duration::from_millis(cfg.shutdown_grace_ms);
+    drop(sock);
+    let deadline = Instant::now() + Duration::from_millis(site.0.shutdown_grace_ms);
     while open.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
@@ -420,24 +482,62 @@ pub async fn serve(
     Ok(())
 }
 
-async fn proxy(t: ssl::SslSocket, cfg: &Config, log: &AccessLog) {
+/// The configuration in force and the acceptor made from it.
+type Running = Arc<(Config, TlsAcceptor)>;
+
+/// The site after a reload to `new`: `new` if it checks, else `old`.
+async fn reload(old: Running, new: Config, log: &AccessLog) -> Running {
+    let moved = if new.listen != old.0.listen {
+        Some("listen")
+    } else if new.access_log != old.0.access_log {
+        Some("access_log")
+    } else {
+        None
+    };
+    let checked = match moved {
+        Some(what) => Err(format!("{what} changed: restart to apply it")),
+        None => new.acceptor().await,
+    };
+    match checked {
+        Ok(acceptor) => {
+            log.line("reload: ok");
+            Arc::new((new, acceptor))
+        }
+        Err(e) => {
+            log.line(&format!("reload: failed, running configuration kept: {e}"));
+            old
+        }
+    }
+}
+
+async fn proxy(
+    tcp: TcpStream,
+    peer: SocketAddr,
+    cfg: &Config,
+    acceptor: &TlsAcceptor,
+    log: &AccessLog,
+) {
     let started = Instant::now();
-    let peer = ssl::peername(&t)
-        .await
-        .map_or_else(|_| "-".into(), |a| a.to_string());
     let mut e = Entry::default();
-    let result = match relay(t, cfg, &mut e).await {
+    let result = match relay(tcp, cfg, acceptor, &mut e).await {
         Ok(()) => "ok".to_string(),
         Err(r) => r,
     };
-    log.line(&e.text(&peer, started, &result));
+    log.line(&e.text(&peer.to_string(), started, &result));
 }
 
-async fn relay(t: ssl::SslSocket, cfg: &Config, e: &mut Entry) -> Result<(), String> {
-    let s = ssl::handshake(&t, 10_000)
+async fn relay(
+    tcp: TcpStream,
+    cfg: &Config,
+    acceptor: &TlsAcceptor,
+    e: &mut Entry,
+) -> Result<(), String> {
+    let mut down = acceptor
+        .accept(tcp)
         .await
         .map_err(|r| format!("handshake:{r}"))?;
-    if let Ok(info) = ssl::connection_information(&s).await {
+    let s = down.socket();
+    if let Ok(info) = ssl::connection_information(s).await {
         e.sni = info.sni_hostname.clone();
         e.alpn = info
             .negotiated_protocol
@@ -446,14 +546,13 @@ async fn relay(t: ssl::SslSocket, cfg: &Config, e: &mut Entry) -> Result<(), Str
         e.version = Some(info.protocol.atom().trim_matches('\'').to_string());
         e.resumed = info.session_resumption;
     }
-    e.client_cert = ssl::peercert(&s).await.is_ok();
+    e.client_cert = ssl::peercert(s).await.is_ok();
     let backend = cfg.backend_for(e.sni.as_deref()).to_string();
     e.backend = Some(backend.clone());
     let mut up = TcpStream::connect(&backend)
         .await
-        .map_err(|err| format!("backend:{err}"))?;
+        .map_err(|err| format!("backend:{}", err.kind()))?;
     let _ = up.set_nodelay(true);
-    let mut down = SslStream::new(s).await.map_err(|r| format!("stream:{r}"))?;
     match tokio::io::copy_bidirectional(&mut down, &mut up).await {
         Ok((i, o)) => {
             e.bytes_in = i;

@@ -29,6 +29,20 @@ impl Flags {
         self.args.iter().any(|a| a == name)
     }
 
+    /// `-help` (or `--help`, `-h`): print `usage` and exit 0. Flags not in
+    /// `known` or `with_value`: print `usage` and them, and exit 2.
+    pub fn check(&self, usage: &str, known: &[&str], with_value: &[&str]) {
+        if self.has("-help") || self.has("--help") || self.has("-h") {
+            println!("{usage}");
+            std::process::exit(0);
+        }
+        let unknown = self.unknown(known, with_value);
+        if !unknown.is_empty() {
+            eprintln!("{usage}\nunknown flags: {unknown:?}");
+            std::process::exit(2);
+        }
+    }
+
     /// Flags that are not in `known` (for a helpful error).
     pub fn unknown(&self, known: &[&str], with_value: &[&str]) -> Vec<String> {
         let mut out = Vec::new();

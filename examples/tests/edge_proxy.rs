@@ -1,14 +1,15 @@
 //! The edge proxy (`wassl_examples::edge`) with curl as the client: a
 //! certificate and a backend per SNI name, ALPN, client certificates, the
-//! access log and a graceful shutdown.
+//! access log and a graceful shutdown; and the `edge_proxy` binary as an
+//! operator runs it: SIGHUP reloads, SIGTERM drains, `--help`, the shipped
+//! sample configuration with `gencert`'s certificates.
 
 use std::path::Path;
 use std::process::Command;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use wassl::process;
 use wassl_examples::edge::{serve, Config};
-use wassl_tests::{require, scratch_dir, skip_interop, LeafSpec, Pki};
+use wassl_tests::{require, scratch_dir, skip_interop, LeafSpec, Peer, Pki};
 
 /// A plain-TCP HTTP/1.1 backend answering `backend NAME` to every request
 /// (after `delay_ms`); returns its address.
@@ -100,9 +101,9 @@ async fn routes_by_sni_logs_and_shuts_down_gracefully() {
     let cfg = Config::from_toml(&config(&pki, &b, &a_addr, &b_addr, &log)).unwrap();
     let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let proxy = tokio::spawn(process::run(serve(cfg, ready_tx, async {
+    let proxy = tokio::spawn(serve(cfg, ready_tx, async {
         let _ = stop_rx.await;
-    })));
+    }));
     let port = ready_rx.await.unwrap();
     let ca = pki.ca.id.certfile.clone();
 
@@ -143,7 +144,9 @@ async fn routes_by_sni_logs_and_shuts_down_gracefully() {
     let lines: Vec<&str> = lines.lines().collect();
     assert_eq!(lines.len(), 3, "{lines:?}");
     assert!(
-        lines[0].contains("sni=localhost alpn=http/1.1 version=tlsv1.3 resumed=false client_cert=false"),
+        lines[0].contains(
+            "sni=localhost alpn=http/1.1 version=tlsv1.3 resumed=false client_cert=false"
+        ),
         "{}",
         lines[0]
     );
@@ -162,7 +165,21 @@ async fn routes_by_sni_logs_and_shuts_down_gracefully() {
         "{}",
         lines[1]
     );
-    assert_eq!(lines[2], "shutdown: 0 connection(s) still open");
+    assert!(
+        lines[2].ends_with(" shutdown: 0 connection(s) still open"),
+        "{}",
+        lines[2]
+    );
+    // Every line starts with its RFC 3339 UTC time.
+    for l in &lines {
+        let stamp = l.split(' ').next().unwrap();
+        assert!(
+            time::OffsetDateTime::parse(stamp, &time::format_description::well_known::Rfc3339)
+                .is_ok()
+                && stamp.ends_with('Z'),
+            "{l}"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -185,9 +202,9 @@ async fn client_certificates_when_configured() {
     let cfg = Config::from_toml(&text).unwrap();
     let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
     let (_stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(process::run(serve(cfg, ready_tx, async {
+    tokio::spawn(serve(cfg, ready_tx, async {
         let _ = stop_rx.await;
-    })));
+    }));
     let port = ready_rx.await.unwrap();
     let ca = pki.ca.id.certfile.clone();
     let (cert, key) = (pki.client.certfile.clone(), pki.client.keyfile.clone());
@@ -243,4 +260,206 @@ fn bad_configs_are_refused_with_the_reason() {
     )
     .unwrap_err();
     assert!(e.contains("bogus"), "{e}");
+}
+
+/// What `serve` says of a configuration that parses but cannot work: at
+/// start, not per request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unusable_configs_stop_the_proxy_at_start() {
+    let pki = Pki::new();
+    let log = scratch_dir("edge-bad").join("access.log");
+    let good = config(&pki, &pki.server, "127.0.0.1:9", "127.0.0.1:9", &log);
+    for (from, to, says) in [
+        (
+            "backend = \"127.0.0.1:9\"",
+            "backend = \"nohost\"",
+            "backend \"nohost\"",
+        ),
+        ("127.0.0.1:0", "localhost:0", "not IP:port"),
+        ("keyfile", "keyfile = \"/nonexistent.key\"\n#", "tls: "),
+    ] {
+        let cfg = Config::from_toml(&good.replacen(from, to, 1)).unwrap();
+        let (ready, _) = tokio::sync::oneshot::channel();
+        let e = serve(cfg, ready, std::future::pending()).await.unwrap_err();
+        assert!(e.contains(says), "{from} -> {to}: {e}");
+    }
+}
+
+fn signal(p: &Peer, sig: rustix::process::Signal) {
+    let pid = rustix::process::Pid::from_raw(p.pid() as i32).unwrap();
+    rustix::process::kill_process(pid, sig).unwrap();
+}
+
+/// Waits for the access log to hold a line containing `needle`.
+async fn log_line(log: &Path, needle: &str) -> String {
+    for _ in 0..200 {
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        if let Some(l) = text.lines().find(|l| l.contains(needle)) {
+            return l.to_string();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!(
+        "no {needle:?} in the access log:\n{}",
+        std::fs::read_to_string(log).unwrap_or_default()
+    );
+}
+
+/// The binary under an operator: SIGHUP while a request is in flight
+/// applies a new certificate and backend to new connections only; a
+/// reload to a broken file is refused and logged; SIGTERM lets an open
+/// request finish, stops accepting and exits 0.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_reloads_and_sigterm_drains() {
+    use rustix::process::Signal;
+    if skip_interop() {
+        return;
+    }
+    require("curl");
+    let pki = Pki::new();
+    let reloaded = pki.ca.issue(&LeafSpec {
+        cn: "reloaded",
+        names: &["localhost"],
+        expired: false,
+        server: true,
+    });
+    let (b_addr, c_addr) = (backend("B", 1500).await, backend("C", 700).await);
+    let dir = scratch_dir("edge-ops");
+    let log = dir.join("access.log");
+    let path = dir.join("proxy.toml");
+    let write = |cert: &wassl_tests::Identity, backend: &str| {
+        let text = config(&pki, cert, backend, backend, &log).replacen(
+            &format!(
+                "certfile = {:?}\nkeyfile = {:?}",
+                pki.server.certfile, pki.server.keyfile
+            ),
+            &format!(
+                "certfile = {:?}\nkeyfile = {:?}",
+                cert.certfile, cert.keyfile
+            ),
+            1,
+        );
+        std::fs::write(&path, text).unwrap();
+    };
+    write(&pki.server, &b_addr);
+    let mut proxy = Peer::start(
+        env!("CARGO_BIN_EXE_edge_proxy"),
+        &[path.to_str().unwrap()],
+        b"",
+        false,
+    );
+    let line = proxy.expect("listening on port", 60);
+    let port: u16 = line.rsplit(' ').next().unwrap().trim().parse().unwrap();
+    let ca = pki.ca.id.certfile.clone();
+    let fetch = |ca: std::path::PathBuf| {
+        tokio::task::spawn_blocking(move || curl(&ca, "localhost", port, &[]))
+    };
+
+    // In flight across the reload: it keeps the old certificate and backend.
+    let in_flight = fetch(ca.clone());
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    write(&reloaded, &c_addr);
+    signal(&proxy, Signal::HUP);
+    log_line(&log, "reload: ok").await;
+    let (ok, body, err) = fetch(ca.clone()).await.unwrap();
+    assert!(ok, "{err}");
+    assert_eq!(body, "backend C\n", "new connections use the new backend");
+    assert!(
+        err.contains("CN=reloaded"),
+        "and the new certificate: {err}"
+    );
+    let (ok, body, err) = in_flight.await.unwrap();
+    assert!(ok, "the established connection survived the reload: {err}");
+    assert_eq!(body, "backend B\n");
+    assert!(err.contains("CN=localhost"), "{err}");
+
+    // A broken file is refused whole; the running configuration serves on.
+    let broken = std::fs::read_to_string(&path).unwrap().replacen(
+        reloaded.keyfile.to_str().unwrap(),
+        "/nonexistent/reloaded.key",
+        1,
+    );
+    std::fs::write(&path, broken).unwrap();
+    signal(&proxy, Signal::HUP);
+    let refused = log_line(&log, "reload: failed").await;
+    assert!(refused.contains("reloaded.key"), "{refused}");
+    let (ok, body, err) = fetch(ca.clone()).await.unwrap();
+    assert!(ok && body == "backend C\n", "{err}");
+
+    // SIGTERM during a request: it finishes, then the proxy exits 0.
+    let last = fetch(ca.clone());
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    signal(&proxy, Signal::TERM);
+    let (ok, body, err) = last.await.unwrap();
+    assert!(ok, "the open request finished during the drain: {err}");
+    assert_eq!(body, "backend C\n");
+    let status = tokio::task::spawn_blocking(move || {
+        let s = proxy.wait(20);
+        (s, proxy.finish(0))
+    })
+    .await
+    .unwrap();
+    assert!(
+        status.0.is_some_and(|s| s.success()),
+        "exit {:?}; printed:\n{}",
+        status.0,
+        status.1
+    );
+    log_line(&log, "shutdown: 0 connection(s) still open").await;
+    let (ok, _, _) = fetch(ca).await.unwrap();
+    assert!(!ok, "nothing listens after the drain");
+}
+
+/// The README's commands: `gencert` makes the certificates the shipped
+/// sample configuration names, and `edge_proxy` starts with it (on a free
+/// port here); `--help` answers and exits 0.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_shipped_sample_runs_with_gencert_certificates() {
+    for bin in [
+        env!("CARGO_BIN_EXE_edge_proxy"),
+        env!("CARGO_BIN_EXE_gencert"),
+    ] {
+        let out = Command::new(bin).arg("--help").output().unwrap();
+        assert!(out.status.success(), "{bin} --help");
+        assert!(
+            String::from_utf8_lossy(&out.stdout).starts_with("usage: "),
+            "{bin}"
+        );
+    }
+    let dir = scratch_dir("edge-sample");
+    let out = Command::new(env!("CARGO_BIN_EXE_gencert"))
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let sample = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/edge_proxy.toml"))
+        .unwrap()
+        .replace("127.0.0.1:8443", "127.0.0.1:0");
+    std::fs::write(dir.join("sample.toml"), sample).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_edge_proxy"))
+        .arg("sample.toml")
+        .current_dir(&dir)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let said = tokio::task::spawn_blocking(move || {
+        use std::io::Read;
+        let mut buf = [0u8; 256];
+        let n = err.read(&mut buf).unwrap_or(0);
+        String::from_utf8_lossy(&buf[..n]).into_owned()
+    })
+    .await
+    .unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(said.contains("listening on port"), "{said}");
+    // The client certificate gencert made is one the CA vouches for.
+    let pki_ca = std::fs::read_to_string(dir.join("ca.pem")).unwrap();
+    assert!(pki_ca.contains("BEGIN CERTIFICATE"));
+    assert!(dir.join("client.key").exists() && dir.join("api.pem").exists());
 }

@@ -487,6 +487,26 @@ impl Peer {
         }
     }
 
+    /// The peer's process id (to signal it).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Wait up to `secs` for the peer to exit; its status, or `None` if it
+    /// is still running.
+    pub fn wait(&mut self, secs: u64) -> Option<std::process::ExitStatus> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            if std::time::Instant::now() >= deadline {
+                return None;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
     /// Collect everything until the peer exits (or `secs` pass).
     pub fn finish(&mut self, secs: u64) -> String {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
@@ -706,7 +726,16 @@ impl RedisServer {
         require("redis-server");
         let port = self.port.to_string();
         let child = std::process::Command::new("redis-server")
-            .args(["--port", &port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .args([
+                "--port",
+                &port,
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
@@ -747,7 +776,10 @@ impl RedisServer {
         let mut buf = [0u8; 64];
         let n = s.read(&mut buf).expect("read");
         let text = String::from_utf8_lossy(&buf[..n]);
-        text.trim().trim_start_matches(':').parse().unwrap_or_else(|_| panic!("DBSIZE said {text:?}"))
+        text.trim()
+            .trim_start_matches(':')
+            .parse()
+            .unwrap_or_else(|_| panic!("DBSIZE said {text:?}"))
     }
 }
 

@@ -26,6 +26,13 @@ async fn hello(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallib
 #[tokio::main]
 async fn main() {
     let f = Flags::from_env();
+    f.check(
+        "usage: https_server [-accept PORT] [-cert FILE -key FILE]\n\n\
+         hyper serving HTTPS over wassl, one owner process per connection.\n\
+         Without -cert it makes a throwaway CA and prints where its certificate is.",
+        &[],
+        &["-accept", "-cert", "-key"],
+    );
     let port: u16 = f
         .value("-accept")
         .and_then(|p| p.parse().ok())
@@ -51,7 +58,10 @@ async fn main() {
             ],
         )
         .await
-        .unwrap_or_else(|e| panic!("listen: {}", ssl::format_error(&e)));
+        .unwrap_or_else(|e| {
+            eprintln!("https_server: listen: {}", ssl::format_error(&e));
+            std::process::exit(1);
+        });
         eprintln!(
             "listening on https://localhost:{}/",
             ssl::sockname(&l).await.map(|a| a.port()).unwrap_or(port)

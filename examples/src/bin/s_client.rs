@@ -20,14 +20,14 @@ const USAGE: &str =
 #[tokio::main]
 async fn main() {
     let f = Flags::from_env();
-    let unknown = f.unknown(
+    f.check(
+        USAGE,
         &[
             "-tls1_2",
             "-tls1_3",
             "-quiet",
             "-noservername",
             "-verify_none",
-            "-help",
         ],
         &[
             "-connect",
@@ -39,13 +39,6 @@ async fn main() {
             "-verify",
         ],
     );
-    if f.has("-help") || !unknown.is_empty() {
-        eprintln!("{USAGE}");
-        if !unknown.is_empty() {
-            eprintln!("unknown flags: {unknown:?}");
-        }
-        std::process::exit(2);
-    }
     let target = f
         .value("-connect")
         .unwrap_or_else(|| "localhost:4433".into());

@@ -19,20 +19,14 @@ const USAGE: &str =
 #[tokio::main]
 async fn main() {
     let f = Flags::from_env();
-    let unknown = f.unknown(
-        &["-tls1_2", "-tls1_3", "-quiet", "-help"],
+    f.check(
+        USAGE,
+        &["-tls1_2", "-tls1_3", "-quiet"],
         &[
             "-accept", "-cert", "-key", "-CAfile", "-verify", "-Verify", "-alpn", "-naccept",
             "-tickets",
         ],
     );
-    if f.has("-help") || !unknown.is_empty() {
-        eprintln!("{USAGE}");
-        if !unknown.is_empty() {
-            eprintln!("unknown flags: {unknown:?}");
-        }
-        std::process::exit(2);
-    }
     let port: u16 = f
         .value("-accept")
         .and_then(|p| p.parse().ok())
