@@ -1,6 +1,13 @@
-//! Builds the guest (`wassl-guest`) for `wasm32-wasip2` and embeds the
-//! component: a plain `cargo build` of the host is all a user runs.
-//! Set `WASSL_GUEST_WASM=/path/to/wassl_guest.wasm` to embed a prebuilt one.
+//! The component the host embeds.
+//!
+//! - In this repository: builds the guest (`wassl-guest`) for
+//!   `wasm32-wasip2` and embeds it; a plain `cargo build` is all a developer
+//!   runs. `component/wassl_guest.wasm` is the copy that ships in the
+//!   packaged crate: `WASSL_UPDATE_COMPONENT=1` writes the fresh build there,
+//!   and a test fails while the two differ.
+//! - From the packaged crate (no guest sources beside it): embeds the shipped
+//!   component, so users need neither the wasm target nor clang.
+//! - `WASSL_GUEST_WASM=/path/to/wassl_guest.wasm` embeds that one instead.
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -19,7 +26,19 @@ fn main() {
     }
     let manifest_dir =
         PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));
+    let shipped = manifest_dir.join("component").join("wassl_guest.wasm");
+    println!("cargo:rerun-if-changed={}", shipped.display());
     let root = manifest_dir.parent().expect("workspace root").to_path_buf();
+    if !is_wassl_guest(&root.join("guest").join("Cargo.toml")) {
+        // The packaged crate: the component built from the published sources.
+        std::fs::copy(&shipped, &dest).unwrap_or_else(|e| {
+            panic!(
+                "{}: {e}: the packaged crate ships its component there (or set WASSL_GUEST_WASM)",
+                shipped.display()
+            )
+        });
+        return;
+    }
     for p in [
         "guest/src",
         "guest/Cargo.toml",
@@ -66,18 +85,26 @@ fn main() {
     }
     // wasm SIMD (in wasmtime, Node, every current browser): the engine's
     // ChaCha20 is written for it, and the compiler vectorises more of ring.
+    // The registry's path is written as /cargo, so the same sources give the
+    // same bytes on every machine (the shipped component is compared).
     // Added to what the user set for the wasm target, not in place of it.
+    let cargo_home = env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")));
+    let remap = cargo_home
+        .map(|h| format!(" --remap-path-prefix={}=/cargo", h.display()))
+        .unwrap_or_default();
     for (var, flag) in [
         (
             "CARGO_TARGET_WASM32_WASIP2_RUSTFLAGS",
-            "-Ctarget-feature=+simd128",
+            format!("-Ctarget-feature=+simd128{remap}"),
         ),
-        ("CFLAGS_wasm32_wasip2", "-msimd128"),
+        ("CFLAGS_wasm32_wasip2", "-msimd128".to_string()),
     ] {
         println!("cargo:rerun-if-env-changed={var}");
         let flags = match env::var(var) {
             Ok(user) if !user.trim().is_empty() => format!("{user} {flag}"),
-            _ => flag.to_string(),
+            _ => flag,
         };
         cmd.env(var, flags);
     }
@@ -94,4 +121,21 @@ fn main() {
         .join("guest")
         .join("wassl_guest.wasm");
     std::fs::copy(&built, &dest).unwrap_or_else(|e| panic!("copy {}: {e}", built.display()));
+    println!("cargo:rerun-if-env-changed=WASSL_UPDATE_COMPONENT");
+    if env::var_os("WASSL_UPDATE_COMPONENT").is_some_and(|v| v == "1") {
+        std::fs::create_dir_all(shipped.parent().expect("component/"))
+            .and_then(|()| std::fs::copy(&built, &shipped))
+            .unwrap_or_else(|e| panic!("update {}: {e}", shipped.display()));
+    } else if std::fs::read(&built).ok() != std::fs::read(&shipped).ok() {
+        println!(
+            "cargo:warning=host/component/wassl_guest.wasm is not what the guest sources build: \
+             WASSL_UPDATE_COMPONENT=1 cargo build -p wassl updates it"
+        );
+    }
+}
+
+/// Whether `manifest` is this repository's guest crate (not some other
+/// `guest/` beside a vendored copy of wassl).
+fn is_wassl_guest(manifest: &Path) -> bool {
+    std::fs::read_to_string(manifest).is_ok_and(|t| t.contains("name = \"wassl-guest\""))
 }

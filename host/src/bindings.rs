@@ -4,7 +4,7 @@
 #![allow(missing_docs, unreachable_pub, clippy::all)]
 
 wasmtime::component::bindgen!({
-    path: "../wit",
+    path: "wit",
     world: "engine",
     exports: { default: async },
     // The session cache may be across the network (a fleet's Redis): a
