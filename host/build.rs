@@ -70,12 +70,15 @@ fn main() {
         ])
         .arg("--target-dir")
         .arg(&target_dir);
-    // The outer build's flags are for the host, not for wasm.
+    // The outer build's flags are for the host, not for wasm; and clippy's
+    // driver (`cargo clippy` sets it for workspace members) would build a
+    // guest that differs from the shipped one.
     for var in [
         "CARGO_ENCODED_RUSTFLAGS",
         "RUSTFLAGS",
         "CARGO_BUILD_TARGET",
         "CARGO_TARGET_DIR",
+        "RUSTC_WORKSPACE_WRAPPER",
     ] {
         cmd.env_remove(var);
     }

@@ -37,7 +37,7 @@ async fn www(pki: &Pki, port: u16, extra: Vec<SslOption>) -> (String, bool, Vec<
         .unwrap()
         .session_resumption;
     let session =
-        ssl::connection_information_items(&s, &[InfoItem::SessionId, InfoItem::SessionData])
+        ssl::connection_information_with(&s, &[InfoItem::SessionId, InfoItem::SessionData])
             .await
             .unwrap();
     ssl::send(&s, b"GET / HTTP/1.0\r\n\r\n").await.unwrap();

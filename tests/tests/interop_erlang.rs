@@ -499,7 +499,7 @@ async fn erlang_and_wassl_prf_and_security_parameters_agree() {
                         ssl::prf(&s, PrfSecret::MasterSecret, label, &randoms, 32).await,
                         ssl::prf(&s, PrfSecret::MasterSecret, label, &mixed, 20).await,
                         ssl::prf(&s, own, label, &seed, 16).await,
-                        ssl::connection_information_items(&s, &items).await,
+                        ssl::connection_information_with(&s, &items).await,
                         ssl::engine_memory(&s).await,
                     );
                     let _ = tx.send(got);

@@ -32,8 +32,8 @@ fn the_shipped_component_is_what_the_guest_sources_build() {
 
 fn run(cmd: &mut Command) -> String {
     let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    let text = String::from_utf8_lossy(&out.stdout).into_owned()
-        + &String::from_utf8_lossy(&out.stderr);
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{cmd:?} failed:\n{text}");
     text
 }
@@ -67,7 +67,14 @@ fn a_crate_outside_the_repository_builds_on_the_package_and_connects() {
         .join("packaged");
     run(cargo()
         .current_dir(&root)
-        .args(["package", "-p", "wassl", "--no-verify", "--allow-dirty", "--quiet"])
+        .args([
+            "package",
+            "-p",
+            "wassl",
+            "--no-verify",
+            "--allow-dirty",
+            "--quiet",
+        ])
         .arg("--target-dir")
         .arg(&work));
     let version = env!("CARGO_PKG_VERSION");

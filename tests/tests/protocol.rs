@@ -262,7 +262,7 @@ async fn keep_secrets_logs_what_openssl_logs() {
             let mut opts = client_opts(&pki);
             opts.push(SslOption::KeepSecrets(true));
             let s = ssl::connect("localhost", port, opts, 10_000).await.unwrap();
-            let items = ssl::connection_information_items(
+            let items = ssl::connection_information_with(
                 &s,
                 &[
                     ssl::InfoItem::ServerRandom,

@@ -22,7 +22,7 @@ mod request;
 pub(crate) mod session_cache;
 mod socket;
 mod ticket_keys;
-pub mod verify;
+pub(crate) mod verify;
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -473,8 +473,10 @@ pub async fn start() -> Result<(), Reason> {
 }
 
 /// `ssl:stop/0`. Sockets live until closed; this clears the PEM cache.
-pub fn stop() {
+/// Async, as [`start`] is, so the two pair up in code that awaits both.
+pub async fn stop() -> Result<(), Reason> {
     pem_cache::clear();
+    Ok(())
 }
 
 /// `ssl:clear_pem_cache/0`.
@@ -942,12 +944,21 @@ pub enum InfoValue {
     SessionData(SessionData),
 }
 
-/// `ssl:connection_information/2`: the items asked for, in that order;
-/// an item with no value (no ALPN, no secrets kept, TLS 1.3's
+/// The old name of [`connection_information_with`].
+#[deprecated(note = "use connection_information_with (Erlang arities with options are `_with`)")]
+pub async fn connection_information_items(
+    socket: &SslSocket,
+    items: &[InfoItem],
+) -> Result<Vec<InfoValue>, Reason> {
+    connection_information_with(socket, items).await
+}
+
+/// `ssl:connection_information/2`: the items asked for, answered in OTP's
+/// own order; an item with no value (no ALPN, no secrets kept, TLS 1.3's
 /// `server_random` and `master_secret`) is left out, as OTP leaves it out.
 /// As in OTP, `client_random`, `server_random` and `master_secret` need no
 /// `keep_secrets`.
-pub async fn connection_information_items(
+pub async fn connection_information_with(
     socket: &SslSocket,
     items: &[InfoItem],
 ) -> Result<Vec<InfoValue>, Reason> {
