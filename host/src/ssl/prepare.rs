@@ -1,6 +1,10 @@
 //! A connection's sandbox, made and configured from its options before the
 //! TCP stream is used: the single place where options meet the engine.
 
+use std::time::Duration;
+
+use tokio::time::Instant;
+
 use super::client_sessions::{self, SessionData};
 use super::options::{self, SslOption};
 use super::Reason;
@@ -31,6 +35,28 @@ pub(crate) struct ClientResume {
     pub(crate) offered_tls12: Option<Vec<u8>>,
     /// The TLS 1.2 session of this connection: `session_id`, `session_data`.
     pub(crate) tls12: Option<(Vec<u8>, SessionData)>,
+}
+
+/// How long a server's handshake waits for a sandbox slot when every one
+/// is taken (a burst, a flood) before it refuses.
+pub(crate) const POOL_WAIT: Duration = Duration::from_secs(5);
+
+/// [`new_instance_for`] for a server: with the pool full it waits (up to
+/// [`POOL_WAIT`], polling as slots are freed) instead of refusing at once,
+/// so a burst of handshakes queues rather than being reset. Clients are
+/// refused at once: their caller decides.
+pub(crate) async fn new_server_instance(opts: &[SslOption]) -> Result<Prepared, Reason> {
+    let started = Instant::now();
+    let mut pause = Duration::from_millis(2);
+    loop {
+        match new_instance_for(Role::Server, opts, None).await {
+            Err(Reason::SystemLimit) if started.elapsed() < POOL_WAIT => {
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_millis(50));
+            }
+            r => return r,
+        }
+    }
 }
 
 /// [`new_instance`] for a client connecting to `peer` (host, port): it

@@ -11,7 +11,7 @@ use tokio::time::Instant;
 use super::client_sessions::{self, EarlyDataStatus, SessionData, Ticket};
 use super::machine::{self, Incoming, Machine, Phase, Tell};
 use super::options::{self, LogLevel, OptName, SessionTickets, SocketOpts, SslOption};
-use super::prepare::{new_instance_for, ClientResume, Prepared};
+use super::prepare::{new_instance_for, new_server_instance, ClientResume, Prepared};
 use super::request::{Reply, Request};
 use super::{ConnectionInformation, HelloExt, How, Reason, SslSocket, Timeout};
 use crate::bindings::exports::wassl::tls::handshake::{ClientHello, Progress};
@@ -758,6 +758,21 @@ impl Conn {
             mut inst, resume, ..
         } = match self.prepared.take() {
             Some(prepared) if extra.is_empty() => *prepared,
+            _ if self.role == Role::Server => {
+                // No sandbox for a peer that has sent nothing yet: an idle
+                // connection holds a socket, not a slot of the pool. (peek,
+                // not readable(): tokio reports a new socket readable.)
+                let _ = self.tcp.peek(&mut [0u8; 1]).await;
+                match new_server_instance(&opts).await {
+                    Err(Reason::SystemLimit) => {
+                        // Still full: refuse with an alert, not a reset
+                        // (plaintext fatal internal_error; no keys exist).
+                        let _ = self.write(&[21, 3, 3, 0, 2, 2, 80]).await;
+                        return Err(Reason::SystemLimit);
+                    }
+                    r => r?,
+                }
+            }
             _ => {
                 let port = self.tcp.peer_addr().map_or(0, |a| a.port());
                 new_instance_for(self.role, &opts, Some((&self.server_name, port))).await?
