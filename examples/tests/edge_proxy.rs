@@ -463,3 +463,92 @@ async fn the_shipped_sample_runs_with_gencert_certificates() {
     assert!(pki_ca.contains("BEGIN CERTIFICATE"));
     assert!(dir.join("client.key").exists() && dir.join("api.pem").exists());
 }
+
+/// `admin`: `/metrics` counts what curl did (a handshake that worked, one
+/// refused with `unknown_ca`, bytes, open connections) and `/health` says
+/// 200 while serving and 503 while draining.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_and_health_on_the_admin_listener() {
+    if skip_interop() {
+        return;
+    }
+    require("curl");
+    let pki = Pki::new();
+    let slow = backend("A", 1000).await;
+    let log = scratch_dir("edge-admin").join("access.log");
+    let admin = wassl_tests::free_port();
+    let text = config(&pki, &pki.server, &slow, &slow, &log).replace(
+        "shutdown_grace_ms = 3000",
+        &format!("shutdown_grace_ms = 3000\nadmin = \"127.0.0.1:{admin}\""),
+    );
+    let cfg = Config::from_toml(&text).unwrap();
+    let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let proxy = tokio::spawn(serve(cfg, ready_tx, async {
+        let _ = stop_rx.await;
+    }));
+    let port = ready_rx.await.unwrap();
+    let ca = pki.ca.id.certfile.clone();
+    let get = move |path: &'static str| {
+        tokio::task::spawn_blocking(move || {
+            let out = Command::new("curl")
+                .args(["-sS", "--max-time", "10", "-w", "\n%{http_code}"])
+                .arg(format!("http://127.0.0.1:{admin}{path}"))
+                .output()
+                .unwrap();
+            String::from_utf8_lossy(&out.stdout).into_owned()
+        })
+    };
+    let (ok, body, err) = tokio::task::spawn_blocking({
+        let ca = ca.clone();
+        move || curl(&ca, "localhost", port, &[])
+    })
+    .await
+    .unwrap();
+    assert!(ok && body == "backend A\n", "{err}");
+    // The system's CAs only: curl refuses the certificate with unknown_ca.
+    let (ok, _, _) = tokio::task::spawn_blocking(move || {
+        curl(
+            Path::new("/etc/ssl/certs/ca-certificates.crt"),
+            "localhost",
+            port,
+            &[],
+        )
+    })
+    .await
+    .unwrap();
+    assert!(!ok);
+    let mut metrics = String::new();
+    for _ in 0..100 {
+        metrics = get("/metrics").await.unwrap();
+        if metrics.contains("wassl_edge_connections_active 0")
+            && metrics.contains("result=\"failed\"")
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    for want in [
+        "# TYPE wassl_edge_handshakes_total counter",
+        "wassl_edge_handshakes_total{version=\"tlsv1.3\",result=\"ok\"} 1\n",
+        "wassl_edge_handshake_failures_total{reason=\"unknown_ca\"} 1\n",
+        "wassl_edge_connections_active 0\n",
+        "wassl_edge_backend_failures_total 0\n",
+    ] {
+        assert!(metrics.contains(want), "no {want:?} in:\n{metrics}");
+    }
+    assert!(
+        !metrics.contains("wassl_edge_bytes_total{direction=\"out\"} 0\n"),
+        "{metrics}"
+    );
+    assert_eq!(get("/health").await.unwrap(), "ok\n\n200");
+
+    // Draining: health says so while a slow request finishes.
+    let in_flight = tokio::task::spawn_blocking(move || curl(&ca, "localhost", port, &[]));
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    stop_tx.send(()).unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    assert_eq!(get("/health").await.unwrap(), "draining\n\n503");
+    assert!(in_flight.await.unwrap().0);
+    proxy.await.unwrap().unwrap();
+}

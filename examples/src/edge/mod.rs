@@ -10,6 +10,7 @@
 //! alpn = ["http/1.1"]            # alpn_preferred_protocols
 //! # client_cacertfile = "ca.pem" # set it to require client certificates
 //! access_log = "access.log"      # absent: standard output
+//! # admin = "127.0.0.1:9901"     # GET /metrics (Prometheus), GET /health
 //! shutdown_grace_ms = 5000
 //!
 //! [default]                      # for clients without SNI or another name
@@ -41,7 +42,7 @@ use std::future::Future;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -50,6 +51,9 @@ use tokio::net::{TcpSocket, TcpStream};
 use tokio::sync::mpsc;
 use wassl::ssl::{self, SslOption, Verify};
 use wassl::stream::TlsAcceptor;
+
+mod admin;
+use admin::{reason_label, Metrics};
 
 /// The proxy's configuration (see the module docs for the TOML form).
 #[derive(Clone, Debug, Deserialize)]
@@ -64,6 +68,9 @@ pub struct Config {
     pub client_cacertfile: Option<PathBuf>,
     /// Where access log lines go (standard output when absent).
     pub access_log: Option<PathBuf>,
+    /// `IP:port` of the admin listener: `/metrics` and `/health`, plain
+    /// HTTP (absent: none).
+    pub admin: Option<String>,
     /// How long a shutdown waits for open connections, in milliseconds.
     #[serde(default = "default_grace")]
     pub shutdown_grace_ms: u64,
@@ -438,10 +445,20 @@ pub async fn serve_reloading(
     .and_then(|s| s.bind(addr).map(|()| s))
     .and_then(|s| s.listen(1024))
     .map_err(|e| format!("listen {addr}: {e}"))?;
+    let metrics = Arc::new(Metrics::default());
+    let admin = match &cfg.admin {
+        Some(a) => {
+            let addr: SocketAddr = a.parse().map_err(|_| format!("admin {a:?}: not IP:port"))?;
+            let l = tokio::net::TcpListener::bind(addr)
+                .await
+                .map_err(|e| format!("admin {addr}: {e}"))?;
+            Some(tokio::spawn(admin::run(l, metrics.clone())))
+        }
+        None => None,
+    };
     let bound = sock.local_addr().map_err(|e| e.to_string())?.port();
     let _ = ready.send(bound);
     let mut site = Arc::new((cfg, acceptor));
-    let open = Arc::new(AtomicUsize::new(0));
     let mut reloading = true;
     tokio::pin!(shutdown);
     loop {
@@ -464,21 +481,25 @@ pub async fn serve_reloading(
             () = &mut shutdown => break,
         };
         // One task per connection: a slow handshake holds up nobody else.
-        let (site, log, open2) = (site.clone(), log.clone(), open.clone());
-        open.fetch_add(1, Ordering::SeqCst);
+        let (site, log, metrics) = (site.clone(), log.clone(), metrics.clone());
+        metrics.active.fetch_add(1, Ordering::SeqCst);
         tokio::spawn(async move {
-            proxy(tcp, peer, &site.0, &site.1, &log).await;
-            open2.fetch_sub(1, Ordering::SeqCst);
+            proxy(tcp, peer, &site.0, &site.1, &log, &metrics).await;
+            metrics.active.fetch_sub(1, Ordering::SeqCst);
         });
     }
     // Graceful: no new connections; the open ones get the grace period.
     drop(sock);
+    metrics.drain();
     let deadline = Instant::now() + Duration::from_millis(site.0.shutdown_grace_ms);
-    while open.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
+    while metrics.active.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let left = open.load(Ordering::SeqCst);
+    let left = metrics.active.load(Ordering::SeqCst);
     log.line(&format!("shutdown: {left} connection(s) still open"));
+    if let Some(a) = admin {
+        a.abort();
+    }
     Ok(())
 }
 
@@ -489,6 +510,8 @@ type Running = Arc<(Config, TlsAcceptor)>;
 async fn reload(old: Running, new: Config, log: &AccessLog) -> Running {
     let moved = if new.listen != old.0.listen {
         Some("listen")
+    } else if new.admin != old.0.admin {
+        Some("admin")
     } else if new.access_log != old.0.access_log {
         Some("access_log")
     } else {
@@ -516,13 +539,15 @@ async fn proxy(
     cfg: &Config,
     acceptor: &TlsAcceptor,
     log: &AccessLog,
+    metrics: &Metrics,
 ) {
     let started = Instant::now();
     let mut e = Entry::default();
-    let result = match relay(tcp, cfg, acceptor, &mut e).await {
+    let result = match relay(tcp, cfg, acceptor, &mut e, metrics).await {
         Ok(()) => "ok".to_string(),
         Err(r) => r,
     };
+    metrics.relayed(e.bytes_in, e.bytes_out, e.resumed);
     log.line(&e.text(&peer.to_string(), started, &result));
 }
 
@@ -531,11 +556,15 @@ async fn relay(
     cfg: &Config,
     acceptor: &TlsAcceptor,
     e: &mut Entry,
+    metrics: &Metrics,
 ) -> Result<(), String> {
-    let mut down = acceptor
-        .accept(tcp)
-        .await
-        .map_err(|r| format!("handshake:{r}"))?;
+    let mut down = match acceptor.accept(tcp).await {
+        Ok(s) => s,
+        Err(r) => {
+            metrics.handshake("-", Some(&reason_label(&r)));
+            return Err(format!("handshake:{r}"));
+        }
+    };
     let s = down.socket();
     if let Ok(info) = ssl::connection_information(s).await {
         e.sni = info.sni_hostname.clone();
@@ -546,12 +575,14 @@ async fn relay(
         e.version = Some(info.protocol.atom().trim_matches('\'').to_string());
         e.resumed = info.session_resumption;
     }
+    metrics.handshake(e.version.as_deref().unwrap_or("-"), None);
     e.client_cert = ssl::peercert(s).await.is_ok();
     let backend = cfg.backend_for(e.sni.as_deref()).to_string();
     e.backend = Some(backend.clone());
-    let mut up = TcpStream::connect(&backend)
-        .await
-        .map_err(|err| format!("backend:{}", err.kind()))?;
+    let mut up = TcpStream::connect(&backend).await.map_err(|err| {
+        metrics.backend_failed();
+        format!("backend:{}", err.kind())
+    })?;
     let _ = up.set_nodelay(true);
     match tokio::io::copy_bidirectional(&mut down, &mut up).await {
         Ok((i, o)) => {
