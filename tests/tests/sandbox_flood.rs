@@ -8,8 +8,20 @@ use std::time::Duration;
 
 use wassl::process;
 use wassl::runtime::{self, Limits};
-use wassl::ssl::{self, SslOption};
+use wassl::ssl::{self, Reason, SslOption, SslSocket};
 use wassl_tests::{pki_client, Pki};
+
+/// A client connection; a refusal of its own slot (one an earlier
+/// connection is about to give back) is retried for a while.
+async fn connect_retrying(port: u16, opts: Vec<SslOption>) -> SslSocket {
+    for _ in 0..100 {
+        match ssl::connect("localhost", port, opts.clone(), 20_000).await {
+            Err(Reason::SystemLimit) => tokio::time::sleep(Duration::from_millis(20)).await,
+            r => return r.expect("connect"),
+        }
+    }
+    panic!("no slot for a client in 2 s")
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn idle_connections_hold_no_sandbox_and_a_full_pool_queues() {
@@ -65,24 +77,41 @@ async fn idle_connections_hold_no_sandbox_and_a_full_pool_queues() {
         ssl::send(&s, b"served").await.unwrap();
 
         // Clients that keep their records in their sandboxes hold a slot
-        // each (the server's side gives its slot back after the handshake).
-        let keep = || vec![SslOption::RecordOffload(false)];
-        let a = pki_client(&pki, port, keep()).await;
-        let _b = pki_client(&pki, port, keep()).await;
-        let _c = pki_client(&pki, port, keep()).await;
-        // d's client side takes the last slot; its server side finds the
-        // pool full and waits, until a's slot is given back.
+        // each (the server's side gives its slot back just after the
+        // handshake, so a refusal of the client's own slot is retried).
         let opts = [
             vec![SslOption::Cacertfile(pki.ca.id.certfile.clone())],
-            keep(),
+            vec![SslOption::RecordOffload(false)],
         ]
         .concat();
-        let d = tokio::spawn(process::run(async move {
-            ssl::connect("localhost", port, opts, 20_000).await
-        }));
-        tokio::time::sleep(Duration::from_millis(500)).await;
-        assert!(!d.is_finished(), "d waits for a slot");
-        ssl::close(&a).await.unwrap();
+        let mut held = Vec::new();
+        for _ in 0..3 {
+            held.push(connect_retrying(port, opts.clone()).await);
+        }
+        // d's client side takes the last slot; its server side finds the
+        // pool full and waits, until a slot is given back.
+        let mut waiting = None;
+        for _ in 0..40 {
+            let o = opts.clone();
+            let d = tokio::spawn(process::run(async move {
+                ssl::connect("localhost", port, o, 20_000).await
+            }));
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            if !d.is_finished() {
+                waiting = Some(d);
+                break;
+            }
+            // Done early: only d's own slot, not yet given back by an
+            // earlier server side, may have been refused.
+            let r = d.await.unwrap();
+            assert_eq!(
+                r.err(),
+                Some(Reason::SystemLimit),
+                "d did not wait for a slot"
+            );
+        }
+        let d = waiting.expect("d's handshake waits for a slot");
+        ssl::close(&held.remove(0)).await.unwrap();
         let d = d.await.unwrap();
         assert!(d.is_ok(), "the queued handshake completes: {:?}", d.err());
     })
