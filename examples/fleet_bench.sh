@@ -21,15 +21,7 @@ bin=$root/target/release
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf $work' EXIT
 cd "$work"
-# A CA and a P-256 leaf for localhost (rustls refuses a CA certificate as
-# the server's own).
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=bench-ca \
-    -keyout ca.key -out ca.pem 2>/dev/null
-openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=localhost \
-    -keyout key.pem -out leaf.csr 2>/dev/null
-printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n' > leaf.ext
-openssl x509 -req -in leaf.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -extfile leaf.ext \
-    -out cert.pem 2>/dev/null
+source "$root/examples/bench_certs.sh"
 head -c 32 /dev/urandom > fleet.secret
 redis_port=16379 echo_port=19000
 redis() { redis-server --port $redis_port --bind 127.0.0.1 --save "" --appendonly no >/dev/null & echo $! > redis.pid; sleep 0.3; }
