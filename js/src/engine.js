@@ -8,6 +8,7 @@
 import { instantiate } from '../gen/wassl_guest.js';
 import { coreModules } from '../gen/core-modules.js';
 import { WASIShim } from '@bytecodealliance/preview2-shim/instantiation';
+import { tlsOptions } from './options.js';
 
 /** An error of the engine, shaped like Erlang's `{error, Reason}`. */
 export class TlsError extends Error {
@@ -28,6 +29,8 @@ function reasonText(e) {
   if (e?.tag === 'tls-alert') return `{tls_alert,{${e.val.description},${JSON.stringify(e.val.text.trim())}}}`;
   if (e?.tag === 'einval') return 'einval';
   if (e?.tag === 'closed') return 'closed';
+  // The WIT `option-error` of `Config.create`.
+  if (e && typeof e.name === 'string' && 'detail' in e) return `{options,{${e.name},${e.value}}}: ${e.detail}`;
   return String(e);
 }
 
@@ -102,14 +105,18 @@ export class Engine {
   /**
    * A new sandbox holding one connection.
    * @param {'client'|'server'} role
-   * @param {Array} options WIT `tls-option`s, e.g. `{tag: 'cacerts', val: [der]}`
+   * @param {object|Array} options options in JavaScript shape (options.js:
+   *   `{verify: 'verify_peer', cacerts: [der]}`, hooks included), or WIT
+   *   `tls-option`s, e.g. `{tag: 'cacerts', val: [der]}`
    * @param {object} hooks `serverName` (client), `verify(chain) => true | badCert`,
    *   `keylog(line)`, `trace(event)`, `session(s)` (a client's new ticket
    *   or TLS 1.2 session: `{version, sessionId, maxEarlyData, lifetime, value}`;
    *   offer `value` again with the `client-sessions` option), `hostCrypto`
    *   (false: all crypto in this sandbox, as wassl's `{host_crypto, false}`)
    */
-  async connect(role, options, hooks = {}) {
+  async connect(role, opts, moreHooks = {}) {
+    const { options, hooks: given } = tlsOptions(role, opts);
+    const hooks = { ...given, ...moreHooks };
     const trace = hooks.trace ?? (() => {});
     const verify = {
       verifyPeer(chain) {

@@ -1,7 +1,8 @@
 // Transpile wassl's guest component with jco into gen/ (an ES module with
 // an `instantiate` function; WASI and wassl's imports are given at run time).
-// The component comes from $WASSL_GUEST_WASM, or from the workspace's build
-// (`cargo build -p wassl` builds it into target/guest/).
+// The component comes from $WASSL_GUEST_WASM, or is the one the Rust crate
+// ships (host/component/wassl_guest.wasm, checked against the guest sources
+// by the test command): neither npm install nor npm pack needs Rust.
 import { transpile } from '@bytecodealliance/jco';
 import { readFile, writeFile, mkdir, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
@@ -12,10 +13,10 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
 const wasmPath =
   process.env.WASSL_GUEST_WASM ??
-  join(root, '..', '..', 'target', 'guest', 'wasm32-wasip2', 'guest', 'wassl_guest.wasm');
+  join(root, '..', 'host', 'component', 'wassl_guest.wasm');
 if (!existsSync(wasmPath)) {
   console.error(
-    `no component at ${wasmPath}: run \`cargo build -p wassl\` first, or set WASSL_GUEST_WASM`,
+    `no component at ${wasmPath}: set WASSL_GUEST_WASM, or run \`WASSL_UPDATE_COMPONENT=1 cargo build -p wassl\``,
   );
   process.exit(1);
 }

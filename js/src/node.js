@@ -4,6 +4,10 @@ import { readFile } from 'node:fs/promises';
 import { Engine, TlsError } from './engine.js';
 import { nodeCrypto } from './nodecrypto.js';
 
+export * from './engine.js';
+export { tlsOptions, OptionError, pemDecode } from './options.js';
+export { nodeCrypto };
+
 /**
  * The engine, its core modules compiled from gen/. `crypto` is the
  * `wassl:tls/crypto` import: Node's native crypto (nodecrypto.js) unless
@@ -13,6 +17,37 @@ export async function loadEngine({ crypto = nodeCrypto } = {}) {
   const compile = async (name) => WebAssembly.compile(await readFile(new URL(`../gen/${name}`, import.meta.url)));
   return Engine.load(compile, crypto);
 }
+
+let shared;
+/** The engine `connect`/`listen` use when given none: loaded once. */
+export function defaultEngine() {
+  shared ??= loadEngine();
+  return shared;
+}
+
+const FILES = ['cacertfile', 'certfile', 'keyfile'];
+
+/**
+ * Options in JavaScript shape with their file paths read: `certfile:
+ * 'server.pem'` becomes `{path, contents}`, here and in `certsKeys` and
+ * `sniHosts` entries. WIT option lists pass through.
+ */
+export async function readOptionFiles(opts) {
+  if (!opts || Array.isArray(opts) || typeof opts !== 'object') return opts;
+  const read = async (v) => (typeof v === 'string' ? { path: v, contents: new Uint8Array(await readFile(v)) } : v);
+  const entry = async (e) => (e && typeof e === 'object' ? { ...e, certfile: await read(e.certfile), keyfile: await read(e.keyfile) } : e);
+  const out = { ...opts };
+  for (const k of FILES) if (typeof out[k] === 'string') out[k] = await read(out[k]);
+  if (Array.isArray(out.certsKeys)) out.certsKeys = await Promise.all(out.certsKeys.map(entry));
+  if (out.sniHosts && typeof out.sniHosts === 'object') {
+    const hosts = {};
+    for (const [name, es] of Object.entries(out.sniHosts)) hosts[name] = await Promise.all((Array.isArray(es) ? es : [es]).map(entry));
+    out.sniHosts = hosts;
+  }
+  return out;
+}
+
+const isEngine = (e) => e !== null && typeof e === 'object' && typeof e.connect === 'function';
 
 /** A PEM file as the `cacertfile`/`certfile`/`keyfile` options take it. */
 export async function pem(tag, path) {
@@ -103,8 +138,14 @@ export class TlsSocket {
   }
 }
 
-/** `ssl:connect/4`: a TLS client over a new TCP connection. */
-export async function connect(engine, host, port, options, hooks = {}) {
+/**
+ * `ssl:connect/4`: a TLS client over a new TCP connection.
+ * `connect(host, port, options)`, or `connect(engine, host, port, options, hooks)`.
+ */
+export async function connect(...args) {
+  if (!isEngine(args[0])) args.unshift(await defaultEngine());
+  const [engine, host, port, opts = {}, hooks = {}] = args;
+  const options = await readOptionFiles(opts);
   const tls = await engine.connect('client', options, { serverName: host, ...hooks });
   const socket = net.connect(port, host);
   await new Promise((resolve, reject) => {
@@ -118,11 +159,18 @@ export async function connect(engine, host, port, options, hooks = {}) {
 
 /**
  * `ssl:listen/2` + `handshake`: `onConnection(tlsSocket)` for every client.
+ * `listen(port, options, onConnection)`, or `listen(engine, port, options,
+ * onConnection, hooks)`; port 0 takes any free port (`server.address()`).
  * Like `ssl:listen/2`, bad options reject here, before anything listens.
  * A client whose sandbox cannot be made is disconnected and reported to
  * `hooks.onError`, not left waiting.
  */
-export async function listen(engine, port, options, onConnection, hooks = {}) {
+export async function listen(...args) {
+  if (!isEngine(args[0])) args.unshift(await defaultEngine());
+  const [engine, port, opts, onConnection, moreHooks = {}] = args;
+  const options = await readOptionFiles(opts);
+  // onError may come with the options, in JavaScript shape.
+  const hooks = { onError: opts?.onError, ...moreHooks };
   await engine.connect('server', options, hooks);
   const server = net.createServer(async (socket) => {
     socket.pause();
