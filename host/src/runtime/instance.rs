@@ -78,6 +78,8 @@ pub(crate) struct Instance {
     released: Option<Released>,
     /// TLS 1.3's exporter secret was consumed (`export_key_materials/5`).
     exporter_consumed: bool,
+    /// The pool slot, counted while the sandbox lives (`runtime::sandboxes`).
+    slot: Option<super::Slot>,
 }
 
 impl Instance {
@@ -118,6 +120,7 @@ impl Instance {
             records: None,
             released: None,
             exporter_consumed: false,
+            slot: Some(super::Slot::take()),
         })
     }
 
@@ -272,6 +275,7 @@ impl Instance {
         state.client_sessions = std::mem::take(&mut self.store.data_mut().client_sessions);
         // The old store (instance, linear memory, pool slot) goes here.
         self.store = Store::new(&self.engine, state);
+        self.slot = None;
         self.config = None;
         self.conn = None;
         self.released = Some(Released {

@@ -5,6 +5,7 @@
 mod cache;
 mod instance;
 
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -67,6 +68,54 @@ pub fn configure(limits: Limits) -> bool {
     }
     *LIMITS.lock().unwrap_or_else(|e| e.into_inner()) = Some(limits);
     true
+}
+
+/// Sandboxes holding a pool slot now (a connection handshaking, or one
+/// that keeps its engine), counted by [`Slot`].
+static IN_USE: AtomicU32 = AtomicU32::new(0);
+
+/// How many sandboxes exist and how many may (`max_connections`): for an
+/// operator's gauge. A connection past its handshake gives its slot back
+/// (the host's record layer carries it), so this is usually far below the
+/// number of open connections.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Sandboxes {
+    /// Slots taken now.
+    pub in_use: u32,
+    /// The pool's size: `Limits::max_connections`.
+    pub capacity: u32,
+}
+
+/// The sandbox pool's use now.
+pub fn sandboxes() -> Sandboxes {
+    let capacity = match RUNTIME.get() {
+        Some(Ok(rt)) => rt.limits.max_connections,
+        _ => LIMITS
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .map_or(Limits::default().max_connections, |l| l.max_connections),
+    };
+    Sandboxes {
+        in_use: IN_USE.load(Ordering::Relaxed),
+        capacity,
+    }
+}
+
+/// One pool slot held, counted in [`sandboxes`] until dropped.
+pub(crate) struct Slot(());
+
+impl Slot {
+    pub(crate) fn take() -> Slot {
+        IN_USE.fetch_add(1, Ordering::Relaxed);
+        Slot(())
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        IN_USE.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 /// The process-wide engine, compiled component and linker.
