@@ -7,81 +7,11 @@
 use std::path::Path;
 use std::process::Command;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use wassl_examples::edge::{serve, Config};
 use wassl_tests::{require, scratch_dir, skip_interop, LeafSpec, Peer, Pki};
 
-/// A plain-TCP HTTP/1.1 backend answering `backend NAME` to every request
-/// (after `delay_ms`); returns its address.
-async fn backend(name: &'static str, delay_ms: u64) -> String {
-    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = l.local_addr().unwrap().to_string();
-    tokio::spawn(async move {
-        while let Ok((mut s, _)) = l.accept().await {
-            tokio::spawn(async move {
-                let mut buf = vec![0u8; 4096];
-                let mut got = Vec::new();
-                while !got.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match s.read(&mut buf).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => got.extend_from_slice(&buf[..n]),
-                    }
-                }
-                tokio::time::sleep(std::time::Duration::from_millis(delay_ms)).await;
-                let body = format!("backend {name}\n");
-                let resp = format!(
-                    "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-                let _ = s.write_all(resp.as_bytes()).await;
-                let _ = s.shutdown().await;
-            });
-        }
-    });
-    addr
-}
-
-/// curl `https://NAME:PORT/` resolved to 127.0.0.1; (success, stdout, stderr).
-fn curl(ca: &Path, name: &str, port: u16, extra: &[&str]) -> (bool, String, String) {
-    let resolve = format!("{name}:{port}:127.0.0.1");
-    let url = format!("https://{name}:{port}/");
-    let out = Command::new("curl")
-        .args(["-sS", "-v", "--max-time", "10", "--cacert"])
-        .arg(ca)
-        .args(["--resolve", &resolve])
-        .args(extra)
-        .arg(&url)
-        .output()
-        .expect("run curl");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn config(pki: &Pki, b: &wassl_tests::Identity, a_addr: &str, b_addr: &str, log: &Path) -> String {
-    format!(
-        r#"
-listen = "127.0.0.1:0"
-alpn = ["http/1.1"]
-access_log = {log:?}
-shutdown_grace_ms = 3000
-
-[default]
-certfile = {:?}
-keyfile = {:?}
-backend = "{a_addr}"
-
-[[hosts]]
-name = "b.test"
-certfile = {:?}
-keyfile = {:?}
-backend = "{b_addr}"
-"#,
-        pki.server.certfile, pki.server.keyfile, b.certfile, b.keyfile,
-    )
-}
+mod edge_common;
+use edge_common::{backend, config, curl};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn routes_by_sni_logs_and_shuts_down_gracefully() {
@@ -142,7 +72,13 @@ async fn routes_by_sni_logs_and_shuts_down_gracefully() {
 
     let lines = std::fs::read_to_string(&log).unwrap();
     let lines: Vec<&str> = lines.lines().collect();
-    assert_eq!(lines.len(), 3, "{lines:?}");
+    assert_eq!(lines.len(), 4, "{lines:?}");
+    assert!(
+        lines[0].ends_with(&format!(" listening: 127.0.0.1:{port}")),
+        "{}",
+        lines[0]
+    );
+    let lines = &lines[1..];
     assert!(
         lines[0].contains(
             "sni=localhost alpn=http/1.1 version=tlsv1.3 resumed=false client_cert=false"
@@ -171,7 +107,7 @@ async fn routes_by_sni_logs_and_shuts_down_gracefully() {
         lines[2]
     );
     // Every line starts with its RFC 3339 UTC time.
-    for l in &lines {
+    for l in lines {
         let stamp = l.split(' ').next().unwrap();
         assert!(
             time::OffsetDateTime::parse(stamp, &time::format_description::well_known::Rfc3339)
@@ -236,7 +172,7 @@ async fn client_certificates_when_configured() {
     let mut lines = String::new();
     for _ in 0..100 {
         lines = std::fs::read_to_string(&log).unwrap_or_default();
-        if lines.lines().count() >= 2 {
+        if lines.lines().count() >= 3 {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
@@ -542,6 +478,33 @@ async fn metrics_and_health_on_the_admin_listener() {
         "{metrics}"
     );
     assert_eq!(get("/health").await.unwrap(), "ok\n\n200");
+
+    // A handshake in progress holds a sandbox, and the gauge shows it.
+    let mut half = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    tokio::io::AsyncWriteExt::write_all(&mut half, &[22, 3, 1, 0, 200, 1, 0, 0, 196])
+        .await
+        .unwrap();
+    let mut in_use = 0;
+    for _ in 0..100 {
+        metrics = get("/metrics").await.unwrap();
+        in_use = metrics
+            .lines()
+            .find_map(|l| l.strip_prefix("wassl_edge_sandboxes_in_use "))
+            .and_then(|v| v.parse::<u32>().ok())
+            .unwrap_or_else(|| panic!("no sandbox gauge in:\n{metrics}"));
+        if in_use >= 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(in_use >= 1, "{metrics}");
+    assert!(
+        metrics.contains("wassl_edge_sandboxes_capacity 1000\n"),
+        "{metrics}"
+    );
+    drop(half);
 
     // Draining: health says so while a slow request finishes.
     let in_flight = tokio::task::spawn_blocking(move || curl(&ca, "localhost", port, &[]));

@@ -13,9 +13,12 @@ use wassl_examples::edge::{serve_reloading, Config};
 
 const USAGE: &str = "usage: edge_proxy CONFIG.toml
 
-A TLS-terminating reverse proxy: certificates and a plain-TCP backend per
-SNI name, ALPN, optional client certificates, session resumption (one node
-or a fleet through Redis), an access log line per connection.
+A TLS-terminating reverse proxy: one or several listeners, certificates and
+a backend per SNI name, ALPN, optional client certificates, TCP mode (bytes,
+optionally after a PROXY v2 header) or HTTP mode (HTTP/1.1 and HTTP/2,
+Forwarded headers, 502/504), session resumption (one node or a fleet
+through Redis), an access log line per connection, metrics and health on
+an admin listener.
 
 Signals: SIGTERM or Ctrl-C drains (no new connections, open ones get
 shutdown_grace_ms); SIGHUP reloads CONFIG.toml for new connections

@@ -24,6 +24,9 @@ pub(crate) struct Metrics {
     bytes_out: AtomicU64,
     resumed: AtomicU64,
     backend_failures: AtomicU64,
+    /// HTTP mode: requests, and the ones the proxy answered itself by status.
+    http_requests: AtomicU64,
+    http_errors: Mutex<BTreeMap<u16, u64>>,
     /// Handshakes by (version, result): "ok" or "failed".
     handshakes: Mutex<BTreeMap<(String, &'static str), u64>>,
     /// Failed handshakes by reason: the alert's name, or the reason's atom.
@@ -66,6 +69,19 @@ impl Metrics {
 
     pub(crate) fn backend_failed(&self) {
         self.backend_failures.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// HTTP mode: a request (`None`), or the proxy's own answer to one (502, 504...).
+    pub(crate) fn http_request(&self, error: Option<u16>) {
+        match error {
+            None => {
+                self.http_requests.fetch_add(1, Ordering::Relaxed);
+            }
+            Some(code) => {
+                let mut e = self.http_errors.lock().unwrap_or_else(|e| e.into_inner());
+                *e.entry(code).or_default() += 1;
+            }
+        }
     }
 
     pub(crate) fn drain(&self) {
@@ -131,8 +147,13 @@ impl Metrics {
             ),
             (
                 "wassl_edge_backend_failures_total",
-                "Connections whose backend could not be reached.",
+                "Connections or requests whose backend could not be reached.",
                 &self.backend_failures,
+            ),
+            (
+                "wassl_edge_http_requests_total",
+                "HTTP mode: requests received.",
+                &self.http_requests,
             ),
         ] {
             head(&mut o, name, "counter", help);
@@ -151,6 +172,38 @@ impl Metrics {
                 v.load(Ordering::Relaxed)
             );
         }
+        head(
+            &mut o,
+            "wassl_edge_http_proxy_errors_total",
+            "counter",
+            "HTTP mode: requests the proxy answered itself, by status (502 backend unreachable, 504 too slow).",
+        );
+        for (code, c) in self
+            .http_errors
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+        {
+            let _ = writeln!(
+                o,
+                "wassl_edge_http_proxy_errors_total{{status=\"{code}\"}} {c}"
+            );
+        }
+        let pool = wassl::runtime::sandboxes();
+        head(
+            &mut o,
+            "wassl_edge_sandboxes_in_use",
+            "gauge",
+            "Sandboxes (wasm instances) alive now: handshakes in progress and connections that keep their engine.",
+        );
+        let _ = writeln!(o, "wassl_edge_sandboxes_in_use {}", pool.in_use);
+        head(
+            &mut o,
+            "wassl_edge_sandboxes_capacity",
+            "gauge",
+            "The sandbox pool's size (max_connections); past it, new handshakes wait, then are refused.",
+        );
+        let _ = writeln!(o, "wassl_edge_sandboxes_capacity {}", pool.capacity);
         o
     }
 }

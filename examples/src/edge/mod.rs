@@ -1,12 +1,21 @@
-//! A TLS-terminating reverse proxy on wassl's public API: one listen
-//! address, certificates per host name (`sni_hosts`), ALPN, optional client
-//! certificates, plain-TCP backends chosen by SNI, a timestamped line of
-//! access log per connection, a graceful shutdown and a reload that keeps
-//! established connections. Built on `wassl::stream::TlsAcceptor`: one
-//! task per connection. Configured by a small TOML file:
+//! A TLS-terminating reverse proxy on wassl's public API: one or several
+//! listen addresses, certificates per host name (`sni_hosts`), ALPN,
+//! optional client certificates, backends chosen by SNI, in TCP mode (bytes
+//! relayed, optionally after a PROXY protocol v2 header) or HTTP mode
+//! (HTTP/1.1 and HTTP/2 from clients, `Forwarded` headers, 502/504), a
+//! timestamped line of access log per connection, metrics, a graceful
+//! shutdown and a reload that keeps established connections. Built on
+//! `wassl::stream::TlsAcceptor`: one task per connection. Configured by a
+//! small TOML file:
 //!
 //! ```toml
-//! listen = "127.0.0.1:8443"
+//! listen = "127.0.0.1:8443"      # or ["0.0.0.0:443", "[::]:443"]
+//! mode = "tcp"                   # tcp (the default) | http
+//! # proxy_protocol = "v2"        # tcp: a PROXY v2 header to backends
+//! # backends_speak_h2 = true     # tcp: allow "h2" in alpn (backends get it raw)
+//! # client_cert_header = "X-Client-Cert"  # http: the verified client certificate
+//! backend_connect_timeout_ms = 5000    # past it: 504 (http), closed (tcp)
+//! backend_response_timeout_ms = 60000  # http: past it, 504
 //! alpn = ["http/1.1"]            # alpn_preferred_protocols
 //! # client_cacertfile = "ca.pem" # set it to require client certificates
 //! access_log = "access.log"      # absent: standard output
@@ -47,20 +56,40 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde::Deserialize;
+use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpSocket, TcpStream};
 use tokio::sync::mpsc;
 use wassl::ssl::{self, SslOption, Verify};
 use wassl::stream::TlsAcceptor;
 
 mod admin;
+mod http;
+mod proxy_v2;
 use admin::{reason_label, Metrics};
 
 /// The proxy's configuration (see the module docs for the TOML form).
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
-    /// `host:port` to listen on.
-    pub listen: String,
+    /// `IP:port` to listen on, or a list of them.
+    pub listen: Listen,
+    /// What reaches the backends: the bytes (tcp) or HTTP requests (http).
+    #[serde(default)]
+    pub mode: Mode,
+    /// TCP mode: send a PROXY protocol header (`"v2"`) to backends first.
+    pub proxy_protocol: Option<ProxyProtocol>,
+    /// TCP mode: the backends speak HTTP/2, so "h2" may be in `alpn`.
+    #[serde(default)]
+    pub backends_speak_h2: bool,
+    /// HTTP mode: pass the verified client certificate (URL-escaped PEM)
+    /// in this header; a client's own header of that name is removed.
+    pub client_cert_header: Option<String>,
+    /// The longest connecting to a backend may take, in milliseconds.
+    #[serde(default = "default_connect_timeout")]
+    pub backend_connect_timeout_ms: u64,
+    /// HTTP mode: the longest a backend may take to answer, in milliseconds.
+    #[serde(default = "default_response_timeout")]
+    pub backend_response_timeout_ms: u64,
     /// ALPN protocols, in the server's order of preference.
     #[serde(default)]
     pub alpn: Vec<String>,
@@ -229,6 +258,52 @@ fn default_grace() -> u64 {
     5000
 }
 
+fn default_connect_timeout() -> u64 {
+    5000
+}
+
+fn default_response_timeout() -> u64 {
+    60_000
+}
+
+/// One listen address or several.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(untagged)]
+pub enum Listen {
+    /// `listen = "IP:port"`.
+    One(String),
+    /// `listen = ["IP:port", ...]`.
+    Many(Vec<String>),
+}
+
+impl Listen {
+    fn all(&self) -> &[String] {
+        match self {
+            Listen::One(a) => std::slice::from_ref(a),
+            Listen::Many(v) => v,
+        }
+    }
+}
+
+/// What the proxy sends its backends.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// The client's bytes, relayed both ways.
+    #[default]
+    Tcp,
+    /// The client's HTTP requests, forwarded as HTTP/1.1.
+    Http,
+}
+
+/// The PROXY protocol version sent in TCP mode.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum ProxyProtocol {
+    /// Version 2, binary, with the TLS facts as TLVs.
+    V2,
+}
+
 /// A certificate, its key and the backend behind them.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -313,11 +388,52 @@ impl Config {
         Ok(o)
     }
 
-    /// The listen address, checked.
-    fn listen_addr(&self) -> Result<SocketAddr, String> {
-        self.listen
-            .parse()
-            .map_err(|_| format!("listen {:?}: not IP:port", self.listen))
+    /// The listen addresses, checked.
+    fn listen_addrs(&self) -> Result<Vec<SocketAddr>, String> {
+        let all = self.listen.all();
+        if all.is_empty() {
+            return Err("listen: no address".into());
+        }
+        all.iter()
+            .map(|a| a.parse().map_err(|_| format!("listen {a:?}: not IP:port")))
+            .collect()
+    }
+
+    /// Settings that only make sense together.
+    fn check_modes(&self) -> Result<(), String> {
+        match self.mode {
+            Mode::Tcp => {
+                if self.client_cert_header.is_some() {
+                    return Err("client_cert_header: HTTP mode only (mode = \"http\")".into());
+                }
+                if self.alpn.iter().any(|p| p == "h2") && !self.backends_speak_h2 {
+                    return Err(
+                        "alpn \"h2\" in TCP mode hands HTTP/2 to the backends as it is: \
+                                use mode = \"http\" (backends get HTTP/1.1), or set \
+                                backends_speak_h2 = true if they speak it"
+                            .into(),
+                    );
+                }
+            }
+            Mode::Http => {
+                if self.proxy_protocol.is_some() {
+                    return Err(
+                        "proxy_protocol: TCP mode only (HTTP mode sends Forwarded headers)".into(),
+                    );
+                }
+                if let Some(h) = &self.client_cert_header {
+                    hyper::header::HeaderName::from_bytes(h.as_bytes())
+                        .map_err(|_| format!("client_cert_header {h:?}: not a header name"))?;
+                    if self.client_cacertfile.is_none() {
+                        return Err("client_cert_header needs client_cacertfile (no certificate is asked for otherwise)".into());
+                    }
+                }
+                if let Some(p) = self.alpn.iter().find(|p| *p != "h2" && *p != "http/1.1") {
+                    return Err(format!("alpn {p:?}: HTTP mode speaks h2 and http/1.1"));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Everything a connection will need, checked now: the listen address,
@@ -325,7 +441,8 @@ impl Config {
     /// read and matched by the engine). A bad setting stops the proxy at
     /// start, or leaves a reload unapplied, instead of failing requests.
     async fn acceptor(&self) -> Result<TlsAcceptor, String> {
-        self.listen_addr()?;
+        self.listen_addrs()?;
+        self.check_modes()?;
         let backends = std::iter::once(("default", &self.default.backend))
             .chain(self.hosts.iter().map(|h| (h.name.as_str(), &h.backend)));
         for (site, b) in backends {
@@ -435,16 +552,10 @@ pub async fn serve_reloading(
 ) -> Result<(), String> {
     let acceptor = cfg.acceptor().await?;
     let log = AccessLog::open(&cfg.access_log)?;
-    let addr = cfg.listen_addr()?;
-    let sock = if addr.is_ipv4() {
-        TcpSocket::new_v4()
-    } else {
-        TcpSocket::new_v6()
+    let mut listeners = Vec::new();
+    for addr in cfg.listen_addrs()? {
+        listeners.push(bind(addr)?);
     }
-    .and_then(|s| s.set_reuseaddr(true).map(|()| s))
-    .and_then(|s| s.bind(addr).map(|()| s))
-    .and_then(|s| s.listen(1024))
-    .map_err(|e| format!("listen {addr}: {e}"))?;
     let metrics = Arc::new(Metrics::default());
     let admin = match &cfg.admin {
         Some(a) => {
@@ -456,20 +567,44 @@ pub async fn serve_reloading(
         }
         None => None,
     };
-    let bound = sock.local_addr().map_err(|e| e.to_string())?.port();
-    let _ = ready.send(bound);
+    let bound: Vec<SocketAddr> = listeners
+        .iter()
+        .map(|l| l.local_addr().map_err(|e| e.to_string()))
+        .collect::<Result<_, _>>()?;
+    let names: Vec<String> = bound.iter().map(ToString::to_string).collect();
+    log.line(&format!("listening: {}", names.join(" ")));
+    let _ = ready.send(bound[0].port());
+    // Every listener feeds one queue; a full queue slows accepting (the
+    // kernel's backlog holds the rest) rather than growing without bound.
+    let (accepted_tx, mut accepted) = mpsc::channel::<(TcpStream, SocketAddr)>(256);
+    let acceptors: Vec<_> = listeners
+        .into_iter()
+        .map(|l| {
+            let tx = accepted_tx.clone();
+            tokio::spawn(async move {
+                loop {
+                    match l.accept().await {
+                        Ok(a) => {
+                            if tx.send(a).await.is_err() {
+                                return;
+                            }
+                        }
+                        // Out of descriptors and the like: the next accept may work.
+                        Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+                    }
+                }
+            })
+        })
+        .collect();
+    drop(accepted_tx);
     let mut site = Arc::new((cfg, acceptor));
     let mut reloading = true;
     tokio::pin!(shutdown);
     loop {
         let (tcp, peer) = tokio::select! {
-            a = sock.accept() => match a {
-                Ok(a) => a,
-                // Out of descriptors and the like: the next accept may work.
-                Err(_) => {
-                    tokio::time::sleep(Duration::from_millis(10)).await;
-                    continue;
-                }
+            a = accepted.recv() => match a {
+                Some(a) => a,
+                None => break,
             },
             new = reloads.recv(), if reloading => {
                 match new {
@@ -489,7 +624,10 @@ pub async fn serve_reloading(
         });
     }
     // Graceful: no new connections; the open ones get the grace period.
-    drop(sock);
+    for a in acceptors {
+        a.abort();
+    }
+    drop(accepted);
     metrics.drain();
     let deadline = Instant::now() + Duration::from_millis(site.0.shutdown_grace_ms);
     while metrics.active.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
@@ -501,6 +639,19 @@ pub async fn serve_reloading(
         a.abort();
     }
     Ok(())
+}
+
+/// A listening socket on `addr` (address reuse on, a backlog of 1024).
+fn bind(addr: SocketAddr) -> Result<tokio::net::TcpListener, String> {
+    if addr.is_ipv4() {
+        TcpSocket::new_v4()
+    } else {
+        TcpSocket::new_v6()
+    }
+    .and_then(|s| s.set_reuseaddr(true).map(|()| s))
+    .and_then(|s| s.bind(addr).map(|()| s))
+    .and_then(|s| s.listen(1024))
+    .map_err(|e| format!("listen {addr}: {e}"))
 }
 
 /// The configuration in force and the acceptor made from it.
@@ -539,11 +690,11 @@ async fn proxy(
     cfg: &Config,
     acceptor: &TlsAcceptor,
     log: &AccessLog,
-    metrics: &Metrics,
+    metrics: &Arc<Metrics>,
 ) {
     let started = Instant::now();
     let mut e = Entry::default();
-    let result = match relay(tcp, cfg, acceptor, &mut e, metrics).await {
+    let result = match relay(tcp, peer, cfg, acceptor, &mut e, metrics).await {
         Ok(()) => "ok".to_string(),
         Err(r) => r,
     };
@@ -553,11 +704,14 @@ async fn proxy(
 
 async fn relay(
     tcp: TcpStream,
+    peer: SocketAddr,
     cfg: &Config,
     acceptor: &TlsAcceptor,
     e: &mut Entry,
-    metrics: &Metrics,
+    metrics: &Arc<Metrics>,
 ) -> Result<(), String> {
+    // The address the client reached, for the PROXY header.
+    let local = tcp.local_addr().ok();
     let mut down = match acceptor.accept(tcp).await {
         Ok(s) => s,
         Err(r) => {
@@ -576,14 +730,57 @@ async fn relay(
         e.resumed = info.session_resumption;
     }
     metrics.handshake(e.version.as_deref().unwrap_or("-"), None);
-    e.client_cert = ssl::peercert(s).await.is_ok();
+    let client_cert = ssl::peercert(s).await.ok();
+    e.client_cert = client_cert.is_some();
     let backend = cfg.backend_for(e.sni.as_deref()).to_string();
     e.backend = Some(backend.clone());
-    let mut up = TcpStream::connect(&backend).await.map_err(|err| {
-        metrics.backend_failed();
-        format!("backend:{}", err.kind())
-    })?;
+    let connect_timeout = Duration::from_millis(cfg.backend_connect_timeout_ms);
+    if cfg.mode == Mode::Http {
+        let cert_header = cfg.client_cert_header.as_ref().and_then(|h| {
+            let name = hyper::header::HeaderName::from_bytes(h.as_bytes()).ok()?;
+            Some((name, client_cert.as_deref().and_then(http::escaped_pem)))
+        });
+        let f = http::Forwarding::new(
+            backend,
+            peer,
+            cert_header,
+            connect_timeout,
+            Duration::from_millis(cfg.backend_response_timeout_ms),
+            metrics.clone(),
+        );
+        let (i, o) = http::serve(down, f).await?;
+        e.bytes_in = i;
+        e.bytes_out = o;
+        return Ok(());
+    }
+    let mut up = match tokio::time::timeout(connect_timeout, TcpStream::connect(&backend)).await {
+        Ok(Ok(up)) => up,
+        Ok(Err(err)) => {
+            metrics.backend_failed();
+            return Err(format!("backend:{}", err.kind()));
+        }
+        Err(_) => {
+            metrics.backend_failed();
+            return Err("backend:timeout".into());
+        }
+    };
     let _ = up.set_nodelay(true);
+    if let (Some(ProxyProtocol::V2), Some(local)) = (cfg.proxy_protocol, local) {
+        let version = match e.version.as_deref() {
+            Some("tlsv1.3") => Some("TLSv1.3"),
+            Some("tlsv1.2") => Some("TLSv1.2"),
+            _ => None,
+        };
+        let facts = proxy_v2::TlsFacts {
+            alpn: e.alpn.as_deref(),
+            sni: e.sni.as_deref(),
+            version,
+            client_cert: e.client_cert,
+        };
+        up.write_all(&proxy_v2::header(peer, local, &facts))
+            .await
+            .map_err(|err| format!("backend:{}", err.kind()))?;
+    }
     match tokio::io::copy_bidirectional(&mut down, &mut up).await {
         Ok((i, o)) => {
             e.bytes_in = i;
