@@ -112,9 +112,17 @@ fn the_npm_package_installs_and_works_outside_the_repository() {
         "package/LICENSE",
         "package/README.md",
     ] {
-        assert!(listing.lines().any(|l| l == want), "{want} not in:\n{listing}");
+        assert!(
+            listing.lines().any(|l| l == want),
+            "{want} not in:\n{listing}"
+        );
     }
-    for unwanted in ["package/test/", "package/web/", "package/scripts/", "package/node_modules/"] {
+    for unwanted in [
+        "package/test/",
+        "package/web/",
+        "package/scripts/",
+        "package/node_modules/",
+    ] {
         assert!(!listing.contains(unwanted), "{unwanted} in:\n{listing}");
     }
 
@@ -164,7 +172,10 @@ fn the_npm_package_installs_and_works_outside_the_repository() {
     );
     assert!(out.contains("client: tlsv13 TLS_"), "{out}");
     assert!(out.contains("client got: HTTP/1.0 200 ok"), "{out}");
-    assert!(out.contains("s_client: Verify return code: 0 (ok)"), "{out}");
+    assert!(
+        out.contains("s_client: Verify return code: 0 (ok)"),
+        "{out}"
+    );
     assert!(
         out.contains("s_client: hello from the wassl package over tlsv13"),
         "{out}"
@@ -178,7 +189,13 @@ fn the_npm_package_installs_and_works_outside_the_repository() {
     let out = run(
         &app,
         "timeout",
-        &["180", "node", "browser.mjs", &chromium, ders.to_str().unwrap()],
+        &[
+            "180",
+            "node",
+            "browser.mjs",
+            &chromium,
+            ders.to_str().unwrap(),
+        ],
         &[],
     );
     assert!(
