@@ -394,3 +394,53 @@ async fn mode_settings_that_cannot_work_are_refused_at_start() {
     }));
     assert!(port.await.is_ok());
 }
+
+/// `handshake_timeout_ms` and `max_handshakes_per_address`: a host that
+/// stalls a handshake holds its one slot until the deadline; meanwhile its
+/// next connection is refused with an alert, and afterwards served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_address_is_limited_then_dropped_at_the_deadline() {
+    if skip_interop() {
+        return;
+    }
+    require("curl");
+    let pki = Pki::new();
+    let a = backend("A", 0).await;
+    let log = scratch_dir("edge-limit").join("access.log");
+    let text = format!(
+        "listen = \"127.0.0.1:0\"\nhandshake_timeout_ms = 1500\nmax_handshakes_per_address = 1\n\
+         access_log = {log:?}\n[default]\ncertfile = {:?}\nkeyfile = {:?}\nbackend = \"{a}\"\n",
+        pki.server.certfile, pki.server.keyfile
+    );
+    let cfg = Config::from_toml(&text).unwrap();
+    let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
+    let (_stop, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(serve(cfg, ready_tx, async {
+        let _ = stop_rx.await;
+    }));
+    let port = ready_rx.await.unwrap();
+    let mut stalled = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    stalled.write_all(&[22, 3, 1, 0, 200, 1]).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let ca = pki.ca.id.certfile.clone();
+    let (ok, _, err) = tokio::task::spawn_blocking(move || curl(&ca, "localhost", port, &[]))
+        .await
+        .unwrap();
+    assert!(!ok && err.contains("internal error"), "{err}");
+    // The stalled handshake ends at its deadline: the server closes it.
+    let mut buf = [0u8; 16];
+    let n = tokio::time::timeout(std::time::Duration::from_secs(5), stalled.read(&mut buf))
+        .await
+        .expect("closed at the deadline");
+    assert!(matches!(n, Ok(0) | Err(_)), "{n:?}");
+    let ca = pki.ca.id.certfile.clone();
+    let (ok, body, err) = tokio::task::spawn_blocking(move || curl(&ca, "localhost", port, &[]))
+        .await
+        .unwrap();
+    assert!(ok && body == "backend A\n", "{err}");
+    let lines = std::fs::read_to_string(&log).unwrap();
+    assert!(lines.contains("result=handshake:system_limit"), "{lines}");
+    assert!(lines.contains("result=handshake:timeout"), "{lines}");
+}

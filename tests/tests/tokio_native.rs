@@ -209,6 +209,83 @@ async fn handshake_timeout_answers_timeout() {
     assert!(matches!(r, Err(Reason::Timeout)), "{:?}", r.err());
 }
 
+/// Servers facing the internet get a handshake deadline without asking.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_acceptor_has_a_handshake_deadline_by_default() {
+    let pki = Pki::new();
+    let acceptor = TlsAcceptor::new(server_options(&pki)).await.unwrap();
+    assert_eq!(
+        acceptor.handshake_timeout_value(),
+        ssl::Timeout::After(wassl::stream::DEFAULT_HANDSHAKE_TIMEOUT)
+    );
+    assert_eq!(
+        acceptor
+            .handshake_timeout(ssl::Timeout::Infinity)
+            .handshake_timeout_value(),
+        ssl::Timeout::Infinity
+    );
+}
+
+/// One address trickling handshakes cannot hold more than its share:
+/// past the limit it is refused with an alert at once, other handshakes
+/// (and that address, once one finishes) go on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn handshakes_per_address_are_limited() {
+    let pki = Pki::new();
+    let acceptor = TlsAcceptor::new(server_options(&pki))
+        .await
+        .unwrap()
+        .handshake_timeout(3000)
+        .max_handshakes_per_address(2);
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let mut stalled = Vec::new();
+    let mut pending = Vec::new();
+    for _ in 0..2 {
+        // Half a ClientHello record: a handshake in progress, never done.
+        let mut c = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+        tokio::io::AsyncWriteExt::write_all(&mut c, &[22, 3, 1, 0, 200, 1])
+            .await
+            .unwrap();
+        stalled.push(c);
+        let (tcp, _) = listener.accept().await.unwrap();
+        let a = acceptor.clone();
+        pending.push(tokio::spawn(async move { a.accept(tcp).await.map(|_| ()) }));
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut third = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let (tcp, _) = listener.accept().await.unwrap();
+    let r = tokio::time::timeout(Duration::from_secs(1), acceptor.accept(tcp))
+        .await
+        .expect("refused at once, not after the deadline");
+    assert!(matches!(r, Err(Reason::SystemLimit)), "{:?}", r.err());
+    let mut buf = [0u8; 16];
+    let n = third.read(&mut buf).await.unwrap();
+    assert_eq!(
+        &buf[..n],
+        &[21, 3, 3, 0, 2, 2, 80],
+        "a fatal internal_error alert"
+    );
+
+    // The two stalled ones end at their deadline; then the address may
+    // handshake again, and a real client completes.
+    for p in pending {
+        let r = p.await.unwrap();
+        assert!(matches!(r, Err(Reason::Timeout)), "{r:?}");
+    }
+    let served = tokio::spawn({
+        let acceptor = acceptor.clone();
+        async move {
+            let (tcp, _) = listener.accept().await.unwrap();
+            acceptor.accept(tcp).await.map(|_| ())
+        }
+    });
+    let tcp = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let stream = connector(&pki).await.connect("localhost", tcp).await;
+    assert!(stream.is_ok(), "{:?}", stream.err());
+    assert!(served.await.unwrap().is_ok());
+}
+
 /// Errors come back as `Reason`s, from `new` for bad options and from
 /// `connect` for a certificate the client cannot verify.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

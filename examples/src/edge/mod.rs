@@ -16,6 +16,8 @@
 //! # client_cert_header = "X-Client-Cert"  # http: the verified client certificate
 //! backend_connect_timeout_ms = 5000    # past it: 504 (http), closed (tcp)
 //! backend_response_timeout_ms = 60000  # http: past it, 504
+//! handshake_timeout_ms = 10000   # a client that does not finish is dropped
+//! # max_handshakes_per_address = 8  # more from one IP are refused with an alert
 //! alpn = ["http/1.1"]            # alpn_preferred_protocols
 //! # client_cacertfile = "ca.pem" # set it to require client certificates
 //! access_log = "access.log"      # absent: standard output
@@ -90,6 +92,13 @@ pub struct Config {
     /// HTTP mode: the longest a backend may take to answer, in milliseconds.
     #[serde(default = "default_response_timeout")]
     pub backend_response_timeout_ms: u64,
+    /// The longest a client may take to finish its handshake, in
+    /// milliseconds (its connection closes then, and its sandbox is freed).
+    #[serde(default = "default_handshake_timeout")]
+    pub handshake_timeout_ms: u64,
+    /// At most this many handshakes in progress from one client IP
+    /// address; more are refused with an alert at once (absent: no limit).
+    pub max_handshakes_per_address: Option<u32>,
     /// ALPN protocols, in the server's order of preference.
     #[serde(default)]
     pub alpn: Vec<String>,
@@ -256,6 +265,10 @@ impl Sessions {
 
 fn default_grace() -> u64 {
     5000
+}
+
+fn default_handshake_timeout() -> u64 {
+    10_000
 }
 
 fn default_connect_timeout() -> u64 {
@@ -454,7 +467,11 @@ impl Config {
         let acceptor = TlsAcceptor::new(self.options()?)
             .await
             .map_err(|e| format!("tls: {}", ssl::format_error(&e)))?;
-        Ok(acceptor.handshake_timeout(HANDSHAKE_TIMEOUT_MS))
+        let acceptor = acceptor.handshake_timeout(self.handshake_timeout_ms);
+        Ok(match self.max_handshakes_per_address {
+            Some(n) => acceptor.max_handshakes_per_address(n),
+            None => acceptor,
+        })
     }
 
     fn backend_for(&self, sni: Option<&str>) -> &str {
@@ -524,9 +541,6 @@ impl Entry {
         )
     }
 }
-
-/// The longest a client may take to finish its handshake.
-const HANDSHAKE_TIMEOUT_MS: u64 = 10_000;
 
 /// Serve until `shutdown` completes, then stop accepting and give open
 /// connections `shutdown_grace_ms` to finish. `ready` gets the bound port.

@@ -7,8 +7,9 @@
 //! raw, and owned by a holder process of its own, so it lives exactly as
 //! long as the stream. Dropping the stream closes the connection.
 
+mod per_address;
 mod tokio_face;
-pub use tokio_face::{TlsAcceptor, TlsConnector};
+pub use tokio_face::{TlsAcceptor, TlsConnector, DEFAULT_HANDSHAKE_TIMEOUT};
 
 use std::future::Future;
 use std::io;

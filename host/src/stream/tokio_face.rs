@@ -9,10 +9,12 @@
 
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::net::TcpStream;
 use tokio::sync::oneshot;
 
+use super::per_address::PerAddress;
 use super::SslStream;
 use crate::bindings::wassl::tls::types as wit;
 use crate::process;
@@ -105,7 +107,14 @@ where
 pub struct TlsAcceptor {
     opts: Arc<Vec<SslOption>>,
     timeout: Timeout,
+    per_address: Option<Arc<PerAddress>>,
 }
+
+/// A server handshake's deadline unless told otherwise: a client that
+/// sends nothing, or trickles, is dropped after this (nginx's
+/// `ssl_handshake_timeout` is 60 s too). `ssl:handshake/1` keeps OTP's
+/// `infinity`; this face is for servers facing the internet.
+pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(60);
 
 impl TlsAcceptor {
     /// Server options as for `ssl:listen/2` (certificates, versions, ALPN,
@@ -114,21 +123,51 @@ impl TlsAcceptor {
     pub async fn new(opts: Vec<SslOption>) -> Result<TlsAcceptor, Reason> {
         Ok(TlsAcceptor {
             opts: checked(wit::Role::Server, opts).await?,
-            timeout: Timeout::Infinity,
+            timeout: Timeout::After(DEFAULT_HANDSHAKE_TIMEOUT),
+            per_address: None,
         })
     }
 
-    /// A limit for each handshake (`infinity` by default, as in
-    /// `ssl:handshake/2`); past it, `accept` answers `timeout`.
+    /// A limit for each handshake ([`DEFAULT_HANDSHAKE_TIMEOUT`] unless
+    /// set; `Timeout::Infinity` for none); past it, `accept` answers
+    /// `timeout` and the connection closes.
     pub fn handshake_timeout(mut self, timeout: impl Into<Timeout>) -> TlsAcceptor {
         self.timeout = timeout.into();
         self
     }
 
+    /// The handshake deadline in force.
+    pub fn handshake_timeout_value(&self) -> Timeout {
+        self.timeout
+    }
+
+    /// At most `n` handshakes in progress from one peer IP address (no
+    /// limit by default). Past it `accept` refuses at once with
+    /// `system_limit`, after a fatal `internal_error` alert. Counts are
+    /// shared by this acceptor's clones.
+    pub fn max_handshakes_per_address(mut self, n: u32) -> TlsAcceptor {
+        self.per_address = Some(PerAddress::new(n.max(1)));
+        self
+    }
+
     /// Run the server handshake on `tcp`. Works from any tokio task.
     pub async fn accept(&self, tcp: TcpStream) -> Result<SslStream, Reason> {
+        let counted = match (&self.per_address, tcp.peer_addr()) {
+            (Some(p), Ok(peer)) => match p.enter(peer.ip()) {
+                Some(c) => Some(c),
+                None => {
+                    // Plaintext fatal internal_error: no keys exist yet.
+                    // Best effort: a full send buffer just means a close.
+                    let _ = tcp.try_write(&[21, 3, 3, 0, 2, 2, 80]);
+                    return Err(Reason::SystemLimit);
+                }
+            },
+            _ => None,
+        };
         let (opts, timeout) = (self.opts.as_ref().clone(), self.timeout);
-        in_holder(ssl::handshake_tcp(tcp, opts, timeout)).await
+        let r = in_holder(ssl::handshake_tcp(tcp, opts, timeout)).await;
+        drop(counted);
+        r
     }
 }
 
