@@ -12,6 +12,12 @@
 //! tlsload echo 127.0.0.1:9000      # a plain TCP echo backend
 //! ```
 //!
+//! `--count N`: stop after N handshakes in all (`--conns 10000 --count
+//! 10000` is a burst of 10,000 at once; `--conns 1 --count 100000` a long
+//! sequential soak). `--hold N` and `--trickle N` keep that many idle and
+//! slowly-trickling connections open against the first address while the
+//! run measures (see pressure.rs).
+//!
 //! `--bulk MIB`: one connection sends MIB MiB in 64 KiB writes while
 //! reading the echo back: MiB/s and the server's CPU per GiB echoed.
 //! `--idle N`: N connections handshake and stay open: the server's
@@ -35,9 +41,11 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
 use rustls::{ClientConfig, ClientConnection, HandshakeKind, RootCertStore};
 
+mod pressure;
+
 const USAGE: &str = "usage: tlsload --connect ADDR[,ADDR] [--pid PID[,PID]] [--conns N] [--seconds S] \
 [--tls12|--tls13] [--resume] [--suite NAME] [--bulk MIB | --idle N] [--cafile FILE] [--servername NAME] \
-[--label TEXT]\n       tlsload echo ADDR";
+[--label TEXT] [--count N] [--hold N] [--trickle N]\n       tlsload echo ADDR";
 
 struct Args {
     targets: Vec<String>,
@@ -52,6 +60,9 @@ struct Args {
     suite: Option<String>,
     bulk: Option<u64>,
     idle: Option<usize>,
+    count: Option<usize>,
+    hold: usize,
+    trickle: usize,
 }
 
 fn parse() -> Result<Args, String> {
@@ -68,6 +79,9 @@ fn parse() -> Result<Args, String> {
         suite: None,
         bulk: None,
         idle: None,
+        count: None,
+        hold: 0,
+        trickle: 0,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -91,6 +105,9 @@ fn parse() -> Result<Args, String> {
             "--suite" => a.suite = Some(value()?),
             "--bulk" => a.bulk = Some(value()?.parse().map_err(|_| "--bulk: MiB, a number")?),
             "--idle" => a.idle = Some(value()?.parse().map_err(|_| "--idle: a number")?),
+            "--count" => a.count = Some(value()?.parse().map_err(|_| "--count: a number")?),
+            "--hold" => a.hold = value()?.parse().map_err(|_| "--hold: a number")?,
+            "--trickle" => a.trickle = value()?.parse().map_err(|_| "--trickle: a number")?,
             "--help" | "-h" => return Err(String::new()),
             other => return Err(format!("unknown flag {other}")),
         }
@@ -355,8 +372,19 @@ fn main() {
         idle(&a, &cfg, &name, n);
         return;
     }
+    let pressure = (a.hold + a.trickle > 0)
+        .then(|| pressure::Pressure::start(&a.targets[0], a.hold, a.trickle));
+    if pressure.is_some() {
+        // Let the held and trickling connections settle in first.
+        std::thread::sleep(Duration::from_secs(1));
+    }
     let cpu0: Option<u64> = a.pids.iter().map(|&p| cpu_us(p)).sum();
-    let until = Instant::now() + Duration::from_secs_f64(a.seconds);
+    let until = match a.count {
+        // A count runs as long as it takes.
+        Some(_) => Instant::now() + Duration::from_secs(24 * 3600),
+        None => Instant::now() + Duration::from_secs_f64(a.seconds),
+    };
+    let count = a.count.unwrap_or(usize::MAX);
     let latencies = Arc::new(Mutex::new(Vec::new()));
     let (resumed, errors) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
     let first_error = Arc::new(Mutex::new(None::<String>));
@@ -372,32 +400,41 @@ fn main() {
                 first_error.clone(),
                 next.clone(),
             );
-            std::thread::spawn(move || {
-                let mut mine = Vec::new();
-                while Instant::now() < until {
-                    let addr = &targets[next.fetch_add(1, Ordering::Relaxed) % targets.len()];
-                    match one(&cfg, &name, addr) {
-                        Ok((t, r)) => {
-                            mine.push(t);
-                            if r {
-                                res.fetch_add(1, Ordering::Relaxed);
+            // Small stacks: a burst runs thousands of these at once.
+            std::thread::Builder::new()
+                .stack_size(256 << 10)
+                .spawn(move || {
+                    let mut mine = Vec::new();
+                    while Instant::now() < until {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        if i >= count {
+                            break;
+                        }
+                        let addr = &targets[i % targets.len()];
+                        match one(&cfg, &name, addr) {
+                            Ok((t, r)) => {
+                                mine.push(t);
+                                if r {
+                                    res.fetch_add(1, Ordering::Relaxed);
+                                }
+                            }
+                            Err(e) => {
+                                err.fetch_add(1, Ordering::Relaxed);
+                                first.lock().unwrap().get_or_insert(e);
+                                std::thread::sleep(Duration::from_millis(10));
                             }
                         }
-                        Err(e) => {
-                            err.fetch_add(1, Ordering::Relaxed);
-                            first.lock().unwrap().get_or_insert(e);
-                            std::thread::sleep(Duration::from_millis(10));
-                        }
                     }
-                }
-                lat.lock().unwrap().extend(mine);
-            })
+                    lat.lock().unwrap().extend(mine);
+                })
         })
+        .filter_map(Result::ok)
         .collect();
     for w in workers {
         let _ = w.join();
     }
     let wall = started.elapsed().as_secs_f64();
+    let reopened = pressure.map(pressure::Pressure::stop);
     let cpu1: Option<u64> = a.pids.iter().map(|&p| cpu_us(p)).sum();
     let mut lat = latencies.lock().unwrap().clone();
     lat.sort();
@@ -419,6 +456,12 @@ fn main() {
         pct(0.99),
         errors.load(Ordering::Relaxed),
     );
+    if let Some(r) = reopened {
+        println!(
+            "label={} held={} trickling={} reopened_after_server_close={r}",
+            a.label, a.hold, a.trickle
+        );
+    }
     let first = first_error.lock().unwrap().take();
     if let Some(e) = first {
         eprintln!("tlsload: first error: {e}");
