@@ -19,7 +19,7 @@ use wassl_examples::edge::{serve, Config};
 use wassl_tests::{free_port, require, scratch_dir, skip_interop, LeafSpec, Pki};
 
 mod edge_common;
-use edge_common::{backend, curl};
+use edge_common::{answer, backend, curl, read_head, start};
 
 /// An HTTP/1.1 backend (hyper, keep-alive) answering with the request line
 /// and headers it got; counts the connections it accepted.
@@ -114,13 +114,8 @@ backend = "{slow}"
         ocert = others.certfile,
         okey = others.keyfile,
     );
-    let cfg = Config::from_toml(&text).unwrap();
-    let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
-    let (_stop, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(serve(cfg, ready_tx, async {
-        let _ = stop_rx.await;
-    }));
-    let port = ready_rx.await.unwrap();
+    let proxy = start(&text).await;
+    let port = proxy.port;
     let ca = pki.ca.id.certfile.clone();
     let (cert, key) = (pki.client.certfile.clone(), pki.client.keyfile.clone());
     let results = tokio::task::spawn_blocking(move || {
@@ -268,21 +263,9 @@ async fn proxy_v2_backend() -> String {
                         t = &t[3 + len..];
                     }
                 }
-                let mut buf = vec![0u8; 4096];
-                let mut got = Vec::new();
-                while !got.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match s.read(&mut buf).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => got.extend_from_slice(&buf[..n]),
-                    }
+                if read_head(&mut s).await {
+                    answer(&mut s, &format!("{said}\n")).await;
                 }
-                let body = format!("{said}\n");
-                let resp = format!(
-                    "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-                let _ = s.write_all(resp.as_bytes()).await;
-                let _ = s.shutdown().await;
             });
         }
     });
@@ -314,13 +297,8 @@ backend = "{be}"
         cert = pki.server.certfile,
         key = pki.server.keyfile,
     );
-    let cfg = Config::from_toml(&text).unwrap();
-    let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
-    let (_stop, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(serve(cfg, ready_tx, async {
-        let _ = stop_rx.await;
-    }));
-    assert_eq!(ready_rx.await.unwrap(), p1);
+    let _proxy = start(&text).await;
+    assert_eq!(_proxy.port, p1);
     for port in [p1, p2] {
         let ca = pki.ca.id.certfile.clone();
         let (ok, body, err) =
@@ -383,16 +361,11 @@ async fn mode_settings_that_cannot_work_are_refused_at_start() {
     let e = serve(cfg, ready, std::future::pending()).await.unwrap_err();
     assert!(e.contains("listen: no address"), "{e}");
     // With backends that speak it, h2 in TCP mode is the operator's choice.
-    let cfg = Config::from_toml(&format!(
+    let proxy = start(&format!(
         "alpn = [\"h2\"]\nbackends_speak_h2 = true\n{base}"
     ))
-    .unwrap();
-    let (ready, port) = tokio::sync::oneshot::channel();
-    let (_stop, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(serve(cfg, ready, async {
-        let _ = stop_rx.await;
-    }));
-    assert!(port.await.is_ok());
+    .await;
+    assert_ne!(proxy.port, 0);
 }
 
 /// `handshake_timeout_ms` and `max_handshakes_per_address`: a host that
@@ -412,13 +385,8 @@ async fn a_stalled_address_is_limited_then_dropped_at_the_deadline() {
          access_log = {log:?}\n[default]\ncertfile = {:?}\nkeyfile = {:?}\nbackend = \"{a}\"\n",
         pki.server.certfile, pki.server.keyfile
     );
-    let cfg = Config::from_toml(&text).unwrap();
-    let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
-    let (_stop, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(serve(cfg, ready_tx, async {
-        let _ = stop_rx.await;
-    }));
-    let port = ready_rx.await.unwrap();
+    let proxy = start(&text).await;
+    let port = proxy.port;
     let mut stalled = tokio::net::TcpStream::connect(("127.0.0.1", port))
         .await
         .unwrap();

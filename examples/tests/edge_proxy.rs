@@ -11,7 +11,7 @@ use wassl_examples::edge::{serve, Config};
 use wassl_tests::{require, scratch_dir, skip_interop, LeafSpec, Peer, Pki};
 
 mod edge_common;
-use edge_common::{backend, config, curl};
+use edge_common::{backend, config, curl, start};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn routes_by_sni_logs_and_shuts_down_gracefully() {
@@ -28,13 +28,8 @@ async fn routes_by_sni_logs_and_shuts_down_gracefully() {
     });
     let (a_addr, b_addr) = (backend("A", 0).await, backend("B", 700).await);
     let log = scratch_dir("edge").join("access.log");
-    let cfg = Config::from_toml(&config(&pki, &b, &a_addr, &b_addr, &log)).unwrap();
-    let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let proxy = tokio::spawn(serve(cfg, ready_tx, async {
-        let _ = stop_rx.await;
-    }));
-    let port = ready_rx.await.unwrap();
+    let running = start(&config(&pki, &b, &a_addr, &b_addr, &log)).await;
+    let (port, stop_tx, proxy) = (running.port, running.stop, running.task);
     let ca = pki.ca.id.certfile.clone();
 
     // localhost has no host entry: the default certificate and backend.
@@ -135,13 +130,8 @@ async fn client_certificates_when_configured() {
             pki.ca.id.certfile
         ),
     );
-    let cfg = Config::from_toml(&text).unwrap();
-    let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
-    let (_stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(serve(cfg, ready_tx, async {
-        let _ = stop_rx.await;
-    }));
-    let port = ready_rx.await.unwrap();
+    let running = start(&text).await;
+    let port = running.port;
     let ca = pki.ca.id.certfile.clone();
     let (cert, key) = (pki.client.certfile.clone(), pki.client.keyfile.clone());
     let (without, with) = tokio::task::spawn_blocking(move || {
@@ -417,13 +407,8 @@ async fn metrics_and_health_on_the_admin_listener() {
         "shutdown_grace_ms = 3000",
         &format!("shutdown_grace_ms = 3000\nadmin = \"127.0.0.1:{admin}\""),
     );
-    let cfg = Config::from_toml(&text).unwrap();
-    let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let proxy = tokio::spawn(serve(cfg, ready_tx, async {
-        let _ = stop_rx.await;
-    }));
-    let port = ready_rx.await.unwrap();
+    let running = start(&text).await;
+    let (port, stop_tx, proxy) = (running.port, running.stop, running.task);
     let ca = pki.ca.id.certfile.clone();
     let get = move |path: &'static str| {
         tokio::task::spawn_blocking(move || {

@@ -5,7 +5,55 @@ use std::path::Path;
 use std::process::Command;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use wassl_examples::edge::{serve, Config};
 use wassl_tests::Pki;
+
+/// A running proxy: its (first) port, the sender that stops it (dropping
+/// it stops it too), and its task, which ends with `serve`'s result.
+pub(crate) struct Running {
+    pub(crate) port: u16,
+    pub(crate) stop: oneshot::Sender<()>,
+    pub(crate) task: JoinHandle<Result<(), String>>,
+}
+
+/// Start the proxy on configuration `toml`; returns once it listens.
+pub(crate) async fn start(toml: &str) -> Running {
+    let cfg = Config::from_toml(toml).unwrap();
+    let (ready_tx, ready_rx) = oneshot::channel();
+    let (stop, stop_rx) = oneshot::channel::<()>();
+    let task = tokio::spawn(serve(cfg, ready_tx, async {
+        let _ = stop_rx.await;
+    }));
+    let port = ready_rx.await.expect("the proxy listens");
+    Running { port, stop, task }
+}
+
+/// Read an HTTP request's head (through the blank line); false if the
+/// peer closed first.
+pub(crate) async fn read_head(s: &mut TcpStream) -> bool {
+    let mut buf = vec![0u8; 4096];
+    let mut got = Vec::new();
+    while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+        match s.read(&mut buf).await {
+            Ok(0) | Err(_) => return false,
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+        }
+    }
+    true
+}
+
+/// Answer 200 with `body`, then close.
+pub(crate) async fn answer(s: &mut TcpStream, body: &str) {
+    let resp = format!(
+        "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = s.write_all(resp.as_bytes()).await;
+    let _ = s.shutdown().await;
+}
 
 /// A plain-TCP HTTP/1.1 backend answering `backend NAME` to every request
 /// (after `delay_ms`); returns its address.
@@ -15,22 +63,11 @@ pub(crate) async fn backend(name: &'static str, delay_ms: u64) -> String {
     tokio::spawn(async move {
         while let Ok((mut s, _)) = l.accept().await {
             tokio::spawn(async move {
-                let mut buf = vec![0u8; 4096];
-                let mut got = Vec::new();
-                while !got.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match s.read(&mut buf).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => got.extend_from_slice(&buf[..n]),
-                    }
+                if !read_head(&mut s).await {
+                    return;
                 }
                 tokio::time::sleep(std::time::Duration::from_millis(delay_ms)).await;
-                let body = format!("backend {name}\n");
-                let resp = format!(
-                    "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-                let _ = s.write_all(resp.as_bytes()).await;
-                let _ = s.shutdown().await;
+                answer(&mut s, &format!("backend {name}\n")).await;
             });
         }
     });
