@@ -38,6 +38,11 @@ const CLIENT_HELLO: u8 = 1;
 const NEW_SESSION_TICKET: u8 = 4;
 const KEY_UPDATE: u8 = 24;
 
+/// A plaintext fatal `internal_error` alert (TLS 1.2 record version): how a
+/// server refuses a connection before any keys exist (pool full, too many
+/// handshakes from one address), so the peer sees an alert, not a reset.
+pub(crate) const PLAINTEXT_INTERNAL_ERROR: [u8; 7] = [ALERT, 3, 3, 0, 2, 2, 80];
+
 const WARNING: u8 = 1;
 const FATAL: u8 = 2;
 

@@ -18,6 +18,7 @@ use crate::bindings::exports::wassl::tls::handshake::{ClientHello, Progress};
 use crate::bindings::wassl::tls::types::{ProtocolVersion, Role};
 use crate::imports::VerifyPolicy;
 use crate::process::{Message, Pid};
+use crate::record_layer::PLAINTEXT_INTERNAL_ERROR;
 use crate::runtime::{EngineFailure, Instance};
 
 /// The longest `close` waits for queued records to go out.
@@ -765,9 +766,8 @@ impl Conn {
                 let _ = self.tcp.peek(&mut [0u8; 1]).await;
                 match new_server_instance(&opts).await {
                     Err(Reason::SystemLimit) => {
-                        // Still full: refuse with an alert, not a reset
-                        // (plaintext fatal internal_error; no keys exist).
-                        let _ = self.write(&[21, 3, 3, 0, 2, 2, 80]).await;
+                        // Still full: refuse with an alert, not a reset.
+                        let _ = self.write(&PLAINTEXT_INTERNAL_ERROR).await;
                         return Err(Reason::SystemLimit);
                     }
                     r => r?,

@@ -18,6 +18,7 @@ use super::per_address::PerAddress;
 use super::SslStream;
 use crate::bindings::wassl::tls::types as wit;
 use crate::process;
+use crate::record_layer::PLAINTEXT_INTERNAL_ERROR;
 use crate::ssl::{
     self, Active, HandshakeMode, Mode, Packet, Reason, SslOption, SslSocket, Timeout,
 };
@@ -156,9 +157,8 @@ impl TlsAcceptor {
             (Some(p), Ok(peer)) => match p.enter(peer.ip()) {
                 Some(c) => Some(c),
                 None => {
-                    // Plaintext fatal internal_error: no keys exist yet.
                     // Best effort: a full send buffer just means a close.
-                    let _ = tcp.try_write(&[21, 3, 3, 0, 2, 2, 80]);
+                    let _ = tcp.try_write(&PLAINTEXT_INTERNAL_ERROR);
                     return Err(Reason::SystemLimit);
                 }
             },
