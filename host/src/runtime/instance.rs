@@ -2,6 +2,9 @@
 //! guest goes through here, under the store's memory limit and a fresh epoch
 //! deadline. A trap is sticky: the instance is dead and says so.
 
+use std::future::Future;
+use std::pin::Pin;
+
 use wasmtime::component::ResourceAny;
 use wasmtime::Store;
 
@@ -97,15 +100,20 @@ impl Instance {
         store.limiter(|s| &mut s.limits);
         store.epoch_deadline_trap();
         store.set_epoch_deadline(rt.deadline_ticks());
-        let world = rt.pre.instantiate_async(&mut store).await.map_err(|e| {
-            let text = format!("{e:#}");
-            // The pooling allocator says so when every slot is taken.
-            if text.contains("maximum concurrent") || text.contains("limit") {
-                Reason::SystemLimit
-            } else {
-                Reason::EngineTrap(text)
-            }
-        })?;
+        let world = rt
+            .pre
+            .instantiate_async(&mut store)
+            .boxed()
+            .await
+            .map_err(|e| {
+                let text = format!("{e:#}");
+                // The pooling allocator says so when every slot is taken.
+                if text.contains("maximum concurrent") || text.contains("limit") {
+                    Reason::SystemLimit
+                } else {
+                    Reason::EngineTrap(text)
+                }
+            })?;
         Ok(Instance {
             engine: rt.engine.clone(),
             role: Role::Client,
@@ -168,23 +176,22 @@ impl Instance {
                 Err(e) => return Reason::EngineTrap(e),
             };
             let verify = self.store.data().verify.clone();
-            let mut scratch = match Instance::new(&rt, verify, KeylogSink::default()).await {
-                Ok(i) => i,
-                Err(r) => return r,
-            };
+            let mut scratch =
+                match Box::pin(Instance::new(&rt, verify, KeylogSink::default())).await {
+                    Ok(i) => i,
+                    Err(r) => return r,
+                };
             scratch.role = self.role;
             return Box::pin(scratch.alert_reason(code, local, detail)).await;
         }
         if let Err(r) = self.alive() {
             return r;
         }
-        let r = self.world.wassl_tls_records().call_alert_error(
-            &mut self.store,
-            self.role,
-            code,
-            local,
-            detail,
-        );
+        let r = self
+            .world
+            .wassl_tls_records()
+            .call_alert_error(&mut self.store, self.role, code, local, detail)
+            .boxed();
         match r.await {
             Ok(err) => tls_error(err),
             Err(t) => self.trapped(t),
@@ -210,6 +217,7 @@ impl Instance {
             .world
             .wassl_tls_records()
             .call_hand_off(&mut self.store, conn)
+            .boxed()
             .await;
         let answer = match r {
             Ok(s) => s,
@@ -354,7 +362,7 @@ impl Instance {
         self.alive()?;
         self.role = role;
         let cfg = self.world.wassl_tls_options().config();
-        match cfg.call_create(&mut self.store, role, &opts).await {
+        match cfg.call_create(&mut self.store, role, &opts).boxed().await {
             Ok(Ok(c)) => {
                 self.config = Some(c);
                 Ok(())
@@ -373,7 +381,11 @@ impl Instance {
         self.alive()?;
         let cfg = self.config.ok_or(Reason::Einval)?;
         let c = self.world.wassl_tls_handshake().connection();
-        match c.call_client(&mut self.store, cfg, server_name).await {
+        match c
+            .call_client(&mut self.store, cfg, server_name)
+            .boxed()
+            .await
+        {
             Ok(Ok(conn)) => {
                 self.conn = Some(conn);
                 Ok(())
@@ -388,7 +400,7 @@ impl Instance {
         self.alive()?;
         let cfg = self.config.ok_or(Reason::Einval)?;
         let c = self.world.wassl_tls_handshake().connection();
-        match c.call_server(&mut self.store, cfg).await {
+        match c.call_server(&mut self.store, cfg).boxed().await {
             Ok(Ok(conn)) => {
                 self.conn = Some(conn);
                 Ok(())
@@ -402,7 +414,7 @@ impl Instance {
     pub(crate) async fn server_paused(&mut self) -> Result<(), Reason> {
         self.alive()?;
         let c = self.world.wassl_tls_handshake().connection();
-        match c.call_server_paused(&mut self.store).await {
+        match c.call_server_paused(&mut self.store).boxed().await {
             Ok(conn) => {
                 self.conn = Some(conn);
                 Ok(())
@@ -416,7 +428,7 @@ impl Instance {
         self.alive()?;
         let conn = self.conn()?;
         let c = self.world.wassl_tls_handshake().connection();
-        match c.call_client_hello(&mut self.store, conn).await {
+        match c.call_client_hello(&mut self.store, conn).boxed().await {
             Ok(h) => Ok(h),
             Err(e) => Err(self.trapped(e)),
         }
@@ -436,7 +448,7 @@ impl Instance {
         let conn = self.conn()?;
         let cfg = self.config.ok_or(Reason::Einval)?;
         let c = self.world.wassl_tls_handshake().connection();
-        match c.call_resume(&mut self.store, conn, cfg).await {
+        match c.call_resume(&mut self.store, conn, cfg).boxed().await {
             Ok(r) => r.map_err(failure),
             Err(e) => Err(self.trapped(e).into()),
         }
@@ -453,18 +465,18 @@ impl Instance {
                     peer_closed: o.peer_closed,
                     rest: o.rest,
                 }),
-                Err(e) => Err(self.record_failure(e).await),
+                Err(e) => Err(Box::pin(self.record_failure(e)).await),
             };
         }
         self.alive()?;
         let conn = self.conn()?;
         let c = self.world.wassl_tls_handshake().connection();
-        let p = match c.call_feed(&mut self.store, conn, data).await {
+        let p = match c.call_feed(&mut self.store, conn, data).boxed().await {
             Ok(r) => r.map_err(failure)?,
             Err(e) => return Err(self.trapped(e).into()),
         };
         if self.offload && p.handshake_done && !p.peer_closed {
-            self.hand_off().await?;
+            Box::pin(self.hand_off()).await?;
         }
         Ok(p)
     }
@@ -474,7 +486,7 @@ impl Instance {
         if let Some(rl) = self.records.as_mut() {
             return match rl.seal(data) {
                 Ok(out) => Ok(out),
-                Err(e) => Err(self.record_failure(e).await),
+                Err(e) => Err(Box::pin(self.record_failure(e)).await),
             };
         }
         self.alive()?;
@@ -483,6 +495,7 @@ impl Instance {
             .world
             .wassl_tls_records()
             .call_send(&mut self.store, conn, data)
+            .boxed()
             .await
         {
             Ok(r) => r.map_err(failure),
@@ -502,6 +515,7 @@ impl Instance {
             .world
             .wassl_tls_records()
             .call_close_notify(&mut self.store, conn)
+            .boxed()
             .await
         {
             Ok(out) => out,
@@ -523,6 +537,7 @@ impl Instance {
             .world
             .wassl_tls_records()
             .call_connection_information(&mut self.store, conn)
+            .boxed()
             .await
         {
             Ok(r) => r.map_err(tls_error),
@@ -541,6 +556,7 @@ impl Instance {
             .world
             .wassl_tls_records()
             .call_peer_certificates(&mut self.store, conn)
+            .boxed()
             .await
         {
             Ok(r) => Ok(r),
@@ -566,6 +582,7 @@ impl Instance {
             .world
             .wassl_tls_records()
             .call_update_keys(&mut self.store, conn)
+            .boxed()
             .await
         {
             Ok(r) => r.map_err(failure),
@@ -613,13 +630,11 @@ impl Instance {
         }
         self.alive()?;
         let conn = self.conn()?;
-        let r = self.world.wassl_tls_records().call_export_keying_material(
-            &mut self.store,
-            conn,
-            label,
-            context,
-            length,
-        );
+        let r = self
+            .world
+            .wassl_tls_records()
+            .call_export_keying_material(&mut self.store, conn, label, context, length)
+            .boxed();
         match r.await {
             Ok(r) => r.map_err(tls_error),
             Err(e) => Err(self.trapped(e)),
@@ -669,14 +684,11 @@ impl Instance {
                 PrfSeed::Bytes(b) => wit_records::PrfSeed::Bytes(b.clone()),
             })
             .collect();
-        let r = self.world.wassl_tls_records().call_prf(
-            &mut self.store,
-            conn,
-            &secret,
-            label,
-            &seed,
-            length as u32,
-        );
+        let r = self
+            .world
+            .wassl_tls_records()
+            .call_prf(&mut self.store, conn, &secret, label, &seed, length as u32)
+            .boxed();
         match r.await {
             Ok(r) => r.ok_or(Reason::Undefined),
             Err(e) => Err(self.trapped(e)),
@@ -693,7 +705,8 @@ impl Instance {
         let r = self
             .world
             .wassl_tls_records()
-            .call_master_secret(&mut self.store, conn);
+            .call_master_secret(&mut self.store, conn)
+            .boxed();
         match r.await {
             Ok(r) => Ok(r),
             Err(e) => Err(self.trapped(e)),
@@ -714,16 +727,16 @@ impl Instance {
     ) -> Result<(Vec<String>, Vec<String>, Vec<String>), Reason> {
         self.alive()?;
         let o = self.world.wassl_tls_options();
-        let groups = o.call_groups(&mut self.store).await;
+        let groups = o.call_groups(&mut self.store).boxed().await;
         let g = match groups {
             Ok(g) => g,
             Err(e) => return Err(self.trapped(e)),
         };
-        let s13 = match o.call_signature_algs(&mut self.store, true).await {
+        let s13 = match o.call_signature_algs(&mut self.store, true).boxed().await {
             Ok(s) => s,
             Err(e) => return Err(self.trapped(e)),
         };
-        let s12 = match o.call_signature_algs(&mut self.store, false).await {
+        let s12 = match o.call_signature_algs(&mut self.store, false).boxed().await {
             Ok(s) => s,
             Err(e) => return Err(self.trapped(e)),
         };
@@ -739,6 +752,7 @@ impl Instance {
             .world
             .wassl_tls_options()
             .call_cipher_suites(&mut self.store)
+            .boxed()
             .await
         {
             Ok(r) => Ok(r),
@@ -746,3 +760,15 @@ impl Instance {
         }
     }
 }
+
+/// Calls into the sandbox are boxed: wasmtime's call futures are kilobytes,
+/// and every socket task would otherwise carry the largest of them inline
+/// for its whole life, idle or not. A call costs a fiber switch; one
+/// allocation more is noise beside it.
+trait Boxed: Future + Sized {
+    fn boxed(self) -> Pin<Box<Self>> {
+        Box::pin(self)
+    }
+}
+
+impl<F: Future> Boxed for F {}

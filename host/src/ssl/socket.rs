@@ -353,7 +353,7 @@ impl Conn {
     /// Handle one call.
     async fn request(&mut self, req: Request) -> Next {
         if matches!(self.machine.phase(), Phase::Closed(_)) {
-            return self.request_when_over(req).await;
+            return Box::pin(self.request_when_over(req)).await;
         }
         match req {
             Request::Handshake {
@@ -371,7 +371,7 @@ impl Conn {
                 // future): nobody could use the socket then.
                 let owner_gone = self.machine.owner.pid.exited();
                 let r = tokio::select! {
-                    r = timed(deadline, self.handshake_start(extra)) => r,
+                    r = timed(deadline, Box::pin(self.handshake_start(extra))) => r,
                     () = owner_gone => Err(Reason::Closed),
                     () = reply.closed() => Err(Reason::Closed),
                 };
@@ -407,7 +407,7 @@ impl Conn {
                 // As for Handshake: it ends with the owner or the caller.
                 let owner_gone = self.machine.owner.pid.exited();
                 let r = tokio::select! {
-                    r = timed(deadline, self.continue_steps(extra)) => r,
+                    r = timed(deadline, Box::pin(self.continue_steps(extra))) => r,
                     () = owner_gone => Err(Reason::Closed),
                     () = reply.closed() => Err(Reason::Closed),
                 };
@@ -443,7 +443,7 @@ impl Conn {
             }
             Request::Close { deadline, reply } => {
                 if deadline.is_some() {
-                    let _ = self.close_and_wait(deadline).await;
+                    let _ = Box::pin(self.close_and_wait(deadline)).await;
                 } else {
                     self.close_quietly().await;
                 }
@@ -459,7 +459,7 @@ impl Conn {
                     let _ = reply.send(Err(Reason::NotOwner));
                     return Next::Continue;
                 }
-                return match self.close_and_wait(deadline).await {
+                return match Box::pin(self.close_and_wait(deadline)).await {
                     Ok(()) => Next::Downgrade(reply, self.machine.take_after_close()),
                     Err(e) => {
                         let _ = reply.send(Err(e));
