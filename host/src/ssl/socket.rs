@@ -212,18 +212,16 @@ impl Conn {
     }
 
     async fn run(mut self, mut rx: mpsc::UnboundedReceiver<Request>) {
-        let mut rbuf = vec![0u8; self.machine.opts().buffer];
-        // `hibernate_after`: an empty read buffer means hibernating.
+        // The read buffer exists while bytes flow: a read that leaves the
+        // socket drained gives it back, so an idle connection holds none.
+        let mut rbuf: Vec<u8> = Vec::new();
         let mut active_at = Instant::now();
+        let mut hibernated = false;
         loop {
             let want_read = self.machine.wants_read();
             let buffer = self.machine.opts().buffer;
-            let hibernating = rbuf.is_empty();
-            if !hibernating && rbuf.len() != buffer {
-                rbuf.resize(buffer, 0);
-            }
             let hibernate_at = match self.machine.opts().hibernate_after {
-                Some(d) if !hibernating => Some(active_at + d),
+                Some(d) if !hibernated => Some(active_at + d),
                 _ => None,
             };
             let owner_gone = self.machine.owner.pid.exited();
@@ -238,10 +236,7 @@ impl Conn {
                         self.close_quietly().await;
                         break;
                     };
-                    active_at = Instant::now();
-                    if hibernating {
-                        rbuf.resize(buffer, 0);
-                    }
+                    (active_at, hibernated) = (Instant::now(), false);
                     match self.request(req).await {
                         Next::Continue => {}
                         Next::Stop => break,
@@ -253,15 +248,16 @@ impl Conn {
                 }
                 _ = owner_gone => { self.close_quietly().await; break }
                 r = self.tcp.readable(), if want_read => {
-                    active_at = Instant::now();
-                    if hibernating {
-                        // Bytes are waiting: take a buffer back.
-                        rbuf.resize(buffer, 0);
-                        continue;
-                    }
-                    match r.and_then(|()| self.tcp.try_read(&mut rbuf)) {
+                    (active_at, hibernated) = (Instant::now(), false);
+                    rbuf.clear();
+                    rbuf.reserve_exact(buffer);
+                    // Into spare capacity: nothing to zero first.
+                    match r.and_then(|()| self.tcp.try_read_buf(&mut rbuf)) {
                         Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
                         r => self.on_read(r, &rbuf).await,
+                    }
+                    if rbuf.len() < buffer {
+                        rbuf = Vec::new();
                     }
                 }
                 r = self.tcp.writable(), if want_write => {
@@ -274,7 +270,7 @@ impl Conn {
                     self.send_timed_out().await;
                 }
                 _ = sleep_until(hibernate_at), if hibernate_at.is_some() => {
-                    rbuf = Vec::new();
+                    hibernated = true;
                     self.hibernate();
                 }
                 _ = sleep_until(deadline), if deadline.is_some() => {
