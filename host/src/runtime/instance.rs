@@ -176,13 +176,15 @@ impl Instance {
                 Err(e) => return Reason::EngineTrap(e),
             };
             let verify = self.store.data().verify.clone();
-            let mut scratch =
-                match Box::pin(Instance::new(&rt, verify, KeylogSink::default())).await {
-                    Ok(i) => i,
-                    Err(r) => return r,
-                };
+            let mut scratch = match Instance::new(&rt, verify, KeylogSink::default())
+                .boxed()
+                .await
+            {
+                Ok(i) => i,
+                Err(r) => return r,
+            };
             scratch.role = self.role;
-            return Box::pin(scratch.alert_reason(code, local, detail)).await;
+            return scratch.alert_reason(code, local, detail).boxed().await;
         }
         if let Err(r) = self.alive() {
             return r;
@@ -465,7 +467,7 @@ impl Instance {
                     peer_closed: o.peer_closed,
                     rest: o.rest,
                 }),
-                Err(e) => Err(Box::pin(self.record_failure(e)).await),
+                Err(e) => Err(self.record_failure(e).boxed().await),
             };
         }
         self.alive()?;
@@ -476,7 +478,7 @@ impl Instance {
             Err(e) => return Err(self.trapped(e).into()),
         };
         if self.offload && p.handshake_done && !p.peer_closed {
-            Box::pin(self.hand_off()).await?;
+            self.hand_off().boxed().await?;
         }
         Ok(p)
     }
@@ -486,7 +488,7 @@ impl Instance {
         if let Some(rl) = self.records.as_mut() {
             return match rl.seal(data) {
                 Ok(out) => Ok(out),
-                Err(e) => Err(Box::pin(self.record_failure(e)).await),
+                Err(e) => Err(self.record_failure(e).boxed().await),
             };
         }
         self.alive()?;
