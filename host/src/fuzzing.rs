@@ -7,6 +7,9 @@
 
 use tokio::sync::oneshot;
 
+mod differential;
+pub use differential::record_differential;
+
 use crate::record_layer::{Handover, RecordLayer, Side, Tls12Handover};
 use crate::ssl::machine::{Machine, Owner, Tell};
 use crate::ssl::options::{Active, Mode, Packet, SocketOpts, SslOption};

@@ -508,6 +508,50 @@ impl RecordLayer {
         r.map(|()| o)
     }
 
+    /// A record header, checked byte by byte as it arrives and in the
+    /// order rustls's deframer checks it (so that the layer and the engine
+    /// answer the same bytes the same way): the type, the version (3.x),
+    /// then the length; `None` until all five bytes are in. Then the
+    /// type's place after the handshake.
+    fn header(&mut self, at: usize, max: usize) -> Result<Option<(u8, usize)>, RecordError> {
+        let tls12 = matches!(self.protocol, Protocol::Tls12(_));
+        let mut head = [0u8; 5];
+        let have = self.inbuf.len().saturating_sub(at).min(5);
+        head[..have].copy_from_slice(&self.inbuf[at..at + have]);
+        let buf = &head[..have];
+        let Some(&typ) = buf.first() else {
+            return Ok(None);
+        };
+        // RFC 8446, 5 asks unexpected_message; rustls answers decode_error.
+        if !(CHANGE_CIPHER_SPEC..=KEY_UPDATE).contains(&typ) {
+            return Err(self.fail(alert::DECODE_ERROR, "a record of an unknown type"));
+        }
+        if buf.get(1).is_some_and(|&major| major != 3) {
+            return Err(self.fail(alert::DECODE_ERROR, "a record that is not TLS 3.x"));
+        }
+        let Some(&[_, _, _, hi, lo]) = buf.get(..5) else {
+            return Ok(None);
+        };
+        let len = usize::from(u16::from_be_bytes([hi, lo]));
+        if len == 0 && typ != APPLICATION_DATA {
+            return Err(self.fail(alert::DECODE_ERROR, "an empty record"));
+        }
+        if len > max {
+            return Err(self.fail(alert::RECORD_OVERFLOW, "a record over its largest size"));
+        }
+        match typ {
+            APPLICATION_DATA => Ok(Some((typ, len))),
+            ALERT | HANDSHAKE if tls12 => Ok(Some((typ, len))),
+            // TLS 1.3's compatibility mode may put one here; RFC 8446
+            // says drop it while handshaking only, so it is unexpected now.
+            CHANGE_CIPHER_SPEC => Err(self.fail(
+                alert::UNEXPECTED_MESSAGE,
+                "change_cipher_spec after the handshake",
+            )),
+            _ => Err(self.fail(alert::UNEXPECTED_MESSAGE, "a record that is not protected")),
+        }
+    }
+
     fn open_records(&mut self, at: &mut usize, o: &mut Opened) -> Result<(), RecordError> {
         let tls12 = matches!(self.protocol, Protocol::Tls12(_));
         let max = if tls12 {
@@ -516,37 +560,16 @@ impl RecordLayer {
             MAX_CIPHERTEXT
         };
         while !o.peer_closed {
-            let buf = &self.inbuf[*at..];
-            if buf.len() < 5 {
+            let Some((typ, len)) = self.header(*at, max)? else {
                 return Ok(());
-            }
-            let (typ, len) = (buf[0], usize::from(u16::from_be_bytes([buf[3], buf[4]])));
-            if len > max {
-                return Err(self.fail(alert::RECORD_OVERFLOW, "a record over its largest size"));
-            }
+            };
+            let buf = &self.inbuf[*at..];
             if buf.len() < 5 + len {
                 return Ok(());
             }
             let header: [u8; 5] = buf[..5].try_into().expect("5 bytes");
             let end = *at + 5 + len;
             *at = end;
-            match typ {
-                APPLICATION_DATA => {}
-                ALERT | HANDSHAKE if tls12 => {}
-                // TLS 1.3's compatibility mode may put one here; RFC 8446
-                // says drop it while handshaking only, so it is unexpected now.
-                CHANGE_CIPHER_SPEC => {
-                    return Err(self.fail(
-                        alert::UNEXPECTED_MESSAGE,
-                        "change_cipher_spec after the handshake",
-                    ))
-                }
-                _ => {
-                    return Err(
-                        self.fail(alert::UNEXPECTED_MESSAGE, "a record that is not protected")
-                    )
-                }
-            }
             // Decrypted in place in the input buffer: no copy per record.
             let (content, inner) = if tls12 {
                 self.open_tls12(typ, end - len, end)?
@@ -767,7 +790,10 @@ impl RecordLayer {
                         ));
                     }
                     self.rx.update(&suite);
-                    if request {
+                    // One answer for the requests of one read (RFC 8446,
+                    // 4.6.3: several while silent get a single update). In
+                    // TLS 1.3 a KeyUpdate is all this path writes.
+                    if request && o.output.is_empty() {
                         self.key_update(false, &mut o.output);
                     }
                 }
@@ -1270,6 +1296,66 @@ mod tests {
         cli.seal_record(0, &padded(8), &mut wire);
         let e = srv.open(&wire).unwrap_err();
         assert_eq!(e.code, alert::RECORD_OVERFLOW);
+    }
+
+    /// The header is judged byte by byte as rustls's deframer judges it, so
+    /// that the engine (before the hand-off) and this layer (after it)
+    /// answer the same bytes alike (found by the `record_differential`
+    /// fuzz target): an unknown type at its first byte, a version that is
+    /// not 3.x at its second, an empty record that is not application data.
+    #[test]
+    fn a_bad_record_header_is_refused_as_rustls_refuses_it() {
+        for suite in [
+            &rustls::crypto::ring::cipher_suite::TLS13_AES_128_GCM_SHA256,
+            tls12_suites().next().unwrap(),
+        ] {
+            for (bytes, code) in [
+                (&[99][..], alert::DECODE_ERROR),
+                (&[0][..], alert::DECODE_ERROR),
+                (&[23, 2][..], alert::DECODE_ERROR),
+                (&[23, 0xfe, 0xfd][..], alert::DECODE_ERROR),
+                (&[21, 3, 3, 0, 0][..], alert::DECODE_ERROR),
+                (&[23, 3, 3, 0x48, 0x01][..], alert::RECORD_OVERFLOW),
+            ] {
+                let (_, mut layer) = pair(suite);
+                let e = layer.open(bytes).unwrap_err();
+                assert_eq!((e.code, e.local), (code, true), "{bytes:?} {:?}", suite.suite());
+                assert!(!e.output.is_empty(), "the alert is sent");
+            }
+            // Three good bytes wait for the rest.
+            let (_, mut layer) = pair(suite);
+            assert!(layer.open(&[23, 3, 3]).is_ok());
+        }
+    }
+
+    /// RFC 8446, 4.6.3: KeyUpdates that ask for an update while this side
+    /// is silent get a single update in answer (rustls: one per write).
+    #[test]
+    fn key_update_requests_in_one_read_get_one_answer() {
+        let suite = &rustls::crypto::ring::cipher_suite::TLS13_AES_128_GCM_SHA256;
+        let (mut srv, mut cli) = two_layers(suite);
+        let mut wire = cli.update_keys(true).unwrap();
+        wire.extend(cli.update_keys(true).unwrap());
+        wire.extend(cli.seal(b"after").unwrap());
+        let o = srv.open(&wire).unwrap();
+        assert_eq!(o.plaintext, b"after");
+        assert_eq!(records(&o.output), 1, "one KeyUpdate in answer");
+        // The client reads it and both go on under new keys.
+        assert!(cli.open(&o.output).is_ok());
+        let back = srv.seal(b"reply").unwrap();
+        assert_eq!(cli.open(&back).unwrap().plaintext, b"reply");
+        // A later read with a request is answered again.
+        let o = srv.open(&cli.update_keys(true).unwrap()).unwrap();
+        assert_eq!(records(&o.output), 1);
+    }
+
+    fn records(mut bytes: &[u8]) -> usize {
+        let mut n = 0;
+        while let [_, _, _, hi, lo, rest @ ..] = bytes {
+            bytes = &rest[usize::from(u16::from_be_bytes([*hi, *lo]))..];
+            n += 1;
+        }
+        n
     }
 
     /// RFC 8446, 4.6.3: a request_update other than 0 or 1 is

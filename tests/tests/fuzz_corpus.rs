@@ -190,6 +190,41 @@ fn an_honest_peer_record_stream_comes_out_whole() {
     wassl::fuzzing::record_layer(&flipped);
 }
 
+/// Differential programs (see `wassl::fuzzing::record_differential`):
+/// each suite; data, a KeyUpdate and its answer, an odd inner plaintext,
+/// an oversized one, a flipped bit, close_notify.
+fn differential_seeds() -> Vec<Vec<u8>> {
+    let mut seeds = Vec::new();
+    for pick in 0u8..6 {
+        seeds.push(vec![
+            pick, 0, 5, b'h', b'e', b'l', b'l', b'o', 3, 20, 4, 1, 3, 255, 6, 0, 2, b'a', b'b', 5,
+        ]);
+        seeds.push(vec![
+            pick, 1, 0, 6, b'x', b'y', 23, 0, 0, 0, 3, 30, 1, 0, 3, 21, 1, 0,
+        ]);
+        // Inner plaintexts of 2^14 + 1 and 2^14 + 2 bytes (TLS 1.3 allows the first).
+        let mut big = vec![pick, 1, 0x40, 0x01];
+        big.extend(std::iter::repeat_n(b'z', 0x4000));
+        big.push(23);
+        big.extend([3, 255, 1, 0x40, 0x02]);
+        big.extend(std::iter::repeat_n(b'z', 0x4000));
+        big.extend([23, 0]);
+        seeds.push(big);
+        seeds.push(vec![pick, 0, 3, 1, 2, 3, 7, 0, 60, 3, 255, 0, 1, b'q']);
+    }
+    seeds
+}
+
+#[test]
+fn host_record_layer_and_rustls_agree_on_the_same_bytes() {
+    replay(
+        "record_differential",
+        wassl::fuzzing::record_differential,
+        differential_seeds(),
+        1500,
+    );
+}
+
 #[test]
 fn packet_framing_takes_mutated_packets() {
     let seeds = vec![
