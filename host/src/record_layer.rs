@@ -191,6 +191,9 @@ pub(crate) struct RecordError {
     pub(crate) detail: Option<String>,
     /// The alert record to send the peer before closing.
     pub(crate) output: Vec<u8>,
+    /// What the records before the failing one carried in the same read:
+    /// delivered before the error, as the peer sent it first.
+    pub(crate) plaintext: Vec<u8>,
 }
 
 /// What reading produced, as the engine's `feed` reports it.
@@ -435,6 +438,7 @@ impl RecordLayer {
                         .into(),
                 ),
                 output,
+                plaintext: Vec::new(),
             });
         }
         let mut out = Vec::with_capacity(data.len() + records as usize * 29);
@@ -488,6 +492,7 @@ impl RecordLayer {
             local: true,
             detail: Some(detail.into()),
             output,
+            plaintext: Vec::new(),
         }
     }
 
@@ -505,7 +510,13 @@ impl RecordLayer {
         if o.peer_closed {
             o.rest = std::mem::take(&mut self.inbuf);
         }
-        r.map(|()| o)
+        match r {
+            Ok(()) => Ok(o),
+            Err(mut e) => {
+                e.plaintext = o.plaintext;
+                Err(e)
+            }
+        }
     }
 
     /// A record header, checked byte by byte as it arrives and in the
@@ -605,7 +616,12 @@ impl RecordLayer {
                     msgs.extend_from_slice(&self.inbuf[content]);
                     self.on_handshake(msgs, o)?
                 }
-                _ => return Err(self.fail(alert::UNEXPECTED_MESSAGE, "an unexpected content type")),
+                CHANGE_CIPHER_SPEC => {
+                    return Err(self.fail(alert::UNEXPECTED_MESSAGE, "an unexpected content type"))
+                }
+                // A type TLS 1.3 does not carry (heartbeat, unknown): rustls
+                // cannot decode it (decode_error), so neither does this layer.
+                _ => return Err(self.fail(alert::DECODE_ERROR, "an unknown content type")),
             }
         }
         Ok(())
@@ -711,6 +727,7 @@ impl RecordLayer {
                     local: false,
                     detail: None,
                     output: Vec::new(),
+                    plaintext: Vec::new(),
                 })
             }
         }
@@ -1319,12 +1336,38 @@ mod tests {
             ] {
                 let (_, mut layer) = pair(suite);
                 let e = layer.open(bytes).unwrap_err();
-                assert_eq!((e.code, e.local), (code, true), "{bytes:?} {:?}", suite.suite());
+                assert_eq!(
+                    (e.code, e.local),
+                    (code, true),
+                    "{bytes:?} {:?}",
+                    suite.suite()
+                );
                 assert!(!e.output.is_empty(), "the alert is sent");
             }
             // Three good bytes wait for the rest.
             let (_, mut layer) = pair(suite);
             assert!(layer.open(&[23, 3, 3]).is_ok());
+        }
+    }
+
+    /// Inside a TLS 1.3 record: a type TLS 1.3 does not carry is
+    /// decode_error (rustls cannot decode it), change_cipher_spec is
+    /// unexpected_message. What the records before it carried in the same
+    /// read comes with the error, to be delivered first.
+    #[test]
+    fn tls13_inner_types_and_what_came_before() {
+        let suite = &rustls::crypto::ring::cipher_suite::TLS13_AES_128_GCM_SHA256;
+        for (typ, code) in [
+            (KEY_UPDATE, alert::DECODE_ERROR),
+            (99, alert::DECODE_ERROR),
+            (CHANGE_CIPHER_SPEC, alert::UNEXPECTED_MESSAGE),
+        ] {
+            let (mut srv, mut cli) = two_layers(suite);
+            let mut wire = cli.seal(b"first").unwrap();
+            cli.seal_record(typ, b"x", &mut wire);
+            let e = srv.open(&wire).unwrap_err();
+            assert_eq!((e.code, e.local), (code, true), "inner type {typ}");
+            assert_eq!(e.plaintext, b"first");
         }
     }
 

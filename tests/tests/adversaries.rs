@@ -146,3 +146,93 @@ async fn a_hello_too_large_gets_an_alert_and_a_reason() {
         "{text}"
     );
 }
+
+/// A native rustls client of `port` (trusting the PKI's CA) that sends
+/// `data`, then `after` as raw bytes, in one TCP write; what it reads back.
+fn data_then_raw(pki: &Pki, port: u16, data: &[u8], after: &[u8]) -> Vec<u8> {
+    use rustls::pki_types::{pem::PemObject, CertificateDer};
+    use std::io::{Read, Write};
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(CertificateDer::from_pem_file(&pki.ca.id.certfile).unwrap())
+        .unwrap();
+    let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let name = "localhost".try_into().unwrap();
+    let mut conn = rustls::ClientConnection::new(std::sync::Arc::new(config), name).unwrap();
+    let mut tcp = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    tcp.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    while conn.is_handshaking() {
+        conn.complete_io(&mut tcp).unwrap();
+    }
+    conn.writer().write_all(data).unwrap();
+    let mut wire = Vec::new();
+    while conn.wants_write() {
+        conn.write_tls(&mut wire).unwrap();
+    }
+    wire.extend_from_slice(after);
+    tcp.write_all(&wire).unwrap();
+    let mut back = Vec::new();
+    let _ = tcp.read_to_end(&mut back);
+    back
+}
+
+/// Application data and a bad record in one TCP segment: the owner gets
+/// the data, then the error, as the peer sent them (OTP handles records in
+/// order). Before, the record layer's failure dropped what came before it
+/// in the same read (found by the `record_differential` fuzz target).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn data_before_a_bad_record_in_the_same_read_reaches_the_owner_first() {
+    use std::sync::Mutex;
+    use wassl::process::{self, Message};
+    use wassl::ssl::{Active, SslOption};
+    let pki = Pki::new();
+    let (tx, rx) = tokio::sync::oneshot::channel::<Vec<String>>();
+    let tx = Mutex::new(Some(tx));
+    let opts = vec![SslOption::Active(Active::True)];
+    let port = wassl_tests::scripted_server(&pki, opts, move |_s| {
+        let tx = tx.lock().unwrap().take();
+        async move {
+            let mut heard = Vec::new();
+            loop {
+                match process::receive_timeout(10_000).await {
+                    Some(Message::Ssl(_, d)) => {
+                        heard.push(format!("data {}", String::from_utf8_lossy(d.as_bytes())))
+                    }
+                    Some(Message::SslError(_, r)) => {
+                        heard.push(format!("error {}", tls_alert(&r).0));
+                        break;
+                    }
+                    other => {
+                        heard.push(format!("{other:?}"));
+                        break;
+                    }
+                }
+            }
+            if let Some(tx) = tx {
+                let _ = tx.send(heard);
+            }
+        }
+    })
+    .await;
+    // A record of a type TLS does not define.
+    let back = tokio::task::block_in_place(|| {
+        data_then_raw(&pki, port, b"before the bad record", &[99, 3, 3, 0, 1, 0])
+    });
+    let heard = tokio::time::timeout(std::time::Duration::from_secs(20), rx)
+        .await
+        .expect("the owner heard")
+        .unwrap();
+    assert_eq!(
+        heard,
+        ["data before the bad record", "error decode_error"],
+        "what the owner heard"
+    );
+    assert!(!back.is_empty(), "an alert went back");
+}

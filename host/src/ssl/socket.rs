@@ -950,7 +950,14 @@ impl Conn {
                     .plaintext(&mut p.plaintext, p.peer_closed, &mut p.rest);
                 Ok(p)
             }
-            Err(f) => {
+            Err(mut f) => {
+                // What the peer sent before the bad record reaches the owner
+                // first, as OTP delivers records in order.
+                if !f.plaintext.is_empty() {
+                    self.machine
+                        .plaintext(&mut f.plaintext, false, &mut Vec::new());
+                    self.machine.deliver();
+                }
                 self.log_alert(&f.reason);
                 let _ = self.write(&f.output).await;
                 let _ = self.tcp.shutdown().await;
