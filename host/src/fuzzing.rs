@@ -429,7 +429,6 @@ pub fn imports(data: &[u8]) {
         partial_chain: None,
         depth: 10,
         match_fun: None,
-        sni_fun: None,
     };
     let limits = MemoryLimiter {
         limit: 1 << 20,

@@ -87,21 +87,10 @@ impl Host for HostState {
         self.keylog.log(&label, &client_random, &secret);
     }
 
-    fn sni_fun(&mut self, server_name: String) -> crate::bindings::wassl::tls::types::SniAnswer {
-        use crate::bindings::wassl::tls::types::SniAnswer as W;
-        use crate::ssl::SniAnswer;
-        let Some(f) = &self.verify.0.sni_fun else {
-            return W::UseDefault;
-        };
-        match (f.0)(&server_name) {
-            SniAnswer::Undefined => W::UseDefault,
-            SniAnswer::Unrecognized => W::Unrecognized,
-            // Options that cannot be used (a missing file...) refuse the name.
-            SniAnswer::Options(opts) => match crate::ssl::options::sni_cert_keys(&opts) {
-                Ok(list) if !list.is_empty() => W::CertsKeys(list),
-                Ok(_) => W::UseDefault,
-                Err(_) => W::Unrecognized,
-            },
-        }
+    /// The host answers `sni_fun` before the handshake goes on (the
+    /// engine is configured with its answer as `sni_hosts`), so an engine
+    /// never asks; one that does is refused.
+    fn sni_fun(&mut self, _server_name: String) -> crate::bindings::wassl::tls::types::SniAnswer {
+        crate::bindings::wassl::tls::types::SniAnswer::Unrecognized
     }
 }

@@ -94,6 +94,9 @@ struct Conn {
     prepared: Option<Box<Prepared>>,
     /// `pid/1`'s pid, made when first asked; it ends with the task.
     pid: Option<(Pid, crate::process::ExitGuard)>,
+    /// A server's ClientHello server name, once the engine paused at the
+    /// hello: `sni_fun` answers for it before the handshake goes on.
+    hello_name: Option<String>,
 }
 
 /// Start the task for `setup`; the socket is returned at once.
@@ -121,6 +124,7 @@ pub(crate) fn spawn(setup: Setup) -> Result<SslSocket, Reason> {
         resume: None,
         prepared: setup.prepared.map(Box::new),
         pid: None,
+        hello_name: None,
     };
     apply_kernel_options(&conn.tcp, conn.machine.opts());
     // Every event of this socket carries its id, role and peer.
@@ -775,16 +779,24 @@ impl Conn {
             }
         };
         self.resume = resume;
+        // sni_fun is the owner's code: it runs here, between the hello and
+        // the rest of the handshake, not inside a call into the sandbox
+        // (where its time would count against the call deadline).
+        let for_sni = self.role == Role::Server && options::has_sni_fun(&opts);
         let paused = self.role == Role::Server && self.machine.opts().hello;
         match self.role {
             Role::Client => inst.client(&self.server_name).await?,
-            Role::Server if paused => inst.server_paused().await?,
+            Role::Server if paused || for_sni => inst.server_paused().await?,
             Role::Server => inst.server().await?,
         }
         self.inst = Some(Box::new(inst));
         self.tls_opts = opts;
         if paused {
             return self.read_hello().await.map(Some);
+        }
+        if for_sni {
+            self.read_hello().await?;
+            return self.continue_steps(Vec::new()).await.map(|()| None);
         }
         let first = self.feed(&[]).await?;
         self.finish_handshake(first).await.map(|()| None)
@@ -797,6 +809,7 @@ impl Conn {
             let inst = self.inst.as_mut().ok_or(Reason::Einval)?;
             if let Some(h) = inst.client_hello().await? {
                 self.machine.paused();
+                self.hello_name = h.sni.clone();
                 return Ok(hello_ext(h));
             }
             let n = self.read_some(&mut rbuf).await?;
@@ -807,6 +820,7 @@ impl Conn {
     async fn continue_steps(&mut self, extra: Vec<SslOption>) -> Result<(), Reason> {
         let mut opts = self.tls_opts.clone();
         opts.extend(extra);
+        let opts = options::resolve_sni(opts, self.hello_name.as_deref());
         let split = options::split(self.role, &opts)?;
         self.machine.set_opts(split.socket.clone());
         apply_kernel_options(&self.tcp, self.machine.opts());

@@ -385,7 +385,6 @@ pub(crate) struct Policy {
     /// Most intermediates allowed after the peer certificate (OTP's default 10).
     pub(crate) depth: usize,
     pub(crate) match_fun: Option<MatchFun>,
-    pub(crate) sni_fun: Option<crate::ssl::SniFun>,
 }
 
 impl Policy {

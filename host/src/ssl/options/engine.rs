@@ -137,7 +137,6 @@ pub(crate) fn split(role: Role, opts: &[SslOption]) -> Result<Split, Reason> {
     let password = password_of(opts);
     let mut has_key = false;
     let mut certfile_path = None;
-    let mut sni_fun = None;
     let mut keep_secrets = false;
     let mut early_data = false;
     let mut resumption = Resumption::default();
@@ -218,10 +217,9 @@ pub(crate) fn split(role: Role, opts: &[SslOption]) -> Result<Split, Reason> {
                 }
                 wit::TlsOption::SniHosts(out)
             }
-            SslOption::SniFun(f) => {
-                sni_fun = Some(f.clone());
-                wit::TlsOption::SniFun(true)
-            }
+            // Answered before the handshake goes on (`resolve_sni`): the
+            // engine never asks.
+            SslOption::SniFun(_) => continue,
             SslOption::KeepSecrets(b) => {
                 keep_secrets = *b;
                 continue;
@@ -425,7 +423,6 @@ pub(crate) fn split(role: Role, opts: &[SslOption]) -> Result<Split, Reason> {
             partial_chain,
             depth,
             match_fun,
-            sni_fun,
         },
         keep_secrets,
         resumption,

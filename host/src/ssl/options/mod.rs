@@ -3,13 +3,16 @@
 //! (`checks`, OTP's `ssl_config`), the socket options the host's socket
 //! task keeps (`socket`), and the engine's configuration (`engine`: TLS
 //! options go to the engine, file options read here, since the engine has
-//! no file system).
+//! no file system), and `sni_fun` answered before the handshake goes on
+//! (`sni`).
 
 mod checks;
 mod engine;
+mod sni;
 mod socket;
 
-pub(crate) use engine::{sni_cert_keys, split, Resumption, Split};
+pub(crate) use engine::{split, Resumption, Split};
+pub(crate) use sni::{has_sni_fun, resolve_sni};
 pub(crate) use socket::SocketOpts;
 
 use std::path::PathBuf;
