@@ -225,9 +225,8 @@ fn host_record_layer_and_rustls_agree_on_the_same_bytes() {
     );
 }
 
-#[test]
-fn packet_framing_takes_mutated_packets() {
-    let seeds = vec![
+fn packet_seeds() -> Vec<Vec<u8>> {
+    vec![
         [&[1u8, 0][..], &[5, b'h', b'e', b'l', b'l', b'o']].concat(),
         [&[2u8, 4][..], &[0, 3, b'a', b'b', b'c', 0, 200]].concat(),
         [&[4u8, 0][..], b"line one\nline two\npartial"].concat(),
@@ -246,13 +245,16 @@ fn packet_framing_takes_mutated_packets() {
         [&[7u8, 0][..], &[0x80, 0, 0, 4, 1, 2, 3, 4]].concat(),
         [&[8u8, 0][..], &[1, 1, 0, 1, 0, 2, 0, 0, 7, 7]].concat(),
         [&[6u8, 0][..], b"GIOP\x01\x00\x01\x00\x00\x00\x00\x02ab"].concat(),
-    ];
-    replay("packet", wassl::fuzzing::packet, seeds, 6000);
+    ]
 }
 
 #[test]
-fn delivery_machine_takes_any_order_of_events() {
-    let seeds = vec![
+fn packet_framing_takes_mutated_packets() {
+    replay("packet", wassl::fuzzing::packet, packet_seeds(), 6000);
+}
+
+fn machine_seeds() -> Vec<Vec<u8>> {
+    vec![
         vec![0, 0, 3, b'a', b'b', b'c', 4, 1, 0, 3, 0, 0, 2, 0, 3, 0, 0],
         vec![1, 3, 0, 0, 0, 2, 0, 2, 0, 6, 0, 4, 2, 0],
         vec![0, 4, 3, 5, 0, 3, 1, b'x', 1, 2, b'y', b'z', 9, 0, 3, 0],
@@ -262,12 +264,15 @@ fn delivery_machine_takes_any_order_of_events() {
         vec![
             128, 1, 2, b'h', b'i', 4, 0, 0, 3, 0, 10, 2, b'o', b'k', 8, 9, 1, 2, 3,
         ],
-    ];
-    replay("machine", wassl::fuzzing::machine, seeds, 6000);
+    ]
 }
 
 #[test]
-fn host_imports_take_what_a_hostile_guest_passes() {
+fn delivery_machine_takes_any_order_of_events() {
+    replay("machine", wassl::fuzzing::machine, machine_seeds(), 6000);
+}
+
+fn imports_seeds() -> Vec<Vec<u8>> {
     // op, a (one-byte length), b (two-byte length): see wassl::fuzzing::imports.
     let op = |code: u8, a: &[u8], b: &[u8]| {
         let mut v = vec![code, a.len() as u8];
@@ -276,7 +281,7 @@ fn host_imports_take_what_a_hostile_guest_passes() {
         v.extend_from_slice(b);
         v
     };
-    let seeds = vec![
+    vec![
         // A key share made, read, completed; then one invented.
         [
             op(0, &[0x00, 0x1d], &[]),
@@ -316,6 +321,39 @@ fn host_imports_take_what_a_hostile_guest_passes() {
             op(1, &[0], &[4; 65]),
         ]
         .concat(),
+    ]
+}
+
+#[test]
+fn host_imports_take_what_a_hostile_guest_passes() {
+    replay("imports", wassl::fuzzing::imports, imports_seeds(), 3000);
+}
+
+/// Every target's seeds as files, a starting corpus for a long libFuzzer
+/// run: `WASSL_FUZZ_SEEDS=DIR cargo test -p wassl-tests --test fuzz_corpus
+/// -- --ignored write_seeds` writes `DIR/<target>/<n>` (README: Fuzzing).
+#[test]
+#[ignore = "writes files; run by hand before a long fuzzing run"]
+fn write_seeds() {
+    let dir = std::path::PathBuf::from(
+        std::env::var_os("WASSL_FUZZ_SEEDS").expect("WASSL_FUZZ_SEEDS=DIR"),
+    );
+    let all: [(&str, Vec<Vec<u8>>); 8] = [
+        ("engine_server", engine_seeds("server")),
+        ("engine_client", engine_seeds("client")),
+        ("engine_paused_server", engine_seeds("paused_server")),
+        ("record_layer", record_layer_seeds()),
+        ("record_differential", differential_seeds()),
+        ("packet", packet_seeds()),
+        ("machine", machine_seeds()),
+        ("imports", imports_seeds()),
     ];
-    replay("imports", wassl::fuzzing::imports, seeds, 3000);
+    for (target, seeds) in all {
+        let sub = dir.join(target);
+        std::fs::create_dir_all(&sub).unwrap();
+        for (i, seed) in seeds.iter().enumerate() {
+            std::fs::write(sub.join(i.to_string()), seed).unwrap();
+        }
+        assert!(!seeds.is_empty(), "{target} has seeds");
+    }
 }
