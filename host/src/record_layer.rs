@@ -553,6 +553,9 @@ impl RecordLayer {
         match typ {
             APPLICATION_DATA => Ok(Some((typ, len))),
             ALERT | HANDSHAKE if tls12 => Ok(Some((typ, len))),
+            // TLS 1.2: read whole and judged in the clear, as rustls does
+            // (it does not decrypt a change_cipher_spec).
+            CHANGE_CIPHER_SPEC if tls12 => Ok(Some((typ, len))),
             // TLS 1.3's compatibility mode may put one here; RFC 8446
             // says drop it while handshaking only, so it is unexpected now.
             CHANGE_CIPHER_SPEC => Err(self.fail(
@@ -581,6 +584,16 @@ impl RecordLayer {
             let header: [u8; 5] = buf[..5].try_into().expect("5 bytes");
             let end = *at + 5 + len;
             *at = end;
+            if typ == CHANGE_CIPHER_SPEC {
+                return Err(if self.inbuf[end - len..end] == [1] {
+                    self.fail(
+                        alert::UNEXPECTED_MESSAGE,
+                        "change_cipher_spec after the handshake",
+                    )
+                } else {
+                    self.fail(alert::DECODE_ERROR, "a malformed change_cipher_spec")
+                });
+            }
             // Decrypted in place in the input buffer: no copy per record.
             let (content, inner) = if tls12 {
                 self.open_tls12(typ, end - len, end)?
@@ -617,7 +630,10 @@ impl RecordLayer {
                     self.on_handshake(msgs, o)?
                 }
                 CHANGE_CIPHER_SPEC => {
-                    return Err(self.fail(alert::UNEXPECTED_MESSAGE, "an unexpected content type"))
+                    return Err(self.fail(
+                        alert::UNEXPECTED_MESSAGE,
+                        "change_cipher_spec after the handshake",
+                    ))
                 }
                 // A type TLS 1.3 does not carry (heartbeat, unknown): rustls
                 // cannot decode it (decode_error), so neither does this layer.
@@ -1368,6 +1384,22 @@ mod tests {
             let e = srv.open(&wire).unwrap_err();
             assert_eq!((e.code, e.local), (code, true), "inner type {typ}");
             assert_eq!(e.plaintext, b"first");
+        }
+    }
+
+    /// TLS 1.2: a change_cipher_spec after the handshake is read in the
+    /// clear, as rustls reads it: a well-formed one is unexpected_message,
+    /// anything else decode_error (found by `record_differential`, which
+    /// met decode_error from rustls and unexpected_message here).
+    #[test]
+    fn tls12_change_cipher_spec_after_the_handshake() {
+        for (bytes, code) in [
+            (&[20, 3, 3, 0, 1, 1][..], alert::UNEXPECTED_MESSAGE),
+            (&[20, 3, 3, 0, 2, 1, 1][..], alert::DECODE_ERROR),
+            (&[20, 3, 3, 0, 1, 2][..], alert::DECODE_ERROR),
+        ] {
+            let (_, mut layer) = pair(tls12_suites().next().unwrap());
+            assert_eq!(layer.open(bytes).unwrap_err().code, code, "{bytes:?}");
         }
     }
 
