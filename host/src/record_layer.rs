@@ -364,7 +364,7 @@ impl RecordLayer {
             let nonce = self.tx.nonce_bytes();
             out.extend_from_slice(&[content_type, 3, 3, (len >> 8) as u8, len as u8]);
             out.extend_from_slice(&nonce[12 - explicit..]);
-            let aad = tls12_aad(self.tx.seq, content_type, fragment.len());
+            let aad = tls12_aad(self.tx.seq, content_type, [3, 3], fragment.len());
             let start = out.len();
             out.extend_from_slice(fragment);
             let tag = self
@@ -596,7 +596,7 @@ impl RecordLayer {
             }
             // Decrypted in place in the input buffer: no copy per record.
             let (content, inner) = if tls12 {
-                self.open_tls12(typ, end - len, end)?
+                self.open_tls12(header, end - len, end)?
             } else {
                 self.open_tls13(header, end - len, end)?
             };
@@ -679,10 +679,11 @@ impl RecordLayer {
     /// Open the TLS 1.2 record of type `typ` at `start..end`.
     fn open_tls12(
         &mut self,
-        typ: u8,
+        header: [u8; 5],
         start: usize,
         end: usize,
     ) -> Result<(std::ops::Range<usize>, u8), RecordError> {
+        let typ = header[0];
         let Protocol::Tls12(t) = &self.protocol else {
             unreachable!("a TLS 1.2 layer")
         };
@@ -695,7 +696,9 @@ impl RecordLayer {
             // RFC 5288: the salt, then the 8 bytes the sender chose.
             nonce[4..].copy_from_slice(&self.inbuf[start..start + 8]);
         }
-        let aad = tls12_aad(self.rx.seq, typ, plain_len);
+        // The version as received (RFC 5246, 6.2.3.3: the record's own),
+        // so that a header changed on the way fails authentication.
+        let aad = tls12_aad(self.rx.seq, typ, [header[1], header[2]], plain_len);
         let body = start + explicit;
         let opened = self.rx.key.open_in_place(
             Nonce::assume_unique_for_key(nonce),
@@ -902,10 +905,10 @@ impl RecordLayer {
 }
 
 /// TLS 1.2's additional data: sequence number, type, version, length.
-fn tls12_aad(seq: u64, typ: u8, len: usize) -> [u8; 13] {
+fn tls12_aad(seq: u64, typ: u8, version: [u8; 2], len: usize) -> [u8; 13] {
     let mut aad = [0u8; 13];
     aad[..8].copy_from_slice(&seq.to_be_bytes());
-    aad[8..11].copy_from_slice(&[typ, 3, 3]);
+    aad[8..11].copy_from_slice(&[typ, version[0], version[1]]);
     aad[11..].copy_from_slice(&(len as u16).to_be_bytes());
     aad
 }
@@ -1400,6 +1403,24 @@ mod tests {
         ] {
             let (_, mut layer) = pair(tls12_suites().next().unwrap());
             assert_eq!(layer.open(bytes).unwrap_err().code, code, "{bytes:?}");
+        }
+    }
+
+    /// TLS 1.2 authenticates the record's version as received (RFC 5246,
+    /// 6.2.3.3), as rustls does: a version changed on the way is
+    /// bad_record_mac. This layer took it, having authenticated 3.3
+    /// whatever came (found by `record_differential`).
+    #[test]
+    fn tls12_a_changed_record_version_fails_authentication() {
+        for suite in tls12_suites() {
+            let (mut srv, mut cli) = two_layers(suite);
+            let wire = cli.seal(b"genuine").unwrap();
+            assert_eq!(srv.open(&wire).unwrap().plaintext, b"genuine");
+            let (mut srv, mut cli) = two_layers(suite);
+            let mut wire = cli.seal(b"genuine").unwrap();
+            wire[2] = 0x83;
+            let e = srv.open(&wire).unwrap_err();
+            assert_eq!(e.code, alert::BAD_RECORD_MAC, "{:?}", suite.suite());
         }
     }
 
