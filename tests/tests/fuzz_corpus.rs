@@ -191,11 +191,12 @@ fn an_honest_peer_record_stream_comes_out_whole() {
 }
 
 /// Differential programs (see `wassl::fuzzing::record_differential`):
-/// each suite; data, a KeyUpdate and its answer, an odd inner plaintext,
+/// each suite, each role; data, a KeyUpdate and its answer, an odd inner plaintext,
 /// an oversized one, a flipped bit, close_notify.
 fn differential_seeds() -> Vec<Vec<u8>> {
     let mut seeds = Vec::new();
-    for pick in 0u8..6 {
+    // 0..6 our layer as the server, 0x80.. as the client.
+    for pick in (0u8..6).chain(0x80..0x86) {
         seeds.push(vec![
             pick, 0, 5, b'h', b'e', b'l', b'l', b'o', 3, 20, 4, 1, 3, 255, 6, 0, 2, b'a', b'b', 5,
         ]);

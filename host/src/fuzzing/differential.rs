@@ -171,9 +171,10 @@ macro_rules! tls_io {
 tls_io!(ClientConnection);
 tls_io!(ServerConnection);
 
-/// A rustls server that has finished a handshake with suite `suite`, our
-/// layer with its keys, and a client-side layer to write with.
-fn connected(suite: u16) -> Option<(ServerConnection, RecordLayer, RecordLayer)> {
+/// A rustls connection that has finished a handshake with suite `suite`
+/// (the client if `client`, else the server), our layer with its keys, and
+/// a layer of the other side to write with.
+fn connected(suite: u16, client: bool) -> Option<(rustls::Connection, RecordLayer, RecordLayer)> {
     let tls13 = suite >> 8 == 0x13;
     let mut p: CryptoProvider = provider::default_provider();
     p.cipher_suites.retain(|s| u16::from(s.suite()) == suite);
@@ -194,7 +195,7 @@ fn connected(suite: u16) -> Option<(ServerConnection, RecordLayer, RecordLayer)>
     let log = Arc::new(Log::default());
     server.key_log = log.clone();
     server.send_tls13_tickets = 0;
-    let client = ClientConfig::builder_with_provider(p)
+    let client_config = ClientConfig::builder_with_provider(p)
         .with_protocol_versions(versions)
         .ok()?
         .dangerous()
@@ -202,7 +203,7 @@ fn connected(suite: u16) -> Option<(ServerConnection, RecordLayer, RecordLayer)>
         .with_no_client_auth();
     let mut s = ServerConnection::new(Arc::new(server)).ok()?;
     let name = ServerName::try_from("fuzz.example").ok()?;
-    let mut c = ClientConnection::new(Arc::new(client), name).ok()?;
+    let mut c = ClientConnection::new(Arc::new(client_config), name).ok()?;
     let mut server_random = Vec::new();
     for _ in 0..4 {
         pass(&mut c, &mut s)?;
@@ -229,10 +230,13 @@ fn connected(suite: u16) -> Option<(ServerConnection, RecordLayer, RecordLayer)>
             exporter_secret: keys.exporter.clone(),
             pending: Vec::new(),
         };
-        (
-            RecordLayer::new(half(&keys.server_traffic, &keys.client_traffic))?,
-            RecordLayer::new(half(&keys.client_traffic, &keys.server_traffic))?,
-        )
+        let server_side = RecordLayer::new(half(&keys.server_traffic, &keys.client_traffic))?;
+        let client_side = RecordLayer::new(half(&keys.client_traffic, &keys.server_traffic))?;
+        if client {
+            (client_side, server_side)
+        } else {
+            (server_side, client_side)
+        }
     } else {
         // Each side's Finished was record 0 under these keys.
         let half = |side| Tls12Handover {
@@ -245,12 +249,22 @@ fn connected(suite: u16) -> Option<(ServerConnection, RecordLayer, RecordLayer)>
             server_random: server_random.clone(),
             pending: Vec::new(),
         };
+        let (me, other) = if client {
+            (Side::Client, Side::Server)
+        } else {
+            (Side::Server, Side::Client)
+        };
         (
-            RecordLayer::tls12(half(Side::Server))?,
-            RecordLayer::tls12(half(Side::Client))?,
+            RecordLayer::tls12(half(me))?,
+            RecordLayer::tls12(half(other))?,
         )
     };
-    Some((s, ours, writer))
+    let theirs = if client {
+        rustls::Connection::Client(c)
+    } else {
+        rustls::Connection::Server(s)
+    };
+    Some((theirs, ours, writer))
 }
 
 /// What a receiver made of the bytes so far.
@@ -293,8 +307,8 @@ impl Seen {
     }
 }
 
-/// rustls's server reads `bytes`.
-fn rustls_reads(s: &mut ServerConnection, bytes: &[u8], seen: &mut Seen) {
+/// rustls reads `bytes`.
+fn rustls_reads(s: &mut rustls::Connection, bytes: &[u8], seen: &mut Seen) {
     let mut rd = bytes;
     while !rd.is_empty() && seen.failed.is_none() && !seen.closed {
         let read = s.read_tls(&mut rd);
@@ -373,9 +387,11 @@ pub fn record_differential(data: &[u8]) {
     let Some((&pick, mut ops)) = data.split_first() else {
         return;
     };
-    let suite = SUITES[usize::from(pick) % SUITES.len()];
+    // The high bit: our layer and rustls as the client, else the server.
+    let client = pick & 0x80 != 0;
+    let suite = SUITES[usize::from(pick & 0x7f) % SUITES.len()];
     let tls13 = suite >> 8 == 0x13;
-    let Some((mut theirs, mut ours, mut peer)) = connected(suite) else {
+    let Some((mut theirs, mut ours, mut peer)) = connected(suite, client) else {
         panic!("no in-memory handshake with rustls for suite {suite:#06x}");
     };
     let (mut wire, mut theirs_saw, mut ours_saw) = (Vec::new(), Seen::default(), Seen::default());
@@ -400,7 +416,7 @@ pub fn record_differential(data: &[u8]) {
             && header_changed(&delivered);
         assert!(
             ours_saw.agrees(theirs_saw) || (!between && one_failed) || header_changed,
-            "suite {suite:#06x}: our record layer and rustls differ after the same bytes: \
+            "suite {suite:#06x}, client {client}: our record layer and rustls differ after the same bytes: \
              ours {} failed {:?} closed {} ({}) | rustls {} failed {:?} closed {} ({}); outputs {:02x?} | {:02x?}",
             ours_saw.plaintext.len(), ours_saw.failed, ours_saw.closed, ours_saw.why,
             theirs_saw.plaintext.len(), theirs_saw.failed, theirs_saw.closed, theirs_saw.why,
