@@ -45,7 +45,8 @@ fn layers(pick: u8) -> Option<(RecordLayer, RecordLayer)> {
     if pick & 4 == 0 {
         let suite = [0x1301, 0x1302, 0x1303][i];
         let len = if suite == 0x1302 { 48 } else { 32 };
-        let half = |tx: u8, rx: u8| Handover {
+        let half = |side, tx: u8, rx: u8| Handover {
+            side,
             suite,
             tx_seq: 0,
             tx_secret: vec![tx; len],
@@ -54,7 +55,10 @@ fn layers(pick: u8) -> Option<(RecordLayer, RecordLayer)> {
             exporter_secret: vec![3; len],
             pending: Vec::new(),
         };
-        Some((RecordLayer::new(half(1, 2))?, RecordLayer::new(half(2, 1))?))
+        Some((
+            RecordLayer::new(half(Side::Server, 1, 2))?,
+            RecordLayer::new(half(Side::Client, 2, 1))?,
+        ))
     } else {
         let suite = [0xc02b, 0xc030, 0xcca8][i];
         let half = |side| Tls12Handover {

@@ -32,6 +32,8 @@ const CHANGE_CIPHER_SPEC: u8 = 20;
 const ALERT: u8 = 21;
 const HANDSHAKE: u8 = 22;
 const APPLICATION_DATA: u8 = 23;
+/// RFC 6520's content type: no TLS stack here speaks it.
+const HEARTBEAT: u8 = 24;
 
 const HELLO_REQUEST: u8 = 0;
 const CLIENT_HELLO: u8 = 1;
@@ -209,6 +211,7 @@ pub(crate) struct Opened {
 enum Protocol {
     /// TLS 1.3: the suite's KDF (key updates) and the exporter secret.
     Tls13 {
+        side: Side,
         suite: Suite,
         exporter: Vec<u8>,
         /// As rustls: at most 32 KeyUpdates between two application data
@@ -252,6 +255,7 @@ pub(crate) struct RecordLayer {
 
 /// What a TLS 1.3 engine hands over (the WIT `traffic-secrets`, minus WIT).
 pub(crate) struct Handover {
+    pub(crate) side: Side,
     pub(crate) suite: u16,
     pub(crate) tx_seq: u64,
     pub(crate) tx_secret: Vec<u8>,
@@ -289,6 +293,7 @@ impl RecordLayer {
             tag_len: suite.aead.tag_len(),
             limit: suite.limit,
             protocol: Protocol::Tls13 {
+                side: h.side,
                 suite,
                 exporter: h.exporter_secret,
                 key_updates_left: KEY_UPDATES,
@@ -534,7 +539,7 @@ impl RecordLayer {
             return Ok(None);
         };
         // RFC 8446, 5 asks unexpected_message; rustls answers decode_error.
-        if !(CHANGE_CIPHER_SPEC..=KEY_UPDATE).contains(&typ) {
+        if !(CHANGE_CIPHER_SPEC..=HEARTBEAT).contains(&typ) {
             return Err(self.fail(alert::DECODE_ERROR, "a record of an unknown type"));
         }
         if buf.get(1).is_some_and(|&major| major != 3) {
@@ -552,7 +557,8 @@ impl RecordLayer {
         }
         match typ {
             APPLICATION_DATA => Ok(Some((typ, len))),
-            ALERT | HANDSHAKE if tls12 => Ok(Some((typ, len))),
+            // A heartbeat too, as rustls opens it before it cannot decode it.
+            ALERT | HANDSHAKE | HEARTBEAT if tls12 => Ok(Some((typ, len))),
             // TLS 1.2: read whole and judged in the clear, as rustls does
             // (it does not decrypt a change_cipher_spec).
             CHANGE_CIPHER_SPEC if tls12 => Ok(Some((typ, len))),
@@ -834,7 +840,13 @@ impl RecordLayer {
                     }
                 }
                 // A client's resumption tickets: not kept (see the README).
-                (Protocol::Tls13 { .. }, NEW_SESSION_TICKET) => {}
+                // A server is never sent one: that falls to the refusal below.
+                (
+                    Protocol::Tls13 {
+                        side: Side::Client, ..
+                    },
+                    NEW_SESSION_TICKET,
+                ) => {}
                 (Protocol::Tls13 { .. }, _) => {
                     return Err(self.fail(
                         alert::UNEXPECTED_MESSAGE,
@@ -1054,6 +1066,7 @@ mod tests {
         let x = s.conn.dangerous_extract_secrets().unwrap();
         if suite.version() == &rustls::version::TLS13 {
             return RecordLayer::new(Handover {
+                side: Side::Server,
                 suite: u16::from(suite.suite()),
                 tx_seq: x.tx.0,
                 tx_secret: secret("SERVER_TRAFFIC_SECRET_0").2,
@@ -1276,6 +1289,7 @@ mod tests {
         if suite.version() == &rustls::version::TLS13 {
             let secret = |l: &str| kept.iter().find(|(k, _, _)| k == l).unwrap().2.clone();
             let cli = RecordLayer::new(Handover {
+                side: Side::Client,
                 suite: u16::from(suite.suite()),
                 tx_seq: x.tx.0,
                 tx_secret: secret("CLIENT_TRAFFIC_SECRET_0"),
@@ -1298,11 +1312,17 @@ mod tests {
         let (mut srv, mut cli) = two_layers(suite);
         let mut ticket = vec![NEW_SESSION_TICKET, 0, 0, 40];
         ticket.extend([1u8; 40]);
+        // Tickets go to the client; a server sent one refuses it.
         let mut wire = Vec::new();
-        cli.seal_record(HANDSHAKE, &ticket[..3], &mut wire);
-        cli.seal_record(HANDSHAKE, &ticket[3..], &mut wire);
-        cli.seal_record(APPLICATION_DATA, b"after", &mut wire);
-        assert_eq!(srv.open(&wire).unwrap().plaintext, b"after");
+        srv.seal_record(HANDSHAKE, &ticket[..3], &mut wire);
+        srv.seal_record(HANDSHAKE, &ticket[3..], &mut wire);
+        srv.seal_record(APPLICATION_DATA, b"after", &mut wire);
+        assert_eq!(cli.open(&wire).unwrap().plaintext, b"after");
+        let mut wire = Vec::new();
+        cli.seal_record(HANDSHAKE, &ticket, &mut wire);
+        let e = srv.open(&wire).unwrap_err();
+        assert_eq!((e.code, e.local), (alert::UNEXPECTED_MESSAGE, true));
+        let (mut srv, mut cli) = two_layers(suite);
         // A KeyUpdate then a ticket in one record.
         let mut wire = Vec::new();
         cli.seal_record(
@@ -1377,7 +1397,7 @@ mod tests {
     fn tls13_inner_types_and_what_came_before() {
         let suite = &rustls::crypto::ring::cipher_suite::TLS13_AES_128_GCM_SHA256;
         for (typ, code) in [
-            (KEY_UPDATE, alert::DECODE_ERROR),
+            (HEARTBEAT, alert::DECODE_ERROR),
             (99, alert::DECODE_ERROR),
             (CHANGE_CIPHER_SPEC, alert::UNEXPECTED_MESSAGE),
         ] {
@@ -1404,6 +1424,15 @@ mod tests {
             let (_, mut layer) = pair(tls12_suites().next().unwrap());
             assert_eq!(layer.open(bytes).unwrap_err().code, code, "{bytes:?}");
         }
+        // A heartbeat record is opened first (as rustls opens it), then
+        // refused as a type nothing here decodes.
+        let (mut srv, mut cli) = two_layers(tls12_suites().next().unwrap());
+        let mut wire = Vec::new();
+        cli.seal_record(HEARTBEAT, &[1, 0, 1, 0], &mut wire);
+        assert_eq!(srv.open(&wire).unwrap_err().code, alert::DECODE_ERROR);
+        let (_, mut layer) = pair(tls12_suites().next().unwrap());
+        let forged = [&[HEARTBEAT, 3, 3, 0, 30][..], &[7; 30]].concat();
+        assert_eq!(layer.open(&forged).unwrap_err().code, alert::BAD_RECORD_MAC);
     }
 
     /// TLS 1.2 authenticates the record's version as received (RFC 5246,

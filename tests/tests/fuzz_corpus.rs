@@ -212,6 +212,16 @@ fn differential_seeds() -> Vec<Vec<u8>> {
         big.extend([23, 0]);
         seeds.push(big);
         seeds.push(vec![pick, 0, 3, 1, 2, 3, 7, 0, 60, 3, 255, 0, 1, b'q']);
+        // Handshake messages after the handshake: a NewSessionTicket (a
+        // client takes it, a server refuses it), a ClientHello cut short.
+        let ticket = [4, 0, 0, 14, 0, 0, 0, 9, 0, 0, 0, 1, 0, 0, 1, 0xaa, 0, 0];
+        let inner = [&ticket[..], &[22]].concat();
+        let mut nst = vec![pick, 1, 0, inner.len() as u8];
+        nst.extend(&inner);
+        nst.extend([3, 255, 0, 2, b'o', b'k']);
+        seeds.push(nst);
+        seeds.push(vec![pick, 1, 0, 5, 1, 0, 0, 0, 22, 3, 255]);
+        seeds.push(vec![pick, 1, 0, 5, 22, 1, 0, 0, 0, 3, 255]);
     }
     seeds
 }

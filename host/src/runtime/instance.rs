@@ -236,6 +236,10 @@ impl Instance {
         let (records, kept) = match answer {
             HandOffAnswer::Ready((t, kept)) => (
                 RecordLayer::new(Handover {
+                    side: match self.role {
+                        Role::Client => Side::Client,
+                        Role::Server => Side::Server,
+                    },
                     suite: t.suite,
                     tx_seq: t.tx_seq,
                     tx_secret: t.tx_secret,
