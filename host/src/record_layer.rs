@@ -193,9 +193,6 @@ pub(crate) struct RecordError {
     pub(crate) detail: Option<String>,
     /// The alert record to send the peer before closing.
     pub(crate) output: Vec<u8>,
-    /// What the records before the failing one carried in the same read:
-    /// delivered before the error, as the peer sent it first.
-    pub(crate) plaintext: Vec<u8>,
 }
 
 /// What reading produced, as the engine's `feed` reports it.
@@ -443,7 +440,6 @@ impl RecordLayer {
                         .into(),
                 ),
                 output,
-                plaintext: Vec::new(),
             });
         }
         let mut out = Vec::with_capacity(data.len() + records as usize * 29);
@@ -497,7 +493,6 @@ impl RecordLayer {
             local: true,
             detail: Some(detail.into()),
             output,
-            plaintext: Vec::new(),
         }
     }
 
@@ -515,13 +510,7 @@ impl RecordLayer {
         if o.peer_closed {
             o.rest = std::mem::take(&mut self.inbuf);
         }
-        match r {
-            Ok(()) => Ok(o),
-            Err(mut e) => {
-                e.plaintext = o.plaintext;
-                Err(e)
-            }
-        }
+        r.map(|()| o)
     }
 
     /// A record header, checked byte by byte as it arrives and in the
@@ -752,7 +741,6 @@ impl RecordLayer {
                     local: false,
                     detail: None,
                     output: Vec::new(),
-                    plaintext: Vec::new(),
                 })
             }
         }
@@ -1391,10 +1379,9 @@ mod tests {
 
     /// Inside a TLS 1.3 record: a type TLS 1.3 does not carry is
     /// decode_error (rustls cannot decode it), change_cipher_spec is
-    /// unexpected_message. What the records before it carried in the same
-    /// read comes with the error, to be delivered first.
+    /// unexpected_message.
     #[test]
-    fn tls13_inner_types_and_what_came_before() {
+    fn tls13_inner_types() {
         let suite = &rustls::crypto::ring::cipher_suite::TLS13_AES_128_GCM_SHA256;
         for (typ, code) in [
             (HEARTBEAT, alert::DECODE_ERROR),
@@ -1406,7 +1393,6 @@ mod tests {
             cli.seal_record(typ, b"x", &mut wire);
             let e = srv.open(&wire).unwrap_err();
             assert_eq!((e.code, e.local), (code, true), "inner type {typ}");
-            assert_eq!(e.plaintext, b"first");
         }
     }
 

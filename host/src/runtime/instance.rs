@@ -26,9 +26,6 @@ pub(crate) type ExportItem = (Vec<u8>, Option<Vec<u8>>, usize);
 pub(crate) struct EngineFailure {
     pub(crate) reason: Reason,
     pub(crate) output: Vec<u8>,
-    /// Application data that came before the failure in the same read
-    /// (host record layer only): the owner gets it before the error.
-    pub(crate) plaintext: Vec<u8>,
 }
 
 impl From<Reason> for EngineFailure {
@@ -36,7 +33,6 @@ impl From<Reason> for EngineFailure {
         EngineFailure {
             reason,
             output: Vec::new(),
-            plaintext: Vec::new(),
         }
     }
 }
@@ -56,7 +52,6 @@ fn failure(f: Failure) -> EngineFailure {
     EngineFailure {
         reason: tls_error(f.error),
         output: f.output,
-        plaintext: Vec::new(),
     }
 }
 
@@ -213,7 +208,6 @@ impl Instance {
         EngineFailure {
             reason,
             output: e.output,
-            plaintext: e.plaintext,
         }
     }
 

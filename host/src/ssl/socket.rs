@@ -1002,14 +1002,11 @@ impl Conn {
                     .plaintext(&mut p.plaintext, p.peer_closed, &mut p.rest);
                 Ok(p)
             }
-            Err(mut f) => {
-                // What the peer sent before the bad record reaches the owner
-                // first, as OTP delivers records in order.
-                if !f.plaintext.is_empty() {
-                    self.machine
-                        .plaintext(&mut f.plaintext, false, &mut Vec::new());
-                    self.machine.deliver();
-                }
+            // A failing read delivers nothing of what came with it, as in
+            // OTP 25, which decodes a read's records together (checked
+            // against it: data then a bad record in one segment is an
+            // ssl_error only).
+            Err(f) => {
                 self.log_alert(&f.reason);
                 let _ = self.write(&f.output).await;
                 let _ = self.tcp.shutdown().await;
