@@ -4,6 +4,8 @@
 %% one line per fact, so the Rust side can compare:
 %%   server CertFile KeyFile Version [CaFile]  -> "PORT N", then "RESULT ..." per connection
 %%   client Port Host CaFile Version Payload   -> "RESULT ok <echo>" | "RESULT error <term>"
+%%   active_server CertFile KeyFile Version    -> "PORT N", then per message of one
+%%       {active, true} connection "HEARD data <bytes>" | "HEARD error <alert>" | "HEARD closed"
 %% Version is 'tlsv1.2' or 'tlsv1.3'.
 main(["server", Cert, Key, Vsn | Rest]) ->
     ok = ssl:start(),
@@ -16,6 +18,15 @@ main(["server", Cert, Key, Vsn | Rest]) ->
     {ok, {_, Port}} = ssl:sockname(L),
     io:format("PORT ~p~n", [Port]),
     serve(L);
+main(["active_server", Cert, Key, Vsn]) ->
+    ok = ssl:start(),
+    {ok, L} = ssl:listen(0, [{certfile, Cert}, {keyfile, Key}, {versions, [list_to_atom(Vsn)]},
+                             {reuseaddr, true}, {active, true}, {mode, binary}]),
+    {ok, {_, Port}} = ssl:sockname(L),
+    io:format("PORT ~p~n", [Port]),
+    {ok, T} = ssl:transport_accept(L),
+    {ok, S} = ssl:handshake(T, 10000),
+    heard(S);
 main(["downgrade_server", Cert, Key]) ->
     ok = ssl:start(),
     {ok, L} = ssl:listen(0, [{certfile, Cert}, {keyfile, Key}, {reuseaddr, true}, {active, false}, {mode, binary}]),
@@ -73,4 +84,13 @@ echo(S) ->
     case ssl:recv(S, 0, 10000) of
         {ok, D} -> ok = ssl:send(S, D), echo(S);
         {error, _} -> ssl:close(S)
+    end.
+
+heard(S) ->
+    receive
+        {ssl, S, D} -> io:format("HEARD data ~s~n", [D]), heard(S);
+        {ssl_error, S, {tls_alert, {A, _}}} -> io:format("HEARD error ~p~n", [A]);
+        {ssl_error, S, E} -> io:format("HEARD error ~0p~n", [E]);
+        {ssl_closed, S} -> io:format("HEARD closed~n")
+    after 10000 -> io:format("HEARD nothing~n")
     end.

@@ -794,3 +794,42 @@ impl Drop for RedisServer {
         self.stop();
     }
 }
+
+/// A native rustls client of `port` (trusting the PKI's CA) that sends
+/// `data`, then `after` as raw bytes, in one TCP write; what it reads back.
+pub fn data_then_raw(pki: &Pki, port: u16, data: &[u8], after: &[u8]) -> Vec<u8> {
+    use rustls::pki_types::{pem::PemObject, CertificateDer};
+    use std::io::{Read, Write};
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(CertificateDer::from_pem_file(&pki.ca.id.certfile).unwrap())
+        .unwrap();
+    let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let name = "localhost".try_into().unwrap();
+    let mut conn = rustls::ClientConnection::new(std::sync::Arc::new(config), name).unwrap();
+    let mut tcp = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    tcp.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    while conn.is_handshaking() {
+        conn.complete_io(&mut tcp).unwrap();
+    }
+    // In TLS 1.3 the client's Finished goes last: let the server take it
+    // alone, so that what follows fails a read of its own.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    conn.writer().write_all(data).unwrap();
+    let mut wire = Vec::new();
+    while conn.wants_write() {
+        conn.write_tls(&mut wire).unwrap();
+    }
+    wire.extend_from_slice(after);
+    tcp.write_all(&wire).unwrap();
+    let mut back = Vec::new();
+    let _ = tcp.read_to_end(&mut back);
+    back
+}

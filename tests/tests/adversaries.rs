@@ -147,42 +147,6 @@ async fn a_hello_too_large_gets_an_alert_and_a_reason() {
     );
 }
 
-/// A native rustls client of `port` (trusting the PKI's CA) that sends
-/// `data`, then `after` as raw bytes, in one TCP write; what it reads back.
-fn data_then_raw(pki: &Pki, port: u16, data: &[u8], after: &[u8]) -> Vec<u8> {
-    use rustls::pki_types::{pem::PemObject, CertificateDer};
-    use std::io::{Read, Write};
-    let mut roots = rustls::RootCertStore::empty();
-    roots
-        .add(CertificateDer::from_pem_file(&pki.ca.id.certfile).unwrap())
-        .unwrap();
-    let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_root_certificates(roots)
-    .with_no_client_auth();
-    let name = "localhost".try_into().unwrap();
-    let mut conn = rustls::ClientConnection::new(std::sync::Arc::new(config), name).unwrap();
-    let mut tcp = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    tcp.set_read_timeout(Some(std::time::Duration::from_secs(10)))
-        .unwrap();
-    while conn.is_handshaking() {
-        conn.complete_io(&mut tcp).unwrap();
-    }
-    conn.writer().write_all(data).unwrap();
-    let mut wire = Vec::new();
-    while conn.wants_write() {
-        conn.write_tls(&mut wire).unwrap();
-    }
-    wire.extend_from_slice(after);
-    tcp.write_all(&wire).unwrap();
-    let mut back = Vec::new();
-    let _ = tcp.read_to_end(&mut back);
-    back
-}
-
 /// Application data and a bad record in one TCP segment: the owner gets
 /// the error only, as from OTP 25, which decodes a read's records together
 /// (run against it, TLS 1.3 and 1.2, a bad record type or a bad MAC: `{ssl_error,
@@ -225,7 +189,7 @@ async fn a_bad_record_fails_its_whole_read_as_in_otp() {
     .await;
     // A record of a type TLS does not define.
     let back = tokio::task::block_in_place(|| {
-        data_then_raw(&pki, port, b"before the bad record", &[99, 3, 3, 0, 1, 0])
+        wassl_tests::data_then_raw(&pki, port, b"before the bad record", &[99, 3, 3, 0, 1, 0])
     });
     let heard = tokio::time::timeout(std::time::Duration::from_secs(20), rx)
         .await

@@ -618,3 +618,88 @@ async fn alert_texts_name_the_states_erlang_names() {
     }
     assert!(differ.is_empty(), "states differ:\n{}", differ.join("\n"));
 }
+
+/// Data and a bad record in one TCP segment, sent to OTP's `ssl` and to
+/// wassl, each owner `{active, true}`: both hear the error only, none of
+/// the data that came with it (OTP decodes a read's records together), in
+/// TLS 1.3 and 1.2, for a record of an undefined type and one that fails
+/// authentication. The alerts are compared by kind only: OTP says
+/// `unexpected_message` for the undefined type, wassl what rustls says.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_record_fails_its_whole_read_as_in_otp() {
+    use std::sync::Mutex;
+    use wassl::ssl::{Active, SslOption};
+    if skip_interop() {
+        return;
+    }
+    let pki = Pki::new();
+    let forged = [&[23u8, 3, 3, 0, 24][..], &[7; 24]].concat();
+    let cases: [(&str, &[u8]); 2] = [
+        ("undefined type", &[99, 3, 3, 0, 1, 0]),
+        ("bad MAC", &forged),
+    ];
+    for vsn in ["tlsv1.3", "tlsv1.2"] {
+        for (what, bad) in cases {
+            // OTP.
+            let script = erlang_peer();
+            let mut otp = Peer::start(
+                "escript",
+                &[
+                    &script,
+                    "active_server",
+                    pki.server.certfile.to_str().unwrap(),
+                    pki.server.keyfile.to_str().unwrap(),
+                    vsn,
+                ],
+                b"",
+                false,
+            );
+            let port = otp.port();
+            tokio::task::block_in_place(|| {
+                wassl_tests::data_then_raw(&pki, port, b"sent with it", bad)
+            });
+            let line = otp.expect("HEARD", 20);
+            let otp_heard: Vec<&str> = line
+                .lines()
+                .filter_map(|l| l.strip_prefix("HEARD "))
+                .map(|l| l.split(' ').next().unwrap_or(""))
+                .collect();
+            // wassl.
+            let (tx, rx) = tokio::sync::oneshot::channel::<Vec<String>>();
+            let tx = Mutex::new(Some(tx));
+            let opts = vec![SslOption::Active(Active::True)];
+            let port = wassl_tests::scripted_server(&pki, opts, move |_s| {
+                let tx = tx.lock().unwrap().take();
+                async move {
+                    let mut heard = Vec::new();
+                    loop {
+                        match process::receive_timeout(10_000).await {
+                            Some(Message::Ssl(..)) => heard.push("data".to_string()),
+                            Some(Message::SslError(..)) => {
+                                heard.push("error".into());
+                                break;
+                            }
+                            other => {
+                                heard.push(format!("{other:?}"));
+                                break;
+                            }
+                        }
+                    }
+                    if let Some(tx) = tx {
+                        let _ = tx.send(heard);
+                    }
+                }
+            })
+            .await;
+            tokio::task::block_in_place(|| {
+                wassl_tests::data_then_raw(&pki, port, b"sent with it", bad)
+            });
+            let wassl_heard = tokio::time::timeout(std::time::Duration::from_secs(20), rx)
+                .await
+                .expect("the owner heard")
+                .unwrap();
+            assert_eq!(otp_heard, ["error"], "OTP, {vsn}, {what}: {line}");
+            assert_eq!(wassl_heard, otp_heard, "wassl against OTP, {vsn}, {what}");
+        }
+    }
+}
