@@ -71,6 +71,8 @@ pub(crate) enum Side {
 /// KeyUpdates a TLS 1.3 peer may send between application data records
 /// (rustls's and BoringSSL's limit).
 const KEY_UPDATES: u8 = 32;
+/// Warning alerts a peer may send (rustls's limit).
+const WARNINGS: u8 = 4;
 
 /// Records one AES-GCM key may protect, less a margin: RFC 8446, 5.5 for
 /// TLS 1.3 (then keys are updated); rustls's limit for TLS 1.2 (then the
@@ -229,9 +231,8 @@ struct Tls12 {
     /// The handshake message that asks this end to renegotiate.
     renegotiation: u8,
     /// As rustls: one renegotiation request is refused with a warning,
-    /// the next ends the connection; at most 4 warning alerts.
+    /// the next ends the connection.
     renegotiations_left: u8,
-    warnings_left: u8,
 }
 
 /// One connection's record layer, handed over by its engine.
@@ -246,6 +247,8 @@ pub(crate) struct RecordLayer {
     /// The start of a handshake message whose rest is in records to come:
     /// a peer may split one (RFC 5246, 6.2.1; RFC 8446, 5.1).
     handshake: Vec<u8>,
+    /// Warning alerts still taken (rustls's limit, both versions).
+    warnings_left: u8,
     peer_closed: bool,
     failed: bool,
 }
@@ -297,6 +300,7 @@ impl RecordLayer {
             },
             inbuf: h.pending,
             handshake: Vec::new(),
+            warnings_left: WARNINGS,
             peer_closed: false,
             failed: false,
         })
@@ -350,10 +354,10 @@ impl RecordLayer {
                     Side::Server => CLIENT_HELLO,
                 },
                 renegotiations_left: 1,
-                warnings_left: 4,
             }),
             inbuf: h.pending,
             handshake: Vec::new(),
+            warnings_left: WARNINGS,
             peer_closed: false,
             failed: false,
         })
@@ -707,43 +711,44 @@ impl RecordLayer {
         Ok((body..body + plain_len, typ))
     }
 
+    /// An alert from the peer, judged as rustls judges it (the engine's
+    /// answers before the hand-off): a level other than warning or fatal
+    /// is illegal_parameter; close_notify at either level ends the stream;
+    /// a warning counts against the limit and, in TLS 1.3, is decode_error
+    /// unless it is user_canceled; a fatal alert ends the connection.
     fn on_alert(&mut self, content: &[u8], o: &mut Opened) -> Result<(), RecordError> {
         let [level, code] = *content else {
             return Err(self.fail(alert::DECODE_ERROR, "a malformed alert"));
         };
-        if let Protocol::Tls12(t) = &mut self.protocol {
-            match (level, code) {
-                (WARNING | FATAL, alert::CLOSE_NOTIFY) => {}
-                (WARNING, _) if t.warnings_left > 0 => {
-                    // Not an error in TLS 1.2 (user_canceled, no_renegotiation...).
-                    t.warnings_left -= 1;
-                    return Ok(());
-                }
-                (WARNING, _) => {
-                    return Err(self.fail(alert::UNEXPECTED_MESSAGE, "too many warning alerts"))
-                }
-                (FATAL, _) => {}
-                _ => return Err(self.fail(alert::ILLEGAL_PARAMETER, "an alert of unknown level")),
-            }
+        if level != WARNING && level != FATAL {
+            return Err(self.fail(alert::ILLEGAL_PARAMETER, "an alert of unknown level"));
         }
-        match code {
-            alert::CLOSE_NOTIFY => {
-                self.peer_closed = true;
-                o.peer_closed = true;
-                Ok(())
-            }
-            // Not an error in TLS 1.3; close_notify follows.
-            alert::USER_CANCELED if matches!(self.protocol, Protocol::Tls13 { .. }) => Ok(()),
-            code => {
-                self.failed = true;
-                Err(RecordError {
-                    code,
-                    local: false,
-                    detail: None,
-                    output: Vec::new(),
-                })
-            }
+        if code == alert::CLOSE_NOTIFY {
+            self.peer_closed = true;
+            o.peer_closed = true;
+            return Ok(());
         }
+        if level == WARNING {
+            let Some(left) = self.warnings_left.checked_sub(1) else {
+                return Err(self.fail(alert::UNEXPECTED_MESSAGE, "too many warning alerts"));
+            };
+            self.warnings_left = left;
+            let tls13 = matches!(self.protocol, Protocol::Tls13 { .. });
+            if tls13 && code != alert::USER_CANCELED {
+                // RFC 8446, 6: all alerts but these two are fatal.
+                return Err(self.fail(alert::DECODE_ERROR, "a warning alert in TLS 1.3"));
+            }
+            // TLS 1.2's warnings (user_canceled, no_renegotiation...) and
+            // TLS 1.3's user_canceled, which close_notify follows.
+            return Ok(());
+        }
+        self.failed = true;
+        Err(RecordError {
+            code,
+            local: false,
+            detail: None,
+            output: Vec::new(),
+        })
     }
 
     /// The handshake messages in `buf` (what an earlier record began, then
@@ -1436,6 +1441,42 @@ mod tests {
             wire[2] = 0x83;
             let e = srv.open(&wire).unwrap_err();
             assert_eq!(e.code, alert::BAD_RECORD_MAC, "{:?}", suite.suite());
+        }
+    }
+
+    /// TLS 1.3 alerts judged as rustls judges them (found by
+    /// `record_differential`: a close_notify of level 0 closed the stream
+    /// here, rustls answers illegal_parameter).
+    #[test]
+    fn tls13_alert_levels() {
+        let suite = &rustls::crypto::ring::cipher_suite::TLS13_AES_128_GCM_SHA256;
+        for (alert, answer) in [
+            (
+                [0, alert::CLOSE_NOTIFY],
+                Some((alert::ILLEGAL_PARAMETER, true)),
+            ),
+            (
+                [3, alert::USER_CANCELED],
+                Some((alert::ILLEGAL_PARAMETER, true)),
+            ),
+            ([WARNING, 40], Some((alert::DECODE_ERROR, true))),
+            (
+                [FATAL, alert::USER_CANCELED],
+                Some((alert::USER_CANCELED, false)),
+            ),
+            ([FATAL, 40], Some((40, false))),
+            ([WARNING, alert::USER_CANCELED], None),
+        ] {
+            let (mut srv, mut cli) = two_layers(suite);
+            let mut wire = Vec::new();
+            cli.seal_record(ALERT, &alert, &mut wire);
+            match answer {
+                Some(a) => {
+                    let e = srv.open(&wire).unwrap_err();
+                    assert_eq!((e.code, e.local), a, "{alert:?}");
+                }
+                None => assert!(srv.open(&wire).is_ok(), "{alert:?}"),
+            }
         }
     }
 
