@@ -467,7 +467,12 @@ pub fn record_differential(data: &[u8]) {
             }
             1 => {
                 let (_, body) = piece(&mut ops, true);
-                let typ = if tls13 { body.last() } else { body.first() };
+                // TLS 1.3's type is the last byte that is not padding.
+                let typ = if tls13 {
+                    body.iter().rev().find(|&&b| b != 0)
+                } else {
+                    body.first()
+                };
                 if typ == Some(&22) {
                     odd_handshake.set(true);
                 }
