@@ -24,9 +24,12 @@ for t in $TARGETS; do
     mkdir -p "corpus/$t" "artifacts/$t"
     cp regressions/"$t"/* "corpus/$t/" 2>/dev/null || true
     start=$(date +%s)
-    status=clean
+    before=$(ls "artifacts/$t" | wc -l)
     target/x86_64-unknown-linux-gnu/release/"$t" "corpus/$t" -runs="$RUNS" -timeout=30 \
-        -artifact_prefix="artifacts/$t/" -print_final_stats=1 >"logs/$t.log" 2>&1 || status=FOUND
+        -artifact_prefix="artifacts/$t/" -print_final_stats=1 >"logs/$t.log" 2>&1 || true
+    # A finding leaves its input under artifacts/; an interrupted run does not.
+    status=clean
+    [ "$(ls "artifacts/$t" | wc -l)" -gt "$before" ] && status="FOUND (artifacts/$t/)"
     secs=$(( $(date +%s) - start ))
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "logs/$t.log")
     cov=$(grep -o 'cov: [0-9]*' "logs/$t.log" | tail -1)
