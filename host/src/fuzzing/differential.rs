@@ -124,7 +124,7 @@ fn server_key() -> Option<&'static [u8]> {
 }
 
 /// Moves what `from` has to write into `to`.
-fn pass(from: &mut impl WriteTls, to: &mut impl ReadTls) -> Option<Vec<u8>> {
+fn pass(from: &mut rustls::Connection, to: &mut rustls::Connection) -> Option<Vec<u8>> {
     let mut bytes = Vec::new();
     while from.wants_write() {
         from.write_tls(&mut bytes).ok()?;
@@ -132,44 +132,10 @@ fn pass(from: &mut impl WriteTls, to: &mut impl ReadTls) -> Option<Vec<u8>> {
     let mut rd = &bytes[..];
     while !rd.is_empty() {
         to.read_tls(&mut rd).ok()?;
-        to.process().ok()?;
+        to.process_new_packets().ok()?;
     }
     Some(bytes)
 }
-
-trait WriteTls {
-    fn wants_write(&self) -> bool;
-    fn write_tls(&mut self, out: &mut dyn Write) -> std::io::Result<usize>;
-}
-
-trait ReadTls {
-    fn read_tls(&mut self, rd: &mut dyn Read) -> std::io::Result<usize>;
-    fn process(&mut self) -> Result<(), rustls::Error>;
-}
-
-macro_rules! tls_io {
-    ($t:ty) => {
-        impl WriteTls for $t {
-            fn wants_write(&self) -> bool {
-                (**self).wants_write()
-            }
-            fn write_tls(&mut self, out: &mut dyn Write) -> std::io::Result<usize> {
-                (**self).write_tls(out)
-            }
-        }
-        impl ReadTls for $t {
-            fn read_tls(&mut self, rd: &mut dyn Read) -> std::io::Result<usize> {
-                (**self).read_tls(rd)
-            }
-            fn process(&mut self) -> Result<(), rustls::Error> {
-                (**self).process_new_packets().map(|_| ())
-            }
-        }
-    };
-}
-
-tls_io!(ClientConnection);
-tls_io!(ServerConnection);
 
 /// A rustls connection that has finished a handshake with suite `suite`
 /// (the client if `client`, else the server), our layer with its keys, and
@@ -201,9 +167,10 @@ fn connected(suite: u16, client: bool) -> Option<(rustls::Connection, RecordLaye
         .dangerous()
         .with_custom_certificate_verifier(Arc::new(AnyServer))
         .with_no_client_auth();
-    let mut s = ServerConnection::new(Arc::new(server)).ok()?;
+    let mut s = rustls::Connection::Server(ServerConnection::new(Arc::new(server)).ok()?);
     let name = ServerName::try_from("fuzz.example").ok()?;
-    let mut c = ClientConnection::new(Arc::new(client_config), name).ok()?;
+    let mut c =
+        rustls::Connection::Client(ClientConnection::new(Arc::new(client_config), name).ok()?);
     let mut server_random = Vec::new();
     for _ in 0..4 {
         pass(&mut c, &mut s)?;
@@ -268,12 +235,7 @@ fn connected(suite: u16, client: bool) -> Option<(rustls::Connection, RecordLaye
             RecordLayer::tls12(half(other))?,
         )
     };
-    let theirs = if client {
-        rustls::Connection::Client(c)
-    } else {
-        rustls::Connection::Server(s)
-    };
-    Some((theirs, ours, writer))
+    Some((if client { c } else { s }, ours, writer))
 }
 
 /// What a receiver made of the bytes so far.
