@@ -833,3 +833,53 @@ pub fn data_then_raw(pki: &Pki, port: u16, data: &[u8], after: &[u8]) -> Vec<u8>
     let _ = tcp.read_to_end(&mut back);
     back
 }
+
+/// A wassl server whose owner is `{active, true}` (plus `extra` options),
+/// for one connection whose client sends `data`, then `after` as raw bytes,
+/// in one TCP segment ([`data_then_raw`]). Returns what the owner heard,
+/// in order ("data <text>", "error <alert description>", or another
+/// message as Debug), and what came back on the wire.
+pub async fn owner_hears_data_then_raw(
+    pki: &Pki,
+    extra: Vec<wassl::ssl::SslOption>,
+    data: &[u8],
+    after: &[u8],
+) -> (Vec<String>, Vec<u8>) {
+    use wassl::process::{self, Message};
+    use wassl::ssl::{Active, Reason, SslOption};
+    let (tx, rx) = tokio::sync::oneshot::channel::<Vec<String>>();
+    let tx = std::sync::Mutex::new(Some(tx));
+    let mut opts = vec![SslOption::Active(Active::True)];
+    opts.extend(extra);
+    let port = scripted_server(pki, opts, move |_s| {
+        let tx = tx.lock().unwrap().take();
+        async move {
+            let mut heard = Vec::new();
+            loop {
+                match process::receive_timeout(10_000).await {
+                    Some(Message::Ssl(_, d)) => {
+                        heard.push(format!("data {}", String::from_utf8_lossy(d.as_bytes())))
+                    }
+                    Some(Message::SslError(_, Reason::TlsAlert { description, .. })) => {
+                        heard.push(format!("error {description}"));
+                        break;
+                    }
+                    other => {
+                        heard.push(format!("{other:?}"));
+                        break;
+                    }
+                }
+            }
+            if let Some(tx) = tx {
+                let _ = tx.send(heard);
+            }
+        }
+    })
+    .await;
+    let back = tokio::task::block_in_place(|| data_then_raw(pki, port, data, after));
+    let heard = tokio::time::timeout(std::time::Duration::from_secs(20), rx)
+        .await
+        .expect("the owner heard")
+        .unwrap();
+    (heard, back)
+}

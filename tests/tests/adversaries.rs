@@ -155,46 +155,15 @@ async fn a_hello_too_large_gets_an_alert_and_a_reason() {
 /// `unexpected_message` for an undefined record type, rustls `decode_error`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bad_record_fails_its_whole_read_as_in_otp() {
-    use std::sync::Mutex;
-    use wassl::process::{self, Message};
-    use wassl::ssl::{Active, SslOption};
     let pki = Pki::new();
-    let (tx, rx) = tokio::sync::oneshot::channel::<Vec<String>>();
-    let tx = Mutex::new(Some(tx));
-    let opts = vec![SslOption::Active(Active::True)];
-    let port = wassl_tests::scripted_server(&pki, opts, move |_s| {
-        let tx = tx.lock().unwrap().take();
-        async move {
-            let mut heard = Vec::new();
-            loop {
-                match process::receive_timeout(10_000).await {
-                    Some(Message::Ssl(_, d)) => {
-                        heard.push(format!("data {}", String::from_utf8_lossy(d.as_bytes())))
-                    }
-                    Some(Message::SslError(_, r)) => {
-                        heard.push(format!("error {}", tls_alert(&r).0));
-                        break;
-                    }
-                    other => {
-                        heard.push(format!("{other:?}"));
-                        break;
-                    }
-                }
-            }
-            if let Some(tx) = tx {
-                let _ = tx.send(heard);
-            }
-        }
-    })
-    .await;
     // A record of a type TLS does not define.
-    let back = tokio::task::block_in_place(|| {
-        wassl_tests::data_then_raw(&pki, port, b"before the bad record", &[99, 3, 3, 0, 1, 0])
-    });
-    let heard = tokio::time::timeout(std::time::Duration::from_secs(20), rx)
-        .await
-        .expect("the owner heard")
-        .unwrap();
+    let (heard, back) = wassl_tests::owner_hears_data_then_raw(
+        &pki,
+        vec![],
+        b"before the bad record",
+        &[99, 3, 3, 0, 1, 0],
+    )
+    .await;
     assert_eq!(heard, ["error decode_error"], "what the owner heard");
     assert!(!back.is_empty(), "an alert went back");
 }

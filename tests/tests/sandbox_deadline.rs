@@ -22,16 +22,21 @@ fn limits() {
     });
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_call_past_its_deadline_ends_that_socket_only() {
-    limits();
-    let pki = Pki::new();
-    let port = scripted_server(&pki, vec![], |s| async move {
+/// A server (with `opts`) that echoes what its owner receives.
+async fn echo_server(pki: &Pki, opts: Vec<SslOption>) -> u16 {
+    scripted_server(pki, opts, |s| async move {
         while let Some(process::Message::Ssl(_, d)) = process::receive_timeout(5_000).await {
             let _ = ssl::send(&s, d.as_bytes()).await;
         }
     })
-    .await;
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_past_its_deadline_ends_that_socket_only() {
+    limits();
+    let pki = Pki::new();
+    let port = echo_server(&pki, vec![]).await;
     process::run(async {
         let slow = VerifyFun::new(
             |_, _, s: ()| {
@@ -87,12 +92,7 @@ async fn a_slow_sni_fun_is_not_inside_a_sandbox_call() {
         std::thread::sleep(Duration::from_millis(1_000));
         SniAnswer::Undefined
     });
-    let port = scripted_server(&pki, vec![SslOption::SniFun(slow)], |s| async move {
-        while let Some(process::Message::Ssl(_, d)) = process::receive_timeout(5_000).await {
-            let _ = ssl::send(&s, d.as_bytes()).await;
-        }
-    })
-    .await;
+    let port = echo_server(&pki, vec![SslOption::SniFun(slow)]).await;
     process::run(async {
         let s = pki_client(&pki, port, vec![]).await;
         ssl::send(&s, b"after a slow sni_fun").await.unwrap();
