@@ -10,12 +10,15 @@
 # TLSFUZZER_DIR is a tlsfuzzer checkout whose tlslite-ng needs are met by
 # `pip install tlslite-ng` (at HEAD it may want tlslite-ng from git; the
 # commit before 589f8b5 works with 0.8.2). Default scripts: every
-# test-tls13-*.py. Builds the release binaries it runs.
+# test-tls13-*.py. Builds the release binaries it runs (PROFILE=dev: the
+# dev build the tests use, which gives the same answers, only slower).
 set -euo pipefail
 tf=$(cd "${1:?usage: tlsfuzzer_compare.sh TLSFUZZER_DIR [script.py ...]}" && pwd); shift
 root=$(cd "$(dirname "$0")/.." && pwd)
-cargo build --release -q --manifest-path "$root/Cargo.toml" -p wassl-examples --bin s_server
-cargo build --release -q --manifest-path "$root/Cargo.toml" -p wassl-yardstick
+profile=${PROFILE:-release}
+dir=$profile; [ "$profile" = dev ] && dir=debug
+cargo build --profile "$profile" -q --manifest-path "$root/Cargo.toml" -p wassl-examples --bin s_server
+cargo build --profile "$profile" -q --manifest-path "$root/Cargo.toml" -p wassl-yardstick
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf $work' EXIT
 cd "$work"
@@ -24,9 +27,13 @@ source "$root/examples/bench_certs.sh"
 openssl req -newkey rsa:2048 -nodes -subj /CN=localhost -keyout rsa.key -out rsa.csr 2>/dev/null
 openssl x509 -req -in rsa.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -extfile leaf.ext \
     -out rsa.pem 2>/dev/null
-"$root/target/release/s_server" -accept 19443 -cert rsa.pem -key rsa.key -quiet >/dev/null 2>&1 &
-"$root/target/release/rustls_server" -accept 19444 -cert rsa.pem -key rsa.key -provider ring >/dev/null 2>&1 &
-sleep 1
+"$root/target/$dir/s_server" -accept 19443 -cert rsa.pem -key rsa.key -quiet >/dev/null 2>&1 &
+"$root/target/$dir/rustls_server" -accept 19444 -cert rsa.pem -key rsa.key -provider ring >/dev/null 2>&1 &
+# Until both listen (a first start compiles the component).
+for _ in $(seq 600); do
+    (exec 3<>/dev/tcp/127.0.0.1/19443) 2>/dev/null && (exec 3<>/dev/tcp/127.0.0.1/19444) 2>/dev/null && break
+    sleep 0.5
+done
 scripts=("$@")
 [ ${#scripts[@]} -gt 0 ] || scripts=($(cd "$tf/scripts" && ls test-tls13-*.py))
 printf '%-52s %12s %12s\n' script "wassl p/f" "rustls p/f"
