@@ -799,6 +799,21 @@ impl RecordLayer {
                     },
                     KEY_UPDATE,
                 ) => {
+                    // In rustls's order: a malformed body, then a key
+                    // change inside a record (RFC 8446, 5.1: no handshake
+                    // message spans one), then too many, then the value.
+                    let request = match body {
+                        [0] => Some(false),
+                        [1] => Some(true),
+                        [_] => None,
+                        _ => return Err(self.fail(alert::DECODE_ERROR, "a malformed KeyUpdate")),
+                    };
+                    if rest > 0 {
+                        return Err(self.fail(
+                            alert::UNEXPECTED_MESSAGE,
+                            "data after a KeyUpdate in its record",
+                        ));
+                    }
                     let Some(left) = key_updates_left.checked_sub(1) else {
                         return Err(self.fail(
                             alert::UNEXPECTED_MESSAGE,
@@ -807,25 +822,13 @@ impl RecordLayer {
                     };
                     *key_updates_left = left;
                     let suite = *suite;
-                    let request = match body {
-                        [0] => false,
-                        [1] => true,
-                        // RFC 8446, 4.6.3: any other value is illegal_parameter.
-                        [_] => {
-                            return Err(self.fail(
-                                alert::ILLEGAL_PARAMETER,
-                                "a KeyUpdate with an unknown request_update",
-                            ))
-                        }
-                        _ => return Err(self.fail(alert::DECODE_ERROR, "a malformed KeyUpdate")),
-                    };
-                    // RFC 8446, 5.1: no handshake message spans a key change.
-                    if rest > 0 {
+                    // RFC 8446, 4.6.3: any other value is illegal_parameter.
+                    let Some(request) = request else {
                         return Err(self.fail(
-                            alert::UNEXPECTED_MESSAGE,
-                            "data after a KeyUpdate in its record",
+                            alert::ILLEGAL_PARAMETER,
+                            "a KeyUpdate with an unknown request_update",
                         ));
-                    }
+                    };
                     self.rx.update(&suite);
                     // One answer for the requests of one read (RFC 8446,
                     // 4.6.3: several while silent get a single update). In
@@ -1328,6 +1331,17 @@ mod tests {
         let e = srv.open(&wire).unwrap_err();
         assert_eq!(e.code, alert::UNEXPECTED_MESSAGE);
         assert!(e.detail.unwrap().contains("after a KeyUpdate"));
+        // The same with an unknown request_update: rustls judges the
+        // record's end before the value (record_differential found it).
+        let (mut srv, mut cli) = two_layers(suite);
+        let mut wire = Vec::new();
+        cli.seal_record(
+            HANDSHAKE,
+            &[&[KEY_UPDATE, 0, 0, 1, 5][..], &ticket].concat(),
+            &mut wire,
+        );
+        let e = srv.open(&wire).unwrap_err();
+        assert_eq!(e.code, alert::UNEXPECTED_MESSAGE);
     }
 
     /// RFC 8446, 5.4: the inner plaintext, padding included, is at most
