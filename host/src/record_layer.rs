@@ -535,7 +535,16 @@ impl RecordLayer {
         if !(CHANGE_CIPHER_SPEC..=HEARTBEAT).contains(&typ) {
             return Err(self.fail(alert::DECODE_ERROR, "a record of an unknown type"));
         }
-        if buf.get(1).is_some_and(|&major| major != 3) {
+        // 3.x, or a version rustls names (SSL 2, DTLS): its deframer takes
+        // those and the record then does not open (a TLS 1.2 record is
+        // authenticated with its version, a TLS 1.3 one with its header).
+        let named = |v: u16| v >> 8 == 3 || matches!(v, 0x0002 | 0xfefc | 0xfefd | 0xfeff);
+        let refused = match (buf.get(1), buf.get(2)) {
+            (Some(&major), Some(&minor)) => !named(u16::from_be_bytes([major, minor])),
+            (Some(&major), None) => !matches!(major, 0 | 3 | 0xfe),
+            _ => false,
+        };
+        if refused {
             return Err(self.fail(alert::DECODE_ERROR, "a record that is not TLS 3.x"));
         }
         let Some(&[_, _, _, hi, lo]) = buf.get(..5) else {
@@ -1367,7 +1376,8 @@ mod tests {
     /// that the engine (before the hand-off) and this layer (after it)
     /// answer the same bytes alike (found by the `record_differential`
     /// fuzz target): an unknown type at its first byte, a version that is
-    /// not 3.x at its second, an empty record that is not application data.
+    /// neither 3.x nor one rustls names as soon as it cannot be, an empty
+    /// record that is not application data.
     #[test]
     fn a_bad_record_header_is_refused_as_rustls_refuses_it() {
         for suite in [
@@ -1378,7 +1388,16 @@ mod tests {
                 (&[99][..], alert::DECODE_ERROR),
                 (&[0][..], alert::DECODE_ERROR),
                 (&[23, 2][..], alert::DECODE_ERROR),
-                (&[23, 0xfe, 0xfd][..], alert::DECODE_ERROR),
+                (&[23, 0xfe, 0xfe][..], alert::DECODE_ERROR),
+                (&[23, 0, 3][..], alert::DECODE_ERROR),
+                // DTLS 1.2's version passes the header and does not open.
+                (
+                    &[
+                        23, 0xfe, 0xfd, 0, 32, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                    ][..],
+                    alert::BAD_RECORD_MAC,
+                ),
                 (&[21, 3, 3, 0, 0][..], alert::DECODE_ERROR),
                 (&[23, 3, 3, 0x48, 0x01][..], alert::RECORD_OVERFLOW),
             ] {
@@ -1395,6 +1414,8 @@ mod tests {
             // Three good bytes wait for the rest.
             let (_, mut layer) = pair(suite);
             assert!(layer.open(&[23, 3, 3]).is_ok());
+            let (_, mut layer) = pair(suite);
+            assert!(layer.open(&[23, 0xfe]).is_ok());
         }
     }
 
