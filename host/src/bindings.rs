@@ -13,10 +13,14 @@ wasmtime::component::bindgen!({
         "wassl:tls/verify.session-put": async,
         "wassl:tls/verify.session-get": async,
         "wassl:tls/verify.session-take": async,
+        // A guest past its resource cap traps (`imports::RESOURCES_MAX`).
+        "wassl:tls/crypto.[constructor]hash-context": trappable,
+        "wassl:tls/crypto.[method]hash-context.fork": trappable,
     },
     with: {
         "wassl:tls/crypto.key-share": crate::imports::crypto::KeyShare,
         "wassl:tls/crypto.signing-key": crate::imports::crypto::SigningKey,
         "wassl:tls/crypto.aead-key": crate::imports::crypto::AeadKey,
+        "wassl:tls/crypto.hash-context": crate::imports::crypto::HashContext,
     },
 });

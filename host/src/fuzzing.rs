@@ -419,8 +419,8 @@ fn poll_once<T>(f: impl std::future::Future<Output = T>) -> Option<T> {
 /// guest asks.
 pub fn imports(data: &[u8]) {
     use crate::bindings::wassl::tls::crypto::{
-        AeadAlgorithm, HashAlgorithm, Host as Crypto, HostAeadKey, HostKeyShare, HostSigningKey,
-        KeyFormat, VerifyAlgorithm,
+        AeadAlgorithm, HashAlgorithm, Host as Crypto, HostAeadKey, HostHashContext, HostKeyShare,
+        HostSigningKey, KeyFormat, VerifyAlgorithm,
     };
     use crate::bindings::wassl::tls::types::{ClientSession, ProtocolVersion, Role};
     use crate::bindings::wassl::tls::verify::{Host as Verify, PeerChain};
@@ -489,10 +489,27 @@ pub fn imports(data: &[u8]) {
                     handles.push(r.rep());
                 }
             }
-            4 => {
-                let out = h.digest(hash(byte), b.to_vec());
-                assert!(out.len() <= 48);
-            }
+            4 => match n % 4 {
+                0 => assert!(h.digest(hash(byte), b.to_vec()).len() <= 48),
+                // Transcript hashes: made (until the table is full), fed,
+                // forked, and asked of what is not one.
+                1 => {
+                    if let Ok(r) = HostHashContext::new(&mut h, hash(byte)) {
+                        handles.push(r.rep());
+                    }
+                }
+                2 => {
+                    let ctx = Resource::new_own(pick(&handles, byte));
+                    let out = HostHashContext::append_and_hash(&mut h, ctx, b.to_vec());
+                    assert!(out.len() <= 48);
+                }
+                _ => {
+                    let ctx = Resource::new_own(pick(&handles, byte));
+                    if let Ok(r) = HostHashContext::fork(&mut h, ctx, b.to_vec()) {
+                        handles.push(r.rep());
+                    }
+                }
+            },
             5 => {
                 let out = h.hmac(hash(byte), a.to_vec(), b.to_vec());
                 assert!(out.len() <= 48);
@@ -538,6 +555,7 @@ pub fn imports(data: &[u8]) {
                 let _ = HostAeadKey::drop(&mut h, Resource::new_own(r));
                 let _ = HostKeyShare::drop(&mut h, Resource::new_own(r));
                 let _ = HostSigningKey::drop(&mut h, Resource::new_own(r));
+                let _ = HostHashContext::drop(&mut h, Resource::new_own(r));
             }
             13 => {
                 let chain: Vec<Vec<u8>> = b.chunks(1 + n % 64).map(<[u8]>::to_vec).collect();

@@ -80,6 +80,7 @@ export const noHostCrypto = {
   KeyShare: NoResource,
   SigningKey: NoResource,
   AeadKey: NoResource,
+  HashContext: NoResource,
 };
 
 export class Engine {

@@ -258,4 +258,10 @@ export const nodeCrypto = {
   KeyShare,
   SigningKey,
   AeadKey,
+  // Never made: hashing is not offered.
+  HashContext: class {
+    constructor() {
+      fail('hashing is not offered');
+    }
+  },
 };

@@ -9,7 +9,7 @@
 //! uses them is decided per configuration ([`Capabilities`]).
 
 use std::fmt;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use rustls::crypto::cipher::{
     make_tls12_aad, make_tls13_aad, AeadKey, InboundOpaqueMessage, InboundPlainMessage, Iv,
@@ -134,6 +134,14 @@ pub trait HostKeyShare: Send + Sync {
     fn complete(self: Box<Self>, peer: &[u8]) -> Result<Vec<u8>, String>;
 }
 
+/// A running hash held by the host (the transcript).
+pub trait HostHash: Send + Sync {
+    /// Append `data`; the hash of all appended so far.
+    fn append_and_hash(&self, data: &[u8]) -> Vec<u8>;
+    /// A copy going on separately, with `data` appended.
+    fn fork(&self, data: &[u8]) -> Box<dyn HostHash>;
+}
+
 /// The webpki algorithms, in the order of the `verify-algorithm` enum.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[allow(missing_docs)] // ring's names say it all
@@ -168,6 +176,8 @@ pub trait CryptoHost: Send + Sync {
     fn new_aead_key(&self, alg: AeadAlg, key: &[u8]) -> Result<Box<dyn RecordKey>, String>;
     /// The hash of `data`.
     fn digest(&self, alg: HashAlg, data: &[u8]) -> Vec<u8>;
+    /// A new running hash.
+    fn new_hash(&self, alg: HashAlg) -> Box<dyn HostHash>;
     /// HMAC of `message` under `key`.
     fn hmac(&self, alg: HashAlg, key: &[u8], message: &[u8]) -> Vec<u8>;
     /// `len` bytes of the TLS 1.2 PRF of `secret`, `label` and `seed`.
@@ -595,10 +605,10 @@ fn rebuild(s: SupportedCipherSuite, hashing: bool, aead: bool) -> SupportedCiphe
     }
 }
 
-struct HostHash(HashAlg);
+struct HostHashAlg(HashAlg);
 
-static HOST_SHA256: HostHash = HostHash(HashAlg::Sha256);
-static HOST_SHA384: HostHash = HostHash(HashAlg::Sha384);
+static HOST_SHA256: HostHashAlg = HostHashAlg(HashAlg::Sha256);
+static HOST_SHA384: HostHashAlg = HostHashAlg(HashAlg::Sha384);
 
 fn digest(alg: HashAlg, data: &[u8]) -> Output {
     match host() {
@@ -628,11 +638,14 @@ pub(crate) fn ring_hmac(alg: HashAlg, key: &[u8], message: &[u8]) -> Vec<u8> {
         .to_vec()
 }
 
-impl Hash for HostHash {
+impl Hash for HostHashAlg {
     fn start(&self) -> Box<dyn HashContext> {
         Box::new(Transcript {
             alg: self.0,
-            data: Vec::new(),
+            state: Mutex::new(Pending {
+                host: None,
+                data: Vec::new(),
+            }),
         })
     }
 
@@ -655,30 +668,65 @@ impl Hash for HostHash {
     }
 }
 
-/// A running hash kept as its input: a handshake transcript is a few KiB
-/// and asked for a few times, so one host call per question beats a host
-/// resource updated per message.
-#[derive(Clone)]
+/// A running hash on the host, fed lazily: rustls appends each handshake
+/// message and asks for the hash a few times, so the messages wait here
+/// until the next question and go over with it, one host call per question
+/// and each byte hashed once.
 struct Transcript {
     alg: HashAlg,
+    // `fork_finish` takes `&self` and moves the waiting bytes.
+    state: Mutex<Pending>,
+}
+
+struct Pending {
+    /// Made at the first question.
+    host: Option<Box<dyn HostHash>>,
     data: Vec<u8>,
+}
+
+impl Transcript {
+    fn hash_so_far(&self) -> Output {
+        let mut p = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let Pending { host: ctx, data } = &mut *p;
+        if ctx.is_none() {
+            *ctx = host().map(|c| c.new_hash(self.alg));
+        }
+        match ctx {
+            Some(h) => {
+                let out = h.append_and_hash(data);
+                data.clear();
+                Output::new(&out)
+            }
+            // Not reached: these tables are used only when a host is installed.
+            None => Output::new(&ring_digest(self.alg, data)),
+        }
+    }
 }
 
 impl HashContext for Transcript {
     fn fork_finish(&self) -> Output {
-        digest(self.alg, &self.data)
+        self.hash_so_far()
     }
 
     fn fork(&self) -> Box<dyn HashContext> {
-        Box::new(self.clone())
+        let p = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let (host, data) = match &p.host {
+            Some(h) => (Some(h.fork(&p.data)), Vec::new()),
+            None => (None, p.data.clone()),
+        };
+        Box::new(Transcript {
+            alg: self.alg,
+            state: Mutex::new(Pending { host, data }),
+        })
     }
 
     fn finish(self: Box<Self>) -> Output {
-        digest(self.alg, &self.data)
+        self.hash_so_far()
     }
 
     fn update(&mut self, data: &[u8]) {
-        self.data.extend_from_slice(data);
+        let p = self.state.get_mut().unwrap_or_else(|e| e.into_inner());
+        p.data.extend_from_slice(data);
     }
 }
 
@@ -696,7 +744,7 @@ impl Hmac for HostHmac {
     }
 
     fn hash_output_len(&self) -> usize {
-        HostHash(self.0).output_len()
+        HostHashAlg(self.0).output_len()
     }
 }
 
@@ -732,7 +780,7 @@ impl HmacKey for HostHmacKey {
     }
 
     fn tag_len(&self) -> usize {
-        HostHash(self.alg).output_len()
+        HostHashAlg(self.alg).output_len()
     }
 }
 

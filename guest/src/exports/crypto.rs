@@ -3,8 +3,8 @@
 
 use crate::bindings::wassl::tls::crypto as wit;
 use crate::engine::crypto::{
-    AeadAlg, Capabilities, CryptoHost, HashAlg, HostKey, HostKeyShare, KeyFormat, LoadedKey,
-    RecordKey, VerifyAlgorithm,
+    AeadAlg, Capabilities, CryptoHost, HashAlg, HostHash, HostKey, HostKeyShare, KeyFormat,
+    LoadedKey, RecordKey, VerifyAlgorithm,
 };
 
 /// The imported interface; stateless, so one static serves the instance.
@@ -33,6 +33,18 @@ impl RecordKey for Aead {
 
     fn open(&self, nonce: &[u8], aad: &[u8], ciphertext: &[u8]) -> Option<Vec<u8>> {
         self.0.open(nonce, aad, ciphertext)
+    }
+}
+
+struct Transcript(wit::HashContext);
+
+impl HostHash for Transcript {
+    fn append_and_hash(&self, data: &[u8]) -> Vec<u8> {
+        self.0.append_and_hash(data)
+    }
+
+    fn fork(&self, data: &[u8]) -> Box<dyn HostHash> {
+        Box::new(Transcript(self.0.fork(data)))
     }
 }
 
@@ -117,6 +129,10 @@ impl CryptoHost for ImportedCrypto {
 
     fn digest(&self, alg: HashAlg, data: &[u8]) -> Vec<u8> {
         wit::digest(hash_alg(alg), data)
+    }
+
+    fn new_hash(&self, alg: HashAlg) -> Box<dyn HostHash> {
+        Box::new(Transcript(wit::HashContext::new(hash_alg(alg))))
     }
 
     fn hmac(&self, alg: HashAlg, key: &[u8], message: &[u8]) -> Vec<u8> {

@@ -16,8 +16,8 @@ use rustls::{NamedGroup, SignatureScheme};
 use wasmtime::component::Resource;
 
 use crate::bindings::wassl::tls::crypto::{
-    AeadAlgorithm, Capability, HashAlgorithm, Host, HostAeadKey, HostKeyShare, HostSigningKey,
-    KeyFormat, LoadedKey, VerifyAlgorithm,
+    AeadAlgorithm, Capability, HashAlgorithm, Host, HostAeadKey, HostHashContext, HostKeyShare,
+    HostSigningKey, KeyFormat, LoadedKey, VerifyAlgorithm,
 };
 use crate::imports::HostState;
 use crate::kdf::Sha;
@@ -32,6 +32,10 @@ pub struct KeyShare(Box<dyn ActiveKeyExchange>);
 /// A record protection key (the `aead-key` resource).
 #[allow(unreachable_pub)]
 pub struct AeadKey(ring::aead::LessSafeKey);
+
+/// A running transcript hash (the `hash-context` resource).
+#[allow(unreachable_pub)]
+pub struct HashContext(ring::digest::Context);
 
 /// A parsed private key (the `signing-key` resource), shared by every
 /// connection configured with the same key.
@@ -259,6 +263,41 @@ impl HostKeyShare for HostState {
     }
 }
 
+impl HostHashContext for HostState {
+    fn new(&mut self, alg: HashAlgorithm) -> wasmtime::Result<Resource<HashContext>> {
+        // A full table (a guest that never drops its contexts) traps the
+        // guest: its socket ends, the host's memory does not grow.
+        Ok(self
+            .table
+            .push(HashContext(ring::digest::Context::new(ring_digest(alg))))?)
+    }
+
+    fn append_and_hash(&mut self, ctx: Resource<HashContext>, data: Vec<u8>) -> Vec<u8> {
+        match self.table.get_mut(&ctx) {
+            Ok(c) => {
+                c.0.update(&data);
+                c.0.clone().finish().as_ref().to_vec()
+            }
+            Err(_) => Vec::new(),
+        }
+    }
+
+    fn fork(
+        &mut self,
+        ctx: Resource<HashContext>,
+        data: Vec<u8>,
+    ) -> wasmtime::Result<Resource<HashContext>> {
+        let mut copy = self.table.get(&ctx)?.0.clone();
+        copy.update(&data);
+        Ok(self.table.push(HashContext(copy))?)
+    }
+
+    fn drop(&mut self, ctx: Resource<HashContext>) -> wasmtime::Result<()> {
+        self.table.delete(ctx)?;
+        Ok(())
+    }
+}
+
 impl HostState {
     /// An `aead-key` and a nonce of the right length, or `None`.
     fn aead(
@@ -326,5 +365,63 @@ impl HostSigningKey for HostState {
     fn drop(&mut self, key: Resource<SigningKey>) -> wasmtime::Result<()> {
         self.table.delete(key)?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::imports::{KeylogSink, MemoryLimiter, VerifyPolicy, RESOURCES_MAX};
+    use crate::ssl::verify::{Policy, VerifyFun};
+
+    fn state() -> HostState {
+        let policy = Policy {
+            fun: VerifyFun::default_verify_peer(),
+            partial_chain: None,
+            depth: 10,
+            match_fun: None,
+        };
+        let limits = MemoryLimiter {
+            limit: 1 << 20,
+            current: 0,
+        };
+        HostState::new(limits, VerifyPolicy(policy), KeylogSink::default())
+    }
+
+    #[test]
+    fn a_hash_context_hashes_what_was_appended_and_forks() {
+        let mut h = state();
+        let sha = |parts: &[&[u8]]| {
+            let mut c = ring::digest::Context::new(&ring::digest::SHA384);
+            parts.iter().for_each(|p| c.update(p));
+            c.finish().as_ref().to_vec()
+        };
+        let t = HostHashContext::new(&mut h, HashAlgorithm::Sha384).unwrap();
+        let rep = t.rep();
+        let again = || Resource::<HashContext>::new_own(rep);
+        assert_eq!(h.append_and_hash(again(), b"ab".to_vec()), sha(&[b"ab"]));
+        let f = HostHashContext::fork(&mut h, again(), b"x".to_vec()).unwrap();
+        assert_eq!(h.append_and_hash(again(), b"c".to_vec()), sha(&[b"abc"]));
+        assert_eq!(h.append_and_hash(f, Vec::new()), sha(&[b"abx"]));
+        HostHashContext::drop(&mut h, again()).unwrap();
+        // A dropped or invented handle: no hash, no panic.
+        assert!(h.append_and_hash(again(), b"d".to_vec()).is_empty());
+        assert!(HostHashContext::fork(&mut h, again(), Vec::new()).is_err());
+    }
+
+    #[test]
+    fn a_guest_holds_a_bounded_number_of_host_resources() {
+        let mut h = state();
+        let mut made = 0;
+        while HostHashContext::new(&mut h, HashAlgorithm::Sha256).is_ok() {
+            made += 1;
+            assert!(made <= RESOURCES_MAX, "the table grew past its cap");
+        }
+        assert_eq!(made, RESOURCES_MAX);
+        // The other resources share the cap: refused, not a panic.
+        assert!(h
+            .new_aead_key(AeadAlgorithm::Aes128Gcm, vec![0; 16])
+            .is_err());
+        assert!(h.start_key_exchange(0x001d).is_err());
     }
 }

@@ -26,6 +26,11 @@ pub(crate) struct HostState {
     pub(crate) sessions: crate::ssl::session_cache::ServerSessions,
 }
 
+/// Host resources one sandbox may hold at once (key shares, keys, hash
+/// contexts, WASI's own). A handshake holds a handful; the cap keeps a
+/// guest that never drops them from growing the host's memory.
+pub(crate) const RESOURCES_MAX: usize = 1024;
+
 impl HostState {
     pub(crate) fn new(
         limits: MemoryLimiter,
@@ -34,7 +39,11 @@ impl HostState {
     ) -> HostState {
         HostState {
             wasi: WasiCtx::builder().build(),
-            table: ResourceTable::new(),
+            table: {
+                let mut t = ResourceTable::new();
+                t.set_max_capacity(RESOURCES_MAX);
+                t
+            },
             limits,
             verify,
             keylog,

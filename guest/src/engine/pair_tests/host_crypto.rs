@@ -14,8 +14,8 @@ use rustls::{NamedGroup, SignatureScheme};
 
 use super::*;
 use crate::engine::crypto::{
-    self, AeadAlg, Capabilities, CryptoHost, HashAlg, HostKey, HostKeyShare, KeyFormat, LoadedKey,
-    RecordKey, VerifyAlgorithm,
+    self, AeadAlg, Capabilities, CryptoHost, HashAlg, HostHash, HostKey, HostKeyShare, KeyFormat,
+    LoadedKey, RecordKey, VerifyAlgorithm,
 };
 
 thread_local! {
@@ -50,6 +50,26 @@ const ALL: Capabilities = Capabilities {
 };
 
 struct RingHost;
+
+struct Transcript(std::sync::Mutex<ring::digest::Context>);
+
+impl HostHash for Transcript {
+    fn append_and_hash(&self, data: &[u8]) -> Vec<u8> {
+        count("append_and_hash");
+        CALLS.with(|c| *c.borrow_mut().entry("hashed_bytes").or_default() += data.len());
+        let mut ctx = self.0.lock().unwrap();
+        ctx.update(data);
+        ctx.clone().finish().as_ref().to_vec()
+    }
+
+    fn fork(&self, data: &[u8]) -> Box<dyn HostHash> {
+        count("fork");
+        CALLS.with(|c| *c.borrow_mut().entry("hashed_bytes").or_default() += data.len());
+        let mut copy = self.0.lock().unwrap().clone();
+        copy.update(data);
+        Box::new(Transcript(std::sync::Mutex::new(copy)))
+    }
+}
 
 struct Share(Box<dyn ActiveKeyExchange>);
 
@@ -177,6 +197,17 @@ impl CryptoHost for RingHost {
         crate::engine::crypto::ring_digest(alg, data)
     }
 
+    fn new_hash(&self, alg: HashAlg) -> Box<dyn HostHash> {
+        count("new_hash");
+        let alg = match alg {
+            HashAlg::Sha256 => &ring::digest::SHA256,
+            HashAlg::Sha384 => &ring::digest::SHA384,
+        };
+        Box::new(Transcript(std::sync::Mutex::new(
+            ring::digest::Context::new(alg),
+        )))
+    }
+
     fn hmac(&self, alg: HashAlg, key: &[u8], message: &[u8]) -> Vec<u8> {
         count("hmac");
         crate::engine::crypto::ring_hmac(alg, key, message)
@@ -294,7 +325,8 @@ fn every_suite_with_all_crypto_on_the_host() {
             "start_key_exchange",
             "complete",
             keys,
-            "digest",
+            "new_hash",
+            "append_and_hash",
             "verify_signature",
         ] {
             assert!(calls(what) > 0, "{suite}: no {what}");
@@ -348,7 +380,7 @@ fn each_capability_alone() {
         ),
         (
             only(|c| c.hashing = true),
-            &["hmac", "digest"],
+            &["hmac", "append_and_hash"],
             &["verify_signature", "start_key_exchange", "seal"],
         ),
         (
@@ -391,4 +423,38 @@ fn without_a_host_nothing_is_asked() {
     use_host(Capabilities::default(), false);
     client_round_trip(&c, "TLS_CHACHA20_POLY1305_SHA256", ProtocolVersion::Tlsv1_3);
     CALLS.with(|calls| assert!(calls.borrow().is_empty(), "{:?}", calls.borrow()));
+}
+
+#[test]
+fn the_transcript_hash_sends_each_byte_once() {
+    use_host(ALL, false);
+    let provider = crypto::with_host(rustls::crypto::ring::default_provider(), ALL);
+    let suite = provider
+        .cipher_suites
+        .iter()
+        .find(|s| s.suite() == rustls::CipherSuite::TLS13_AES_256_GCM_SHA384)
+        .unwrap();
+    let hash = suite.tls13().unwrap().common.hash_provider;
+    let sha384 = |parts: &[&[u8]]| {
+        let mut c = ring::digest::Context::new(&ring::digest::SHA384);
+        parts.iter().for_each(|p| c.update(p));
+        c.finish().as_ref().to_vec()
+    };
+    let (a, b, c) = (&[1u8; 300][..], &[2u8; 900][..], &[3u8; 50][..]);
+    let mut t = hash.start();
+    t.update(a);
+    assert_eq!(t.fork_finish().as_ref(), sha384(&[a]));
+    assert_eq!(t.fork_finish().as_ref(), sha384(&[a]));
+    t.update(b);
+    let mut f = t.fork();
+    f.update(c);
+    assert_eq!(f.finish().as_ref(), sha384(&[a, b, c]));
+    assert_eq!(t.fork_finish().as_ref(), sha384(&[a, b]));
+    assert_eq!(t.finish().as_ref(), sha384(&[a, b]));
+    // `a` once; `b` once into the fork and once into the original; `c`
+    // once. The hash of the whole transcript at each question would be
+    // 300 * 2 + 1,200 * 2 + 1,250.
+    assert_eq!(calls("hashed_bytes"), 300 + 900 + 900 + 50);
+    assert_eq!((calls("new_hash"), calls("fork")), (1, 1));
+    assert_eq!(calls("digest"), 0);
 }
