@@ -424,21 +424,9 @@ pub fn imports(data: &[u8]) {
     };
     use crate::bindings::wassl::tls::types::{ClientSession, ProtocolVersion, Role};
     use crate::bindings::wassl::tls::verify::{Host as Verify, PeerChain};
-    use crate::imports::{HostState, KeylogSink, MemoryLimiter, VerifyPolicy};
-    use crate::ssl::verify::{Policy, VerifyFun};
     use wasmtime::component::Resource;
 
-    let policy = Policy {
-        fun: VerifyFun::default_verify_peer(),
-        partial_chain: None,
-        depth: 10,
-        match_fun: None,
-    };
-    let limits = MemoryLimiter {
-        limit: 1 << 20,
-        current: 0,
-    };
-    let mut h = HostState::new(limits, VerifyPolicy(policy), KeylogSink::default());
+    let mut h = crate::imports::bare_state();
     let mut ops = data;
     // Resource handles the guest names: made ones and invented ones.
     let mut handles: Vec<u32> = vec![0, 1, 7, u32::MAX];

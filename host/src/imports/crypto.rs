@@ -371,22 +371,7 @@ impl HostSigningKey for HostState {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::imports::{KeylogSink, MemoryLimiter, VerifyPolicy, RESOURCES_MAX};
-    use crate::ssl::verify::{Policy, VerifyFun};
-
-    fn state() -> HostState {
-        let policy = Policy {
-            fun: VerifyFun::default_verify_peer(),
-            partial_chain: None,
-            depth: 10,
-            match_fun: None,
-        };
-        let limits = MemoryLimiter {
-            limit: 1 << 20,
-            current: 0,
-        };
-        HostState::new(limits, VerifyPolicy(policy), KeylogSink::default())
-    }
+    use crate::imports::{bare_state as state, RESOURCES_MAX};
 
     #[test]
     fn a_hash_context_hashes_what_was_appended_and_forks() {

@@ -54,6 +54,24 @@ impl HostState {
     }
 }
 
+/// A store's state with nothing configured but the default verify policy:
+/// the imports called directly, by the unit tests and the `imports` fuzz
+/// target.
+#[cfg(any(test, feature = "fuzzing"))]
+pub(crate) fn bare_state() -> HostState {
+    let policy = crate::ssl::verify::Policy {
+        fun: crate::ssl::verify::VerifyFun::default_verify_peer(),
+        partial_chain: None,
+        depth: 10,
+        match_fun: None,
+    };
+    let limits = MemoryLimiter {
+        limit: 1 << 20,
+        current: 0,
+    };
+    HostState::new(limits, VerifyPolicy(policy), KeylogSink::default())
+}
+
 /// Where secrets go: kept for `connection_information(S, [keylog])`
 /// (`keep_secrets`), and appended to `$SSLKEYLOGFILE` in NSS key log format.
 #[derive(Debug, Default, Clone)]
