@@ -31,10 +31,12 @@ pub(crate) fn cert_key(
         let shown = path.display().to_string();
         let pem = super::pem_cache::read(path)
             .map_err(|e| err("certfile", &shown, format!("cannot read: {e}")))?;
-        chain = rustls_pki_types::CertificateDer::pem_slice_iter(&pem)
-            .filter_map(Result::ok)
-            .map(|c| c.to_vec())
-            .collect();
+        chain = super::pem_cache::certificates(path).unwrap_or_else(|| {
+            rustls_pki_types::CertificateDer::pem_slice_iter(&pem)
+                .filter_map(Result::ok)
+                .map(|c| c.to_vec())
+                .collect()
+        });
         if chain.is_empty() {
             return Err(err(
                 "certfile",
@@ -46,13 +48,16 @@ pub(crate) fn cert_key(
     }
     let (kind, der) = match (&entry.key, &entry.keyfile, certfile_pem) {
         (Some((t, der)), _, _) => (*t, der.clone()),
-        (None, Some(path), _) => {
-            let shown = path.display().to_string();
-            let pem = super::pem_cache::read(path)
-                .map_err(|e| err("keyfile", &shown, format!("cannot read: {e}")))?;
-            from_pem("keyfile", &shown, &pem, password)?
-                .ok_or_else(|| err("keyfile", &shown, "no private key in the file"))?
-        }
+        (None, Some(path), _) => match super::pem_cache::plain_key(path) {
+            Some(key) => key,
+            None => {
+                let shown = path.display().to_string();
+                let pem = super::pem_cache::read(path)
+                    .map_err(|e| err("keyfile", &shown, format!("cannot read: {e}")))?;
+                from_pem("keyfile", &shown, &pem, password)?
+                    .ok_or_else(|| err("keyfile", &shown, "no private key in the file"))?
+            }
+        },
         (None, None, Some((shown, pem))) => from_pem("certfile", &shown, &pem, password)?
             .ok_or_else(|| err("keyfile", &shown, "no key given and none in the certfile"))?,
         (None, None, None) => {

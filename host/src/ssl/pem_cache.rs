@@ -1,34 +1,114 @@
 //! The PEM cache of `ssl`: files named in options are read once and kept
 //! while unchanged (a changed modification time or size reloads them), and
 //! encrypted private keys are decrypted once per file content and password.
-//! `clear_pem_cache/0` empties both.
+//! What a file holds (its certificates, its plain key) is parsed once per
+//! content too: a server configures a sandbox per connection, and the
+//! engine then gets DER instead of parsing the same PEM again.
+//! `clear_pem_cache/0` empties all of it.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::SystemTime;
+
+use rustls_pki_types::pem::{PemObject, SectionKind};
 
 use super::options::KeyType;
 use super::Reason;
 
-type Entry = (Option<SystemTime>, u64, Vec<u8>);
+/// A file as last read, with what was parsed out of it on first use.
+struct Entry {
+    stamp: (Option<SystemTime>, u64),
+    bytes: Vec<u8>,
+    parsed: Arc<OnceLock<Parsed>>,
+}
+
+/// What one file content holds, each `None` where the engine should see the
+/// file itself (so that its own parse reports the problem as it always has).
+struct Parsed {
+    /// Every block is valid PEM and at least one is a CERTIFICATE.
+    certs: Option<Vec<Vec<u8>>>,
+    /// The first private key, when no key in the file is encrypted.
+    key: Option<(KeyType, Vec<u8>)>,
+}
 
 static CACHE: Mutex<Option<HashMap<PathBuf, Entry>>> = Mutex::new(None);
 
 /// Read `path`, from the cache when the file has not changed.
 pub(crate) fn read(path: &Path) -> std::io::Result<Vec<u8>> {
+    entry(path).map(|(bytes, _)| bytes)
+}
+
+/// The certificates of the PEM file `path` as DER, parsed once per file
+/// content; `None` when the file cannot be read, is not clean PEM or holds
+/// no certificate (the caller then passes the file on and lets its parser
+/// say what is wrong).
+pub(crate) fn certificates(path: &Path) -> Option<Vec<Vec<u8>>> {
+    let (bytes, parsed) = entry(path).ok()?;
+    parsed.get_or_init(|| parse(&bytes)).certs.clone()
+}
+
+/// The unencrypted private key in the PEM file `path`, parsed once per file
+/// content; `None` when there is none, the key is encrypted or the file
+/// cannot be read.
+pub(crate) fn plain_key(path: &Path) -> Option<(KeyType, Vec<u8>)> {
+    let (bytes, parsed) = entry(path).ok()?;
+    parsed.get_or_init(|| parse(&bytes)).key.clone()
+}
+
+fn entry(path: &Path) -> std::io::Result<(Vec<u8>, Arc<OnceLock<Parsed>>)> {
     let meta = std::fs::metadata(path)?;
     let stamp = (meta.modified().ok(), meta.len());
     let mut guard = CACHE.lock().unwrap_or_else(|e| e.into_inner());
     let cache = guard.get_or_insert_with(HashMap::new);
-    if let Some((m, l, bytes)) = cache.get(path) {
-        if (*m, *l) == stamp {
-            return Ok(bytes.clone());
+    if let Some(e) = cache.get(path) {
+        if e.stamp == stamp {
+            return Ok((e.bytes.clone(), e.parsed.clone()));
         }
     }
     let bytes = std::fs::read(path)?;
-    cache.insert(path.to_path_buf(), (stamp.0, stamp.1, bytes.clone()));
-    Ok(bytes)
+    let parsed = Arc::new(OnceLock::new());
+    cache.insert(
+        path.to_path_buf(),
+        Entry {
+            stamp,
+            bytes: bytes.clone(),
+            parsed: parsed.clone(),
+        },
+    );
+    Ok((bytes, parsed))
+}
+
+fn parse(pem: &[u8]) -> Parsed {
+    let sections: Result<Vec<(SectionKind, Vec<u8>)>, _> =
+        <(SectionKind, Vec<u8>)>::pem_slice_iter(pem).collect();
+    let Ok(sections) = sections else {
+        return Parsed {
+            certs: None,
+            key: None,
+        };
+    };
+    let certs: Vec<Vec<u8>> = sections
+        .iter()
+        .filter(|(k, _)| *k == SectionKind::Certificate)
+        .map(|(_, der)| der.clone())
+        .collect();
+    let text = String::from_utf8_lossy(pem);
+    let encrypted = text.contains("-----BEGIN ENCRYPTED PRIVATE KEY-----")
+        || text.contains("Proc-Type: 4,ENCRYPTED");
+    let key = sections.into_iter().find_map(|(kind, der)| {
+        let t = match kind {
+            SectionKind::RsaPrivateKey => KeyType::RsaPrivateKey,
+            SectionKind::EcPrivateKey => KeyType::EcPrivateKey,
+            SectionKind::PrivateKey => KeyType::PrivateKeyInfo,
+            _ => return None,
+        };
+        Some((t, der))
+    });
+    Parsed {
+        certs: (!certs.is_empty()).then_some(certs),
+        key: key.filter(|_| !encrypted),
+    }
 }
 
 /// Plain keys by a SHA-256 of the encrypted PEM and the password: the same
@@ -87,6 +167,62 @@ pub(crate) fn clear() {
 mod tests {
     use super::*;
     use std::cell::Cell;
+
+    /// `der` as a PEM block (a short base64 for test bytes).
+    fn pem(label: &str, der: &[u8]) -> String {
+        const ABC: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut b64 = String::new();
+        for chunk in der.chunks(3) {
+            let n = chunk
+                .iter()
+                .enumerate()
+                .fold(0u32, |n, (i, b)| n | (*b as u32) << (16 - 8 * i));
+            for i in 0..4 {
+                b64.push(if i <= chunk.len() {
+                    ABC[(n >> (18 - 6 * i)) as usize & 63] as char
+                } else {
+                    '='
+                });
+            }
+        }
+        format!("-----BEGIN {label}-----\n{b64}\n-----END {label}-----\n")
+    }
+
+    #[test]
+    fn a_files_certificates_and_key_follow_its_content() {
+        let dir = std::env::temp_dir().join(format!("wassl-pem-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("both.pem");
+        let both =
+            pem("CERTIFICATE", b"leaf") + &pem("CERTIFICATE", b"ca") + &pem("PRIVATE KEY", b"k1");
+        std::fs::write(&path, &both).unwrap();
+        assert_eq!(
+            certificates(&path),
+            Some(vec![b"leaf".to_vec(), b"ca".to_vec()])
+        );
+        assert_eq!(
+            plain_key(&path),
+            Some((KeyType::PrivateKeyInfo, b"k1".to_vec()))
+        );
+        // A changed file (another size) is parsed again.
+        std::fs::write(&path, pem("EC PRIVATE KEY", b"key-two")).unwrap();
+        assert_eq!(certificates(&path), None, "no certificate left in the file");
+        assert_eq!(
+            plain_key(&path),
+            Some((KeyType::EcPrivateKey, b"key-two".to_vec()))
+        );
+        // An encrypted key is left to the decrypting path, bad PEM to the engine.
+        std::fs::write(&path, pem("ENCRYPTED PRIVATE KEY", b"sealed")).unwrap();
+        assert_eq!(plain_key(&path), None);
+        std::fs::write(
+            &path,
+            "-----BEGIN CERTIFICATE-----\n!!\n-----END CERTIFICATE-----\n",
+        )
+        .unwrap();
+        assert_eq!(certificates(&path), None);
+        assert_eq!(certificates(&dir.join("missing.pem")), None);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn a_key_is_decrypted_once_per_content_and_password() {

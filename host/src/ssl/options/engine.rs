@@ -4,6 +4,7 @@
 
 use super::checks::{check_combinations, incompatible};
 use super::*;
+use crate::ssl::pem_cache;
 
 /// Options split for the two halves of a socket.
 #[derive(Clone)]
@@ -92,9 +93,13 @@ impl Resumption {
     }
 }
 
+fn has(opts: &[SslOption], pred: impl Fn(&SslOption) -> bool) -> bool {
+    opts.iter().any(pred)
+}
+
 fn read_file(option: &str, path: &std::path::Path) -> Result<wit::PemFile, Reason> {
     let shown = format!("{:?}", path.display().to_string());
-    crate::ssl::pem_cache::read(path)
+    pem_cache::read(path)
         .map(|contents| wit::PemFile {
             path: path.display().to_string(),
             contents,
@@ -174,11 +179,23 @@ pub(crate) fn split(role: Role, opts: &[SslOption]) -> Result<Split, Reason> {
                 })
             }
             SslOption::Cacerts(c) => wit::TlsOption::Cacerts(c.clone()),
-            SslOption::Cacertfile(p) => wit::TlsOption::Cacertfile(read_file("cacertfile", p)?),
+            // A file's certificates go to the engine as DER, parsed once per
+            // file content, unless the DER twin (which wins) is given too.
+            SslOption::Cacertfile(p) => match pem_cache::certificates(p) {
+                Some(ders) if !has(opts, |o| matches!(o, SslOption::Cacerts(_))) => {
+                    wit::TlsOption::Cacerts(ders)
+                }
+                _ => wit::TlsOption::Cacertfile(read_file("cacertfile", p)?),
+            },
             SslOption::Cert(c) => wit::TlsOption::Cert(c.clone()),
             SslOption::Certfile(p) => {
                 certfile_path = Some(p.clone());
-                wit::TlsOption::Certfile(read_file("certfile", p)?)
+                match pem_cache::certificates(p) {
+                    Some(ders) if !has(opts, |o| matches!(o, SslOption::Cert(_))) => {
+                        wit::TlsOption::Cert(ders)
+                    }
+                    _ => wit::TlsOption::Certfile(read_file("certfile", p)?),
+                }
             }
             SslOption::Key(t, der) => {
                 has_key = true;
@@ -189,6 +206,13 @@ pub(crate) fn split(role: Role, opts: &[SslOption]) -> Result<Split, Reason> {
             }
             SslOption::Keyfile(p) => {
                 has_key = true;
+                if let Some((t, der)) = pem_cache::plain_key(p) {
+                    tls.push(wit::TlsOption::Key(types::PrivateKey {
+                        kind: crate::ssl::keys::key_kind(t),
+                        der,
+                    }));
+                    continue;
+                }
                 // Read and, with a password, decrypted here: the engine gets a plain key.
                 let file = read_file("keyfile", p)?;
                 match crate::ssl::keys::from_pem(
@@ -375,10 +399,19 @@ pub(crate) fn split(role: Role, opts: &[SslOption]) -> Result<Split, Reason> {
     }
     // The key may be in the certfile (the manual's default keyfile), encrypted.
     if let (false, Some(path)) = (has_key, &certfile_path) {
-        let file = read_file("certfile", path)?;
-        if let Some((t, der)) =
-            crate::ssl::keys::from_pem("certfile", &file.path, &file.contents, password.as_deref())?
-        {
+        let key = match pem_cache::plain_key(path) {
+            Some(key) => Some(key),
+            None => {
+                let file = read_file("certfile", path)?;
+                crate::ssl::keys::from_pem(
+                    "certfile",
+                    &file.path,
+                    &file.contents,
+                    password.as_deref(),
+                )?
+            }
+        };
+        if let Some((t, der)) = key {
             tls.push(wit::TlsOption::Key(types::PrivateKey {
                 kind: crate::ssl::keys::key_kind(t),
                 der,
