@@ -118,3 +118,21 @@ pub async fn instantiate(n: usize) -> Result<Duration, Reason> {
     }
     Ok(t.elapsed() / n as u32)
 }
+
+/// What a server sandbox costs before the first peer byte, averaged over `n`
+/// made and dropped one after the other: (taken from the pool, configured
+/// with `opts` and given its server connection; dropped back to the pool).
+pub async fn server_sandbox(opts: &[SslOption], n: usize) -> Result<(Duration, Duration), Reason> {
+    let (mut make, mut gone) = (Duration::ZERO, Duration::ZERO);
+    for _ in 0..n {
+        let t = Instant::now();
+        let mut s = sandbox(Role::Server, opts).await?;
+        s.server().await?;
+        make += t.elapsed();
+        let t = Instant::now();
+        drop(s);
+        gone += t.elapsed();
+    }
+    let n = n.max(1) as u32;
+    Ok((make / n, gone / n))
+}

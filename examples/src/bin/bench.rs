@@ -559,6 +559,25 @@ async fn profile(pki: &Pki, workload: &str, n: Option<usize>) {
             }
             println!("instantiate one sandbox: {:.1} µs (median)", median(t));
         }
+        // A server sandbox before the first byte: how much of a handshake's
+        // cost is the per-connection setup a configured snapshot would save.
+        "--profile-configure" => {
+            let (_, s) = opts_for(id, ca, Version::Tlsv1_3, None);
+            let (mut bare, mut made, mut gone) = (Vec::new(), Vec::new(), Vec::new());
+            for _ in 0..n.unwrap_or(20) {
+                bare.push(wassl::bench::instantiate(1).await.unwrap().as_secs_f64() * 1e6);
+                let (m, g) = wassl::bench::server_sandbox(&s, 50).await.unwrap();
+                made.push(m.as_secs_f64() * 1e6);
+                gone.push(g.as_secs_f64() * 1e6);
+            }
+            println!(
+                "server sandbox (medians): instantiated {:.1} µs; instantiated, configured and \
+                 given a server connection {:.1} µs; dropped {:.1} µs",
+                median(bare),
+                median(made),
+                median(gone)
+            );
+        }
         "--profile-tcp" => {
             let port = tcp_server(pki, &[]).await;
             let c = tcp_handshakes(pki, port, true, n.unwrap_or(1000), 1).await;
@@ -590,7 +609,7 @@ async fn profile(pki: &Pki, workload: &str, n: Option<usize>) {
         }
         other => println!(
             "unknown workload {other}: --profile, --profile-native, --profile-resumed, --profile-resumed13, \
-             --profile-tls12-bulk, --profile-guest-chacha, --profile-instantiate, --profile-tcp, --profile-tcp-parallel, \
+             --profile-tls12-bulk, --profile-guest-chacha, --profile-instantiate, --profile-configure, --profile-tcp, --profile-tcp-parallel, \
              --profile-tcp-bulk, --profile-idle"
         ),
     }
