@@ -120,6 +120,7 @@ impl ListenSocket {
             opts: self.opts.clone(),
             owner,
             prepared: None,
+            socket: Some(self.socket_opts.clone()),
         })
     }
 }

@@ -650,6 +650,7 @@ pub async fn handshake_tcp(
         opts,
         owner: owner()?,
         prepared: None,
+        socket: None,
     })?;
     handshake(&s, timeout).await
 }
@@ -731,6 +732,7 @@ async fn connect_stream(
         opts,
         owner: owner()?,
         prepared,
+        socket: None,
     })?;
     run_handshake(&s, Vec::new(), deadline).await?;
     Ok(s)

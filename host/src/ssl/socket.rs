@@ -46,6 +46,10 @@ pub(crate) struct Setup {
     pub(crate) owner: Pid,
     /// A client's sandbox, configured before the TCP connection was made.
     pub(crate) prepared: Option<Prepared>,
+    /// Socket options already split and checked: a listener's, for the
+    /// sockets it accepts (its TLS options were checked at `listen`, and are
+    /// split again when the handshake makes the sandbox).
+    pub(crate) socket: Option<options::SocketOpts>,
 }
 
 /// The owner process, reached with this socket's own handle.
@@ -104,9 +108,10 @@ pub(crate) fn spawn(setup: Setup) -> Result<SslSocket, Reason> {
     let (tx, rx) = mpsc::unbounded_channel();
     // Socket options are checked here so errors reach the caller directly
     // (a prepared sandbox's were checked when it was configured).
-    let socket_opts = match &setup.prepared {
-        Some(p) => p.socket.clone(),
-        None => options::split(setup.role, &setup.opts)?.socket,
+    let socket_opts = match (&setup.prepared, setup.socket) {
+        (Some(p), _) => p.socket.clone(),
+        (None, Some(checked)) => checked,
+        (None, None) => options::split(setup.role, &setup.opts)?.socket,
     };
     let id = super::next_id();
     let owner = OwnerLink {
@@ -167,6 +172,7 @@ async fn a_socket_task_stays_small() {
             opts: Vec::new(),
             owner: crate::process::self_pid(),
             prepared: None,
+            socket: None,
         })
     })
     .await
