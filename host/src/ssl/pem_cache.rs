@@ -93,21 +93,11 @@ fn parse(pem: &[u8]) -> Parsed {
         .filter(|(k, _)| *k == SectionKind::Certificate)
         .map(|(_, der)| der.clone())
         .collect();
-    let text = String::from_utf8_lossy(pem);
-    let encrypted = text.contains("-----BEGIN ENCRYPTED PRIVATE KEY-----")
-        || text.contains("Proc-Type: 4,ENCRYPTED");
-    let key = sections.into_iter().find_map(|(kind, der)| {
-        let t = match kind {
-            SectionKind::RsaPrivateKey => KeyType::RsaPrivateKey,
-            SectionKind::EcPrivateKey => KeyType::EcPrivateKey,
-            SectionKind::PrivateKey => KeyType::PrivateKeyInfo,
-            _ => return None,
-        };
-        Some((t, der))
-    });
     Parsed {
         certs: (!certs.is_empty()).then_some(certs),
-        key: key.filter(|_| !encrypted),
+        // Without a password an encrypted key is an error: left to the
+        // decrypting path.
+        key: super::keys::from_pem("", "", pem, None).ok().flatten(),
     }
 }
 
