@@ -16,11 +16,23 @@ use rustls_pki_types::pem::{PemObject, SectionKind};
 use super::options::KeyType;
 use super::Reason;
 
-/// A file as last read, with what was parsed out of it on first use.
+/// A file as last read.
 struct Entry {
     stamp: (Option<SystemTime>, u64),
+    contents: Arc<Contents>,
+}
+
+/// A file's bytes, with what was parsed out of them on first use; shared
+/// with the cache, so a use copies nothing.
+struct Contents {
     bytes: Vec<u8>,
-    parsed: Arc<OnceLock<Parsed>>,
+    parsed: OnceLock<Parsed>,
+}
+
+impl Contents {
+    fn parsed(&self) -> &Parsed {
+        self.parsed.get_or_init(|| parse(&self.bytes))
+    }
 }
 
 /// What one file content holds, each `None` where the engine should see the
@@ -36,7 +48,7 @@ static CACHE: Mutex<Option<HashMap<PathBuf, Entry>>> = Mutex::new(None);
 
 /// Read `path`, from the cache when the file has not changed.
 pub(crate) fn read(path: &Path) -> std::io::Result<Vec<u8>> {
-    entry(path).map(|(bytes, _)| bytes)
+    contents(path).map(|c| c.bytes.clone())
 }
 
 /// The certificates of the PEM file `path` as DER, parsed once per file
@@ -44,39 +56,38 @@ pub(crate) fn read(path: &Path) -> std::io::Result<Vec<u8>> {
 /// no certificate (the caller then passes the file on and lets its parser
 /// say what is wrong).
 pub(crate) fn certificates(path: &Path) -> Option<Vec<Vec<u8>>> {
-    let (bytes, parsed) = entry(path).ok()?;
-    parsed.get_or_init(|| parse(&bytes)).certs.clone()
+    contents(path).ok()?.parsed().certs.clone()
 }
 
 /// The unencrypted private key in the PEM file `path`, parsed once per file
 /// content; `None` when there is none, the key is encrypted or the file
 /// cannot be read.
 pub(crate) fn plain_key(path: &Path) -> Option<(KeyType, Vec<u8>)> {
-    let (bytes, parsed) = entry(path).ok()?;
-    parsed.get_or_init(|| parse(&bytes)).key.clone()
+    contents(path).ok()?.parsed().key.clone()
 }
 
-fn entry(path: &Path) -> std::io::Result<(Vec<u8>, Arc<OnceLock<Parsed>>)> {
+fn contents(path: &Path) -> std::io::Result<Arc<Contents>> {
     let meta = std::fs::metadata(path)?;
     let stamp = (meta.modified().ok(), meta.len());
     let mut guard = CACHE.lock().unwrap_or_else(|e| e.into_inner());
     let cache = guard.get_or_insert_with(HashMap::new);
     if let Some(e) = cache.get(path) {
         if e.stamp == stamp {
-            return Ok((e.bytes.clone(), e.parsed.clone()));
+            return Ok(e.contents.clone());
         }
     }
-    let bytes = std::fs::read(path)?;
-    let parsed = Arc::new(OnceLock::new());
+    let contents = Arc::new(Contents {
+        bytes: std::fs::read(path)?,
+        parsed: OnceLock::new(),
+    });
     cache.insert(
         path.to_path_buf(),
         Entry {
             stamp,
-            bytes: bytes.clone(),
-            parsed: parsed.clone(),
+            contents: contents.clone(),
         },
     );
-    Ok((bytes, parsed))
+    Ok(contents)
 }
 
 fn parse(pem: &[u8]) -> Parsed {
