@@ -4,6 +4,19 @@
 %% line per observation (messages and return values, as ~w terms); the Rust
 %% test runs the same steps with wassl and compares the lines.
 %%   scenario.escript Name Port CaFile
+main(["user_socket", Port, Ca]) ->
+    %% The user's own TCP socket, its kernel options set before the upgrade.
+    ok = ssl:start(),
+    {ok, T} = gen_tcp:connect("localhost", list_to_integer(Port), [binary, {active, false}]),
+    ok = inet:setopts(T, [{keepalive, true}, {linger, {true, 7}}, {nodelay, true}]),
+    Base = [{verify, verify_peer}, {cacertfile, Ca}, {server_name_indication, "localhost"}],
+    {ok, S} = ssl:connect(T, Base ++ [{active, false}], 10000),
+    kernel_options(S),
+    out("setopts ~w", [ssl:setopts(S, [{active, once}])]),
+    kernel_options(S),
+    out("setopts ~w", [ssl:setopts(S, [{keepalive, false}, {linger, {false, 0}}])]),
+    kernel_options(S),
+    halt(0);
 main([Name, Port, Ca]) ->
     ok = ssl:start(),
     Base = [{verify, verify_peer}, {cacertfile, Ca}, {server_name_indication, "localhost"}],
@@ -62,6 +75,8 @@ run(_, _S) ->
     drain(1500).
 
 out(F, A) -> io:format(F ++ "~n", A).
+
+kernel_options(S) -> out("getopts ~w", [ssl:getopts(S, [keepalive, linger, nodelay])]).
 
 %% What the API answers once the connection is over.
 calls(S) ->

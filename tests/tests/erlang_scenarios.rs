@@ -28,6 +28,8 @@ fn script(name: &str) -> Vec<(Vec<u8>, u64)> {
         "active_n" => vec![v(b"", 2500)],
         // Records that arrive apart are delivered apart, also to a passive
         // socket that holds data when they come.
+        // Nothing to send: the client checks its kernel options.
+        "user_socket" => vec![v(b"", 1500)],
         "boundaries" => vec![
             v(b"1", 100),
             v(b"2", 100),
@@ -377,4 +379,111 @@ async fn owners_see_what_erlang_owners_see() {
         "owners saw different things:\n{}",
         differ.join("\n")
     );
+}
+
+/// `kernel_options/1` in the escript.
+async fn kernel_options(out: &mut Vec<String>, s: &SslSocket) {
+    let names = [OptName::Keepalive, OptName::Linger, OptName::Nodelay];
+    out.push(format!(
+        "getopts {}",
+        getopts_term(ssl::getopts(s, &names).await)
+    ));
+}
+
+/// The escript's `user_socket` steps on an upgraded socket: what the user
+/// set on the TCP socket before the upgrade stays, and only what `setopts`
+/// names changes.
+async fn user_socket_steps(s: &SslSocket) -> Vec<String> {
+    let mut out = Vec::new();
+    kernel_options(&mut out, s).await;
+    let once = vec![SslOption::Active(Active::Once)];
+    out.push(format!("setopts {}", answer(ssl::setopts(s, once).await)));
+    kernel_options(&mut out, s).await;
+    let off = vec![SslOption::Keepalive(false), SslOption::Linger(false, 0)];
+    out.push(format!("setopts {}", answer(ssl::setopts(s, off).await)));
+    kernel_options(&mut out, s).await;
+    out
+}
+
+/// A TCP stream with the escript's kernel options set on it.
+fn users_tcp(tcp: tokio::net::TcpStream) -> tokio::net::TcpStream {
+    let sock = socket2::SockRef::from(&tcp);
+    sock.set_keepalive(true).unwrap();
+    sock.set_linger(Some(Duration::from_secs(7))).unwrap();
+    tcp.set_nodelay(true).unwrap();
+    tcp
+}
+
+/// `ssl:connect/3` and `ssl:handshake/3` over the user's own TCP socket, in
+/// Erlang and in wassl (both roles): the same answers, line by line.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_users_socket_keeps_its_kernel_options_as_in_erlang() {
+    if skip_interop() {
+        return;
+    }
+    require("escript");
+    let pki = Pki::new();
+    let script_path = wassl_tests::erlang_peer().replace("peer.escript", "scenario.escript");
+    let port = scripted_server(&pki, "user_socket").await;
+    let ca = pki.ca.id.certfile.to_str().unwrap().to_string();
+    let mut erl = Peer::start(
+        "escript",
+        &[&script_path, "user_socket", &port.to_string(), &ca],
+        b"",
+        true,
+    );
+    let erlang: Vec<String> = erl
+        .finish(30)
+        .lines()
+        .filter(|l| l.starts_with("getopts") || l.starts_with("setopts"))
+        .map(str::to_string)
+        .collect();
+    assert_eq!(erlang.len(), 5, "Erlang printed {erlang:?}");
+    assert!(erlang[0].contains("{keepalive,true}"), "{erlang:?}");
+
+    // wassl as the client.
+    let port = scripted_server(&pki, "user_socket").await;
+    let client = process::run(async {
+        let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .unwrap();
+        let opts = vec![
+            SslOption::Cacertfile(pki.ca.id.certfile.clone()),
+            SslOption::Active(Active::False),
+        ];
+        let s = ssl::connect_tcp(users_tcp(tcp), "localhost", opts, 10_000)
+            .await
+            .unwrap();
+        user_socket_steps(&s).await
+    })
+    .await;
+    assert_eq!(client, erlang, "wassl's client against Erlang's");
+
+    // wassl as the server, over an accepted stream the user set up.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let lport = listener.local_addr().unwrap().port();
+    let ca = pki.ca.id.certfile.clone();
+    let peer = process::spawn(async move {
+        let opts = vec![SslOption::Cacertfile(ca)];
+        let s = ssl::connect("localhost", lport, opts, 10_000)
+            .await
+            .unwrap();
+        let _ = process::receive_timeout(3_000).await;
+        drop(s);
+    });
+    let server = process::run(async {
+        let (tcp, _) = listener.accept().await.unwrap();
+        let opts = vec![
+            SslOption::Certfile(pki.server.certfile.clone()),
+            SslOption::Keyfile(pki.server.keyfile.clone()),
+            SslOption::Active(Active::False),
+        ];
+        let s = ssl::handshake_tcp(users_tcp(tcp), opts, 10_000)
+            .await
+            .unwrap();
+        user_socket_steps(&s).await
+    })
+    .await;
+    drop(peer);
+    assert_eq!(server, erlang, "wassl's server against Erlang's client");
 }

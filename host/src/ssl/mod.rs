@@ -4,6 +4,7 @@
 //! Calls that create a socket make the calling process its owner (see
 //! [`crate::process`]); that process receives `{ssl, S, Data}` and friends.
 
+mod kernel_options;
 mod keys;
 mod legacy;
 mod listen;

@@ -9,8 +9,9 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use super::client_sessions::{self, EarlyDataStatus, SessionData, Ticket};
+use super::kernel_options;
 use super::machine::{self, Incoming, Machine, Phase, Tell};
-use super::options::{self, LogLevel, OptName, SessionTickets, SocketOpts, SslOption};
+use super::options::{self, LogLevel, OptName, SessionTickets, SslOption};
 use super::prepare::{new_instance_for, new_server_instance, ClientResume, Prepared};
 use super::request::{Reply, Request};
 use super::{ConnectionInformation, HelloExt, How, Reason, SslSocket, Timeout};
@@ -131,7 +132,7 @@ pub(crate) fn spawn(setup: Setup) -> Result<SslSocket, Reason> {
         pid: None,
         hello_name: None,
     };
-    apply_kernel_options(&conn.tcp, conn.machine.opts());
+    kernel_options::set(&conn.tcp, &conn.tls_opts);
     // Every event of this socket carries its id, role and peer.
     let peer = conn
         .tcp
@@ -183,24 +184,6 @@ async fn a_socket_task_stays_small() {
         "a socket's task is {size} bytes"
     );
     drop(socket);
-}
-
-/// The inet options the kernel keeps.
-fn apply_kernel_options(tcp: &TcpStream, o: &SocketOpts) {
-    let sock = socket2::SockRef::from(tcp);
-    let _ = tcp.set_nodelay(o.nodelay);
-    let _ = sock.set_keepalive(o.keepalive);
-    if let Some(n) = o.sndbuf {
-        let _ = sock.set_send_buffer_size(n);
-    }
-    if let Some(n) = o.recbuf {
-        let _ = sock.set_recv_buffer_size(n);
-    }
-    let _ = sock.set_linger(
-        o.linger
-            .0
-            .then(|| std::time::Duration::from_secs(o.linger.1 as u64)),
-    );
 }
 
 /// `fut` under a handshake deadline (`None`: no limit).
@@ -683,19 +666,13 @@ impl Conn {
 
     /// OTP answers in the reverse of the order asked.
     fn getopts(&self, names: &[OptName]) -> Vec<SslOption> {
-        let sock = socket2::SockRef::from(&self.tcp);
         names
             .iter()
             .rev()
-            .map(|n| match n {
+            .map(|n| match kernel_options::get(&self.tcp, n) {
                 // What the kernel really has, as inet:getopts reports it.
-                OptName::Sndbuf => SslOption::Sndbuf(sock.send_buffer_size().unwrap_or(0)),
-                OptName::Recbuf => SslOption::Recbuf(sock.recv_buffer_size().unwrap_or(0)),
-                other => self
-                    .machine
-                    .opts()
-                    .get(std::slice::from_ref(other))
-                    .remove(0),
+                Some(o) => o,
+                None => self.machine.opts().get(std::slice::from_ref(n)).remove(0),
             })
             .collect()
     }
@@ -704,7 +681,7 @@ impl Conn {
     /// engine get their share.
     fn setopts(&mut self, opts: &[SslOption]) -> Result<(), Reason> {
         self.machine.setopts(opts)?;
-        apply_kernel_options(&self.tcp, self.machine.opts());
+        kernel_options::set(&self.tcp, opts);
         if let (Some(limit), Some(inst)) =
             (self.machine.opts().engine_memory_limit, self.inst.as_mut())
         {
@@ -797,7 +774,7 @@ impl Conn {
         if !extra.is_empty() {
             self.machine
                 .set_opts(options::split(self.role, &opts)?.socket);
-            apply_kernel_options(&self.tcp, self.machine.opts());
+            kernel_options::set(&self.tcp, &extra);
         }
         let Prepared {
             mut inst, resume, ..
@@ -862,12 +839,12 @@ impl Conn {
     }
 
     async fn continue_steps(&mut self, extra: Vec<SslOption>) -> Result<(), Reason> {
+        kernel_options::set(&self.tcp, &extra);
         let mut opts = self.tls_opts.clone();
         opts.extend(extra);
         let opts = options::resolve_sni(opts, self.hello_name.as_deref());
         let split = options::split(self.role, &opts)?;
         self.machine.set_opts(split.socket.clone());
-        apply_kernel_options(&self.tcp, self.machine.opts());
         let keylog = crate::imports::KeylogSink::new(split.keep_secrets);
         let inst = self.inst.as_mut().ok_or(Reason::Einval)?;
         inst.set_offload(split.socket.record_offload);
