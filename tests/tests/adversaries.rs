@@ -167,3 +167,127 @@ async fn a_bad_record_fails_its_whole_read_as_in_otp() {
     assert_eq!(heard, ["error decode_error"], "what the owner heard");
     assert!(!back.is_empty(), "an alert went back");
 }
+
+/// A native rustls client (TLS 1.3, AES-128-GCM) that sends its Finished
+/// and, in the same TCP write, an application data record whose inner
+/// plaintext is zeros only: no content type (RFC 8446 5.4). Returns the
+/// server's records after the handshake, opened: (type, content).
+fn finished_then_zeros(pki: &Pki, port: u16) -> Vec<(u8, Vec<u8>)> {
+    use rustls::pki_types::{pem::PemObject, CertificateDer};
+    use rustls::ConnectionTrafficSecrets;
+    use std::io::{Read, Write};
+    let mut provider = rustls::crypto::ring::default_provider();
+    provider.cipher_suites = vec![rustls::crypto::ring::cipher_suite::TLS13_AES_128_GCM_SHA256];
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(CertificateDer::from_pem_file(&pki.ca.id.certfile).unwrap())
+        .unwrap();
+    let mut config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(provider))
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    config.enable_secret_extraction = true;
+    let name = "localhost".try_into().unwrap();
+    let mut conn = rustls::ClientConnection::new(std::sync::Arc::new(config), name).unwrap();
+    let mut tcp = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    tcp.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    let mut wire = Vec::new();
+    while conn.is_handshaking() {
+        while conn.wants_write() {
+            conn.write_tls(&mut wire).unwrap();
+        }
+        tcp.write_all(&wire).unwrap();
+        wire.clear();
+        assert!(conn.read_tls(&mut tcp).unwrap() > 0, "the server closed");
+        conn.process_new_packets().unwrap();
+    }
+    // The Finished, held back so that the bad record goes with it.
+    while conn.wants_write() {
+        conn.write_tls(&mut wire).unwrap();
+    }
+    let secrets = conn.dangerous_extract_secrets().unwrap();
+    let aead = |(seq, s): (u64, ConnectionTrafficSecrets)| match s {
+        ConnectionTrafficSecrets::Aes128Gcm { key, iv } => {
+            let key = ring::aead::UnboundKey::new(&ring::aead::AES_128_GCM, key.as_ref()).unwrap();
+            (ring::aead::LessSafeKey::new(key), iv.as_ref().to_vec(), seq)
+        }
+        _ => panic!("not AES-128-GCM"),
+    };
+    let nonce = |iv: &[u8], seq: u64| {
+        let mut n = [0u8; 12];
+        n.copy_from_slice(iv);
+        for (b, s) in n[4..].iter_mut().zip(seq.to_be_bytes()) {
+            *b ^= s;
+        }
+        ring::aead::Nonce::assume_unique_for_key(n)
+    };
+    let (tx, tx_iv, tx_seq) = aead(secrets.tx);
+    let mut inner = vec![0u8; 8];
+    let header = [23, 3, 3, 0, (inner.len() + 16) as u8];
+    tx.seal_in_place_append_tag(
+        nonce(&tx_iv, tx_seq),
+        ring::aead::Aad::from(header),
+        &mut inner,
+    )
+    .unwrap();
+    wire.extend_from_slice(&header);
+    wire.extend_from_slice(&inner);
+    tcp.write_all(&wire).unwrap();
+    let mut back = Vec::new();
+    let _ = tcp.read_to_end(&mut back);
+    let (rx, rx_iv, mut rx_seq) = aead(secrets.rx);
+    let mut records = Vec::new();
+    let mut rest = &back[..];
+    while rest.len() >= 5 {
+        let len = u16::from_be_bytes([rest[3], rest[4]]) as usize;
+        let (header, body) = (&rest[..5], rest[5..5 + len].to_vec());
+        rest = &rest[5 + len..];
+        let mut body = body;
+        let plain = rx
+            .open_in_place(
+                nonce(&rx_iv, rx_seq),
+                ring::aead::Aad::from(header),
+                &mut body,
+            )
+            .expect("the server's record opens");
+        rx_seq += 1;
+        let typ = plain.iter().rposition(|&b| b != 0).expect("a content type");
+        records.push((plain[typ], plain[..typ].to_vec()));
+    }
+    records
+}
+
+/// tlsfuzzer's `test-tls13-zero-content-type.py`: a TLS 1.3 record whose
+/// inner plaintext is zeros only must end the connection with
+/// `unexpected_message` (RFC 8446 5.4). The host record layer said so after
+/// the hand-off, but rustls (the engine) ended the connection with no alert
+/// when the record came in the same read as the client's Finished, so the
+/// probes passed or failed from run to run (rustls patch 0007).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_inner_plaintext_of_zeros_gets_unexpected_message() {
+    use wassl::process::{self, Message};
+    let pki = Pki::new();
+    // Should the handshake end before the record is read, the owner hears it.
+    let (heard_tx, heard_rx) = tokio::sync::oneshot::channel();
+    let (port, result) = wassl_tests::serve_one(&pki.server, vec![], |_s| async move {
+        let _ = heard_tx.send(process::receive_timeout(10_000).await);
+    })
+    .await;
+    let records = tokio::task::block_in_place(|| finished_then_zeros(&pki, port));
+    let err = match result.await.unwrap() {
+        Err(e) => e,
+        Ok(()) => match heard_rx.await.unwrap() {
+            Some(Message::SslError(_, e)) => e,
+            other => panic!("the owner heard {other:?}"),
+        },
+    };
+    let (desc, text) = tls_alert(&err);
+    assert_eq!(desc, "unexpected_message", "{text}");
+    assert_eq!(
+        records.last(),
+        Some(&(21, vec![2, 10])),
+        "the server's records end with a fatal unexpected_message alert"
+    );
+}

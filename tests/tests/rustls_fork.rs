@@ -17,7 +17,7 @@ fn the_fork_is_the_published_crate_plus_its_patch_series() {
     let text =
         String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{text}");
-    assert!(text.contains("plus 6 patches"), "{text}");
+    assert!(text.contains("plus 7 patches"), "{text}");
 }
 
 #[test]

@@ -1086,7 +1086,11 @@ impl<Data> ConnectionCore<Data> {
                 // types.  That is, if a handshake message is split over two or more
                 // records, there MUST NOT be any other records between them."
                 // https://www.rfc-editor.org/rfc/rfc8446#section-5.1
-                return Err(PeerMisbehaved::MessageInterleavedWithHandshakeMessage.into());
+                // wassl patch: with the alert the RFC asks for (upstream sends none).
+                return Err(self.common_state.send_fatal_alert(
+                    AlertDescription::UnexpectedMessage,
+                    PeerMisbehaved::MessageInterleavedWithHandshakeMessage,
+                ));
             }
 
             match message.payload.len() {
@@ -1160,6 +1164,11 @@ impl<Data> ConnectionCore<Data> {
                     .send_fatal_alert(AlertDescription::BadRecordMac, error)
             }
             Error::PeerMisbehaved(PeerMisbehaved::IllegalMiddleboxChangeCipherSpec) => self
+                .common_state
+                .send_fatal_alert(AlertDescription::UnexpectedMessage, error),
+            // wassl patch: RFC 8446 5.4, an inner plaintext of zeros only is
+            // unexpected_message (upstream sends no alert).
+            Error::PeerMisbehaved(PeerMisbehaved::IllegalTlsInnerPlaintext) => self
                 .common_state
                 .send_fatal_alert(AlertDescription::UnexpectedMessage, error),
 
