@@ -26,6 +26,12 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
+/// The smallest and largest of `v`.
+fn spread(v: &[f64]) -> (f64, f64) {
+    let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
+    (lo, v.iter().copied().fold(lo, f64::max))
+}
+
 /// Client processes at once in the parallel loopback handshake rows.
 const PARALLEL: usize = 8;
 
@@ -552,6 +558,33 @@ async fn profile(pki: &Pki, workload: &str, n: Option<usize>) {
             let rate = wassl_bulk(&gc, &gs, n.unwrap_or(64), false).await;
             println!("wassl guest-only ChaCha20-Poly1305 bulk: {rate:.1} MiB/s");
         }
+        // Issue 24's figure to trust: guest-only ChaCha20-Poly1305 against
+        // native rustls's, N rounds of 64 MiB each, the order alternated.
+        "--chacha-rounds" => {
+            let (c, s) = opts_for(id, ca, Version::Tlsv1_3, Some("CHACHA20_POLY1305_SHA256"));
+            let (gc, gs) = (guest_only(&c), guest_only(&s));
+            let suite = Some("CHACHA20_POLY1305_SHA256");
+            let (cc, sc) = native_configs(id, &ca.cert_der, Version::Tlsv1_3, suite, false);
+            let (mut guest, mut native) = (Vec::new(), Vec::new());
+            for round in 0..n.unwrap_or(7) {
+                if round % 2 == 1 {
+                    native.push(native_bulk(&cc, &sc, 64));
+                }
+                guest.push(wassl_bulk(&gc, &gs, 64, false).await);
+                if round % 2 == 0 {
+                    native.push(native_bulk(&cc, &sc, 64));
+                }
+            }
+            let ratios: Vec<f64> = guest.iter().zip(&native).map(|(g, n)| g / n).collect();
+            for (name, v) in [("guest-only", guest), ("native", native)] {
+                let (lo, hi) = spread(&v);
+                println!(
+                    "{name} ChaCha20-Poly1305 bulk: min {lo:.1}, median {:.1}, max {hi:.1} MiB/s",
+                    median(v)
+                );
+            }
+            println!("guest / native, per round: median {:.3}x", median(ratios));
+        }
         "--profile-instantiate" => {
             let mut t = Vec::new();
             for _ in 0..n.unwrap_or(100) {
@@ -609,7 +642,7 @@ async fn profile(pki: &Pki, workload: &str, n: Option<usize>) {
         }
         other => println!(
             "unknown workload {other}: --profile, --profile-native, --profile-resumed, --profile-resumed13, \
-             --profile-tls12-bulk, --profile-guest-chacha, --profile-instantiate, --profile-configure, --profile-tcp, --profile-tcp-parallel, \
+             --profile-tls12-bulk, --profile-guest-chacha, --chacha-rounds, --profile-instantiate, --profile-configure, --profile-tcp, --profile-tcp-parallel, \
              --profile-tcp-bulk, --profile-idle"
         ),
     }
@@ -671,8 +704,10 @@ async fn main() {
             "workload", "native", "wassl-guest", "wassl", "unit", "guest/n", "wassl/n"
         );
 
-        // One workload alone, for `perf record` (BENCHMARKS.md).
-        if let Some(at) = args.iter().position(|a| a.starts_with("--profile")) {
+        // One workload alone, for `perf record` (BENCHMARKS.md), or rounds
+        // of one row.
+        let alone = |a: &String| a.starts_with("--profile") || a == "--chacha-rounds";
+        if let Some(at) = args.iter().position(alone) {
             let n = args.get(at + 1).and_then(|n| n.parse().ok());
             profile(&pki, &args[at], n).await;
             return;
