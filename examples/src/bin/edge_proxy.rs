@@ -80,14 +80,18 @@ async fn main() {
             }
         }
     });
-    let shutdown = async {
+    let shutdown = async move {
         tokio::select! {
             _ = tokio::signal::ctrl_c() => {}
             _ = term.recv() => {}
         }
         eprintln!("edge_proxy: shutting down");
     };
-    if let Err(e) = serve_reloading(cfg, ready_tx, shutdown, reloads).await {
+    // On a worker, not on main's own thread: each accepted connection is
+    // handed from an acceptor task to this loop, and waking the main thread
+    // for it costs a futex wake-up both ways.
+    let served = tokio::spawn(serve_reloading(cfg, ready_tx, shutdown, reloads)).await;
+    if let Err(e) = served.unwrap_or_else(|e| Err(e.to_string())) {
         eprintln!("edge_proxy: {e}");
         std::process::exit(1);
     }

@@ -76,7 +76,10 @@ async fn main() {
     }
     let naccept: Option<usize> = f.value("-naccept").and_then(|n| n.parse().ok());
     let quiet = f.has("-quiet");
-    let code = process::run(async move {
+    // The accept loop runs on a worker, not on main's own thread: each
+    // accept and hand-over is a message to a socket's task, and a reply
+    // that must wake the main thread costs a futex wake-up both ways.
+    let code = tokio::spawn(process::run(async move {
         let l = match ssl::listen(port, opts).await {
             Ok(l) => l,
             Err(e) => {
@@ -151,7 +154,8 @@ async fn main() {
             let _ = w.await;
         }
         0
-    })
-    .await;
+    }))
+    .await
+    .unwrap_or(1);
     std::process::exit(code);
 }
