@@ -83,6 +83,14 @@ async fn spans_and_events_per_connection() {
         }
         assert!(done.iter().any(|l| l.contains("role=\"client\"")), "{log}");
         assert!(done.iter().any(|l| l.contains("role=\"server\"")), "{log}");
+        // Both name their peer (the server from what accept gave it).
+        let to_server = format!("peer=127.0.0.1:{port}");
+        assert!(done.iter().any(|l| l.contains(&to_server)), "{log}");
+        assert!(
+            done.iter()
+                .any(|l| l.contains("role=\"server\"") && l.contains("peer=127.0.0.1:")),
+            "{log}"
+        );
 
         // The wrong CA: the client sends unknown_ca, the server receives it.
         let wrong = pki.other_ca.id.certfile.clone();

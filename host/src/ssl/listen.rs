@@ -112,7 +112,7 @@ impl ListenSocket {
                 None => std::future::pending().await,
             } } => return Err(Reason::Timeout),
         };
-        let (tcp, _) = accepted;
+        let (tcp, peer) = accepted;
         socket::spawn(socket::Setup {
             tcp,
             role: Role::Server,
@@ -121,6 +121,7 @@ impl ListenSocket {
             owner,
             prepared: None,
             socket: Some(self.socket_opts.clone()),
+            peer: Some(peer),
         })
     }
 }

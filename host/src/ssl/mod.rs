@@ -652,6 +652,7 @@ pub async fn handshake_tcp(
         owner: owner()?,
         prepared: None,
         socket: None,
+        peer: None,
     })?;
     handshake(&s, timeout).await
 }
@@ -734,6 +735,7 @@ async fn connect_stream(
         owner: owner()?,
         prepared,
         socket: None,
+        peer: None,
     })?;
     run_handshake(&s, Vec::new(), deadline).await?;
     Ok(s)

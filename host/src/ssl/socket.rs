@@ -51,6 +51,9 @@ pub(crate) struct Setup {
     /// sockets it accepts (its TLS options were checked at `listen`, and are
     /// split again when the handshake makes the sandbox).
     pub(crate) socket: Option<options::SocketOpts>,
+    /// The peer's address when the caller already has it (`accept` gives
+    /// it), so that naming it in the socket's events costs no system call.
+    pub(crate) peer: Option<std::net::SocketAddr>,
 }
 
 /// The owner process, reached with this socket's own handle.
@@ -134,9 +137,9 @@ pub(crate) fn spawn(setup: Setup) -> Result<SslSocket, Reason> {
     };
     kernel_options::set(&conn.tcp, &conn.tls_opts);
     // Every event of this socket carries its id, role and peer.
-    let peer = conn
-        .tcp
-        .peer_addr()
+    let peer = setup
+        .peer
+        .map_or_else(|| conn.tcp.peer_addr(), Ok)
         .map_or_else(|_| "-".to_string(), |a| a.to_string());
     let role = match conn.role {
         Role::Client => "client",
@@ -174,6 +177,7 @@ async fn a_socket_task_stays_small() {
             owner: crate::process::self_pid(),
             prepared: None,
             socket: None,
+            peer: None,
         })
     })
     .await
