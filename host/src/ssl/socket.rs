@@ -843,12 +843,12 @@ impl Conn {
     }
 
     async fn continue_steps(&mut self, extra: Vec<SslOption>) -> Result<(), Reason> {
-        kernel_options::set(&self.tcp, &extra);
         let mut opts = self.tls_opts.clone();
-        opts.extend(extra);
+        opts.extend(extra.iter().cloned());
         let opts = options::resolve_sni(opts, self.hello_name.as_deref());
         let split = options::split(self.role, &opts)?;
         self.machine.set_opts(split.socket.clone());
+        kernel_options::set(&self.tcp, &extra);
         let keylog = crate::imports::KeylogSink::new(split.keep_secrets);
         let inst = self.inst.as_mut().ok_or(Reason::Einval)?;
         inst.set_offload(split.socket.record_offload);
