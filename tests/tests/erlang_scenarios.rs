@@ -335,6 +335,29 @@ async fn wassl_client(pki: &Pki, port: u16, name: &str) -> Vec<String> {
     .await
 }
 
+/// What the escript prints for scenario `name` against a scripted server,
+/// one observation a line (Erlang's own `=...` reports and blank lines left out).
+async fn erlang_lines(pki: &Pki, name: &'static str) -> Vec<String> {
+    let script_path = wassl_tests::erlang_peer().replace("peer.escript", "scenario.escript");
+    let port = scripted_server(pki, name).await;
+    let mut erl = Peer::start(
+        "escript",
+        &[
+            &script_path,
+            name,
+            &port.to_string(),
+            pki.ca.id.certfile.to_str().unwrap(),
+        ],
+        b"",
+        true,
+    );
+    erl.finish(30)
+        .lines()
+        .filter(|l| !l.starts_with('=') && !l.trim().is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn owners_see_what_erlang_owners_see() {
     if skip_interop() {
@@ -342,27 +365,9 @@ async fn owners_see_what_erlang_owners_see() {
     }
     require("escript");
     let pki = Pki::new();
-    let script_path = wassl_tests::erlang_peer().replace("peer.escript", "scenario.escript");
     let mut differ = Vec::new();
     for name in SCENARIOS {
-        let port = scripted_server(&pki, name).await;
-        let mut erl = Peer::start(
-            "escript",
-            &[
-                &script_path,
-                name,
-                &port.to_string(),
-                pki.ca.id.certfile.to_str().unwrap(),
-            ],
-            b"",
-            true,
-        );
-        let erlang: Vec<String> = erl
-            .finish(30)
-            .lines()
-            .filter(|l| !l.starts_with('=') && !l.trim().is_empty())
-            .map(str::to_string)
-            .collect();
+        let erlang = erlang_lines(&pki, name).await;
         let port = scripted_server(&pki, name).await;
         let ours = wassl_client(&pki, port, name).await;
         assert!(
@@ -423,21 +428,7 @@ async fn a_users_socket_keeps_its_kernel_options_as_in_erlang() {
     }
     require("escript");
     let pki = Pki::new();
-    let script_path = wassl_tests::erlang_peer().replace("peer.escript", "scenario.escript");
-    let port = scripted_server(&pki, "user_socket").await;
-    let ca = pki.ca.id.certfile.to_str().unwrap().to_string();
-    let mut erl = Peer::start(
-        "escript",
-        &[&script_path, "user_socket", &port.to_string(), &ca],
-        b"",
-        true,
-    );
-    let erlang: Vec<String> = erl
-        .finish(30)
-        .lines()
-        .filter(|l| l.starts_with("getopts") || l.starts_with("setopts"))
-        .map(str::to_string)
-        .collect();
+    let erlang = erlang_lines(&pki, "user_socket").await;
     assert_eq!(erlang.len(), 5, "Erlang printed {erlang:?}");
     assert!(erlang[0].contains("{keepalive,true}"), "{erlang:?}");
 
