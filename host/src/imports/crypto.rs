@@ -66,10 +66,20 @@ const SCHEMES: &[SignatureScheme] = &[
     SignatureScheme::RSA_PKCS1_SHA256,
 ];
 
-type KeyCache = Mutex<HashMap<Vec<u8>, Arc<dyn RustlsSigningKey>>>;
+/// A parsed key and what the engine is told of it, all fixed by its DER.
+#[derive(Clone)]
+struct Parsed {
+    key: Arc<dyn RustlsSigningKey>,
+    public_key: Vec<u8>,
+    schemes: Vec<u16>,
+    algorithm: u8,
+}
+
+type KeyCache = Mutex<HashMap<Vec<u8>, Parsed>>;
 
 /// Parsed keys by their DER: loading a key (an ECDSA key checks its public
-/// point, a scalar multiplication) is paid once per key, not per connection.
+/// point, a scalar multiplication) and encoding its public half are paid
+/// once per key, not per connection.
 fn key_cache() -> &'static KeyCache {
     static CACHE: OnceLock<KeyCache> = OnceLock::new();
     CACHE.get_or_init(Default::default)
@@ -78,7 +88,7 @@ fn key_cache() -> &'static KeyCache {
 /// Enough for every key of a busy server; past it the cache starts over.
 const KEY_CACHE_MAX: usize = 256;
 
-fn load_key(format: KeyFormat, der: Vec<u8>) -> Result<Arc<dyn RustlsSigningKey>, String> {
+fn load_key(format: KeyFormat, der: Vec<u8>) -> Result<Parsed, String> {
     let mut cache = key_cache().lock().unwrap_or_else(|p| p.into_inner());
     if let Some(k) = cache.get(&der) {
         return Ok(k.clone());
@@ -88,17 +98,33 @@ fn load_key(format: KeyFormat, der: Vec<u8>) -> Result<Arc<dyn RustlsSigningKey>
         KeyFormat::Sec1 => PrivateKeyDer::Sec1(PrivateSec1KeyDer::from(der.clone())),
         KeyFormat::Pkcs8 => PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(der.clone())),
     };
-    let loaded = rustls::crypto::ring::sign::any_supported_type(&key).map_err(|e| match e {
+    let key = rustls::crypto::ring::sign::any_supported_type(&key).map_err(|e| match e {
         // rustls's words, so the engine's option error reads as it would
         // with its own ring.
         rustls::Error::General(text) => text,
         other => other.to_string(),
     })?;
+    let public_key = key
+        .public_key()
+        .map(|spki| spki.as_ref().to_vec())
+        .ok_or("the key's public half is unknown")?;
+    let schemes = SCHEMES
+        .iter()
+        .filter(|s| key.choose_scheme(&[**s]).is_some())
+        .map(|s| u16::from(*s))
+        .collect();
+    let algorithm = u8::from(key.algorithm());
+    let parsed = Parsed {
+        key,
+        public_key,
+        schemes,
+        algorithm,
+    };
     if cache.len() >= KEY_CACHE_MAX {
         cache.clear();
     }
-    cache.insert(der, loaded.clone());
-    Ok(loaded)
+    cache.insert(der, parsed.clone());
+    Ok(parsed)
 }
 
 fn verifier(alg: VerifyAlgorithm) -> &'static dyn SignatureVerificationAlgorithm {
@@ -153,17 +179,12 @@ impl Host for HostState {
     }
 
     fn load_signing_key(&mut self, format: KeyFormat, der: Vec<u8>) -> Result<LoadedKey, String> {
-        let key = load_key(format, der)?;
-        let public_key = key
-            .public_key()
-            .map(|spki| spki.as_ref().to_vec())
-            .ok_or("the key's public half is unknown")?;
-        let schemes = SCHEMES
-            .iter()
-            .filter(|s| key.choose_scheme(&[**s]).is_some())
-            .map(|s| u16::from(*s))
-            .collect();
-        let algorithm = u8::from(key.algorithm());
+        let Parsed {
+            key,
+            public_key,
+            schemes,
+            algorithm,
+        } = load_key(format, der)?;
         let key = self
             .table
             .push(SigningKey(key))
