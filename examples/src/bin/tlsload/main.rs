@@ -19,7 +19,8 @@
 //! run measures (see pressure.rs).
 //!
 //! `--bulk MIB`: one connection sends MIB MiB in 64 KiB writes while
-//! reading the echo back: MiB/s and the server's CPU per GiB echoed.
+//! reading the echo back: MiB/s, the server's CPU per GiB echoed, and how
+//! far its RSS rose meanwhile (what it buffered for a fast writer).
 //! `--idle N`: N connections handshake and stay open: the server's
 //! resident memory per connection (`VmRSS` of the first `--pid`).
 //!
@@ -33,7 +34,7 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -203,6 +204,22 @@ fn rss_kib(pid: u32) -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
+/// How far the server's RSS rose above where it started while `done` was
+/// false, sampled every 20 ms: what a server buffers for a peer that writes
+/// faster than the echo goes out.
+fn rss_rise(pid: Option<u32>, done: Arc<AtomicBool>) -> std::thread::JoinHandle<Option<u64>> {
+    std::thread::spawn(move || {
+        let pid = pid?;
+        let start = rss_kib(pid)?;
+        let mut peak = start;
+        while !done.load(Ordering::Relaxed) {
+            peak = peak.max(rss_kib(pid).unwrap_or(0));
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Some(peak - start)
+    })
+}
+
 /// `--bulk`: MiB/s of one connection echoing, and the server's CPU per GiB.
 fn bulk(a: &Args, cfg: Arc<ClientConfig>, name: ServerName<'static>, mib: u64) {
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -212,9 +229,13 @@ fn bulk(a: &Args, cfg: Arc<ClientConfig>, name: ServerName<'static>, mib: u64) {
         .expect("a tokio runtime");
     let addr = a.targets[0].clone();
     let cpu0: Option<u64> = a.pids.iter().map(|&p| cpu_us(p)).sum();
+    let done = Arc::new(AtomicBool::new(false));
+    let sampler = rss_rise(a.pids.first().copied(), done.clone());
     let started = Instant::now();
     let r: Result<(), String> = rt.block_on(async move {
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        use std::pin::Pin;
+        use std::task::Poll;
+        use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
         let tcp = tokio::net::TcpStream::connect(&addr)
             .await
             .map_err(|e| e.to_string())?;
@@ -223,36 +244,59 @@ fn bulk(a: &Args, cfg: Arc<ClientConfig>, name: ServerName<'static>, mib: u64) {
             .connect(name, tcp)
             .await
             .map_err(|e| format!("handshake: {e}"))?;
-        let (mut rd, mut wr) = tokio::io::split(tls);
+        // One task polls both directions of the one stream: over
+        // `tokio::io::split`, tokio-rustls's write side may wait on the
+        // socket's read readiness, whose single waker the read side then
+        // replaces, and the run hangs with nothing in flight.
+        let mut tls = tls;
         let total = mib << 20;
-        let writer = tokio::spawn(async move {
-            let chunk = vec![0x5au8; 64 << 10];
-            let mut sent = 0;
-            while sent < total {
-                let n = chunk.len().min((total - sent) as usize);
-                wr.write_all(&chunk[..n]).await?;
-                sent += n as u64;
-            }
-            wr.flush().await?;
-            Ok::<_, std::io::Error>(wr)
-        });
-        let mut got = 0u64;
+        let chunk = vec![0x5au8; 64 << 10];
         let mut buf = vec![0u8; 64 << 10];
-        while got < total {
-            match rd.read(&mut buf).await {
-                Ok(0) => return Err(format!("closed after {got} bytes")),
-                Ok(n) => got += n as u64,
-                Err(e) => return Err(format!("read: {e}")),
+        let (mut sent, mut got, mut flushed) = (0u64, 0u64, false);
+        std::future::poll_fn(|cx| loop {
+            let mut progress = false;
+            if sent < total {
+                let n = chunk.len().min((total - sent) as usize);
+                match Pin::new(&mut tls).poll_write(cx, &chunk[..n]) {
+                    Poll::Ready(Ok(k)) => (sent, progress) = (sent + k as u64, true),
+                    Poll::Ready(Err(e)) => return Poll::Ready(Err(format!("write: {e}"))),
+                    Poll::Pending => {}
+                }
+            } else if !flushed {
+                match Pin::new(&mut tls).poll_flush(cx) {
+                    Poll::Ready(Ok(())) => (flushed, progress) = (true, true),
+                    Poll::Ready(Err(e)) => return Poll::Ready(Err(format!("flush: {e}"))),
+                    Poll::Pending => {}
+                }
             }
-        }
-        writer
-            .await
-            .map_err(|e| e.to_string())?
-            .map_err(|e| e.to_string())?;
+            if got < total {
+                let mut rb = ReadBuf::new(&mut buf);
+                match Pin::new(&mut tls).poll_read(cx, &mut rb) {
+                    Poll::Ready(Ok(())) if rb.filled().is_empty() => {
+                        return Poll::Ready(Err(format!("closed after {got} bytes")))
+                    }
+                    Poll::Ready(Ok(())) => (got, progress) = (got + rb.filled().len() as u64, true),
+                    Poll::Ready(Err(e)) => return Poll::Ready(Err(format!("read: {e}"))),
+                    Poll::Pending => {}
+                }
+            }
+            if got >= total && flushed {
+                return Poll::Ready(Ok(()));
+            }
+            if !progress {
+                return Poll::Pending;
+            }
+        })
+        .await?;
         Ok(())
     });
     let wall = started.elapsed().as_secs_f64();
     let cpu1: Option<u64> = a.pids.iter().map(|&p| cpu_us(p)).sum();
+    done.store(true, Ordering::Relaxed);
+    let rise = match sampler.join().ok().flatten() {
+        Some(k) => k.to_string(),
+        None => "-".into(),
+    };
     let gib = mib as f64 / 1024.0;
     let cpu = match (cpu0, cpu1) {
         (Some(c0), Some(c1)) => format!("{:.3}", (c1 - c0) as f64 / 1e6 / gib),
@@ -260,13 +304,13 @@ fn bulk(a: &Args, cfg: Arc<ClientConfig>, name: ServerName<'static>, mib: u64) {
     };
     match r {
         Ok(()) => println!(
-            "label={} mib={mib} mib_per_s={:.0} server_cpu_s_per_gib={cpu} errors=0",
+            "label={} mib={mib} mib_per_s={:.0} server_cpu_s_per_gib={cpu} server_rss_rise_kib={rise} errors=0",
             a.label,
             mib as f64 / wall
         ),
         Err(e) => {
             println!(
-                "label={} mib={mib} mib_per_s=0 server_cpu_s_per_gib=- errors=1",
+                "label={} mib={mib} mib_per_s=0 server_cpu_s_per_gib=- server_rss_rise_kib={rise} errors=1",
                 a.label
             );
             eprintln!("tlsload: {e}");
