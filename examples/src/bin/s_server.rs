@@ -9,12 +9,16 @@
 //! sends is echoed back.
 
 use wassl::process::{self, Message};
-use wassl::ssl::{self, Mode, SslOption, Verify, Version};
+use wassl::ssl::{self, Active, Mode, SslOption, Verify, Version};
 use wassl_examples::{alpn_list, print_session, Flags};
 
 const USAGE: &str =
     "usage: s_server -accept PORT -cert FILE -key FILE [-CAfile FILE] [-verify N|-Verify N] \
 [-alpn LIST] [-tls1_2|-tls1_3] [-naccept N] [-tickets none|stateful|stateless]";
+
+/// Packets delivered between two `setopts`: enough that re-arming costs
+/// little, few enough that the mailbox holds at most 32 reads.
+const ACTIVE: Active = Active::N(32);
 
 #[tokio::main]
 async fn main() {
@@ -32,10 +36,14 @@ async fn main() {
         .and_then(|p| p.parse().ok())
         .unwrap_or(4433);
     // A production backlog: OpenSSL's s_server default of 5 overflowed under load.
+    // `{active, N}`: the echo is held back by TCP as a read-then-write
+    // server is. With `{active, true}` a peer that writes faster than the
+    // echo goes out fills the owner's mailbox without limit, as in Erlang.
     let mut opts = vec![
         SslOption::Mode(Mode::Binary),
         SslOption::Reuseaddr(true),
         SslOption::Backlog(1024),
+        SslOption::Active(ACTIVE),
     ];
     match (f.value("-cert"), f.value("-key")) {
         (Some(c), k) => {
@@ -128,6 +136,12 @@ async fn main() {
                                         eprint!("{}", String::from_utf8_lossy(data.as_bytes()));
                                     }
                                     if ssl::send(&s, data.as_bytes()).await.is_err() {
+                                        break;
+                                    }
+                                }
+                                Message::SslPassive(s) => {
+                                    let again = vec![SslOption::Active(ACTIVE)];
+                                    if ssl::setopts(&s, again).await.is_err() {
                                         break;
                                     }
                                 }
