@@ -230,6 +230,10 @@ fn write_error(e: &std::io::Error) -> Reason {
     }
 }
 
+/// The first read of a burst (and every read of a handshake): a record
+/// and its header, or `buffer` if less.
+const FIRST_READ: usize = 16 * 1024 + 1024;
+
 async fn sleep_until(deadline: Option<Instant>) {
     match deadline {
         Some(d) => tokio::time::sleep_until(d).await,
@@ -238,6 +242,11 @@ async fn sleep_until(deadline: Option<Instant>) {
 }
 
 impl Conn {
+    /// The size of a read in a handshake or a close: flights are small.
+    fn first_read(&self) -> usize {
+        self.machine.opts().buffer.min(FIRST_READ)
+    }
+
     fn handle(&self) -> Option<SslSocket> {
         self.machine.owner.handle()
     }
@@ -250,6 +259,10 @@ impl Conn {
         // The read buffer exists while bytes flow: a read that leaves the
         // socket drained gives it back, so an idle connection holds none.
         let mut rbuf: Vec<u8> = Vec::new();
+        // A read that filled what it asked for left more in the kernel: the
+        // next asks for all of `buffer`, so a stream moves in fewer reads,
+        // deliveries and sends. A burst starts small (a handshake flight).
+        let mut streaming = false;
         let mut active_at = Instant::now();
         let mut hibernated = false;
         loop {
@@ -284,14 +297,16 @@ impl Conn {
                 _ = owner_gone => { self.close_quietly().await; break }
                 r = self.tcp.readable(), if want_read => {
                     (active_at, hibernated) = (Instant::now(), false);
+                    let want = if streaming { buffer } else { buffer.min(FIRST_READ) };
                     rbuf.clear();
-                    rbuf.reserve_exact(buffer);
+                    rbuf.reserve_exact(want);
                     // Into spare capacity: nothing to zero first.
                     match r.and_then(|()| self.tcp.try_read_buf(&mut rbuf)) {
                         Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
                         r => self.on_read(r, &rbuf).await,
                     }
-                    if rbuf.len() < buffer {
+                    streaming = rbuf.len() >= want;
+                    if !streaming {
                         rbuf = Vec::new();
                     }
                 }
@@ -829,7 +844,7 @@ impl Conn {
 
     /// Read until the paused engine has the whole ClientHello.
     async fn read_hello(&mut self) -> Result<HelloExt, Reason> {
-        let mut rbuf = vec![0u8; self.machine.opts().buffer];
+        let mut rbuf = vec![0u8; self.first_read()];
         loop {
             let inst = self.inst.as_mut().ok_or(Reason::Einval)?;
             if let Some(h) = inst.client_hello().await? {
@@ -863,7 +878,7 @@ impl Conn {
 
     /// Read and feed until the handshake is done.
     async fn finish_handshake(&mut self, mut progress: Progress) -> Result<(), Reason> {
-        let mut rbuf = vec![0u8; self.machine.opts().buffer];
+        let mut rbuf = vec![0u8; self.first_read()];
         while !progress.handshake_done {
             let n = self.read_some(&mut rbuf).await?;
             progress = self.feed(&rbuf[..n]).await?;
@@ -1089,7 +1104,7 @@ impl Conn {
             self.send_close_notify().await?;
             self.machine.closed_outgoing();
         }
-        let mut rbuf = vec![0u8; self.machine.opts().buffer];
+        let mut rbuf = vec![0u8; self.first_read()];
         while matches!(self.machine.phase(), Phase::Open(Incoming::Open, _)) {
             self.flush().await?;
             let read = self.tcp.read(&mut rbuf);

@@ -62,7 +62,9 @@ impl Default for SocketOpts {
             keepalive: false,
             sndbuf: None,
             recbuf: None,
-            buffer: 16 * 1024 + 1024,
+            // The most one read takes (a stream's reads grow to it) and
+            // what a passive socket reads ahead.
+            buffer: 64 * 1024 + 1024,
             ip: None,
             port: 0,
             send_timeout: crate::ssl::Timeout::Infinity,
