@@ -35,14 +35,15 @@ async fn main() {
         .value("-accept")
         .and_then(|p| p.parse().ok())
         .unwrap_or(4433);
-    // A production backlog: OpenSSL's s_server default of 5 overflowed under load.
-    // `{active, N}`: the echo is held back by TCP as a read-then-write
-    // server is. With `{active, true}` a peer that writes faster than the
-    // echo goes out fills the owner's mailbox without limit, as in Erlang.
     let mut opts = vec![
         SslOption::Mode(Mode::Binary),
         SslOption::Reuseaddr(true),
+        // A production backlog: OpenSSL's s_server default of 5 overflowed under load.
         SslOption::Backlog(1024),
+        // `{active, N}`: the echo is held back by TCP as a read-then-write
+        // server is. With `{active, true}` a peer that writes faster than
+        // the echo goes out fills the owner's mailbox without limit, as in
+        // Erlang.
         SslOption::Active(ACTIVE),
     ];
     match (f.value("-cert"), f.value("-key")) {
