@@ -94,3 +94,83 @@ async fn hundred_megabytes_through_active_once_with_a_slow_owner() {
     })
     .await;
 }
+
+/// A stream waiting in the kernel is read in reads that grow to `buffer`
+/// (65 KiB by default): after a first read of 17 KiB fills, the next take
+/// more, so the owner gets fewer and larger messages; none is over `buffer`
+/// and the record the previous read left unfinished.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_is_read_in_reads_that_grow_to_buffer() {
+    const TOTAL: usize = 4 << 20;
+    const FIRST_READ: usize = 16 * 1024 + 1024;
+    const BUFFER: usize = 64 * 1024 + 1024;
+    let pki = Pki::new();
+    let opts = vec![
+        SslOption::Certfile(pki.server.certfile.clone()),
+        SslOption::Keyfile(pki.server.keyfile.clone()),
+        SslOption::Mode(Mode::Binary),
+    ];
+    let (port_tx, port_rx) = tokio::sync::oneshot::channel();
+    process::spawn(async move {
+        let l = ssl::listen(0, opts).await.unwrap();
+        port_tx
+            .send(ssl::sockname(&l).await.unwrap().port())
+            .unwrap();
+        let t = ssl::transport_accept(&l, 10_000).await.unwrap();
+        let s: SslSocket = ssl::handshake(&t, 10_000).await.unwrap();
+        ssl::send(&s, vec![0x5a; TOTAL]).await.unwrap();
+        tokio::time::sleep(Duration::from_secs(60)).await;
+    });
+    let port = port_rx.await.unwrap();
+    process::run(async {
+        let s = ssl::connect(
+            "localhost",
+            port,
+            vec![
+                SslOption::Cacertfile(pki.ca.id.certfile.clone()),
+                SslOption::Mode(Mode::Binary),
+                SslOption::Active(Active::False),
+            ],
+            10_000,
+        )
+        .await
+        .unwrap();
+        // Passive: the socket reads ahead to `buffer` and stops; the rest
+        // of the stream waits in the kernel.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        ssl::setopts(&s, vec![SslOption::Active(Active::True)])
+            .await
+            .unwrap();
+        let mut sizes = Vec::new();
+        let mut got = 0;
+        while got < TOTAL {
+            match process::receive_timeout(20_000).await {
+                Some(Message::Ssl(_, d)) => {
+                    got += d.as_bytes().len();
+                    sizes.push(d.as_bytes().len());
+                }
+                other => panic!("after {got} bytes: {other:?}"),
+            }
+        }
+        assert_eq!(got, TOTAL);
+        // The first message is what was read ahead; each later one is one read.
+        let reads = &sizes[1..];
+        let largest = reads.iter().copied().max().unwrap_or(0);
+        eprintln!(
+            "{TOTAL} bytes in {} messages, the largest {largest}",
+            sizes.len()
+        );
+        // Reads of 17 KiB give one record a message (two when a record
+        // carried over): about 250 messages for 4 MiB. Reads of 65 KiB: 64.
+        assert!(
+            sizes.len() < TOTAL / (32 << 10),
+            "{} messages for {TOTAL} bytes: the reads did not grow ({reads:?})",
+            sizes.len()
+        );
+        assert!(
+            largest <= BUFFER + FIRST_READ,
+            "a read over buffer and one record: {largest}"
+        );
+    })
+    .await;
+}
