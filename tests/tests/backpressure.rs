@@ -5,8 +5,8 @@
 use std::time::Duration;
 
 use wassl::process::{self, Message};
-use wassl::ssl::{self, Active, Mode, SslOption, SslSocket};
-use wassl_tests::Pki;
+use wassl::ssl::{self, Active, SslOption};
+use wassl_tests::{pki_client, scripted_server, Pki};
 
 fn rss_kib() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
@@ -21,39 +21,16 @@ fn rss_kib() -> u64 {
 async fn hundred_megabytes_through_active_once_with_a_slow_owner() {
     const TOTAL: usize = 100 << 20;
     let pki = Pki::new();
-    let opts = vec![
-        SslOption::Certfile(pki.server.certfile.clone()),
-        SslOption::Keyfile(pki.server.keyfile.clone()),
-        SslOption::Mode(Mode::Binary),
-    ];
-    let (port_tx, port_rx) = tokio::sync::oneshot::channel();
-    process::spawn(async move {
-        let l = ssl::listen(0, opts).await.unwrap();
-        port_tx
-            .send(ssl::sockname(&l).await.unwrap().port())
-            .unwrap();
-        let t = ssl::transport_accept(&l, 10_000).await.unwrap();
-        let s: SslSocket = ssl::handshake(&t, 10_000).await.unwrap();
+    let port = scripted_server(&pki, vec![], |s| async move {
         let chunk = vec![0x5a; 1 << 20];
         for _ in 0..TOTAL / chunk.len() {
             ssl::send(&s, &chunk).await.unwrap();
         }
         tokio::time::sleep(Duration::from_secs(60)).await;
-    });
-    let port = port_rx.await.unwrap();
+    })
+    .await;
     process::run(async {
-        let s = ssl::connect(
-            "localhost",
-            port,
-            vec![
-                SslOption::Cacertfile(pki.ca.id.certfile.clone()),
-                SslOption::Mode(Mode::Binary),
-                SslOption::Active(Active::Once),
-            ],
-            10_000,
-        )
-        .await
-        .unwrap();
+        let s = pki_client(&pki, port, vec![SslOption::Active(Active::Once)]).await;
         // Let the sender fill every buffer it can before measuring.
         tokio::time::sleep(Duration::from_millis(500)).await;
         let base = rss_kib();
@@ -105,36 +82,13 @@ async fn a_stream_is_read_in_reads_that_grow_to_buffer() {
     const FIRST_READ: usize = 16 * 1024 + 1024;
     const BUFFER: usize = 64 * 1024 + 1024;
     let pki = Pki::new();
-    let opts = vec![
-        SslOption::Certfile(pki.server.certfile.clone()),
-        SslOption::Keyfile(pki.server.keyfile.clone()),
-        SslOption::Mode(Mode::Binary),
-    ];
-    let (port_tx, port_rx) = tokio::sync::oneshot::channel();
-    process::spawn(async move {
-        let l = ssl::listen(0, opts).await.unwrap();
-        port_tx
-            .send(ssl::sockname(&l).await.unwrap().port())
-            .unwrap();
-        let t = ssl::transport_accept(&l, 10_000).await.unwrap();
-        let s: SslSocket = ssl::handshake(&t, 10_000).await.unwrap();
+    let port = scripted_server(&pki, vec![], |s| async move {
         ssl::send(&s, vec![0x5a; TOTAL]).await.unwrap();
         tokio::time::sleep(Duration::from_secs(60)).await;
-    });
-    let port = port_rx.await.unwrap();
+    })
+    .await;
     process::run(async {
-        let s = ssl::connect(
-            "localhost",
-            port,
-            vec![
-                SslOption::Cacertfile(pki.ca.id.certfile.clone()),
-                SslOption::Mode(Mode::Binary),
-                SslOption::Active(Active::False),
-            ],
-            10_000,
-        )
-        .await
-        .unwrap();
+        let s = pki_client(&pki, port, vec![SslOption::Active(Active::False)]).await;
         // Passive: the socket reads ahead to `buffer` and stops; the rest
         // of the stream waits in the kernel.
         tokio::time::sleep(Duration::from_millis(300)).await;
