@@ -242,7 +242,8 @@ async fn sleep_until(deadline: Option<Instant>) {
 }
 
 impl Conn {
-    /// The size of a read in a handshake or a close: flights are small.
+    /// The first read of a burst, and every read of a handshake or a
+    /// close: flights are small.
     fn first_read(&self) -> usize {
         self.machine.opts().buffer.min(FIRST_READ)
     }
@@ -297,7 +298,7 @@ impl Conn {
                 _ = owner_gone => { self.close_quietly().await; break }
                 r = self.tcp.readable(), if want_read => {
                     (active_at, hibernated) = (Instant::now(), false);
-                    let want = if streaming { buffer } else { buffer.min(FIRST_READ) };
+                    let want = if streaming { buffer } else { self.first_read() };
                     rbuf.clear();
                     rbuf.reserve_exact(want);
                     // Into spare capacity: nothing to zero first.
