@@ -106,7 +106,7 @@ function stats(key, c,   i, j, t, v) { for (i = 1; i <= c; i++) v[i] = val[key, 
   else if (row ~ /^idle/) { m1 = "server_rss_kib_per_conn"; m2 = "idle"; m3 = "p99_ms" }
   else { m1 = "server_cpu_us_per_hs"; m2 = "per_s"; m3 = "p99_ms" }
   k1 = row SUBSEP srv SUBSEP 1; k2 = row SUBSEP srv SUBSEP 2;
-  n1[k1]++; val[k1, n1[k1]] = field(m1); n1[k2]++; val[k2, n1[k2]] = field(m2); p99[row, srv] = field(m3);
+  n1[k1]++; val[k1, n1[k1]] = field(m1); n1[k2]++; val[k2, n1[k2]] = field(m2); third[row, srv] = field(m3);
   name1[row] = m1; name2[row] = m2; name3[row] = m3;
   if (!((row, srv) in seen)) { seen[row, srv] = 1; srvs[row] = srvs[row] " " srv }
   if (!(row in rowseen)) { rowseen[row] = 1; order[++k] = row } }
@@ -114,7 +114,7 @@ END {
   for (i = 1; i <= k; i++) { row = order[i]; printf "\n%s: %s (min/med/max), %s (min/med/max)\n", row, name1[row], name2[row];
     n = split(srvs[row], list, " ");
     for (j = 1; j <= n; j++) { s = list[j]; a = stats(row SUBSEP s SUBSEP 1, n1[row SUBSEP s SUBSEP 1]);
-      b = stats(row SUBSEP s SUBSEP 2, n1[row SUBSEP s SUBSEP 2]); printf "  %-12s %-24s %-24s %s=%s\n", s, a, b, name3[row], p99[row, s] }
+      b = stats(row SUBSEP s SUBSEP 2, n1[row SUBSEP s SUBSEP 2]); printf "  %-12s %-24s %-24s %s=%s\n", s, a, b, name3[row], third[row, s] }
     best = ""; for (j = 1; j <= n; j++) { s = list[j]; if (s ~ /^rustls/) { m = med[row SUBSEP s SUBSEP 1];
       if (best == "" || m < best) { best = m; bname = s } } }
     if (best > 0) for (j = 1; j <= n; j++) { s = list[j]; if (s !~ /^rustls/)
