@@ -288,7 +288,7 @@ pub fn packet(data: &[u8]) {
     }
     let _ = packet::decode_packet_term(packet_type, body, max);
     if let Packet::Len(n) = packet_type {
-        if let Ok(framed) = packet::encode(body, packet_type) {
+        if let Ok(framed) = packet::encode(body.to_vec(), packet_type) {
             let Step::Packet(packet::Decoded::Bytes(b), used) =
                 packet::decode(packet_type, &framed, 0, true)
             else {
@@ -386,7 +386,7 @@ pub fn machine(data: &[u8]) {
             }
             9 => m.shutdown_read(),
             10 => {
-                let _ = m.frame(body);
+                let _ = m.frame(body.to_vec());
             }
             _ => m.end(),
         }

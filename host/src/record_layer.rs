@@ -500,14 +500,22 @@ impl RecordLayer {
         }
     }
 
-    /// Bytes from the peer: decrypt every complete record, keep the rest.
+    /// Where the peer's bytes wait to be opened: a socket reads into it,
+    /// after what is there, and then calls [`Self::open`] with nothing more,
+    /// so a stream's bytes are not copied from a read buffer into this one.
+    pub(crate) fn input(&mut self) -> &mut Vec<u8> {
+        &mut self.inbuf
+    }
+
+    /// Bytes from the peer (after any put in [`Self::input`]): decrypt every
+    /// complete record, keep the rest.
     pub(crate) fn open(&mut self, data: &[u8]) -> Result<Opened, RecordError> {
         let mut o = Opened::default();
+        self.inbuf.extend_from_slice(data);
         if self.peer_closed {
-            o.rest = data.to_vec();
+            o.rest = std::mem::take(&mut self.inbuf);
             return Ok(o);
         }
-        self.inbuf.extend_from_slice(data);
         let mut at = 0;
         let r = self.open_records(&mut at, &mut o);
         self.inbuf.drain(..at);
@@ -626,6 +634,11 @@ impl RecordLayer {
                     } = &mut self.protocol
                     {
                         *key_updates_left = KEY_UPDATES;
+                    }
+                    if o.plaintext.capacity() == 0 {
+                        // Room for all this read's plaintext: no reallocation
+                        // (and copy) per record.
+                        o.plaintext.reserve(self.inbuf.len() - content.start);
                     }
                     o.plaintext.extend_from_slice(&self.inbuf[content])
                 }
@@ -1262,6 +1275,37 @@ mod tests {
         let mut rd = &bye[..];
         client.read_tls(&mut rd).unwrap();
         assert!(client.process_new_packets().unwrap().peer_has_closed());
+    }
+
+    /// A socket reads into `input()` at any cut and opens with nothing more:
+    /// the same plaintext as `open(bytes)`, one record split across reads
+    /// waits for its end, and what follows a close_notify is rest.
+    #[test]
+    fn reads_into_the_input_open_as_passed_bytes_do() {
+        for suite in [
+            &rustls::crypto::ring::cipher_suite::TLS13_AES_128_GCM_SHA256,
+            tls12_suites().next().unwrap(),
+        ] {
+            let (mut client, mut layer) = pair(suite);
+            let big = vec![0x42u8; 40_000];
+            let mut wire = client_sends(&mut client, &big);
+            client.send_close_notify();
+            wire.extend(client_sends(&mut client, b""));
+            let mut plain = Vec::new();
+            let mut rest = Vec::new();
+            // The plain bytes come in a read after the close_notify's.
+            let pieces = wire.chunks(7_001).chain([&b"plain tcp"[..]]);
+            for piece in pieces {
+                layer.input().extend_from_slice(piece);
+                let o = layer.open(&[]).unwrap();
+                assert!(o.plaintext.len() <= piece.len() + 16_384 + 5);
+                plain.extend(o.plaintext);
+                rest.extend(o.rest);
+            }
+            assert_eq!(plain, big);
+            assert_eq!(rest, b"plain tcp");
+            assert!(layer.input().is_empty());
+        }
     }
 
     #[test]

@@ -61,7 +61,7 @@ async fn run() -> Result<(), ssl::Reason> {
                 }
                 while let Message::Ssl(s, data) = process::receive().await {
                     println!("server   : {{ssl, S, {data:?}}} -> echo");
-                    let _ = ssl::send(&s, data.as_bytes()).await;
+                    let _ = ssl::send(&s, data).await;
                 }
             }
             Err(e) => println!("server   : handshake failed: {}", ssl::format_error(&e)),

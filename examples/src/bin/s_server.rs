@@ -136,7 +136,7 @@ async fn main() {
                                     if !quiet {
                                         eprint!("{}", String::from_utf8_lossy(data.as_bytes()));
                                     }
-                                    if ssl::send(&s, data.as_bytes()).await.is_err() {
+                                    if ssl::send(&s, data).await.is_err() {
                                         break;
                                     }
                                 }

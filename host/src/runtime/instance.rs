@@ -156,6 +156,12 @@ impl Instance {
         }
     }
 
+    /// Where the peer's bytes go once the host's record layer protects the
+    /// records: read into it, then [`Self::feed`] nothing (no copy).
+    pub(crate) fn input(&mut self) -> Option<&mut Vec<u8>> {
+        self.records.as_mut().map(RecordLayer::input)
+    }
+
     /// True once the host's record layer protects this connection's records.
     pub(crate) fn offloaded(&self) -> bool {
         self.records.is_some()

@@ -248,14 +248,15 @@ impl<O: Owner> Machine<O> {
         std::mem::take(&mut self.after_close)
     }
 
-    /// Queue records for the peer.
-    pub(crate) fn queue(&mut self, bytes: &[u8]) {
+    /// Queue records for the peer (owned records move into an empty queue).
+    pub(crate) fn queue(&mut self, bytes: impl Into<Vec<u8>>) {
+        let bytes = bytes.into();
         if bytes.is_empty() {
             return;
         }
-        self.out.push(bytes);
         self.stats.send_cnt += 1;
         self.stats.send_max = self.stats.send_max.max(bytes.len() as u64);
+        self.out.push(bytes);
     }
 
     /// `n` queued bytes reached the kernel.
@@ -266,7 +267,7 @@ impl<O: Owner> Machine<O> {
 
     /// A `send` of `data`: its bytes framed for `packet`, and whether
     /// `key_update_at` asks for new keys first.
-    pub(crate) fn frame(&mut self, data: &[u8]) -> Result<(Vec<u8>, bool), Reason> {
+    pub(crate) fn frame(&mut self, data: Vec<u8>) -> Result<(Vec<u8>, bool), Reason> {
         self.can_send()?;
         let mut update = false;
         if let Some(limit) = self.opts.key_update_at {

@@ -174,7 +174,7 @@ fn exit_on_close_false_keeps_the_writing_half() {
     m.deliver();
     assert_eq!(mail(&mut m), ["ssl_closed"]);
     assert_eq!(*m.phase(), Phase::Open(Incoming::Told, Outgoing::Open));
-    assert!(m.frame(b"more").is_ok());
+    assert!(m.frame(b"more".to_vec()).is_ok());
     m.deliver();
     assert!(mail(&mut m).is_empty(), "the close is told once");
 }
@@ -270,20 +270,20 @@ fn sends_are_refused_before_the_handshake_and_after_our_close() {
     assert_eq!(m.can_send(), Err(Reason::NotsupOnTransportAcceptSocket));
     assert!(!m.wants_read());
     m.established();
-    assert!(m.frame(b"x").is_ok());
+    assert!(m.frame(b"x".to_vec()).is_ok());
     m.closed_outgoing();
-    assert!(matches!(m.frame(b"x"), Err(Reason::Closed)));
+    assert!(matches!(m.frame(b"x".to_vec()), Err(Reason::Closed)));
 }
 
 #[test]
 fn key_update_at_asks_for_new_keys_when_the_count_passes() {
     let mut m = established(&[SslOption::KeyUpdateAt(10)]);
-    assert!(!m.frame(&[0; 6]).unwrap().1);
-    assert!(m.frame(&[0; 6]).unwrap().1);
+    assert!(!m.frame(vec![0; 6]).unwrap().1);
+    assert!(m.frame(vec![0; 6]).unwrap().1);
     m.keys_updated();
-    assert!(!m.frame(&[0; 6]).unwrap().1);
+    assert!(!m.frame(vec![0; 6]).unwrap().1);
     let (framed, _) = established(&[SslOption::Packet(Packet::Len(1))])
-        .frame(b"ab")
+        .frame(b"ab".to_vec())
         .unwrap();
     assert_eq!(framed, [2, b'a', b'b']);
 }
@@ -293,8 +293,8 @@ fn getstat_counts_reads_records_and_what_is_pending() {
     let mut m = established(&[SslOption::Active(Active::False)]);
     arrive(&mut m, b"abc");
     arrive(&mut m, b"d");
-    m.queue(&[1; 100]);
-    m.queue(&[2; 50]);
+    m.queue([1; 100]);
+    m.queue([2; 50]);
     m.wrote(120);
     let stats = m.getstat(&[
         Stat::RecvOct,

@@ -4,6 +4,7 @@
 //! Calls that create a socket make the calling process its owner (see
 //! [`crate::process`]); that process receives `{ssl, S, Data}` and friends.
 
+mod iodata;
 mod kernel_options;
 mod keys;
 mod legacy;
@@ -36,6 +37,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
 pub use client_sessions::{EarlyDataStatus, SessionData, Ticket};
+pub use iodata::Iodata;
 pub use legacy::{
     cipher_suites_of, ciphers, connection_info, peercert_with, pid, seed, start_with,
     PeerCertificate, PeercertOpt, StartType, SuiteType, Suites,
@@ -741,9 +743,10 @@ async fn connect_stream(
     Ok(s)
 }
 
-/// `ssl:send/2`.
-pub async fn send(socket: &SslSocket, data: impl AsRef<[u8]>) -> Result<(), Reason> {
-    let data = data.as_ref().to_vec();
+/// `ssl:send/2`. Owned bytes (a `Vec<u8>`, a `String`, received [`Data`])
+/// move to the connection; borrowed ones are copied (see [`Iodata`]).
+pub async fn send(socket: &SslSocket, data: impl Iodata) -> Result<(), Reason> {
+    let data = data.into_bytes();
     socket.call(|reply| Request::Send { data, reply }).await
 }
 

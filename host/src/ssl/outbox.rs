@@ -42,10 +42,17 @@ pub(crate) struct Outbox {
 }
 
 impl Outbox {
-    /// Queue bytes after everything queued before.
-    pub(crate) fn push(&mut self, bytes: &[u8]) {
-        self.buf.extend_from_slice(bytes);
+    /// Queue bytes after everything queued before. Into an empty queue they
+    /// move: a stream's records mostly go out before the next are sealed.
+    pub(crate) fn push(&mut self, bytes: impl Into<Vec<u8>>) {
+        let bytes = bytes.into();
         self.queued += bytes.len() as u64;
+        if self.is_empty() {
+            self.buf = bytes;
+            self.pos = 0;
+        } else {
+            self.buf.extend_from_slice(&bytes);
+        }
     }
 
     /// Bytes queued and not yet written (`send_pend`).
@@ -175,11 +182,30 @@ mod tests {
         assert_eq!(out.pending(), 0);
     }
 
+    /// Sealed records go out before the next are sealed, mostly: they move
+    /// into the empty queue, and only records behind unsent ones are copied.
+    #[test]
+    fn records_move_into_an_empty_queue() {
+        let mut out = Outbox::default();
+        let records = vec![3u8; 20_000];
+        let at = records.as_ptr();
+        out.push(records);
+        assert_eq!(out.unsent().as_ptr(), at);
+        out.push(vec![4u8; 10]);
+        assert_eq!(out.pending(), 20_010);
+        assert_eq!(out.unsent().last(), Some(&4));
+        out.written(20_010);
+        let next = vec![5u8; 100];
+        let at = next.as_ptr();
+        out.push(next);
+        assert_eq!(out.unsent().as_ptr(), at);
+    }
+
     #[test]
     fn a_large_queue_is_compacted_and_released() {
         let mut out = Outbox::default();
-        out.push(&vec![1u8; 1 << 20]);
-        out.push(&[2u8; 10]);
+        out.push(vec![1u8; 1 << 20]);
+        out.push([2u8; 10]);
         out.written(COMPACT_AT);
         assert_eq!(out.pos, 0, "the written front is reclaimed");
         assert_eq!(out.pending(), (1 << 20) + 10 - COMPACT_AT);
@@ -197,7 +223,7 @@ mod tests {
         let (tx, mut rx) = oneshot::channel();
         out.wait(None, tx);
         assert!(matches!(rx.try_recv(), Ok(Ok(()))));
-        out.push(&vec![1u8; 1 << 20]);
+        out.push(vec![1u8; 1 << 20]);
         out.written(1000);
         let left = out.pending();
         let (tx, mut rx) = oneshot::channel();

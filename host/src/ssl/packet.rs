@@ -540,8 +540,8 @@ fn http_header(buf: &[u8], max: usize) -> Step {
 }
 
 /// Frame data for `send`: length-prefixed modes get their header; the
-/// others are sent as they are (as Erlang does).
-pub(crate) fn encode(data: &[u8], packet: Packet) -> Result<Vec<u8>, Reason> {
+/// others are sent as they are (as Erlang does), moved, not copied.
+pub(crate) fn encode(data: Vec<u8>, packet: Packet) -> Result<Vec<u8>, Reason> {
     match packet {
         Packet::Len(n) => {
             let n = n as usize;
@@ -550,10 +550,10 @@ pub(crate) fn encode(data: &[u8], packet: Packet) -> Result<Vec<u8>, Reason> {
             }
             let mut out = Vec::with_capacity(n + data.len());
             out.extend_from_slice(&(data.len() as u64).to_be_bytes()[8 - n..]);
-            out.extend_from_slice(data);
+            out.extend_from_slice(&data);
             Ok(out)
         }
-        _ => Ok(data.to_vec()),
+        _ => Ok(data),
     }
 }
 
@@ -723,7 +723,7 @@ mod tests {
     #[test]
     fn length_headers_round_trip() {
         for n in [1u8, 2, 4] {
-            let framed = encode(b"hello", Packet::Len(n)).unwrap();
+            let framed = encode(b"hello".to_vec(), Packet::Len(n)).unwrap();
             assert_eq!(framed.len(), n as usize + 5);
             assert_eq!(
                 decode(Packet::Len(n), &framed[..framed.len() - 1], 0, false),
@@ -740,7 +740,7 @@ mod tests {
             );
         }
         assert_eq!(
-            encode(&[0; 256], Packet::Len(1)),
+            encode(vec![0; 256], Packet::Len(1)),
             Err(Reason::PacketTooLarge(256, 255))
         );
     }

@@ -17,12 +17,17 @@ pub(crate) struct Received {
 }
 
 impl Received {
-    /// One feed's plaintext: a batch of its own (nothing for none).
+    /// One feed's plaintext: a batch of its own (nothing for none). Into
+    /// an empty buffer it moves, not copies: a stream's batches mostly do.
     pub(crate) fn push(&mut self, plaintext: &mut Vec<u8>) {
         if plaintext.is_empty() {
             return;
         }
-        self.buf.append(plaintext);
+        if self.buf.is_empty() {
+            std::mem::swap(&mut self.buf, plaintext);
+        } else {
+            self.buf.append(plaintext);
+        }
         self.ends.push_back(self.buf.len());
     }
 
@@ -38,10 +43,15 @@ impl Received {
         self.buf.is_empty()
     }
 
-    /// The first `n` bytes, whatever batches they span.
+    /// The first `n` bytes, whatever batches they span; all of them move
+    /// out without a copy.
     pub(crate) fn take(&mut self, n: usize) -> Vec<u8> {
         let n = n.min(self.buf.len());
-        let out: Vec<u8> = self.buf.drain(..n).collect();
+        if n == self.buf.len() {
+            return self.take_all();
+        }
+        let out = self.buf[..n].to_vec();
+        self.buf.drain(..n);
         while self.ends.front().is_some_and(|&e| e <= n) {
             self.ends.pop_front();
         }
@@ -94,6 +104,24 @@ mod tests {
         assert_eq!(r.take_batch(), b"def");
         assert!(r.is_empty());
         assert_eq!(r.take_batch(), b"");
+    }
+
+    /// A stream delivers each read's plaintext whole: it must move through,
+    /// as a copy per delivery was a tenth of a bulk echo's CPU.
+    #[test]
+    fn a_whole_batch_moves_through_without_a_copy() {
+        let mut r = Received::default();
+        let mut first = vec![7u8; 4096];
+        let at = first.as_ptr();
+        r.push(&mut first);
+        assert!(first.is_empty());
+        let out = r.take_batch();
+        assert_eq!((out.as_ptr(), out.len()), (at, 4096));
+        let mut second = vec![8u8; 10];
+        let at = second.as_ptr();
+        r.push(&mut second);
+        let out = r.take(10);
+        assert_eq!(out.as_ptr(), at);
     }
 
     #[test]

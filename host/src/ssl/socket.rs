@@ -3,6 +3,7 @@
 //! every API call is a request to it, as every `ssl` call is a message to
 //! the connection process in OTP.
 
+use bytes::BufMut;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
@@ -299,16 +300,31 @@ impl Conn {
                 r = self.tcp.readable(), if want_read => {
                     (active_at, hibernated) = (Instant::now(), false);
                     let want = if streaming { buffer } else { self.first_read() };
-                    rbuf.clear();
-                    rbuf.reserve_exact(want);
-                    // Into spare capacity: nothing to zero first.
-                    match r.and_then(|()| self.tcp.try_read_buf(&mut rbuf)) {
+                    // Once the host protects the records, straight into the
+                    // record layer's input (no copy); before, into `rbuf`.
+                    let input = self.inst.as_deref_mut().and_then(Instance::input);
+                    let in_engine = input.is_some();
+                    let into = input.unwrap_or_else(|| {
+                        rbuf.clear();
+                        &mut rbuf
+                    });
+                    into.reserve(want);
+                    // Into spare capacity (nothing to zero first), no more
+                    // than `want`: a delivery stays within `buffer`.
+                    let r = r.and_then(|()| self.tcp.try_read_buf(&mut (&mut *into).limit(want)));
+                    streaming = matches!(r, Ok(n) if n >= want);
+                    match r {
                         Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
-                        r => self.on_read(r, &rbuf).await,
+                        Ok(n) if in_engine => self.on_read(Ok(n), &[]).await,
+                        Ok(n) => self.on_read(Ok(n), &rbuf[..n]).await,
+                        Err(e) => self.on_read(Err(e), &[]).await,
                     }
-                    streaming = rbuf.len() >= want;
                     if !streaming {
+                        // Drained: an idle connection holds no read room.
                         rbuf = Vec::new();
+                        if let Some(inst) = self.inst.as_mut() {
+                            inst.hibernate();
+                        }
                     }
                 }
                 r = self.tcp.writable(), if want_write => {
@@ -547,7 +563,7 @@ impl Conn {
             }
             // Answered once its records are written: the caller is held
             // back by TCP as before, and the task keeps reading meanwhile.
-            Request::Send { data, reply } => match self.send(&data).await {
+            Request::Send { data, reply } => match self.send(data).await {
                 Ok(()) => {
                     let deadline = self.machine.opts().send_timeout.deadline();
                     self.machine.out.wait(deadline, reply);
@@ -1000,7 +1016,7 @@ impl Conn {
             Ok(mut p) => {
                 self.take_sessions();
                 let out = std::mem::take(&mut p.output);
-                self.machine.queue(&out);
+                self.machine.queue(out);
                 self.machine
                     .plaintext(&mut p.plaintext, p.peer_closed, &mut p.rest);
                 Ok(p)
@@ -1018,12 +1034,13 @@ impl Conn {
         }
     }
 
-    async fn on_read(&mut self, r: std::io::Result<usize>, rbuf: &[u8]) {
+    /// `n` bytes read: `data`, or already in the engine's input.
+    async fn on_read(&mut self, r: std::io::Result<usize>, data: &[u8]) {
         match r {
             Ok(0) => self.machine.peer_ended(),
             Ok(n) => {
                 self.machine.received(n);
-                if let Err(reason) = self.feed(&rbuf[..n]).await {
+                if let Err(reason) = self.feed(data).await {
                     self.machine.fail(reason);
                 }
             }
@@ -1046,7 +1063,7 @@ impl Conn {
         match inst.update_keys(request_peer).await {
             Ok(out) => {
                 self.machine.keys_updated();
-                self.machine.queue(&out);
+                self.machine.queue(out);
                 Ok(())
             }
             // TLS 1.2 has no key update: OTP answers notsup too.
@@ -1058,7 +1075,7 @@ impl Conn {
         }
     }
 
-    async fn send(&mut self, data: &[u8]) -> Result<(), Reason> {
+    async fn send(&mut self, data: Vec<u8>) -> Result<(), Reason> {
         let (framed, update_keys) = self.machine.frame(data)?;
         if update_keys {
             // Best effort: on TLS 1.2 there is nothing to update.
@@ -1068,7 +1085,7 @@ impl Conn {
         for chunk in framed.chunks(SEND_CHUNK) {
             let inst = self.inst.as_mut().ok_or(Reason::Einval)?;
             match inst.send(chunk).await {
-                Ok(out) => self.machine.queue(&out),
+                Ok(out) => self.machine.queue(out),
                 Err(f) => {
                     let _ = self.write(&f.output).await;
                     let _ = self.tcp.shutdown().await;
@@ -1142,7 +1159,7 @@ impl Conn {
         if self.machine.can_send().is_ok() {
             if let Some(inst) = self.inst.as_mut() {
                 let out = inst.close_notify().await;
-                self.machine.queue(&out);
+                self.machine.queue(out);
             }
         }
         // A peer that reads nothing cannot hold the socket open for ever:
