@@ -9,79 +9,108 @@
 
 use std::collections::VecDeque;
 
+/// The batches, each as it was decrypted: a stream's batches move in and
+/// out whole (no copy, and none for those left behind); only a packet that
+/// spans or splits batches is copied.
 #[derive(Default)]
 pub(crate) struct Received {
-    buf: Vec<u8>,
-    /// Where each batch ends in `buf`, in order.
-    ends: VecDeque<usize>,
+    batches: VecDeque<Vec<u8>>,
+    len: usize,
+    /// Where batches end inside the first, once [`Self::bytes`] joined
+    /// them for framing (their last end is the first's own).
+    joined: VecDeque<usize>,
 }
 
 impl Received {
-    /// One feed's plaintext: a batch of its own (nothing for none). Into
-    /// an empty buffer it moves, not copies: a stream's batches mostly do.
+    /// One feed's plaintext: a batch of its own (nothing for none).
     pub(crate) fn push(&mut self, plaintext: &mut Vec<u8>) {
         if plaintext.is_empty() {
             return;
         }
-        if self.buf.is_empty() {
-            std::mem::swap(&mut self.buf, plaintext);
-        } else {
-            self.buf.append(plaintext);
-        }
-        self.ends.push_back(self.buf.len());
+        self.len += plaintext.len();
+        self.batches.push_back(std::mem::take(plaintext));
     }
 
-    pub(crate) fn bytes(&self) -> &[u8] {
-        &self.buf
+    /// Everything, as one run of bytes: batches are joined (a packet mode
+    /// frames across them), their boundaries kept.
+    pub(crate) fn bytes(&mut self) -> &[u8] {
+        if self.batches.len() > 1 {
+            let mut first = self.batches.pop_front().unwrap_or_default();
+            for mut b in self.batches.drain(..) {
+                self.joined.push_back(first.len());
+                first.append(&mut b);
+            }
+            self.batches.push_back(first);
+        }
+        self.batches.front().map_or(&[], |b| b)
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.buf.len()
+        self.len
     }
 
     pub(crate) fn is_empty(&self) -> bool {
-        self.buf.is_empty()
+        self.len == 0
     }
 
-    /// The first `n` bytes, whatever batches they span; all of them move
+    /// The first `n` bytes, whatever batches they span; whole batches move
     /// out without a copy.
     pub(crate) fn take(&mut self, n: usize) -> Vec<u8> {
-        let n = n.min(self.buf.len());
-        if n == self.buf.len() {
-            return self.take_all();
-        }
-        let out = self.buf[..n].to_vec();
-        self.buf.drain(..n);
-        while self.ends.front().is_some_and(|&e| e <= n) {
-            self.ends.pop_front();
-        }
-        for e in self.ends.iter_mut() {
-            *e -= n;
+        let mut out: Vec<u8> = Vec::new();
+        let mut n = n.min(self.len);
+        while n > 0 {
+            let Some(first) = self.batches.front_mut() else {
+                break;
+            };
+            let part = if n >= first.len() {
+                self.joined.clear();
+                self.batches.pop_front().unwrap_or_default()
+            } else {
+                let part = first[..n].to_vec();
+                first.drain(..n);
+                while self.joined.front().is_some_and(|&e| e <= n) {
+                    self.joined.pop_front();
+                }
+                self.joined.iter_mut().for_each(|e| *e -= n);
+                part
+            };
+            n -= part.len();
+            self.len -= part.len();
+            if out.is_empty() {
+                out = part;
+            } else {
+                out.extend_from_slice(&part);
+            }
         }
         out
     }
 
     /// The first batch (or what is left of it).
     pub(crate) fn take_batch(&mut self) -> Vec<u8> {
-        let n = self.ends.front().copied().unwrap_or(self.buf.len());
+        let n = match (self.joined.front(), self.batches.front()) {
+            (Some(&end), _) => end,
+            (None, Some(b)) => b.len(),
+            (None, None) => 0,
+        };
         self.take(n)
     }
 
     /// Everything, as one.
     pub(crate) fn take_all(&mut self) -> Vec<u8> {
-        self.ends.clear();
-        std::mem::take(&mut self.buf)
+        self.take(self.len)
     }
 
     pub(crate) fn clear(&mut self) {
-        self.buf.clear();
-        self.ends.clear();
+        self.batches.clear();
+        self.joined.clear();
+        self.len = 0;
     }
 
     /// `hibernate_after`: give back what is not held.
     pub(crate) fn shrink(&mut self) {
-        self.buf.shrink_to_fit();
-        self.ends.shrink_to_fit();
+        self.batches.iter_mut().for_each(|b| b.shrink_to_fit());
+        self.batches.shrink_to_fit();
+        self.joined.shrink_to_fit();
     }
 }
 
@@ -122,6 +151,15 @@ mod tests {
         r.push(&mut second);
         let out = r.take(10);
         assert_eq!(out.as_ptr(), at);
+        // A batch behind one not yet taken moves too (a passive socket's
+        // read-ahead), and none is copied to make room.
+        let (mut a, mut b) = (vec![1u8; 100], vec![2u8; 200]);
+        let at = b.as_ptr();
+        r.push(&mut a);
+        r.push(&mut b);
+        assert_eq!(r.take_batch(), [1u8; 100]);
+        let out = r.take_batch();
+        assert_eq!((out.as_ptr(), out.len()), (at, 200));
     }
 
     #[test]
