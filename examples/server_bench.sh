@@ -11,9 +11,11 @@
 #
 # Servers: wassl `s_server` and `edge_proxy` (in front of an echo backend),
 # `rustls_server` with ring and, when aws-lc builds here, with aws-lc-rs
-# (rustls's default provider). Same P-256 certificate, no TLS 1.3 tickets
-# for full-handshake rows, stateless tickets for resumed TLS 1.3 rows, TLS
-# 1.2 session IDs. Builds the release binaries it runs.
+# (rustls's default provider) and `s_server` built with wassl's feature
+# `aws-lc-rs` (`wassl_aws`: the host's crypto on aws-lc-rs). Same P-256
+# certificate, no TLS 1.3 tickets for full-handshake rows, stateless
+# tickets for resumed TLS 1.3 rows, TLS 1.2 session IDs. Builds the
+# release binaries it runs.
 set -euo pipefail
 secs=${1:-4}
 rounds=${2:-3}
@@ -23,13 +25,17 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cargo build --release -q --manifest-path "$root/Cargo.toml" -p wassl-examples \
     --bin s_server --bin edge_proxy --bin tlsload
 aws=""
-if cargo build --release -q --manifest-path "$root/Cargo.toml" -p wassl-yardstick --features aws-lc 2>/dev/null; then
+bin=$root/target/release
+if cargo build --release -q --manifest-path "$root/Cargo.toml" -p wassl-yardstick --features aws-lc 2>/dev/null &&
+    cargo build --release -q --manifest-path "$root/Cargo.toml" -p wassl-examples --features aws-lc-rs --bin s_server; then
+    cp "$bin/s_server" "$bin/s_server_aws_lc_rs"
+    # Back to the default build (cargo keeps both; this only relinks).
+    cargo build --release -q --manifest-path "$root/Cargo.toml" -p wassl-examples --bin s_server
     aws=yes
 else
     echo "server_bench: aws-lc did not build here; rustls with ring only" >&2
     cargo build --release -q --manifest-path "$root/Cargo.toml" -p wassl-yardstick
 fi
-bin=$root/target/release
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf $work' EXIT
 cd "$work"
@@ -64,8 +70,10 @@ tservers="wassl_t:18611 edge_t:18612 rustls_ring_t:18613"
 if [ -n "$aws" ]; then
     start rustls_aws   18604 "$bin/rustls_server" -accept 18604 -cert cert.pem -key key.pem -provider aws-lc-rs
     start rustls_aws_t 18614 "$bin/rustls_server" -accept 18614 -cert cert.pem -key key.pem -provider aws-lc-rs -tickets stateless
-    servers="$servers rustls_aws:18604"
-    tservers="$tservers rustls_aws_t:18614"
+    start wassl_aws    18605 "$bin/s_server_aws_lc_rs" -accept 18605 -cert cert.pem -key key.pem -quiet
+    start wassl_aws_t  18615 "$bin/s_server_aws_lc_rs" -accept 18615 -cert cert.pem -key key.pem -quiet -tickets stateless
+    servers="$servers rustls_aws:18604 wassl_aws:18605"
+    tservers="$tservers rustls_aws_t:18614 wassl_aws_t:18615"
 fi
 # Fresh instances for the idle rows, untouched until then: resident memory
 # grown by the other rows would hide what idle connections cost.
@@ -75,7 +83,8 @@ start rustls_ring_i 18623 "$bin/rustls_server" -accept 18623 -cert cert.pem -key
 iservers="wassl_i:18621 edge_i:18622 rustls_ring_i:18623"
 if [ -n "$aws" ]; then
     start rustls_aws_i 18624 "$bin/rustls_server" -accept 18624 -cert cert.pem -key key.pem -provider aws-lc-rs
-    iservers="$iservers rustls_aws_i:18624"
+    start wassl_aws_i  18625 "$bin/s_server_aws_lc_rs" -accept 18625 -cert cert.pem -key key.pem -quiet
+    iservers="$iservers rustls_aws_i:18624 wassl_aws_i:18625"
 fi
 sleep 1
 run() { # row server:port args...

@@ -28,6 +28,7 @@ pub mod fuzzing;
 mod imports;
 mod kdf;
 pub mod process;
+mod provider;
 mod record_layer;
 pub mod runtime;
 pub mod ssl;

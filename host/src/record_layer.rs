@@ -14,8 +14,8 @@
 //! renegotiation request answered with `no_renegotiation` as rustls does,
 //! RFC 5705 exporters.
 
-use ring::aead::{self, Aad, LessSafeKey, Nonce, UnboundKey};
-use ring::{digest, hkdf};
+use crate::provider::aead::{self, Aad, LessSafeKey, Nonce, UnboundKey};
+use crate::provider::{digest, hkdf};
 
 use crate::kdf::{expand_label, tls12_prf, Sha};
 
@@ -315,7 +315,7 @@ impl RecordLayer {
         {
             return None;
         }
-        let gcm = !std::ptr::eq(aead, &aead::CHACHA20_POLY1305);
+        let gcm = *aead != aead::CHACHA20_POLY1305;
         // The key block (RFC 5246, 6.3): no MAC keys with an AEAD; GCM's
         // fixed IV is 4 bytes (RFC 5288), ChaCha20's 12 (RFC 7905). For GCM
         // rustls takes 8 more bytes, XORed with the sequence number into

@@ -2,8 +2,9 @@
 //! outside the workspace and built by a consumer crate (`tests/consumer/`)
 //! that has only it and tokio, with the wasm toolchain out of reach (the
 //! packaged crate embeds the component it ships); the consumer then makes a
-//! verified connection to `openssl s_server`. And the shipped component is
-//! what the guest sources build, byte for byte.
+//! verified connection to `openssl s_server`, built as it comes and again
+//! with the feature `aws-lc-rs`. And the shipped component is what the
+//! guest sources build, byte for byte.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -105,20 +106,27 @@ fn a_crate_outside_the_repository_builds_on_the_package_and_connects() {
     if !app.join("Cargo.lock").exists() {
         std::fs::copy(root.join("Cargo.lock"), app.join("Cargo.lock")).unwrap();
     }
-    // No wasm toolchain: a C compiler for wasm that always fails, so any
-    // attempt to build the guest would fail this build.
-    run(cargo()
-        .current_dir(&app)
-        .args(["build", "--quiet"])
-        .env("CC_wasm32_wasip2", "false")
-        .arg("--target-dir")
-        .arg(work.join("build")));
-
     let pki = Pki::new();
     let (_server, port) = openssl_s_server(&pki, &["-www"]);
-    let out = run(Command::new(work.join("build/debug/wassl-consumer"))
-        .arg(port.to_string())
-        .arg(&pki.ca.id.certfile));
-    assert!(out.contains("protocol tlsv1.3"), "{out}");
-    assert!(out.contains("HTTP/1.0 200 ok"), "{out}");
+    for (features, library) in [(None, "ring"), (Some("aws-lc-rs"), "aws-lc-rs")] {
+        // No wasm toolchain: a C compiler for wasm that always fails, so any
+        // attempt to build the guest would fail this build.
+        let mut build = cargo();
+        build
+            .current_dir(&app)
+            .args(["build", "--quiet"])
+            .env("CC_wasm32_wasip2", "false")
+            .arg("--target-dir")
+            .arg(work.join("build"));
+        if let Some(f) = features {
+            build.args(["--features", f]);
+        }
+        run(&mut build);
+        let out = run(Command::new(work.join("build/debug/wassl-consumer"))
+            .arg(port.to_string())
+            .arg(&pki.ca.id.certfile));
+        assert!(out.contains("protocol tlsv1.3"), "{out}");
+        assert!(out.contains("HTTP/1.0 200 ok"), "{out}");
+        assert!(out.contains(&format!("crypto {library}\n")), "{out}");
+    }
 }

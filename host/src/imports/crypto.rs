@@ -1,6 +1,6 @@
 //! The host side of `wassl:tls/crypto`: key exchange, signing, signature
-//! verification, hashing, HMAC and record AEAD for the engine, natively, with the same ring code native
-//! rustls runs. Ephemeral keys and private keys live in the store's
+//! verification, hashing, HMAC and record AEAD for the engine, natively, with
+//! the code native rustls runs over the host's library (`provider`). Ephemeral keys and private keys live in the store's
 //! resource table and never cross into the sandbox; nothing here is logged.
 
 use std::collections::HashMap;
@@ -21,6 +21,7 @@ use crate::bindings::wassl::tls::crypto::{
 };
 use crate::imports::HostState;
 use crate::kdf::Sha;
+use crate::provider::{aead, digest, hmac, rustls_provider};
 
 // `pub` because the generated bindings re-export the resource types; the
 // module keeps them private to the crate.
@@ -31,11 +32,11 @@ pub struct KeyShare(Box<dyn ActiveKeyExchange>);
 
 /// A record protection key (the `aead-key` resource).
 #[allow(unreachable_pub)]
-pub struct AeadKey(ring::aead::LessSafeKey);
+pub struct AeadKey(aead::LessSafeKey);
 
 /// A running transcript hash (the `hash-context` resource).
 #[allow(unreachable_pub)]
-pub struct HashContext(ring::digest::Context);
+pub struct HashContext(digest::Context);
 
 /// A parsed private key (the `signing-key` resource), shared by every
 /// connection configured with the same key.
@@ -44,14 +45,14 @@ pub struct SigningKey(Arc<dyn RustlsSigningKey>);
 
 fn group(code: u16) -> Result<&'static dyn SupportedKxGroup, String> {
     let name = NamedGroup::from(code);
-    rustls::crypto::ring::ALL_KX_GROUPS
+    rustls_provider::ALL_KX_GROUPS
         .iter()
         .copied()
         .find(|g| g.name() == name)
         .ok_or_else(|| format!("no key exchange in group {name:?}"))
 }
 
-/// Every scheme ring signs with, in ring's own order of preference (RSA:
+/// Every scheme the providers sign with, in their order of preference (RSA:
 /// PSS before PKCS #1, longer hashes first).
 const SCHEMES: &[SignatureScheme] = &[
     SignatureScheme::ECDSA_NISTP256_SHA256,
@@ -98,9 +99,9 @@ fn load_key(format: KeyFormat, der: Vec<u8>) -> Result<Parsed, String> {
         KeyFormat::Sec1 => PrivateKeyDer::Sec1(PrivateSec1KeyDer::from(der.clone())),
         KeyFormat::Pkcs8 => PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(der.clone())),
     };
-    let key = rustls::crypto::ring::sign::any_supported_type(&key).map_err(|e| match e {
+    let key = rustls_provider::sign::any_supported_type(&key).map_err(|e| match e {
         // rustls's words, so the engine's option error reads as it would
-        // with its own ring.
+        // with its own provider.
         rustls::Error::General(text) => text,
         other => other.to_string(),
     })?;
@@ -128,7 +129,7 @@ fn load_key(format: KeyFormat, der: Vec<u8>) -> Result<Parsed, String> {
 }
 
 fn verifier(alg: VerifyAlgorithm) -> &'static dyn SignatureVerificationAlgorithm {
-    use webpki::ring as w;
+    use crate::provider::webpki_algorithms as w;
     use VerifyAlgorithm as V;
     match alg {
         V::EcdsaP256Sha256 => w::ECDSA_P256_SHA256,
@@ -148,10 +149,10 @@ fn verifier(alg: VerifyAlgorithm) -> &'static dyn SignatureVerificationAlgorithm
     }
 }
 
-fn ring_digest(alg: HashAlgorithm) -> &'static ring::digest::Algorithm {
+fn digest_algorithm(alg: HashAlgorithm) -> &'static digest::Algorithm {
     match alg {
-        HashAlgorithm::Sha256 => &ring::digest::SHA256,
-        HashAlgorithm::Sha384 => &ring::digest::SHA384,
+        HashAlgorithm::Sha256 => &digest::SHA256,
+        HashAlgorithm::Sha384 => &digest::SHA384,
     }
 }
 
@@ -203,28 +204,28 @@ impl Host for HostState {
         key: Vec<u8>,
     ) -> Result<Resource<AeadKey>, String> {
         let alg = match alg {
-            AeadAlgorithm::Aes128Gcm => &ring::aead::AES_128_GCM,
-            AeadAlgorithm::Aes256Gcm => &ring::aead::AES_256_GCM,
-            AeadAlgorithm::Chacha20Poly1305 => &ring::aead::CHACHA20_POLY1305,
+            AeadAlgorithm::Aes128Gcm => &aead::AES_128_GCM,
+            AeadAlgorithm::Aes256Gcm => &aead::AES_256_GCM,
+            AeadAlgorithm::Chacha20Poly1305 => &aead::CHACHA20_POLY1305,
         };
-        let key = ring::aead::UnboundKey::new(alg, &key).map_err(|_| "wrong key length")?;
+        let key = aead::UnboundKey::new(alg, &key).map_err(|_| "wrong key length")?;
         self.table
-            .push(AeadKey(ring::aead::LessSafeKey::new(key)))
+            .push(AeadKey(aead::LessSafeKey::new(key)))
             .map_err(|e| format!("aead key table: {e}"))
     }
 
     fn digest(&mut self, alg: HashAlgorithm, data: Vec<u8>) -> Vec<u8> {
-        ring::digest::digest(ring_digest(alg), &data)
+        digest::digest(digest_algorithm(alg), &data)
             .as_ref()
             .to_vec()
     }
 
     fn hmac(&mut self, alg: HashAlgorithm, key: Vec<u8>, message: Vec<u8>) -> Vec<u8> {
         let alg = match alg {
-            HashAlgorithm::Sha256 => ring::hmac::HMAC_SHA256,
-            HashAlgorithm::Sha384 => ring::hmac::HMAC_SHA384,
+            HashAlgorithm::Sha256 => hmac::HMAC_SHA256,
+            HashAlgorithm::Sha384 => hmac::HMAC_SHA384,
         };
-        ring::hmac::sign(&ring::hmac::Key::new(alg, &key), &message)
+        hmac::sign(&hmac::Key::new(alg, &key), &message)
             .as_ref()
             .to_vec()
     }
@@ -290,7 +291,7 @@ impl HostHashContext for HostState {
         // guest: its socket ends, the host's memory does not grow.
         Ok(self
             .table
-            .push(HashContext(ring::digest::Context::new(ring_digest(alg))))?)
+            .push(HashContext(digest::Context::new(digest_algorithm(alg))))?)
     }
 
     fn append_and_hash(&mut self, ctx: Resource<HashContext>, data: Vec<u8>) -> Vec<u8> {
@@ -325,9 +326,9 @@ impl HostState {
         &self,
         key: &Resource<AeadKey>,
         nonce: &[u8],
-    ) -> Option<(&ring::aead::LessSafeKey, ring::aead::Nonce)> {
+    ) -> Option<(&aead::LessSafeKey, aead::Nonce)> {
         let k = self.table.get(key).ok()?;
-        let nonce = ring::aead::Nonce::try_assume_unique_for_key(nonce).ok()?;
+        let nonce = aead::Nonce::try_assume_unique_for_key(nonce).ok()?;
         Some((&k.0, nonce))
     }
 }
@@ -341,7 +342,7 @@ impl HostAeadKey for HostState {
         mut data: Vec<u8>,
     ) -> Option<Vec<u8>> {
         let (k, nonce) = self.aead(&key, &nonce)?;
-        k.seal_in_place_append_tag(nonce, ring::aead::Aad::from(&aad), &mut data)
+        k.seal_in_place_append_tag(nonce, aead::Aad::from(&aad), &mut data)
             .ok()?;
         Some(data)
     }
@@ -355,7 +356,7 @@ impl HostAeadKey for HostState {
     ) -> Option<Vec<u8>> {
         let (k, nonce) = self.aead(&key, &nonce)?;
         let n = k
-            .open_in_place(nonce, ring::aead::Aad::from(&aad), &mut data)
+            .open_in_place(nonce, aead::Aad::from(&aad), &mut data)
             .ok()?
             .len();
         data.truncate(n);
@@ -398,7 +399,7 @@ mod tests {
     fn a_hash_context_hashes_what_was_appended_and_forks() {
         let mut h = state();
         let sha = |parts: &[&[u8]]| {
-            let mut c = ring::digest::Context::new(&ring::digest::SHA384);
+            let mut c = digest::Context::new(&digest::SHA384);
             parts.iter().for_each(|p| c.update(p));
             c.finish().as_ref().to_vec()
         };

@@ -210,3 +210,9 @@ pub(crate) fn warm() -> Result<(), String> {
 pub fn guest_component() -> &'static [u8] {
     GUEST_WASM
 }
+
+/// The native crypto library the host runs for every sandbox: `"ring"`, or
+/// `"aws-lc-rs"` when the crate is built with the feature `aws-lc-rs`.
+pub fn crypto_library() -> &'static str {
+    crate::provider::NAME
+}

@@ -130,7 +130,7 @@ pub(crate) fn decrypted(
     password: &str,
     decrypt: impl FnOnce() -> Result<(KeyType, Vec<u8>), Reason>,
 ) -> Result<(KeyType, Vec<u8>), Reason> {
-    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+    let mut ctx = crate::provider::digest::Context::new(&crate::provider::digest::SHA256);
     // The PEM's length first, so that no (pem, password) pair reads as another.
     ctx.update(&(pem.len() as u64).to_be_bytes());
     ctx.update(pem);

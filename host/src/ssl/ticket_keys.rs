@@ -132,7 +132,7 @@ impl TicketKeys {
 /// of the seed, so every server given the same seed (another process, a
 /// restart) opens the tickets the others issued.
 pub(crate) fn key_from_seed(seed: &[u8]) -> Vec<u8> {
-    use ring::hkdf::{Salt, HKDF_SHA256};
+    use crate::provider::hkdf::{Salt, HKDF_SHA256};
     let prk = Salt::new(HKDF_SHA256, b"wassl stateless_tickets_seed").extract(seed);
     let mut key = vec![0u8; 32];
     // Expanding 32 bytes from SHA-256 cannot fail.
@@ -145,7 +145,7 @@ pub(crate) fn key_from_seed(seed: &[u8]) -> Vec<u8> {
 /// This process's random key of one period. A system without randomness is
 /// an error for the socket being made, not a panic.
 fn process_key(period: u64, epoch: u64) -> Result<Vec<u8>, Reason> {
-    use ring::rand::SecureRandom;
+    use crate::provider::rand::SecureRandom;
     /// Keys by (period, epoch).
     type Keys = HashMap<(u64, u64), Vec<u8>>;
     static KEYS: Mutex<Option<Keys>> = Mutex::new(None);
@@ -155,13 +155,15 @@ fn process_key(period: u64, epoch: u64) -> Result<Vec<u8>, Reason> {
         return Ok(k.clone());
     }
     let mut k = vec![0u8; 32];
-    ring::rand::SystemRandom::new().fill(&mut k).map_err(|_| {
-        Reason::options(
-            "session_tickets",
-            "stateless",
-            "the system gave no randomness for the ticket key",
-        )
-    })?;
+    crate::provider::rand::SystemRandom::new()
+        .fill(&mut k)
+        .map_err(|_| {
+            Reason::options(
+                "session_tickets",
+                "stateless",
+                "the system gave no randomness for the ticket key",
+            )
+        })?;
     // Forget what no setting still opens (a day of hourly keys is kept).
     let oldest = epoch.saturating_sub(24 * 3600 / period + 1);
     keys.retain(|&(_, e), _| e >= oldest);

@@ -1,6 +1,6 @@
 //! `wassl-consumer PORT CA.pem`: what a user's program does with the packaged
 //! crate: a verified TLS connection to 127.0.0.1:PORT as `localhost`, one
-//! HTTP request, the status line printed.
+//! HTTP request, the status line printed, and the host's crypto library.
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use wassl::ssl::{self, SslOption};
@@ -23,6 +23,7 @@ async fn main() -> Result<(), String> {
     let mut tls = connector.connect("localhost", tcp).await.map_err(e)?;
     let info = ssl::connection_information(tls.socket()).await.map_err(e)?;
     println!("protocol {}", info.protocol.atom().trim_matches('\''));
+    println!("crypto {}", wassl::runtime::crypto_library());
     tls.write_all(b"GET / HTTP/1.0\r\n\r\n")
         .await
         .map_err(|e| e.to_string())?;

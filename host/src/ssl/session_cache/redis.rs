@@ -225,7 +225,7 @@ impl RedisSessionCache {
         expiry: Duration,
         make: bool,
     ) -> Option<Vec<u8>> {
-        use ring::rand::SecureRandom;
+        use crate::provider::rand::SecureRandom;
         let name = self.name("ticket-key", &epoch.to_be_bytes());
         let open = |s: Vec<u8>| self.0.sealer.open(&name, &s).filter(|k| k.len() == 32);
         if !make {
@@ -233,7 +233,9 @@ impl RedisSessionCache {
             return kept.and_then(open);
         }
         let mut fresh = vec![0u8; 32];
-        ring::rand::SystemRandom::new().fill(&mut fresh).ok()?;
+        crate::provider::rand::SystemRandom::new()
+            .fill(&mut fresh)
+            .ok()?;
         let sealed = self.0.sealer.seal(&name, &fresh)?;
         let mut cmd = redis::cmd("SET");
         cmd.arg(&name)

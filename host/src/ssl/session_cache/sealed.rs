@@ -4,10 +4,10 @@
 //! its entry), values AES-256-GCM with the name as associated data (an
 //! entry moved under another name does not open).
 
-use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
-use ring::hkdf::{Salt, HKDF_SHA256};
-use ring::hmac;
-use ring::rand::{SecureRandom, SystemRandom};
+use crate::provider::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
+use crate::provider::hkdf::{Salt, HKDF_SHA256};
+use crate::provider::hmac;
+use crate::provider::rand::{SecureRandom, SystemRandom};
 
 /// The fewest bytes a fleet secret may have.
 pub(crate) const MIN_SECRET: usize = 32;
