@@ -52,12 +52,13 @@ fn group(code: u16) -> Result<&'static dyn SupportedKxGroup, String> {
         .ok_or_else(|| format!("no key exchange in group {name:?}"))
 }
 
-/// Every scheme the providers sign with, in their order of preference (RSA:
-/// PSS before PKCS #1, longer hashes first).
+/// Every scheme the engine may sign with, in ring's order of preference
+/// (RSA: PSS before PKCS #1, longer hashes first). Not ECDSA P-521: the
+/// engine's `signature_algs` are those ring implements, so aws-lc-rs's
+/// P-521 keys are refused as ring refuses them (see `load_key`).
 const SCHEMES: &[SignatureScheme] = &[
     SignatureScheme::ECDSA_NISTP256_SHA256,
     SignatureScheme::ECDSA_NISTP384_SHA384,
-    SignatureScheme::ECDSA_NISTP521_SHA512,
     SignatureScheme::ED25519,
     SignatureScheme::RSA_PSS_SHA512,
     SignatureScheme::RSA_PSS_SHA384,
@@ -109,11 +110,16 @@ fn load_key(format: KeyFormat, der: Vec<u8>) -> Result<Parsed, String> {
         .public_key()
         .map(|spki| spki.as_ref().to_vec())
         .ok_or("the key's public half is unknown")?;
-    let schemes = SCHEMES
+    let schemes: Vec<u16> = SCHEMES
         .iter()
         .filter(|s| key.choose_scheme(&[**s]).is_some())
         .map(|s| u16::from(*s))
         .collect();
+    if schemes.is_empty() {
+        // A key only aws-lc-rs loads (P-521): no handshake could use it, so
+        // it is refused at once, in the words ring's refusal has.
+        return Err("failed to parse private key as RSA, ECDSA, or EdDSA".into());
+    }
     let algorithm = u8::from(key.algorithm());
     let parsed = Parsed {
         key,
@@ -394,6 +400,31 @@ impl HostSigningKey for HostState {
 mod tests {
     use super::*;
     use crate::imports::{bare_state as state, RESOURCES_MAX};
+
+    /// A P-521 key: ring cannot sign with it, aws-lc-rs can but the
+    /// engine's schemes do not include it. Refused alike with either
+    /// library, at once, in rustls's words.
+    #[test]
+    fn a_p521_key_is_refused_alike_with_either_library() {
+        let hex = concat!(
+            "3081dc02010104420164b1d20a701acaf0606a5944e288434f8d32d247fcc0c4",
+            "c6a6fb9cd8f2f51c02d79601e870cf1ac2c7af84acd0316ca75a96361b4807b6",
+            "82fcda4ae41a50af7ce8a00706052b81040023a18189038186000400844bc65d",
+            "db7ff9ecf69cf2247999300d1db98aae9921c8dde2c833083f2ebf0b859f1f85",
+            "2c61e13f677ad62390e22e8a08db3512bda302f33676d4565eea4a12bf015030",
+            "0cdfb41a4ff73868176ae8025e5e4d832e6879d2b489169c6a74d6692c92c715",
+            "d62dd442a8bf1b354c08f05db1e5d2907c587d5d277038d034251e031421eb",
+        );
+        let der: Vec<u8> = (0..hex.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+            .collect();
+        let refused = load_key(KeyFormat::Sec1, der).err();
+        assert_eq!(
+            refused.as_deref(),
+            Some("failed to parse private key as RSA, ECDSA, or EdDSA")
+        );
+    }
 
     #[test]
     fn a_hash_context_hashes_what_was_appended_and_forks() {
