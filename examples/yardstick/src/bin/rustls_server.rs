@@ -152,7 +152,10 @@ async fn main() {
             };
             let mut buf = vec![0u8; 16384];
             while let Ok(n @ 1..) = tls.read(&mut buf).await {
-                if tls.write_all(&buf[..n]).await.is_err() {
+                // tokio-rustls keeps what the socket did not take until a
+                // flush: without one the echo's tail can wait forever (a
+                // bulk echo hung so).
+                if tls.write_all(&buf[..n]).await.is_err() || tls.flush().await.is_err() {
                     return;
                 }
             }
