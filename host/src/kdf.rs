@@ -78,6 +78,7 @@ pub(crate) fn expand_label(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ssl::keys::hex;
 
     /// rustls's PRF with ring, the one native rustls runs.
     fn rustls_prf(sha: Sha, secret: &[u8], label: &[u8], seed: &[u8], out: &mut [u8]) {
@@ -115,8 +116,8 @@ mod tests {
     fn the_prf_matches_a_published_vector() {
         // TLS 1.2 PRF with SHA-256, the test vector posted to the IETF TLS
         // list (secret 9bbe436b..., label "test label", 100 bytes).
-        let secret = hex("9bbe436ba940f017b17652849a71db35");
-        let seed = hex("a0ba9f936cda311827a6f796ffd5198c");
+        let secret = hex("9bbe436ba940f017b17652849a71db35").unwrap();
+        let seed = hex("a0ba9f936cda311827a6f796ffd5198c").unwrap();
         let mut out = [0u8; 100];
         tls12_prf(Sha::Sha256, &secret, b"test label", &seed, &mut out);
         let want = hex(concat!(
@@ -124,14 +125,8 @@ mod tests {
             "6b301791e90d35c9c9a46b4e14baf9af0fa022f7077def17abfd3797c0564bab",
             "4fbc91666e9def9b97fce34f796789baa48082d122ee42c5a72e5a5110fff701",
             "87347b66"
-        ));
+        ))
+        .unwrap();
         assert_eq!(out[..], want[..]);
-    }
-
-    fn hex(s: &str) -> Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
     }
 }

@@ -1,7 +1,8 @@
 //! The host side of `wassl:tls/crypto`: key exchange, signing, signature
 //! verification, hashing, HMAC and record AEAD for the engine, natively, with
-//! the code native rustls runs over the host's library (`provider`). Ephemeral keys and private keys live in the store's
-//! resource table and never cross into the sandbox; nothing here is logged.
+//! the code native rustls runs over the host's library (`provider`).
+//! Ephemeral keys and private keys live in the store's resource table and
+//! never cross into the sandbox; nothing here is logged.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -415,10 +416,7 @@ mod tests {
             "0cdfb41a4ff73868176ae8025e5e4d832e6879d2b489169c6a74d6692c92c715",
             "d62dd442a8bf1b354c08f05db1e5d2907c587d5d277038d034251e031421eb",
         );
-        let der: Vec<u8> = (0..hex.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
-            .collect();
+        let der = crate::ssl::keys::hex(hex).unwrap();
         let refused = load_key(KeyFormat::Sec1, der).err();
         assert_eq!(
             refused.as_deref(),

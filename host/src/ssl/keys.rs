@@ -186,7 +186,8 @@ fn b64(s: &str) -> Option<Vec<u8>> {
     Some(out)
 }
 
-fn hex(s: &str) -> Option<Vec<u8>> {
+/// Hex digits to bytes; `None` for anything else (an odd count included).
+pub(crate) fn hex(s: &str) -> Option<Vec<u8>> {
     (0..s.len())
         .step_by(2)
         .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())

@@ -6,7 +6,7 @@
 
 mod iodata;
 mod kernel_options;
-mod keys;
+pub(crate) mod keys;
 mod legacy;
 mod listen;
 pub(crate) mod machine;
