@@ -3,7 +3,7 @@
 //! ```text
 //! s_server -accept 4433 -cert server.pem -key server.key [-CAfile ca.pem]
 //!          [-verify N | -Verify N] [-alpn h2,http/1.1] [-tls1_2 | -tls1_3] [-naccept N]
-//!          [-tickets none|stateful|stateless]
+//!          [-tickets none|stateful|stateless] [-nodelay]
 //! ```
 //! Each client is served in its own process (and its own sandbox); what it
 //! sends is echoed back.
@@ -14,7 +14,7 @@ use wassl_examples::{alpn_list, print_session, Flags};
 
 const USAGE: &str =
     "usage: s_server -accept PORT -cert FILE -key FILE [-CAfile FILE] [-verify N|-Verify N] \
-[-alpn LIST] [-tls1_2|-tls1_3] [-naccept N] [-tickets none|stateful|stateless]";
+[-alpn LIST] [-tls1_2|-tls1_3] [-naccept N] [-tickets none|stateful|stateless] [-nodelay]";
 
 /// Packets delivered between two `setopts`: enough that re-arming costs
 /// little, few enough that the mailbox holds at most 32 reads.
@@ -25,7 +25,7 @@ async fn main() {
     let f = Flags::from_env();
     f.check(
         USAGE,
-        &["-tls1_2", "-tls1_3", "-quiet"],
+        &["-tls1_2", "-tls1_3", "-quiet", "-nodelay"],
         &[
             "-accept", "-cert", "-key", "-CAfile", "-verify", "-Verify", "-alpn", "-naccept",
             "-tickets",
@@ -82,6 +82,12 @@ async fn main() {
             eprintln!("s_server: -tickets {other}: none, stateful or stateless\n{USAGE}");
             std::process::exit(2);
         }
+    }
+    // wassl's flag: `{nodelay, true}` on each accepted socket, so that
+    // what follows the server's tickets is not held back until the client
+    // acknowledges them (Nagle's algorithm against a delayed ACK).
+    if f.has("-nodelay") {
+        opts.push(SslOption::Nodelay(true));
     }
     let naccept: Option<usize> = f.value("-naccept").and_then(|n| n.parse().ok());
     let quiet = f.has("-quiet");

@@ -5,11 +5,12 @@
 //!
 //! ```text
 //! rustls_server -accept PORT -cert cert.pem -key key.pem [-tickets none|stateful|stateless]
-//!               [-provider ring|aws-lc-rs] [-tls1_2|-tls1_3]
+//!               [-provider ring|aws-lc-rs] [-tls1_2|-tls1_3] [-nodelay]
 //! ```
 //! `-tickets none` (the default, as `s_server`) sends no TLS 1.3 tickets;
 //! TLS 1.2 resumes by session ID either way. `-provider aws-lc-rs` (rustls's
 //! default provider) needs `cargo build -p wassl-yardstick --features aws-lc`.
+//! `-nodelay` sets `TCP_NODELAY` on each connection, as `s_server -nodelay`.
 
 use std::sync::Arc;
 
@@ -18,7 +19,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const USAGE: &str = "usage: rustls_server -accept PORT -cert FILE -key FILE \
-[-tickets none|stateful|stateless] [-provider ring|aws-lc-rs] [-tls1_2|-tls1_3]";
+[-tickets none|stateful|stateless] [-provider ring|aws-lc-rs] [-tls1_2|-tls1_3] [-nodelay]";
 
 /// `-name value` flags, as `openssl s_server` takes them.
 struct Flags(Vec<String>);
@@ -121,7 +122,7 @@ async fn main() {
         return;
     }
     let unknown = f.unknown(
-        &["-tls1_2", "-tls1_3", "-help"],
+        &["-tls1_2", "-tls1_3", "-nodelay", "-help"],
         &["-accept", "-cert", "-key", "-tickets", "-provider"],
     );
     if !unknown.is_empty() {
@@ -139,12 +140,16 @@ async fn main() {
             s.listen(1024)
         })
         .unwrap_or_else(|e| fail(format!("listen on {port}: {e}")));
+    let nodelay = f.has("-nodelay");
     let port = listener.local_addr().map(|a| a.port()).unwrap_or(port);
     eprintln!("ACCEPT 0.0.0.0:{port}");
     loop {
         let Ok((tcp, _)) = listener.accept().await else {
             continue;
         };
+        if nodelay && tcp.set_nodelay(true).is_err() {
+            continue;
+        }
         let acceptor = acceptor.clone();
         tokio::spawn(async move {
             let Ok(mut tls) = acceptor.accept(tcp).await else {
