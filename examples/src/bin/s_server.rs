@@ -153,7 +153,11 @@ async fn main() {
                                     }
                                 }
                                 Message::SslClosed(_) => {
-                                    eprintln!("DONE");
+                                    // `-quiet` is silent, as OpenSSL's: a line
+                                    // per connection is a write per connection.
+                                    if !quiet {
+                                        eprintln!("DONE");
+                                    }
                                     break;
                                 }
                                 Message::SslError(_, e) => {
