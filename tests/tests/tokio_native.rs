@@ -325,3 +325,66 @@ async fn errors_are_reasons() {
         "{err:?}"
     );
 }
+
+/// `SslStream::relay` joins a TLS stream to a TCP one as
+/// `copy_bidirectional` does: bytes the stream read before go first, each
+/// side's end of data becomes the other's (close_notify, FIN) while the
+/// other direction goes on, and it answers the bytes moved each way.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn relay_joins_a_stream_to_tcp_and_passes_each_end_on() {
+    use tokio::io::AsyncWriteExt;
+    let pki = Pki::new();
+    let acceptor = TlsAcceptor::new(server_options(&pki)).await.unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let backend = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let backend_port = backend.local_addr().unwrap().port();
+    // Several records' worth each way, in patterns a reordering would break.
+    let request: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+    let answer: Vec<u8> = (0..700_000u32).map(|i| (i % 241) as u8).collect();
+
+    let (req, ans) = (request.clone(), answer.clone());
+    let backend_task = tokio::spawn(async move {
+        let (mut tcp, _) = backend.accept().await.unwrap();
+        let mut got = Vec::new();
+        // The client's close_notify arrives here as a FIN.
+        tcp.read_to_end(&mut got).await.unwrap();
+        assert!(got == req[5..], "the backend got {} bytes", got.len());
+        tcp.write_all(&ans).await.unwrap();
+    });
+    let proxy = tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.unwrap();
+        let mut tls = acceptor.accept(tcp).await.unwrap();
+        // The proxy reads 5 bytes itself (a protocol sniff); the rest of
+        // what it read must still reach the backend, first.
+        let mut head = [0u8; 5];
+        tls.read_exact(&mut head).await.unwrap();
+        let mut up = TcpStream::connect(("127.0.0.1", backend_port))
+            .await
+            .unwrap();
+        (head, tls.relay(&mut up).await.unwrap())
+    });
+
+    let tcp = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let mut client = connector(&pki)
+        .await
+        .connect("localhost", tcp)
+        .await
+        .unwrap();
+    client.write_all(&request).await.unwrap();
+    client.shutdown().await.unwrap();
+    let mut got = Vec::new();
+    tokio::time::timeout(Duration::from_secs(30), client.read_to_end(&mut got))
+        .await
+        .expect("the backend's end reaches the client")
+        .unwrap();
+    assert!(got == answer, "the client got {} bytes", got.len());
+    backend_task.await.unwrap();
+    let (head, moved) = proxy.await.unwrap();
+    assert_eq!(head, request[..5]);
+    assert_eq!(
+        moved,
+        ((request.len() - 5) as u64, answer.len() as u64),
+        "bytes moved to the backend and from it"
+    );
+}

@@ -8,6 +8,7 @@
 //! long as the stream. Dropping the stream closes the connection.
 
 mod per_address;
+mod relay;
 mod tokio_face;
 pub use tokio_face::{TlsAcceptor, TlsConnector, DEFAULT_HANDSHAKE_TIMEOUT};
 
@@ -128,6 +129,10 @@ impl AsyncRead for SslStream {
                 let start = self.pos;
                 out.put_slice(&self.buffered[start..start + n]);
                 self.pos += n;
+                if self.pos == self.buffered.len() {
+                    // An idle stream holds no read's worth of memory.
+                    (self.buffered, self.pos) = (Vec::new(), 0);
+                }
                 return Poll::Ready(Ok(()));
             }
             if self.eof {
@@ -187,16 +192,22 @@ impl AsyncWrite for SslStream {
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         if self.shutdown.is_none() {
             let s = self.socket.clone();
-            self.shutdown = Some(Box::pin(async move { ssl::shutdown(&s, How::Write).await }));
+            self.shutdown = Some(Box::pin(async move { close_write(&s).await }));
         }
         let r = ready!(self
             .shutdown
             .as_mut()
             .map(|f| f.as_mut().poll(cx))
             .unwrap_or(Poll::Pending));
-        Poll::Ready(match r {
-            Ok(()) | Err(Reason::Closed) => Ok(()),
-            Err(e) => Err(io_error(e)),
-        })
+        Poll::Ready(r.map_err(io_error))
+    }
+}
+
+/// The end of our data: close_notify; a connection already closed has
+/// nothing more to end.
+async fn close_write(socket: &SslSocket) -> Result<(), Reason> {
+    match ssl::shutdown(socket, How::Write).await {
+        Ok(()) | Err(Reason::Closed) => Ok(()),
+        Err(e) => Err(e),
     }
 }

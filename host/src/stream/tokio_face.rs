@@ -24,14 +24,19 @@ use crate::ssl::{
 };
 
 /// The options a stream needs, after the caller's (so they win): a passive
-/// binary socket delivers bytes only when the stream reads.
-fn stream_options(mut opts: Vec<SslOption>) -> Vec<SslOption> {
-    opts.extend([
+/// binary socket delivers bytes only when the stream reads. Before them,
+/// a default the caller may change: `{exit_on_close, false}`, so that a
+/// stream can still write after the peer's close_notify, as a tokio
+/// stream (and tokio-rustls's) can after its peer's end of data.
+fn stream_options(opts: Vec<SslOption>) -> Vec<SslOption> {
+    let mut all = vec![SslOption::ExitOnClose(false)];
+    all.extend(opts);
+    all.extend([
         SslOption::Active(Active::False),
         SslOption::Mode(Mode::Binary),
         SslOption::Packet(Packet::Raw),
     ]);
-    opts
+    all
 }
 
 /// Check every option now, TLS ones in a throwaway sandbox, as `ssl:listen`
