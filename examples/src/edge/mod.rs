@@ -795,7 +795,7 @@ async fn relay(
             .await
             .map_err(|err| format!("backend:{}", err.kind()))?;
     }
-    match tokio::io::copy_bidirectional(&mut down, &mut up).await {
+    match down.relay(&mut up).await {
         Ok((i, o)) => {
             e.bytes_in = i;
             e.bytes_out = o;
