@@ -22,6 +22,7 @@
 #[cfg(feature = "bench-internals")]
 pub mod bench;
 mod bindings;
+mod buffers;
 pub mod cert;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;

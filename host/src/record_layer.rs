@@ -421,9 +421,14 @@ impl RecordLayer {
         out
     }
 
-    /// Idle: give back the input buffer's spare capacity.
+    /// Idle: give back the input buffer's spare capacity (all of it, to
+    /// the spares, when no partial record waits in it).
     pub(crate) fn hibernate(&mut self) {
-        self.inbuf.shrink_to_fit();
+        if self.inbuf.is_empty() {
+            crate::buffers::give(std::mem::take(&mut self.inbuf));
+        } else {
+            self.inbuf.shrink_to_fit();
+        }
     }
 
     /// Application data into records. A TLS 1.2 AES-GCM key that has
@@ -446,7 +451,7 @@ impl RecordLayer {
                 output,
             });
         }
-        let mut out = Vec::with_capacity(data.len() + records as usize * 29);
+        let mut out = crate::buffers::take(data.len() + records as usize * 29);
         for chunk in data.chunks(MAX_FRAGMENT) {
             self.seal_record(APPLICATION_DATA, chunk, &mut out);
         }
@@ -500,10 +505,16 @@ impl RecordLayer {
         }
     }
 
-    /// Where the peer's bytes wait to be opened: a socket reads into it,
-    /// after what is there, and then calls [`Self::open`] with nothing more,
-    /// so a stream's bytes are not copied from a read buffer into this one.
-    pub(crate) fn input(&mut self) -> &mut Vec<u8> {
+    /// Where the peer's bytes wait to be opened, with room for `room` more:
+    /// a socket reads into it, after what is there, and then calls
+    /// [`Self::open`] with nothing more, so a stream's bytes are not copied
+    /// from a read buffer into this one.
+    pub(crate) fn input(&mut self, room: usize) -> &mut Vec<u8> {
+        if self.inbuf.capacity() == 0 {
+            self.inbuf = crate::buffers::take(room);
+        } else {
+            self.inbuf.reserve(room);
+        }
         &mut self.inbuf
     }
 
@@ -638,7 +649,7 @@ impl RecordLayer {
                     if o.plaintext.capacity() == 0 {
                         // Room for all this read's plaintext: no reallocation
                         // (and copy) per record.
-                        o.plaintext.reserve(self.inbuf.len() - content.start);
+                        o.plaintext = crate::buffers::take(self.inbuf.len() - content.start);
                     }
                     o.plaintext.extend_from_slice(&self.inbuf[content])
                 }
@@ -1296,7 +1307,7 @@ mod tests {
             // The plain bytes come in a read after the close_notify's.
             let pieces = wire.chunks(7_001).chain([&b"plain tcp"[..]]);
             for piece in pieces {
-                layer.input().extend_from_slice(piece);
+                layer.input(piece.len()).extend_from_slice(piece);
                 let o = layer.open(&[]).unwrap();
                 assert!(o.plaintext.len() <= piece.len() + 16_384 + 5);
                 plain.extend(o.plaintext);
@@ -1304,8 +1315,32 @@ mod tests {
             }
             assert_eq!(plain, big);
             assert_eq!(rest, b"plain tcp");
-            assert!(layer.input().is_empty());
+            assert!(layer.input(0).is_empty());
         }
+    }
+
+    /// A stream's big buffers are spares (`buffers`): a large read's input
+    /// and plaintext and a large send's records, so that they go back and
+    /// out again instead of churning the allocator; small ones are not.
+    #[test]
+    fn a_streams_big_buffers_are_spares_and_small_ones_are_not() {
+        let spare = crate::buffers::SIZE;
+        let (mut client, mut layer) =
+            pair(&rustls::crypto::ring::cipher_suite::TLS13_AES_128_GCM_SHA256);
+        let wire = client_sends(&mut client, &vec![1u8; 60_000]);
+        assert_eq!(layer.input(wire.len()).capacity(), spare);
+        layer.input(wire.len()).extend_from_slice(&wire);
+        let o = layer.open(&[]).unwrap();
+        assert_eq!((o.plaintext.len(), o.plaintext.capacity()), (60_000, spare));
+        assert_eq!(layer.seal(&o.plaintext).unwrap().capacity(), spare);
+        // Drained, the input goes back; a small read's plaintext and a small
+        // send's records are their own size.
+        layer.hibernate();
+        assert_eq!(layer.input(0).capacity(), 0);
+        let o = layer.open(&client_sends(&mut client, b"small")).unwrap();
+        assert_eq!(o.plaintext, b"small");
+        assert!(o.plaintext.capacity() < 1024);
+        assert!(layer.seal(b"small").unwrap().capacity() < 1024);
     }
 
     #[test]

@@ -158,8 +158,8 @@ impl Instance {
 
     /// Where the peer's bytes go once the host's record layer protects the
     /// records: read into it, then [`Self::feed`] nothing (no copy).
-    pub(crate) fn input(&mut self) -> Option<&mut Vec<u8>> {
-        self.records.as_mut().map(RecordLayer::input)
+    pub(crate) fn input(&mut self, room: usize) -> Option<&mut Vec<u8>> {
+        self.records.as_mut().map(|rl| rl.input(room))
     }
 
     /// True once the host's record layer protects this connection's records.

@@ -186,15 +186,24 @@ impl Runtime {
     }
 }
 
-/// One thread for the process advances the epoch; it ends with the engine.
+/// Epoch ticks between two sweeps of the spare buffers (about a second).
+const SWEEP_TICKS: u32 = 100;
+
+/// One thread for the process advances the epoch, and sweeps the spare
+/// buffers now and then; it ends with the engine.
 fn start_epoch_ticker(engine: wasmtime::EngineWeak) {
     std::thread::Builder::new()
         .name("wassl-epoch".into())
-        .spawn(move || loop {
-            std::thread::sleep(EPOCH_TICK);
-            match engine.upgrade() {
-                Some(e) => e.increment_epoch(),
-                None => return,
+        .spawn(move || {
+            for tick in (0..SWEEP_TICKS).cycle() {
+                std::thread::sleep(EPOCH_TICK);
+                match engine.upgrade() {
+                    Some(e) => e.increment_epoch(),
+                    None => return,
+                }
+                if tick == 0 {
+                    crate::buffers::sweep();
+                }
             }
         })
         .expect("spawn the epoch thread");

@@ -48,10 +48,11 @@ impl Outbox {
         let bytes = bytes.into();
         self.queued += bytes.len() as u64;
         if self.is_empty() {
-            self.buf = bytes;
+            crate::buffers::give(std::mem::replace(&mut self.buf, bytes));
             self.pos = 0;
         } else {
             self.buf.extend_from_slice(&bytes);
+            crate::buffers::give(bytes);
         }
     }
 
@@ -130,9 +131,10 @@ impl Outbox {
             }
         }
         if self.pos == self.buf.len() {
-            // A large send's room is not kept by an idle connection.
+            // A large send's room is not kept by an idle connection (a
+            // spare's goes back to the spares).
             if self.buf.capacity() > KEEP_CAPACITY {
-                self.buf = Vec::new();
+                crate::buffers::give(std::mem::take(&mut self.buf));
             } else {
                 self.buf.clear();
             }
@@ -146,7 +148,7 @@ impl Outbox {
     /// `hibernate_after`: an empty queue gives its memory back.
     pub(crate) fn shrink(&mut self) {
         if self.is_empty() {
-            self.buf = Vec::new();
+            crate::buffers::give(std::mem::take(&mut self.buf));
             self.pos = 0;
         }
     }

@@ -302,13 +302,13 @@ impl Conn {
                     let want = if streaming { buffer } else { self.first_read() };
                     // Once the host protects the records, straight into the
                     // record layer's input (no copy); before, into `rbuf`.
-                    let input = self.inst.as_deref_mut().and_then(Instance::input);
+                    let input = self.inst.as_deref_mut().and_then(|i| i.input(want));
                     let in_engine = input.is_some();
                     let into = input.unwrap_or_else(|| {
                         rbuf.clear();
+                        rbuf.reserve(want);
                         &mut rbuf
                     });
-                    into.reserve(want);
                     // Into spare capacity (nothing to zero first), no more
                     // than `want`: a delivery stays within `buffer`.
                     let r = r.and_then(|()| self.tcp.try_read_buf(&mut (&mut *into).limit(want)));
@@ -1094,6 +1094,9 @@ impl Conn {
                 }
             }
         }
+        // Sealed: the bytes (a read's plaintext, when echoed) can serve
+        // another read.
+        crate::buffers::give(framed);
         Ok(())
     }
 

@@ -131,7 +131,8 @@ impl AsyncRead for SslStream {
                 self.pos += n;
                 if self.pos == self.buffered.len() {
                     // An idle stream holds no read's worth of memory.
-                    (self.buffered, self.pos) = (Vec::new(), 0);
+                    crate::buffers::give(std::mem::take(&mut self.buffered));
+                    self.pos = 0;
                 }
                 return Poll::Ready(Ok(()));
             }
@@ -171,7 +172,9 @@ impl AsyncWrite for SslStream {
     ) -> Poll<io::Result<usize>> {
         if self.write.is_none() {
             let s = self.socket.clone();
-            let data = buf.to_vec();
+            // A spare when large: `send` gives it back once sealed.
+            let mut data = crate::buffers::take(buf.len());
+            data.extend_from_slice(buf);
             let n = data.len();
             self.write = Some((Box::pin(async move { ssl::send(&s, data).await }), n));
         }

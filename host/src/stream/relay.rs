@@ -10,6 +10,8 @@
 
 use std::io;
 
+use bytes::BufMut;
+
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
@@ -44,6 +46,7 @@ impl SslStream {
                             let bytes = data.into_bytes();
                             to_tcp.write_all(&bytes).await?;
                             n += bytes.len() as u64;
+                            crate::buffers::give(bytes);
                         }
                         Err(Reason::Closed) => break,
                         Err(e) => return Err(io_error(e)),
@@ -57,8 +60,12 @@ impl SslStream {
             let mut n = 0u64;
             loop {
                 from_tcp.as_ref().readable().await?;
-                let mut buf = Vec::with_capacity(TCP_READ);
-                match from_tcp.as_ref().try_read_buf(&mut buf) {
+                // Sealed, the bytes go back to the spares (`buffers`).
+                let mut buf = crate::buffers::take(TCP_READ);
+                match from_tcp
+                    .as_ref()
+                    .try_read_buf(&mut (&mut buf).limit(TCP_READ))
+                {
                     Ok(0) => break,
                     Ok(got) => {
                         n += got as u64;
