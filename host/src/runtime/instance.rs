@@ -55,34 +55,53 @@ fn failure(f: Failure) -> EngineFailure {
     }
 }
 
+/// The engine's side of a connection: its sandbox until the hand-off,
+/// then what the sandbox knew.
+enum Sandbox {
+    Live(Box<Live>),
+    Released(Box<Released>),
+}
+
+/// A sandbox in use.
+struct Live {
+    store: Store<HostState>,
+    world: World,
+    config: Option<ResourceAny>,
+    conn: Option<ResourceAny>,
+    /// The pool slot, counted while the sandbox lives (`runtime::sandboxes`).
+    _slot: super::Slot,
+}
+
+impl Live {
+    fn conn(&self) -> Result<ResourceAny, Reason> {
+        self.conn.ok_or(Reason::Einval)
+    }
+}
+
 /// What a released sandbox still answers for (see `release`).
 struct Released {
     info: ConnectionInfo,
     peer_certificates: Vec<Vec<u8>>,
     keylog: Vec<String>,
+    /// The socket's policy, for a scratch sandbox's alert wording.
+    verify: VerifyPolicy,
+    /// Sessions the client engine reported and the socket has not taken yet.
+    client_sessions: Vec<ClientSession>,
 }
 
 /// A connection's sandbox.
 pub(crate) struct Instance {
-    engine: wasmtime::Engine,
     role: Role,
-    store: Store<HostState>,
-    world: World,
+    sandbox: Sandbox,
     ticks: u64,
     max_memory: usize,
-    config: Option<ResourceAny>,
-    conn: Option<ResourceAny>,
     dead: Option<String>,
     /// Take the records out of the sandbox after the handshake.
     offload: bool,
     /// The host's record layer, once the engine handed it over.
     records: Option<RecordLayer>,
-    /// Set once the sandbox is gone: what it knew, kept on the host.
-    released: Option<Released>,
     /// TLS 1.3's exporter secret was consumed (`export_key_materials/5`).
     exporter_consumed: bool,
-    /// The pool slot, counted while the sandbox lives (`runtime::sandboxes`).
-    slot: Option<super::Slot>,
 }
 
 impl Instance {
@@ -115,20 +134,20 @@ impl Instance {
                 }
             })?;
         Ok(Instance {
-            engine: rt.engine.clone(),
             role: Role::Client,
-            store,
-            world,
+            sandbox: Sandbox::Live(Box::new(Live {
+                store,
+                world,
+                config: None,
+                conn: None,
+                _slot: super::Slot::take(),
+            })),
             ticks: rt.deadline_ticks(),
             max_memory: rt.limits.max_memory,
-            config: None,
-            conn: None,
             dead: None,
             offload: true,
             records: None,
-            released: None,
             exporter_consumed: false,
-            slot: Some(super::Slot::take()),
         })
     }
 
@@ -141,12 +160,16 @@ impl Instance {
     /// Whether the engine is offered the host's native crypto for its
     /// next configuration (on by default; `{host_crypto, false}`).
     pub(crate) fn set_host_crypto(&mut self, on: bool) {
-        self.store.data_mut().host_crypto = on;
+        if let Sandbox::Live(l) = &mut self.sandbox {
+            l.store.data_mut().host_crypto = on;
+        }
     }
 
     /// A server's session cache and lifetime (`session_cb`, `session_lifetime`).
     pub(crate) fn set_sessions(&mut self, sessions: crate::ssl::session_cache::ServerSessions) {
-        self.store.data_mut().sessions = sessions;
+        if let Sandbox::Live(l) = &mut self.sandbox {
+            l.store.data_mut().sessions = sessions;
+        }
     }
 
     /// Idle: shrink the host record layer's buffers.
@@ -176,12 +199,12 @@ impl Instance {
         local: bool,
         detail: Option<&str>,
     ) -> Reason {
-        if self.released.is_some() {
+        if let Sandbox::Released(r) = &self.sandbox {
+            let verify = r.verify.clone();
             let rt = match super::get() {
                 Ok(rt) => rt,
                 Err(e) => return Reason::EngineTrap(e),
             };
-            let verify = self.store.data().verify.clone();
             let mut scratch = match Instance::new(&rt, verify, KeylogSink::default())
                 .boxed()
                 .await
@@ -192,13 +215,15 @@ impl Instance {
             scratch.role = self.role;
             return scratch.alert_reason(code, local, detail).boxed().await;
         }
-        if let Err(r) = self.alive() {
-            return r;
-        }
-        let r = self
+        let role = self.role;
+        let live = match self.live() {
+            Ok(l) => l,
+            Err(r) => return r,
+        };
+        let r = live
             .world
             .wassl_tls_records()
-            .call_alert_error(&mut self.store, self.role, code, local, detail)
+            .call_alert_error(&mut live.store, role, code, local, detail)
             .boxed();
         match r.await {
             Ok(err) => tls_error(err),
@@ -220,11 +245,12 @@ impl Instance {
     /// After the handshake, ask the engine for its record layer.
     async fn hand_off(&mut self) -> Result<(), EngineFailure> {
         use crate::bindings::exports::wassl::tls::records::HandOffAnswer;
-        let conn = self.conn()?;
-        let r = self
+        let live = self.live()?;
+        let conn = live.conn()?;
+        let r = live
             .world
             .wassl_tls_records()
-            .call_hand_off(&mut self.store, conn)
+            .call_hand_off(&mut live.store, conn)
             .boxed()
             .await;
         let answer = match r {
@@ -283,31 +309,27 @@ impl Instance {
     /// memory goes back to the pool. An established connection then
     /// costs only the host's record layer.
     fn release(&mut self, info: ConnectionInfo, peer_certificates: Vec<Vec<u8>>) {
-        let keylog = self.keylog();
-        let mut state = HostState::new(
-            MemoryLimiter {
-                limit: 0,
-                current: 0,
-            },
-            self.store.data().verify.clone(),
-            KeylogSink::default(),
-        );
-        state.client_sessions = std::mem::take(&mut self.store.data_mut().client_sessions);
-        // The old store (instance, linear memory, pool slot) goes here.
-        self.store = Store::new(&self.engine, state);
-        self.slot = None;
-        self.config = None;
-        self.conn = None;
-        self.released = Some(Released {
+        let Sandbox::Live(live) = &mut self.sandbox else {
+            return;
+        };
+        let state = live.store.data_mut();
+        let released = Released {
             info,
             peer_certificates,
-            keylog,
-        });
+            keylog: std::mem::take(&mut state.keylog.lines),
+            verify: state.verify.clone(),
+            client_sessions: std::mem::take(&mut state.client_sessions),
+        };
+        // The store (instance, linear memory) and the pool slot go here.
+        self.sandbox = Sandbox::Released(Box::new(released));
     }
 
     /// Sessions the client engine reported since the last call.
     pub(crate) fn take_client_sessions(&mut self) -> Vec<ClientSession> {
-        std::mem::take(&mut self.store.data_mut().client_sessions)
+        std::mem::take(match &mut self.sandbox {
+            Sandbox::Live(l) => &mut l.store.data_mut().client_sessions,
+            Sandbox::Released(r) => &mut r.client_sessions,
+        })
     }
 
     /// Lower (or raise, up to the runtime's limit) this sandbox's memory cap.
@@ -317,7 +339,10 @@ impl Instance {
     /// Not once the host protects the records: the sandbox is then off the
     /// data path (or gone), and only a growth would end it.
     pub(crate) fn set_memory_limit(&mut self, bytes: usize) {
-        let limits = &mut self.store.data_mut().limits;
+        let Sandbox::Live(live) = &mut self.sandbox else {
+            return;
+        };
+        let limits = &mut live.store.data_mut().limits;
         limits.limit = bytes.min(self.max_memory);
         let (held, limit) = (limits.current, limits.limit);
         if held > limit && self.dead.is_none() && self.records.is_none() {
@@ -329,7 +354,10 @@ impl Instance {
 
     /// Linear memory the sandbox uses now, in bytes.
     pub(crate) fn memory(&self) -> usize {
-        self.store.data().limits.current
+        match &self.sandbox {
+            Sandbox::Live(l) => l.store.data().limits.current,
+            Sandbox::Released(_) => 0,
+        }
     }
 
     /// Map a wasmtime error (a trap, a limit, a deadline) to the sticky reason.
@@ -347,22 +375,17 @@ impl Instance {
         Reason::EngineTrap(text)
     }
 
-    fn alive(&mut self) -> Result<(), Reason> {
-        if self.released.is_some() {
-            // Nothing may call into a store that holds no instance.
+    /// The sandbox, for a call into it with a fresh deadline.
+    fn live(&mut self) -> Result<&mut Live, Reason> {
+        // Nothing calls into a sandbox that is gone.
+        let Sandbox::Live(live) = &mut self.sandbox else {
             return Err(Reason::Closed);
+        };
+        if let Some(t) = &self.dead {
+            return Err(Reason::EngineTrap(t.clone()));
         }
-        match &self.dead {
-            Some(t) => Err(Reason::EngineTrap(t.clone())),
-            None => {
-                self.store.set_epoch_deadline(self.ticks);
-                Ok(())
-            }
-        }
-    }
-
-    fn conn(&self) -> Result<ResourceAny, Reason> {
-        self.conn.ok_or(Reason::Einval)
+        live.store.set_epoch_deadline(self.ticks);
+        Ok(live)
     }
 
     /// Validate options and keep the config (`{options, ...}` errors come from here).
@@ -371,12 +394,12 @@ impl Instance {
         role: Role,
         opts: Vec<TlsOption>,
     ) -> Result<(), Reason> {
-        self.alive()?;
         self.role = role;
-        let cfg = self.world.wassl_tls_options().config();
-        match cfg.call_create(&mut self.store, role, &opts).boxed().await {
+        let live = self.live()?;
+        let cfg = live.world.wassl_tls_options().config();
+        match cfg.call_create(&mut live.store, role, &opts).boxed().await {
             Ok(Ok(c)) => {
-                self.config = Some(c);
+                live.config = Some(c);
                 Ok(())
             }
             Ok(Err(e)) => Err(Reason::Options {
@@ -390,16 +413,16 @@ impl Instance {
 
     /// Start a client connection checking the server as `server_name`.
     pub(crate) async fn client(&mut self, server_name: &str) -> Result<(), Reason> {
-        self.alive()?;
-        let cfg = self.config.ok_or(Reason::Einval)?;
-        let c = self.world.wassl_tls_handshake().connection();
+        let live = self.live()?;
+        let cfg = live.config.ok_or(Reason::Einval)?;
+        let c = live.world.wassl_tls_handshake().connection();
         match c
-            .call_client(&mut self.store, cfg, server_name)
+            .call_client(&mut live.store, cfg, server_name)
             .boxed()
             .await
         {
             Ok(Ok(conn)) => {
-                self.conn = Some(conn);
+                live.conn = Some(conn);
                 Ok(())
             }
             Ok(Err(e)) => Err(tls_error(e)),
@@ -409,12 +432,12 @@ impl Instance {
 
     /// Start a server connection.
     pub(crate) async fn server(&mut self) -> Result<(), Reason> {
-        self.alive()?;
-        let cfg = self.config.ok_or(Reason::Einval)?;
-        let c = self.world.wassl_tls_handshake().connection();
-        match c.call_server(&mut self.store, cfg).boxed().await {
+        let live = self.live()?;
+        let cfg = live.config.ok_or(Reason::Einval)?;
+        let c = live.world.wassl_tls_handshake().connection();
+        match c.call_server(&mut live.store, cfg).boxed().await {
             Ok(Ok(conn)) => {
-                self.conn = Some(conn);
+                live.conn = Some(conn);
                 Ok(())
             }
             Ok(Err(e)) => Err(tls_error(e)),
@@ -424,11 +447,11 @@ impl Instance {
 
     /// Start a server that stops at the ClientHello (`{handshake, hello}`).
     pub(crate) async fn server_paused(&mut self) -> Result<(), Reason> {
-        self.alive()?;
-        let c = self.world.wassl_tls_handshake().connection();
-        match c.call_server_paused(&mut self.store).boxed().await {
+        let live = self.live()?;
+        let c = live.world.wassl_tls_handshake().connection();
+        match c.call_server_paused(&mut live.store).boxed().await {
             Ok(conn) => {
-                self.conn = Some(conn);
+                live.conn = Some(conn);
                 Ok(())
             }
             Err(e) => Err(self.trapped(e)),
@@ -437,10 +460,10 @@ impl Instance {
 
     /// The ClientHello a paused server has read, once whole.
     pub(crate) async fn client_hello(&mut self) -> Result<Option<ClientHello>, Reason> {
-        self.alive()?;
-        let conn = self.conn()?;
-        let c = self.world.wassl_tls_handshake().connection();
-        match c.call_client_hello(&mut self.store, conn).boxed().await {
+        let live = self.live()?;
+        let conn = live.conn()?;
+        let c = live.world.wassl_tls_handshake().connection();
+        match c.call_client_hello(&mut live.store, conn).boxed().await {
             Ok(h) => Ok(h),
             Err(e) => Err(self.trapped(e)),
         }
@@ -455,12 +478,13 @@ impl Instance {
         keylog: KeylogSink,
     ) -> Result<Progress, EngineFailure> {
         self.configure(Role::Server, opts).await?;
-        self.store.data_mut().verify = verify;
-        self.store.data_mut().keylog = keylog;
-        let conn = self.conn()?;
-        let cfg = self.config.ok_or(Reason::Einval)?;
-        let c = self.world.wassl_tls_handshake().connection();
-        match c.call_resume(&mut self.store, conn, cfg).boxed().await {
+        let live = self.live()?;
+        live.store.data_mut().verify = verify;
+        live.store.data_mut().keylog = keylog;
+        let conn = live.conn()?;
+        let cfg = live.config.ok_or(Reason::Einval)?;
+        let c = live.world.wassl_tls_handshake().connection();
+        match c.call_resume(&mut live.store, conn, cfg).boxed().await {
             Ok(r) => r.map_err(failure),
             Err(e) => Err(self.trapped(e).into()),
         }
@@ -480,10 +504,10 @@ impl Instance {
                 Err(e) => Err(self.record_failure(e).boxed().await),
             };
         }
-        self.alive()?;
-        let conn = self.conn()?;
-        let c = self.world.wassl_tls_handshake().connection();
-        let p = match c.call_feed(&mut self.store, conn, data).boxed().await {
+        let live = self.live()?;
+        let conn = live.conn()?;
+        let c = live.world.wassl_tls_handshake().connection();
+        let p = match c.call_feed(&mut live.store, conn, data).boxed().await {
             Ok(r) => r.map_err(failure)?,
             Err(e) => return Err(self.trapped(e).into()),
         };
@@ -501,12 +525,12 @@ impl Instance {
                 Err(e) => Err(self.record_failure(e).boxed().await),
             };
         }
-        self.alive()?;
-        let conn = self.conn()?;
-        match self
+        let live = self.live()?;
+        let conn = live.conn()?;
+        match live
             .world
             .wassl_tls_records()
-            .call_send(&mut self.store, conn, data)
+            .call_send(&mut live.store, conn, data)
             .boxed()
             .await
         {
@@ -520,13 +544,16 @@ impl Instance {
         if let (None, Some(rl)) = (&self.dead, self.records.as_mut()) {
             return rl.close_notify();
         }
-        let (Ok(()), Ok(conn)) = (self.alive(), self.conn()) else {
+        let Ok(live) = self.live() else {
             return Vec::new();
         };
-        match self
+        let Ok(conn) = live.conn() else {
+            return Vec::new();
+        };
+        match live
             .world
             .wassl_tls_records()
-            .call_close_notify(&mut self.store, conn)
+            .call_close_notify(&mut live.store, conn)
             .boxed()
             .await
         {
@@ -540,15 +567,15 @@ impl Instance {
 
     /// `connection_information/1`.
     pub(crate) async fn info(&mut self) -> Result<ConnectionInfo, Reason> {
-        if let Some(r) = &self.released {
+        if let Sandbox::Released(r) = &self.sandbox {
             return Ok(r.info.clone());
         }
-        self.alive()?;
-        let conn = self.conn()?;
-        match self
+        let live = self.live()?;
+        let conn = live.conn()?;
+        match live
             .world
             .wassl_tls_records()
-            .call_connection_information(&mut self.store, conn)
+            .call_connection_information(&mut live.store, conn)
             .boxed()
             .await
         {
@@ -559,15 +586,15 @@ impl Instance {
 
     /// The peer's chain, leaf first.
     pub(crate) async fn peer_certificates(&mut self) -> Result<Vec<Vec<u8>>, Reason> {
-        if let Some(r) = &self.released {
+        if let Sandbox::Released(r) = &self.sandbox {
             return Ok(r.peer_certificates.clone());
         }
-        self.alive()?;
-        let conn = self.conn()?;
-        match self
+        let live = self.live()?;
+        let conn = live.conn()?;
+        match live
             .world
             .wassl_tls_records()
-            .call_peer_certificates(&mut self.store, conn)
+            .call_peer_certificates(&mut live.store, conn)
             .boxed()
             .await
         {
@@ -588,12 +615,12 @@ impl Instance {
                 .update_keys(request_peer)
                 .ok_or_else(|| Reason::Einval.into());
         }
-        self.alive()?;
-        let conn = self.conn()?;
-        match self
+        let live = self.live()?;
+        let conn = live.conn()?;
+        match live
             .world
             .wassl_tls_records()
-            .call_update_keys(&mut self.store, conn)
+            .call_update_keys(&mut live.store, conn)
             .boxed()
             .await
         {
@@ -640,12 +667,12 @@ impl Instance {
             }
             return Ok(rl.export(label, context, length as usize));
         }
-        self.alive()?;
-        let conn = self.conn()?;
-        let r = self
+        let live = self.live()?;
+        let conn = live.conn()?;
+        let r = live
             .world
             .wassl_tls_records()
-            .call_export_keying_material(&mut self.store, conn, label, context, length)
+            .call_export_keying_material(&mut live.store, conn, label, context, length)
             .boxed();
         match r.await {
             Ok(r) => r.map_err(tls_error),
@@ -682,8 +709,8 @@ impl Instance {
             crate::kdf::tls12_prf(sha, secret, label, &seed, &mut out);
             return Ok(out);
         }
-        self.alive()?;
-        let conn = self.conn()?;
+        let live = self.live()?;
+        let conn = live.conn()?;
         let secret = match secret {
             PrfSecret::MasterSecret => wit_records::PrfSecret::MasterSecret,
             PrfSecret::Bytes(b) => wit_records::PrfSecret::Bytes(b.clone()),
@@ -696,10 +723,10 @@ impl Instance {
                 PrfSeed::Bytes(b) => wit_records::PrfSeed::Bytes(b.clone()),
             })
             .collect();
-        let r = self
+        let r = live
             .world
             .wassl_tls_records()
-            .call_prf(&mut self.store, conn, &secret, label, &seed, length as u32)
+            .call_prf(&mut live.store, conn, &secret, label, &seed, length as u32)
             .boxed();
         match r.await {
             Ok(r) => r.ok_or(Reason::Undefined),
@@ -712,12 +739,12 @@ impl Instance {
         if let Some(rl) = self.records.as_ref() {
             return Ok(rl.master_secret().map(<[u8]>::to_vec));
         }
-        self.alive()?;
-        let conn = self.conn()?;
-        let r = self
+        let live = self.live()?;
+        let conn = live.conn()?;
+        let r = live
             .world
             .wassl_tls_records()
-            .call_master_secret(&mut self.store, conn)
+            .call_master_secret(&mut live.store, conn)
             .boxed();
         match r.await {
             Ok(r) => Ok(r),
@@ -727,43 +754,40 @@ impl Instance {
 
     /// Key log lines kept by `keep_secrets`.
     pub(crate) fn keylog(&self) -> Vec<String> {
-        if let Some(r) = &self.released {
-            return r.keylog.clone();
+        match &self.sandbox {
+            Sandbox::Live(l) => l.store.data().keylog.lines.clone(),
+            Sandbox::Released(r) => r.keylog.clone(),
         }
-        self.store.data().keylog.lines.clone()
     }
 
     /// `ssl:groups/0` and `ssl:signature_algs/2` from the engine.
     pub(crate) async fn groups_and_sigalgs(
         &mut self,
     ) -> Result<(Vec<String>, Vec<String>, Vec<String>), Reason> {
-        self.alive()?;
-        let o = self.world.wassl_tls_options();
-        let groups = o.call_groups(&mut self.store).boxed().await;
-        let g = match groups {
-            Ok(g) => g,
-            Err(e) => return Err(self.trapped(e)),
-        };
-        let s13 = match o.call_signature_algs(&mut self.store, true).boxed().await {
-            Ok(s) => s,
-            Err(e) => return Err(self.trapped(e)),
-        };
-        let s12 = match o.call_signature_algs(&mut self.store, false).boxed().await {
-            Ok(s) => s,
-            Err(e) => return Err(self.trapped(e)),
-        };
-        Ok((g, s13, s12))
+        let live = self.live()?;
+        let o = live.world.wassl_tls_options();
+        let r = async {
+            let g = o.call_groups(&mut live.store).boxed().await?;
+            let s13 = o.call_signature_algs(&mut live.store, true).boxed().await?;
+            let s12 = o
+                .call_signature_algs(&mut live.store, false)
+                .boxed()
+                .await?;
+            Ok((g, s13, s12))
+        }
+        .await;
+        r.map_err(|e| self.trapped(e))
     }
 
     /// The suites the engine offers, with OpenSSL names.
     pub(crate) async fn cipher_suites(
         &mut self,
     ) -> Result<Vec<(wit::CipherSuite, String)>, Reason> {
-        self.alive()?;
-        match self
+        let live = self.live()?;
+        match live
             .world
             .wassl_tls_options()
-            .call_cipher_suites(&mut self.store)
+            .call_cipher_suites(&mut live.store)
             .boxed()
             .await
         {
