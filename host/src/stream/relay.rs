@@ -66,12 +66,16 @@ impl SslStream {
                     .as_ref()
                     .try_read_buf(&mut (&mut buf).limit(TCP_READ))
                 {
-                    Ok(0) => break,
+                    Ok(0) => {
+                        crate::buffers::give(buf);
+                        break;
+                    }
                     Ok(got) => {
                         n += got as u64;
                         ssl::send(&socket, buf).await.map_err(io_error)?;
                     }
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                    // A spurious wake: the spare goes back unused.
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => crate::buffers::give(buf),
                     Err(e) => return Err(e),
                 }
             }
