@@ -8,16 +8,18 @@
 //! (BENCHMARKS.md, "glibc's trimming"). Here a finished buffer waits for
 //! the next read or send of any connection instead. Spares that no one took
 //! between two sweeps (about a second apart) are freed, so an idle process
-//! keeps none. Small buffers are left to the allocator: they do not churn
-//! the heap's top, and a small message should not hold 85 KiB.
+//! keeps none. Smaller buffers are left to the allocator: a small message
+//! should not hold 85 KiB.
 
 use std::sync::{Mutex, MutexGuard};
 
 /// The one size a spare has: the largest record layer input (a `buffer`
 /// of 65 KiB read after a partial TLS 1.2 record of up to 18 KiB).
 pub(crate) const SIZE: usize = 85 * 1024;
-/// Below this a request gets a buffer of its own size.
-const MIN: usize = 16 * 1024;
+/// Below this a request gets a buffer of its own size: a spare then holds
+/// at most twice what it carries (a read's plaintext may wait in an owner's
+/// mailbox for long).
+const MIN: usize = SIZE / 2;
 /// Spares kept at most (about 11 MiB), whatever the sweeps say.
 const KEEP: usize = 128;
 
@@ -113,7 +115,8 @@ mod tests {
         // Small and oversized requests are the caller's own.
         assert_eq!(p.take(100).capacity(), 100);
         assert_eq!(p.take(SIZE + 1).capacity(), SIZE + 1);
-        let mut a = p.take(40_000);
+        assert_eq!(p.take(MIN - 1).capacity(), MIN - 1);
+        let mut a = p.take(MIN);
         assert_eq!(a.capacity(), SIZE);
         a.extend_from_slice(&[7; 1000]);
         let at = a.as_ptr();
