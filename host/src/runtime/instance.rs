@@ -8,12 +8,12 @@ use std::pin::Pin;
 use wasmtime::component::ResourceAny;
 use wasmtime::Store;
 
+use super::exports::Exports;
 use super::Runtime;
 use crate::bindings::exports::wassl::tls::handshake::{ClientHello, Failure, Progress};
 use crate::bindings::exports::wassl::tls::options::TlsOption;
 use crate::bindings::exports::wassl::tls::records as wit_records;
 use crate::bindings::wassl::tls::types::{self as wit, ClientSession, ConnectionInfo, Role};
-use crate::bindings::Engine as World;
 use crate::imports::{HostState, KeylogSink, MemoryLimiter, VerifyPolicy};
 use crate::record_layer::{Handover, RecordError, RecordLayer, Side, Tls12Handover};
 use crate::ssl::{PrfSecret, PrfSeed, Reason};
@@ -65,7 +65,7 @@ enum Sandbox {
 /// A sandbox in use.
 struct Live {
     store: Store<HostState>,
-    world: World,
+    exports: Exports,
     config: Option<ResourceAny>,
     conn: Option<ResourceAny>,
     /// The pool slot, counted while the sandbox lives (`runtime::sandboxes`).
@@ -119,7 +119,7 @@ impl Instance {
         store.limiter(|s| &mut s.limits);
         store.epoch_deadline_trap();
         store.set_epoch_deadline(rt.deadline_ticks());
-        let world = rt
+        let instance = rt
             .pre
             .instantiate_async(&mut store)
             .boxed()
@@ -133,11 +133,15 @@ impl Instance {
                     Reason::EngineTrap(text)
                 }
             })?;
+        let exports = rt
+            .exports
+            .exports(&mut store, instance)
+            .map_err(Reason::EngineTrap)?;
         Ok(Instance {
             role: Role::Client,
             sandbox: Sandbox::Live(Box::new(Live {
                 store,
-                world,
+                exports,
                 config: None,
                 conn: None,
                 _slot: super::Slot::take(),
@@ -221,9 +225,8 @@ impl Instance {
             Err(r) => return r,
         };
         let r = live
-            .world
-            .wassl_tls_records()
-            .call_alert_error(&mut live.store, role, code, local, detail)
+            .exports
+            .alert_error(&mut live.store, role, code, local, detail)
             .boxed();
         match r.await {
             Ok(err) => tls_error(err),
@@ -247,12 +250,7 @@ impl Instance {
         use crate::bindings::exports::wassl::tls::records::HandOffAnswer;
         let live = self.live()?;
         let conn = live.conn()?;
-        let r = live
-            .world
-            .wassl_tls_records()
-            .call_hand_off(&mut live.store, conn)
-            .boxed()
-            .await;
+        let r = live.exports.hand_off(&mut live.store, conn).boxed().await;
         let answer = match r {
             Ok(s) => s,
             Err(e) => return Err(self.trapped(e).into()),
@@ -396,8 +394,12 @@ impl Instance {
     ) -> Result<(), Reason> {
         self.role = role;
         let live = self.live()?;
-        let cfg = live.world.wassl_tls_options().config();
-        match cfg.call_create(&mut live.store, role, &opts).boxed().await {
+        match live
+            .exports
+            .config_create(&mut live.store, role, &opts)
+            .boxed()
+            .await
+        {
             Ok(Ok(c)) => {
                 live.config = Some(c);
                 Ok(())
@@ -415,9 +417,9 @@ impl Instance {
     pub(crate) async fn client(&mut self, server_name: &str) -> Result<(), Reason> {
         let live = self.live()?;
         let cfg = live.config.ok_or(Reason::Einval)?;
-        let c = live.world.wassl_tls_handshake().connection();
-        match c
-            .call_client(&mut live.store, cfg, server_name)
+        match live
+            .exports
+            .client(&mut live.store, cfg, server_name)
             .boxed()
             .await
         {
@@ -434,8 +436,7 @@ impl Instance {
     pub(crate) async fn server(&mut self) -> Result<(), Reason> {
         let live = self.live()?;
         let cfg = live.config.ok_or(Reason::Einval)?;
-        let c = live.world.wassl_tls_handshake().connection();
-        match c.call_server(&mut live.store, cfg).boxed().await {
+        match live.exports.server(&mut live.store, cfg).boxed().await {
             Ok(Ok(conn)) => {
                 live.conn = Some(conn);
                 Ok(())
@@ -448,8 +449,7 @@ impl Instance {
     /// Start a server that stops at the ClientHello (`{handshake, hello}`).
     pub(crate) async fn server_paused(&mut self) -> Result<(), Reason> {
         let live = self.live()?;
-        let c = live.world.wassl_tls_handshake().connection();
-        match c.call_server_paused(&mut live.store).boxed().await {
+        match live.exports.server_paused(&mut live.store).boxed().await {
             Ok(conn) => {
                 live.conn = Some(conn);
                 Ok(())
@@ -462,8 +462,12 @@ impl Instance {
     pub(crate) async fn client_hello(&mut self) -> Result<Option<ClientHello>, Reason> {
         let live = self.live()?;
         let conn = live.conn()?;
-        let c = live.world.wassl_tls_handshake().connection();
-        match c.call_client_hello(&mut live.store, conn).boxed().await {
+        match live
+            .exports
+            .client_hello(&mut live.store, conn)
+            .boxed()
+            .await
+        {
             Ok(h) => Ok(h),
             Err(e) => Err(self.trapped(e)),
         }
@@ -483,8 +487,12 @@ impl Instance {
         live.store.data_mut().keylog = keylog;
         let conn = live.conn()?;
         let cfg = live.config.ok_or(Reason::Einval)?;
-        let c = live.world.wassl_tls_handshake().connection();
-        match c.call_resume(&mut live.store, conn, cfg).boxed().await {
+        match live
+            .exports
+            .resume(&mut live.store, conn, cfg)
+            .boxed()
+            .await
+        {
             Ok(r) => r.map_err(failure),
             Err(e) => Err(self.trapped(e).into()),
         }
@@ -506,8 +514,7 @@ impl Instance {
         }
         let live = self.live()?;
         let conn = live.conn()?;
-        let c = live.world.wassl_tls_handshake().connection();
-        let p = match c.call_feed(&mut live.store, conn, data).boxed().await {
+        let p = match live.exports.feed(&mut live.store, conn, data).boxed().await {
             Ok(r) => r.map_err(failure)?,
             Err(e) => return Err(self.trapped(e).into()),
         };
@@ -527,13 +534,7 @@ impl Instance {
         }
         let live = self.live()?;
         let conn = live.conn()?;
-        match live
-            .world
-            .wassl_tls_records()
-            .call_send(&mut live.store, conn, data)
-            .boxed()
-            .await
-        {
+        match live.exports.send(&mut live.store, conn, data).boxed().await {
             Ok(r) => r.map_err(failure),
             Err(e) => Err(self.trapped(e).into()),
         }
@@ -551,9 +552,8 @@ impl Instance {
             return Vec::new();
         };
         match live
-            .world
-            .wassl_tls_records()
-            .call_close_notify(&mut live.store, conn)
+            .exports
+            .close_notify(&mut live.store, conn)
             .boxed()
             .await
         {
@@ -573,9 +573,8 @@ impl Instance {
         let live = self.live()?;
         let conn = live.conn()?;
         match live
-            .world
-            .wassl_tls_records()
-            .call_connection_information(&mut live.store, conn)
+            .exports
+            .connection_information(&mut live.store, conn)
             .boxed()
             .await
         {
@@ -592,9 +591,8 @@ impl Instance {
         let live = self.live()?;
         let conn = live.conn()?;
         match live
-            .world
-            .wassl_tls_records()
-            .call_peer_certificates(&mut live.store, conn)
+            .exports
+            .peer_certificates(&mut live.store, conn)
             .boxed()
             .await
         {
@@ -618,9 +616,8 @@ impl Instance {
         let live = self.live()?;
         let conn = live.conn()?;
         match live
-            .world
-            .wassl_tls_records()
-            .call_update_keys(&mut live.store, conn)
+            .exports
+            .update_keys(&mut live.store, conn)
             .boxed()
             .await
         {
@@ -670,9 +667,8 @@ impl Instance {
         let live = self.live()?;
         let conn = live.conn()?;
         let r = live
-            .world
-            .wassl_tls_records()
-            .call_export_keying_material(&mut live.store, conn, label, context, length)
+            .exports
+            .export_keying_material(&mut live.store, conn, label, context, length)
             .boxed();
         match r.await {
             Ok(r) => r.map_err(tls_error),
@@ -724,9 +720,8 @@ impl Instance {
             })
             .collect();
         let r = live
-            .world
-            .wassl_tls_records()
-            .call_prf(&mut live.store, conn, &secret, label, &seed, length as u32)
+            .exports
+            .prf(&mut live.store, conn, &secret, label, &seed, length as u32)
             .boxed();
         match r.await {
             Ok(r) => r.ok_or(Reason::Undefined),
@@ -741,11 +736,7 @@ impl Instance {
         }
         let live = self.live()?;
         let conn = live.conn()?;
-        let r = live
-            .world
-            .wassl_tls_records()
-            .call_master_secret(&mut live.store, conn)
-            .boxed();
+        let r = live.exports.master_secret(&mut live.store, conn).boxed();
         match r.await {
             Ok(r) => Ok(r),
             Err(e) => Err(self.trapped(e)),
@@ -765,14 +756,11 @@ impl Instance {
         &mut self,
     ) -> Result<(Vec<String>, Vec<String>, Vec<String>), Reason> {
         let live = self.live()?;
-        let o = live.world.wassl_tls_options();
+        let o = &live.exports;
         let r = async {
-            let g = o.call_groups(&mut live.store).boxed().await?;
-            let s13 = o.call_signature_algs(&mut live.store, true).boxed().await?;
-            let s12 = o
-                .call_signature_algs(&mut live.store, false)
-                .boxed()
-                .await?;
+            let g = o.groups(&mut live.store).boxed().await?;
+            let s13 = o.signature_algs(&mut live.store, true).boxed().await?;
+            let s12 = o.signature_algs(&mut live.store, false).boxed().await?;
             Ok((g, s13, s12))
         }
         .await;
@@ -784,13 +772,7 @@ impl Instance {
         &mut self,
     ) -> Result<Vec<(wit::CipherSuite, String)>, Reason> {
         let live = self.live()?;
-        match live
-            .world
-            .wassl_tls_options()
-            .call_cipher_suites(&mut live.store)
-            .boxed()
-            .await
-        {
+        match live.exports.cipher_suites(&mut live.store).boxed().await {
             Ok(r) => Ok(r),
             Err(e) => Err(self.trapped(e)),
         }

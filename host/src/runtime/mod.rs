@@ -3,13 +3,14 @@
 //! each in its own `Store` with a memory limit and a per-call epoch deadline.
 
 mod cache;
+mod exports;
 mod instance;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use wasmtime::component::{HasSelf, Linker};
+use wasmtime::component::{HasSelf, InstancePre, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 use crate::bindings;
@@ -121,7 +122,8 @@ impl Drop for Slot {
 /// The process-wide engine, compiled component and linker.
 pub(crate) struct Runtime {
     pub(crate) engine: Engine,
-    pub(crate) pre: bindings::EnginePre<HostState>,
+    pub(crate) pre: InstancePre<HostState>,
+    pub(crate) exports: exports::Indices,
     pub(crate) limits: Limits,
 }
 
@@ -171,11 +173,13 @@ impl Runtime {
         let mut linker: Linker<HostState> = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         bindings::Engine::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)?;
-        let pre = bindings::EnginePre::new(linker.instantiate_pre(&component)?)?;
+        let pre = linker.instantiate_pre(&component)?;
+        let exports = exports::Indices::new(&component)?;
         start_epoch_ticker(engine.weak());
         Ok(Runtime {
             engine,
             pre,
+            exports,
             limits,
         })
     }
