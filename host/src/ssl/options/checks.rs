@@ -94,7 +94,8 @@ pub(super) fn check_combinations(role: Role, opts: &[SslOption]) -> Result<(), R
     })
     .unwrap_or_else(|| vec![Version::Tlsv1_3, Version::Tlsv1_2]);
     let tickets = session_tickets_of(opts);
-    let tickets_term = format!("{{session_tickets,{}}}", tickets.atom());
+    // Only an error spells it out: this runs for every connection.
+    let tickets_term = || format!("{{session_tickets,{}}}", tickets.atom());
     let stateless = matches!(
         tickets,
         SessionTickets::Stateless | SessionTickets::StatelessWithCert
@@ -122,25 +123,25 @@ pub(super) fn check_combinations(role: Role, opts: &[SslOption]) -> Result<(), R
         match o {
             SslOption::UseTicket(_) if tickets != SessionTickets::Manual => {
                 return Err(incompatible(
-                    format!("{{use_ticket,[...]}},{tickets_term}"),
+                    format!("{{use_ticket,[...]}},{}", tickets_term()),
                     "use_ticket offers tickets the owner received with {session_tickets, manual}",
                 ));
             }
             SslOption::AntiReplay(a) if !stateless => {
                 return Err(incompatible(
-                    format!("{{anti_replay,{a}}},{tickets_term}"),
+                    format!("{{anti_replay,{a}}},{}", tickets_term()),
                     "anti_replay tunes the replay filter of stateless tickets",
                 ));
             }
             SslOption::StatelessTicketsSeed(_) if !stateless => {
                 return Err(incompatible(
-                    format!("stateless_tickets_seed,{tickets_term}"),
+                    format!("stateless_tickets_seed,{}", tickets_term()),
                     "stateless_tickets_seed is the key of stateless tickets",
                 ));
             }
             SslOption::TicketKeys(k) if !stateless => {
                 return Err(incompatible(
-                    format!("{{ticket_keys,{}}},{tickets_term}", k.term()),
+                    format!("{{ticket_keys,{}}},{}", k.term(), tickets_term()),
                     "ticket_keys are the keys of stateless tickets: add {session_tickets, stateless}",
                 ));
             }
