@@ -18,7 +18,7 @@ use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper::client::conn::http1::SendRequest;
-use hyper::header::{HeaderMap, HeaderName, HeaderValue, HOST};
+use hyper::header::{self, HeaderMap, HeaderName, HeaderValue, HOST};
 use hyper::{Request, Response, StatusCode, Uri, Version};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -127,32 +127,35 @@ async fn forward(f: &Forwarding, req: Request<Incoming>) -> Response<Body> {
     }
 }
 
-/// Headers of one hop only (RFC 9110 7.6.1), never forwarded.
-const HOP_BY_HOP: [&str; 8] = [
-    "connection",
-    "keep-alive",
-    "proxy-connection",
-    "proxy-authenticate",
-    "te",
-    "trailer",
-    "transfer-encoding",
-    "upgrade",
+/// Headers of one hop only (RFC 9110 7.6.1), never forwarded. Names, not
+/// strings: a string is parsed into a name on every use, for every request.
+const HOP_BY_HOP: [HeaderName; 8] = [
+    header::CONNECTION,
+    HeaderName::from_static("keep-alive"),
+    HeaderName::from_static("proxy-connection"),
+    header::PROXY_AUTHENTICATE,
+    header::TE,
+    header::TRAILER,
+    header::TRANSFER_ENCODING,
+    header::UPGRADE,
 ];
+const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
+const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
 
 fn strip_hop_by_hop(h: &mut HeaderMap) {
     // Headers that `Connection` names are this hop's too.
     let named: Vec<String> = h
-        .get_all("connection")
+        .get_all(header::CONNECTION)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(',').map(|t| t.trim().to_ascii_lowercase()))
         .collect();
-    for n in HOP_BY_HOP
-        .iter()
-        .copied()
-        .chain(named.iter().map(String::as_str))
-    {
+    for n in &HOP_BY_HOP {
         h.remove(n);
+    }
+    for n in &named {
+        h.remove(n.as_str());
     }
 }
 
@@ -177,10 +180,10 @@ async fn exchange(f: &Forwarding, req: Request<Incoming>) -> Result<Response<Bod
     strip_hop_by_hop(h);
     // What the proxy asserts about the client, the client cannot.
     for n in [
-        "forwarded",
-        "x-forwarded-for",
-        "x-forwarded-proto",
-        "x-forwarded-host",
+        &header::FORWARDED,
+        &X_FORWARDED_FOR,
+        &X_FORWARDED_PROTO,
+        &X_FORWARDED_HOST,
     ] {
         h.remove(n);
     }
@@ -195,21 +198,21 @@ async fn exchange(f: &Forwarding, req: Request<Incoming>) -> Result<Response<Bod
     if let Some(hv) = host.as_ref().and_then(|v| v.to_str().ok()) {
         fwd.push_str(&format!(";host=\"{hv}\""));
         h.insert(
-            "x-forwarded-host",
+            X_FORWARDED_HOST,
             hv.parse().map_err(|_| StatusCode::BAD_REQUEST)?,
         );
     }
     h.insert(
-        "forwarded",
+        header::FORWARDED,
         fwd.parse().map_err(|_| StatusCode::BAD_REQUEST)?,
     );
     h.insert(
-        "x-forwarded-for",
+        X_FORWARDED_FOR,
         ip.to_string()
             .parse()
             .map_err(|_| StatusCode::BAD_REQUEST)?,
     );
-    h.insert("x-forwarded-proto", HeaderValue::from_static("https"));
+    h.insert(X_FORWARDED_PROTO, HeaderValue::from_static("https"));
     match host {
         Some(v) => h.insert(HOST, v),
         None => return Err(StatusCode::BAD_REQUEST),
